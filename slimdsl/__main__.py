@@ -1,0 +1,5 @@
+"""``python -m slimdsl`` is the ``slimc`` command."""
+
+from .cli import main
+
+raise SystemExit(main())

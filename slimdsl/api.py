@@ -1,0 +1,158 @@
+"""The Python API: the stages chained (parse -> lower -> infer [-> generate]) and file handling.
+
+Everything the CLI does goes through these functions; none of them imports TensorFlow.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import dataclass, field
+from typing import Any, Iterable
+
+from . import diagnostics as dg
+from .diagnostics import CompileError, Diagnostic, Diagnostics, Span
+from .infer import infer_collecting
+from .ir import Graph
+from .lower import lower_collecting
+from .program import Program, load_program, read_text
+
+SOURCE_SUFFIX = ".slim"
+
+
+@dataclass
+class CheckResult:
+    """The outcome of checking one file: its diagnostics and the models it defines."""
+
+    path: str
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    graphs: list[Graph] = field(default_factory=list)
+    source: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return not any(d.is_error for d in self.diagnostics)
+
+
+def check_source(text: str, path: str = "<string>", *, models: Iterable[str] | None = None,
+                 overrides: dict[str, Any] | None = None) -> CheckResult:
+    """Parse, lower and infer every model of a source text, collecting all diagnostics."""
+    result = CheckResult(path, source=text)
+    diags = Diagnostics()
+    try:
+        program = load_program(text, path)
+    except CompileError as exc:
+        result.diagnostics = exc.diagnostics
+        return result
+    except RecursionError:
+        diags.error(Span.point(path, 1, 1), dg.TOO_DEEP,
+                    "expression nested too deeply to analyse")
+        result.diagnostics = diags.sorted()
+        return result
+    names = list(models) if models is not None else [m.name for m in program.own_models]
+    if not names and not program.root.blocks:  # a file of blocks only is a library
+        diags.error(Span.point(path, 1, 1), dg.STRUCTURE, "no model defined in this file",
+                    ["a file defines models with: model NAME(params) { ... }"])
+    for name in names:
+        try:
+            graph = lower_collecting(program, name, overrides, diags)
+            if graph is not None and not diags.has_errors:
+                infer_collecting(graph, diags)
+            if graph is not None:
+                result.graphs.append(graph)
+        except RecursionError:
+            diags.error(Span.point(path, 1, 1), dg.TOO_DEEP,
+                        "expression nested too deeply to analyse")
+    result.diagnostics = diags.sorted()
+    return result
+
+
+def check_file(path: str, **kwargs: Any) -> CheckResult:
+    """Check the file at ``path`` (``-`` reads standard input); I/O problems are diagnostics."""
+    try:
+        text, shown = read_source(path)
+    except SourceError as exc:
+        return CheckResult(exc.path, [exc.diagnostic])
+    return check_source(text, shown, **kwargs)
+
+
+def compile_source(text: str, path: str = "<string>", *, model: str | None = None,
+                   overrides: dict[str, Any] | None = None) -> Graph:
+    """Chain the stages for one model; raise :class:`CompileError` with every diagnostic."""
+    result = check_source(text, path, models=[model] if model else None, overrides=overrides)
+    if not result.ok:
+        raise CompileError(result.diagnostics)
+    if not result.graphs:
+        raise CompileError([Diagnostic(Span.point(path, 1, 1), "error", dg.STRUCTURE.name,
+                                       "no model defined in this file")])
+    return result.graphs[0]
+
+
+def compile_file(path: str, **kwargs: Any) -> Graph:
+    """:func:`compile_source` on a file (``-`` for standard input)."""
+    try:
+        text, shown = read_source(path)
+    except SourceError as exc:
+        raise CompileError([exc.diagnostic]) from None
+    return compile_source(text, shown, **kwargs)
+
+
+class SourceError(Exception):
+    """A source path could not be read; carries an ``io`` diagnostic."""
+
+    def __init__(self, path: str, message: str):
+        super().__init__(message)
+        self.path = path
+        self.diagnostic = Diagnostic(Span.point(path, 1, 1), "error", dg.IO.name, message)
+
+
+def read_source(path: str) -> tuple[str, str]:
+    """Return (text, display path); ``-`` is standard input. Raises :class:`SourceError`."""
+    if path == "-":
+        data = sys.stdin.buffer.read()
+        shown = "<stdin>"
+    else:
+        shown = path
+        if os.path.isdir(path):
+            raise SourceError(path, f"{path} is a directory, not a .slim file")
+        try:
+            with open(path, "rb") as f:
+                data = f.read()
+        except OSError as exc:
+            raise SourceError(path, f"cannot read {path}: {exc.strerror or exc}") from None
+    try:
+        return data.decode("utf-8-sig"), shown
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        col = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
+        err = SourceError(shown, f"not UTF-8 text: byte 0x{data[exc.start]:02x} cannot be "
+                                 f"decoded")
+        err.diagnostic = Diagnostic(Span.point(shown, line, col), "error", dg.ENCODING.name,
+                                    err.diagnostic.message)
+        raise err from None
+
+
+def expand_paths(paths: Iterable[str]) -> tuple[list[str], list[Diagnostic]]:
+    """Files to check: files as given, folders searched recursively for ``*.slim``."""
+    files: list[str] = []
+    problems: list[Diagnostic] = []
+    for p in paths:
+        if p == "-":
+            files.append(p)
+        elif os.path.isdir(p):
+            found = []
+            for root, dirs, names in os.walk(p):
+                dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+                found.extend(os.path.join(root, name) for name in sorted(names)
+                             if name.endswith(SOURCE_SUFFIX))
+            files.extend(found)
+        elif os.path.exists(p):
+            files.append(p)
+        else:
+            problems.append(Diagnostic(Span.point(p, 1, 1), "error", dg.IO.name,
+                                       f"{p}: no such file or directory"))
+    return files, problems
+
+
+__all__ = ["CheckResult", "CompileError", "Program", "check_file", "check_source",
+           "compile_file", "compile_source", "expand_paths", "read_source", "read_text"]

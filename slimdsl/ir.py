@@ -1,0 +1,116 @@
+"""The intermediate representation: a flat graph of layer nodes with static shapes.
+
+:func:`slimdsl.lower.lower` builds it (expanding repeat/stack/blocks/loops, merging arg_scopes,
+naming scopes exactly as TF-Slim does and computing shapes); :func:`slimdsl.infer.infer` adds the
+variables, parameter counts and FLOPs. Every node keeps the span of the statement that produced
+it and the trail of calls (blocks, repeat, stack) it was expanded through.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from .diagnostics import Span
+from .shapes import Shape
+
+
+@dataclass(frozen=True, slots=True)
+class ArgSource:
+    """Where an effective argument value came from."""
+
+    kind: str  # "default" | "explicit" | "arg_scope" | "normalizer_params"
+    span: Span | None = None
+
+    def describe(self) -> str:
+        if self.kind == "default":
+            return "layer default"
+        if self.kind == "explicit":
+            return f"explicit at line {self.span.line}" if self.span else "explicit"
+        if self.kind == "arg_scope":
+            return f"arg_scope at line {self.span.line}" if self.span else "arg_scope"
+        return self.kind.replace("_", " ")
+
+
+@dataclass(eq=False)
+class Tensor:
+    """A value flowing between nodes; ``shape`` is None when an earlier error poisoned it."""
+
+    id: int
+    shape: Shape | None
+    name: str
+    dtype: str = "float32"
+    producer: "Node | None" = None
+
+    @property
+    def poisoned(self) -> bool:
+        return self.shape is None
+
+
+@dataclass(frozen=True, slots=True)
+class Variable:
+    """A variable TF-Slim creates, with its full name (``vgg_16/conv1/conv1_1/weights``)."""
+
+    name: str
+    shape: tuple[int, ...]
+    trainable: bool
+    initializer: Any
+    regularizer: Any
+    role: str
+
+    @property
+    def size(self) -> int:
+        total = 1
+        for d in self.shape:
+            total *= d
+        return total
+
+
+@dataclass(eq=False)
+class Node:
+    """One layer application."""
+
+    id: int
+    kind: str
+    scope: str
+    inputs: tuple[Tensor, ...]
+    output: Tensor
+    args: dict[str, Any]
+    sources: dict[str, ArgSource]
+    span: Span
+    trail: tuple[Span, ...] = ()
+    variables: list[Variable] = field(default_factory=list)
+    params: int = 0
+    flops: int | None = 0
+
+    @property
+    def short_scope(self) -> str:
+        return self.scope.rsplit("/", 1)[-1]
+
+
+@dataclass(frozen=True, slots=True)
+class Port:
+    """A named model input or output."""
+
+    name: str
+    tensor: Tensor
+    span: Span
+
+
+@dataclass(eq=False)
+class Graph:
+    """One model, fully expanded."""
+
+    name: str
+    path: str
+    span: Span
+    params: dict[str, Any]
+    inputs: list[Port] = field(default_factory=list)
+    outputs: list[Port] = field(default_factory=list)
+    nodes: list[Node] = field(default_factory=list)
+    end_points: dict[str, Tensor] = field(default_factory=dict)
+    # filled by infer()
+    variables: list[Variable] = field(default_factory=list)
+    trainable_params: int = 0
+    total_params: int = 0
+    flops: int | None = 0

@@ -1,0 +1,1036 @@
+"""Stage 2, lower: syntax tree -> :class:`slimdsl.ir.Graph` with static shapes.
+
+Lowering elaborates a model: it evaluates parameters and expressions, expands ``repeat``,
+``stack``, ``for``, ``if`` and block calls, merges ``arg_scope`` defaults with TF-Slim's
+precedence (explicit > inner scope > outer scope > layer default, shallow per key), names every
+scope exactly as TF-Slim would (``Conv``, ``Conv_1``, ``conv3/conv3_2``), and computes each
+tensor's shape with the registry's rules. Shapes are computed here, not in a later pass, because
+the language may branch on them (ResNet's shortcut depends on the input's depth).
+
+Errors are collected, not raised one at a time: a failed statement poisons the tensor it would
+have produced, and every later use of a poisoned tensor stays silent, so one root cause is
+reported once while independent problems elsewhere are still found.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass, replace
+from typing import Any
+
+from . import diagnostics as dg
+from . import nodes as n
+from .diagnostics import CompileError, Diagnostics, Note, Span, did_you_mean
+from .evaluate import POISON, Env, EvalError, Evaluator, Poisoned
+from .ir import ArgSource, Graph, Node, Port, Tensor
+from .program import Program
+from .registry import (BATCH_NORM_ARGS, LAYER_NAMES, LAYERS, ArgError, LayerKind, lookup)
+from .shapes import ShapeError, format_dim, format_shape
+from .values import (ACTIVATIONS, UNKNOWN, Activation, BlockRef, Initializer, LayerRef,
+                     Regularizer, TensorValue, show, type_name)
+
+_SCOPE_PART = re.compile(r"[A-Za-z0-9_.][A-Za-z0-9_.\-]*")
+_INTERPOLATION = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
+_DTYPES = ("float32", "float16", "bfloat16", "float64", "int32", "int64", "uint8", "bool")
+_PARAM_TYPES = ("int", "float", "bool", "string", "list", "dict", "tensor", "activation",
+                "initializer", "regularizer", "any")
+_BN_ARGS = {a.name: a for a in BATCH_NORM_ARGS}
+MAX_NODES = 200_000
+MAX_CALL_DEPTH = 48
+
+
+@dataclass(frozen=True)
+class _Ctx:
+    """Where a statement is being lowered."""
+
+    scope: str  # full variable scope, e.g. "vgg_16/conv1"
+    trail: tuple[Span, ...] = ()
+    top_level: bool = False  # directly in a model body (inputs may be declared here)
+    blocks: tuple[str, ...] = ()  # block call stack, for recursion detection
+
+
+@dataclass
+class _Arg:
+    """An evaluated call argument with its spans."""
+
+    value: Any
+    span: Span
+    name_span: Span | None = None
+
+
+def lower(program: Program, model: str | None = None,
+          overrides: dict[str, Any] | None = None) -> Graph:
+    """Expand one model of ``program`` into an IR graph; raise CompileError on any error.
+
+    ``model`` defaults to the first model of the root file; ``overrides`` replace parameter
+    defaults (as ``slimc summary -D name=value`` does).
+    """
+    diags = Diagnostics()
+    graph = lower_collecting(program, model, overrides, diags)
+    if diags.has_errors or graph is None:
+        raise CompileError(diags.items)
+    return graph
+
+
+def lower_collecting(program: Program, model: str | None, overrides: dict[str, Any] | None,
+                     diags: Diagnostics) -> Graph | None:
+    """Like :func:`lower` but appends to ``diags`` and returns the (possibly partial) graph."""
+    own = program.own_models
+    if model is None:
+        if not own:
+            span = Span.point(program.root.path, 1, 1)
+            diags.error(span, dg.STRUCTURE, "no model defined in this file",
+                        ["a file defines models with: model NAME(params) { ... }"])
+            return None
+        model = own[0].name
+    if model not in program.models:
+        diags.error(Span.point(program.root.path, 1, 1), dg.UNKNOWN_NAME,
+                    f"no model named '{model}'{did_you_mean(model, program.models)}")
+        return None
+    return _Lowerer(program, diags).lower_model(model, dict(overrides or {}))
+
+
+class _Lowerer:
+    def __init__(self, program: Program, diags: Diagnostics):
+        self.program = program
+        self.diags = diags
+        self.evaluator = Evaluator(self._call_hook)
+        self.root_env = Env()
+        for name in program.blocks:
+            self.root_env.bind(name, BlockRef(name))
+        self.arg_scopes: list[dict[str, dict[str, tuple[Any, ArgSource]]]] = [{}]
+        self.var_counts: Counter[str] = Counter()
+        self.name_counts: Counter[str] = Counter()
+        self.graph: Graph | None = None
+        self._ids = 0
+        self._ctx_stack: list[_Ctx] = []
+        self._in_args = 0
+
+    # ------------------------------------------------------------------ models
+
+    def lower_model(self, name: str, overrides: dict[str, Any]) -> Graph | None:
+        definition = self.program.models[name]
+        scope_name = name
+        alias_chain: list[str] = []
+        while isinstance(definition, n.ModelAlias):
+            alias_chain.append(definition.name)
+            if definition.base not in self.program.models or definition.base in alias_chain:
+                problem = "is not a model" if definition.base not in self.program.models \
+                    else "refers back to itself"
+                self.diags.error(definition.base_span, dg.UNKNOWN_NAME,
+                                 f"model alias base '{definition.base}' {problem}"
+                                 f"{did_you_mean(definition.base, self.program.models)}")
+                return None
+            alias = definition
+            definition = self.program.models[alias.base]
+            try:
+                alias_values = self._alias_overrides(alias, definition)
+            except EvalError as e:
+                self.diags.error(e.span, e.code, e.message, e.notes)
+                return None
+            except Poisoned:
+                return None
+            overrides = {**alias_values, **overrides}
+        assert isinstance(definition, n.ModelDef)
+        env = self.root_env.child()
+        params = self._bind_params(definition.params, env, overrides, definition.span,
+                                   f"model '{name}'", require_defaults=True)
+        if params is None:
+            return None
+        self.graph = Graph(scope_name, definition.span.path, definition.span, params)
+        self._open_var_scope(scope_name)
+        ctx = _Ctx(scope_name, (), True)
+        self._body(definition.body, env, ctx)
+        graph = self.graph
+        if not graph.inputs and not self.diags.has_errors:
+            self.diags.error(definition.name_span, dg.STRUCTURE,
+                             f"model '{name}' declares no input",
+                             ["declare one with: input images: [?, 224, 224, 3]"])
+        if not graph.outputs:
+            try:
+                net = env.lookup("net")
+            except KeyError:
+                net = None
+            if isinstance(net, TensorValue):
+                graph.outputs.append(Port("net", net.tensor, definition.span))
+        return graph
+
+    def _alias_overrides(self, alias: n.ModelAlias, base: n.ModelDef) -> dict[str, Any]:
+        names = [p.name for p in base.params]
+        if len(alias.args) > len(names):
+            raise EvalError(alias.span, dg.TOO_MANY_ARGUMENTS,
+                            f"model '{base.name}' takes {len(names)} parameters, "
+                            f"got {len(alias.args)}")
+        out = {}
+        for p, a in zip(base.params, alias.args):
+            out[p.name] = self.evaluator.eval(a, self.root_env)
+        for kw in alias.kwargs:
+            if kw.name not in names:
+                raise EvalError(kw.name_span, dg.UNKNOWN_ARGUMENT,
+                                f"model '{base.name}' has no parameter '{kw.name}'"
+                                f"{did_you_mean(kw.name, names)}")
+            out[kw.name] = self.evaluator.eval(kw.value, self.root_env)
+        return out
+
+    def _bind_params(self, params: tuple[n.Param, ...], env: Env, given: dict[str, Any],
+                     span: Span, owner: str, require_defaults: bool) -> dict[str, Any] | None:
+        values: dict[str, Any] = {}
+        seen: dict[str, n.Param] = {}
+        ok = True
+        for p in params:
+            if p.name in seen:
+                self.diags.error(p.span, dg.REDEFINED, f"parameter '{p.name}' defined twice",
+                                 [Note("first defined here", seen[p.name].span)])
+                ok = False
+                continue
+            seen[p.name] = p
+            if p.type_name not in _PARAM_TYPES:
+                self.diags.error(p.type_span, dg.BAD_VALUE,
+                                 f"unknown parameter type '{p.type_name}'"
+                                 f"{did_you_mean(p.type_name, _PARAM_TYPES)}",
+                                 [f"types: {', '.join(_PARAM_TYPES)}"])
+                ok = False
+                continue
+            if p.name in given:
+                value, vspan = given[p.name], p.span
+            elif p.default is not None:
+                try:
+                    value, vspan = self.evaluator.eval(p.default, env), p.default.span
+                except EvalError as e:
+                    self.diags.error(e.span, e.code, e.message, e.notes)
+                    ok = False
+                    continue
+                except Poisoned:
+                    ok = False
+                    continue
+            else:
+                if require_defaults:
+                    self.diags.error(p.span, dg.MISSING_ARGUMENT,
+                                     f"parameter '{p.name}' of {owner} needs a default value")
+                    ok = False
+                continue
+            problem = _param_type_problem(p.type_name, value)
+            if problem:
+                self.diags.error(vspan, dg.BAD_VALUE, f"parameter '{p.name}': {problem}")
+                ok = False
+                continue
+            if p.type_name == "float" and isinstance(value, int):
+                value = float(value)
+            values[p.name] = value
+            env.bind(p.name, value)
+        unknown = set(given) - set(seen)
+        for name in sorted(unknown):
+            self.diags.error(span, dg.UNKNOWN_ARGUMENT, f"{owner} has no parameter '{name}'"
+                             f"{did_you_mean(name, seen)}")
+            ok = False
+        return values if ok else None
+
+    # ------------------------------------------------------------------ statements
+
+    def _body(self, stmts: tuple[n.Stmt, ...], env: Env, ctx: _Ctx) -> None:
+        for stmt in stmts:
+            self._ctx_stack.append(ctx)
+            try:
+                getattr(self, "_stmt_" + type(stmt).__name__)(stmt, env, ctx)
+            except EvalError as e:
+                self.diags.error(e.span, e.code, e.message, e.notes)
+                self._poison(stmt, env)
+            except Poisoned:
+                self._poison(stmt, env)
+            finally:
+                self._ctx_stack.pop()
+
+    def _poison(self, stmt: n.Stmt, env: Env) -> None:
+        """Bind what a failed statement would have defined, so later uses stay silent."""
+        if isinstance(stmt, n.LayerStmt):
+            env.bind(stmt.target or "net", TensorValue(Tensor(-1, None, "<error>")))
+
+    def _stmt_InputStmt(self, s: n.InputStmt, env: Env, ctx: _Ctx) -> None:
+        if not ctx.top_level:
+            raise EvalError(s.span, dg.STRUCTURE,
+                            "inputs are declared at the top of a model body, not in a block")
+        if any(p.name == s.name for p in self.graph.inputs):
+            raise EvalError(s.span, dg.REDEFINED, f"input '{s.name}' declared twice")
+        value = self.evaluator.eval(s.shape, env)
+        dtype = "float32"
+        if not isinstance(value, list):
+            raise EvalError(s.shape.span, dg.BAD_VALUE,
+                            f"an input shape is a list such as [?, 224, 224, 3], got "
+                            f"{type_name(value)} {show(value)}")
+        dims: list[int | None] = []
+        for d in value:
+            if d is UNKNOWN:
+                dims.append(None)
+            elif isinstance(d, int) and not isinstance(d, bool) and d >= 1:
+                dims.append(d)
+            else:
+                raise EvalError(s.shape.span, dg.BAD_VALUE,
+                                f"input dimensions are ints >= 1 or ?, got {show(d)}")
+        if s.dtype is not None:
+            if s.dtype not in _DTYPES:
+                raise EvalError(s.span, dg.BAD_VALUE, f"unknown dtype '{s.dtype}'"
+                                f"{did_you_mean(s.dtype, _DTYPES)}",
+                                (f"dtypes: {', '.join(_DTYPES)}",))
+            dtype = s.dtype
+        tensor = Tensor(self._next_id(), tuple(dims), s.name, dtype)
+        self.graph.inputs.append(Port(s.name, tensor, s.span))
+        env.bind(s.name, TensorValue(tensor))
+        try:
+            env.lookup("net")
+        except KeyError:
+            env.bind("net", TensorValue(tensor))
+
+    def _stmt_OutputStmt(self, s: n.OutputStmt, env: Env, ctx: _Ctx) -> None:
+        if not ctx.top_level:
+            raise EvalError(s.span, dg.STRUCTURE, "outputs are declared in the model body")
+        expr = s.value if s.value is not None else n.Name(s.span, s.name)
+        value = self.evaluator.eval(expr, env)
+        if not isinstance(value, TensorValue):
+            raise EvalError(expr.span, dg.BAD_VALUE,
+                            f"an output must be a tensor, got {type_name(value)}")
+        if any(p.name == s.name for p in self.graph.outputs):
+            raise EvalError(s.span, dg.REDEFINED, f"output '{s.name}' declared twice")
+        self.graph.outputs.append(Port(s.name, value.tensor, s.span))
+
+    def _stmt_EndPointStmt(self, s: n.EndPointStmt, env: Env, ctx: _Ctx) -> None:
+        value = self.evaluator.eval(s.value, env) if s.value is not None \
+            else self.evaluator.eval(n.Name(s.span, "net"), env)
+        if not isinstance(value, TensorValue):
+            raise EvalError(s.span, dg.BAD_VALUE,
+                            f"an end point must be a tensor, got {type_name(value)}")
+        if s.key is None:
+            producer = value.tensor.producer
+            if producer is None:
+                key = value.tensor.name
+            else:
+                key = _relative(producer.scope, self.graph.name)
+        else:
+            key = self._interpolate(s.key, s.key_span, env, ctx)
+        if value.tensor.poisoned:
+            raise Poisoned()
+        self.graph.end_points[key] = value.tensor
+
+    def _stmt_LayerStmt(self, s: n.LayerStmt, env: Env, ctx: _Ctx) -> None:
+        branch_tensors = None
+        if s.branches is not None:
+            if not isinstance(s.value, n.Call):
+                raise EvalError(s.span, dg.STRUCTURE,
+                                "branches { ... } follow a call such as concat(axis=3)")
+            branch_tensors = self._branches(s.branches, env, ctx)
+        if isinstance(s.value, n.Call) and self._is_graph_call(s.value.func, env):
+            value = self._call(s.value, env, ctx, s.scope, branch_tensors, s.span)
+        else:
+            if s.scope is not None:
+                raise EvalError(s.scope.span, dg.STRUCTURE,
+                                "'as NAME' names the scope of a layer or block call")
+            value = self.evaluator.eval(s.value, env)
+        if s.target is None:
+            if not isinstance(value, TensorValue):
+                raise EvalError(s.value.span, dg.STRUCTURE,
+                                f"this statement computes a {type_name(value)} and discards it",
+                                ("bind it with NAME = ... or call a layer",))
+            env.bind("net", value)
+        else:
+            if s.target in LAYER_NAMES or s.target in ACTIVATIONS:
+                raise EvalError(s.target_span, dg.REDEFINED,
+                                f"'{s.target}' is a layer name; choose another tensor name")
+            env.bind(s.target, value)
+
+    def _is_graph_call(self, func: str, env: Env) -> bool:
+        try:
+            bound = env.lookup(func)
+        except KeyError:
+            bound = None
+        if isinstance(bound, BlockRef):
+            return True
+        return func in LAYER_NAMES or func in ("repeat", "stack") or func in self.program.blocks
+
+    def _branches(self, branches: tuple[n.Branch, ...], env: Env, ctx: _Ctx) -> list[Tensor]:
+        source = self.evaluator.eval(n.Name(branches[0].span, "net"), env) if branches \
+            else None
+        outputs: list[Tensor] = []
+        for b in branches:
+            benv = env.child()
+            if source is not None:
+                benv.bind("net", source)
+            bctx = ctx
+            if b.scope is not None:
+                name = self._interpolate_scope(b.scope, env, ctx)
+                bctx = replace(ctx, scope=_join(ctx.scope, name), top_level=False)
+                self._open_var_scope(bctx.scope)
+            else:
+                bctx = replace(ctx, top_level=False)
+            self._body(b.body, benv, bctx)
+            out = benv.lookup("net")
+            if not isinstance(out, TensorValue):
+                raise Poisoned()
+            outputs.append(out.tensor)
+        return outputs
+
+    def _stmt_ArgScopeStmt(self, s: n.ArgScopeStmt, env: Env, ctx: _Ctx) -> None:
+        listed = self.evaluator.eval(s.layers, env)
+        if not isinstance(listed, list):
+            raise EvalError(s.layers.span, dg.ARG_SCOPE,
+                            "arg_scope takes a list of layers first, e.g. "
+                            "arg_scope([conv2d, fully_connected], padding=\"SAME\")")
+        item_spans = list(s.layers.items) if isinstance(s.layers, n.ListLit) else []
+        kwargs: dict[str, tuple[Any, n.Keyword]] = {}
+        for kw in s.kwargs:
+            if kw.name in kwargs:
+                raise EvalError(kw.name_span, dg.DUPLICATE_ARGUMENT,
+                                f"arg_scope sets '{kw.name}' twice")
+            kwargs[kw.name] = (self.evaluator.eval(kw.value, env), kw)
+        top = {k: dict(v) for k, v in self.arg_scopes[-1].items()}
+        failed = False
+        for i, item in enumerate(listed):
+            span = item_spans[i].span if i < len(item_spans) else s.layers.span
+            key, accepted = self._scope_target(item, span)
+            if key is None:
+                failed = True
+                continue
+            entry = top.setdefault(key, {})
+            for name, (value, kw) in kwargs.items():
+                if name not in accepted:
+                    failed = True
+                    self.diags.error(kw.name_span, dg.ARG_SCOPE,
+                                     f"arg_scope sets '{name}', which {key} does not accept"
+                                     f"{did_you_mean(name, accepted)}",
+                                     [f"TF-Slim raises a TypeError when {key} is called in "
+                                      f"this scope", f"{key} accepts: {', '.join(accepted)}"])
+                    continue
+                problem = self._check_scoped_value(key, name, value)
+                if problem:
+                    failed = True
+                    self.diags.error(kw.value.span, dg.BAD_VALUE, f"{key} {name}: {problem}")
+                    continue
+                entry[name] = (value, ArgSource("arg_scope", kw.span))
+        if failed:
+            # Keep lowering the body with the scope applied as far as it was valid.
+            pass
+        self.arg_scopes.append(top)
+        try:
+            self._body(s.body, env, replace(ctx, top_level=ctx.top_level))
+        finally:
+            self.arg_scopes.pop()
+
+    def _scope_target(self, item: Any, span: Span) -> tuple[str | None, list[str]]:
+        if isinstance(item, LayerRef):
+            kind = LAYERS[item.kind]
+            if kind.arg_scope_key is not None:
+                self.diags.error(span, dg.ARG_SCOPE,
+                                 f"{kind.name} cannot be listed in arg_scope: it takes its "
+                                 f"defaults from arg_scope([{kind.arg_scope_key}])")
+                return None, []
+            return kind.name, list(kind.arg_names)
+        if isinstance(item, BlockRef):
+            block = self.program.blocks[item.name]
+            return item.name, [p.name for p in block.params] + ["outputs_collections"]
+        self.diags.error(span, dg.ARG_SCOPE,
+                         f"arg_scope lists layers and blocks, got {type_name(item)} {show(item)}")
+        return None, []
+
+    def _check_scoped_value(self, key: str, name: str, value: Any) -> str | None:
+        if key in LAYERS:
+            arg = LAYERS[key].arg(name)
+            try:
+                arg.check(value)
+            except ArgError as e:
+                return str(e)
+            return None
+        if name == "outputs_collections":
+            return None if value is None or isinstance(value, str) else "expected a string"
+        block = self.program.blocks[key]
+        param = next(p for p in block.params if p.name == name)
+        return _param_type_problem(param.type_name, value)
+
+    def _stmt_ScopeStmt(self, s: n.ScopeStmt, env: Env, ctx: _Ctx) -> None:
+        name = self._interpolate_scope(s.scope, env, ctx)
+        inner = replace(ctx, scope=_join(ctx.scope, name), top_level=False)
+        self._open_var_scope(inner.scope)
+        self._body(s.body, env, inner)
+
+    def _stmt_IfStmt(self, s: n.IfStmt, env: Env, ctx: _Ctx) -> None:
+        for test, body in s.clauses:
+            value = self.evaluator.eval(test, env)
+            if not isinstance(value, bool):
+                raise EvalError(test.span, dg.EXPRESSION,
+                                f"an if condition must be a bool, got {type_name(value)} "
+                                f"{show(value)}")
+            if value:
+                self._body(body, env, ctx)
+                return
+        if s.otherwise is not None:
+            self._body(s.otherwise, env, ctx)
+
+    def _stmt_ForStmt(self, s: n.ForStmt, env: Env, ctx: _Ctx) -> None:
+        items = self.evaluator.eval(s.iterable, env)
+        if not isinstance(items, (list, tuple)):
+            raise EvalError(s.iterable.span, dg.EXPRESSION,
+                            f"for loops iterate over a list or range(), got {type_name(items)}")
+        for item in items:
+            env.bind(s.var, item)
+            self._body(s.body, env, ctx)
+
+    def _stmt_AssertStmt(self, s: n.AssertStmt, env: Env, ctx: _Ctx) -> None:
+        value = self.evaluator.eval(s.test, env)
+        if not isinstance(value, bool):
+            raise EvalError(s.test.span, dg.EXPRESSION,
+                            f"assert needs a bool condition, got {type_name(value)}")
+        if value:
+            return
+        text = self._source(s.test.span)
+        notes: list[str] = []
+        if isinstance(s.test, n.BinOp) and s.test.op in ("==", "!=", "<", "<=", ">", ">="):
+            left = self.evaluator.eval(s.test.left, env)
+            right = self.evaluator.eval(s.test.right, env)
+            notes.append(f"left side: {self._source(s.test.left.span)} = {show(left)}")
+            notes.append(f"right side: {show(right)}")
+        raise EvalError(s.test.span, dg.ASSERTION, f"assertion failed: {text}", tuple(notes))
+
+    # ------------------------------------------------------------------ calls
+
+    def _call_hook(self, call: n.Call, env: Env) -> Any:
+        """A layer/block call met inside an expression (e.g. an argument of add)."""
+        ctx = self._ctx_stack[-1]
+        if call.func in ACTIVATIONS and self._in_args and not call.args:
+            return self.evaluator.activation_value(call, env)  # activation_fn=leaky_relu(0.1)
+        if not self._is_graph_call(call.func, env):
+            names = list(LAYER_NAMES) + list(self.program.blocks) + ["repeat", "stack"]
+            raise EvalError(call.func_span, dg.UNKNOWN_LAYER,
+                            f"unknown layer or block '{call.func}'{did_you_mean(call.func, names)}")
+        return self._call(call, env, ctx, None, None, call.span)
+
+    def _call(self, call: n.Call, env: Env, ctx: _Ctx, scope: n.ScopeName | None,
+              branches: list[Tensor] | None, span: Span) -> TensorValue:
+        self._in_args += 1
+        try:
+            pos = [_Arg(self.evaluator.eval(a, env), a.span) for a in call.args]
+            kw: dict[str, _Arg] = {}
+            for k in call.kwargs:
+                if k.name in kw:
+                    raise EvalError(k.name_span, dg.DUPLICATE_ARGUMENT,
+                                    f"argument '{k.name}' given twice")
+                kw[k.name] = _Arg(self.evaluator.eval(k.value, env), k.value.span, k.name_span)
+        finally:
+            self._in_args -= 1
+        if "scope" in kw:
+            raise EvalError(kw["scope"].name_span, dg.UNKNOWN_ARGUMENT,
+                            "the scope is given with 'as NAME' after the call, not scope=...",
+                            (f"write: {call.func}(...) as {show(kw['scope'].value).strip(chr(34))}",))
+        scope_name = self._interpolate_scope(scope, env, ctx) if scope is not None else None
+        target = call.func
+        try:
+            bound = env.lookup(target)
+        except KeyError:
+            bound = None
+        if target == "repeat" and not isinstance(bound, BlockRef):
+            return self._repeat(call, pos, kw, env, ctx, scope_name, span)
+        if target == "stack" and not isinstance(bound, BlockRef):
+            return self._stack(call, pos, kw, env, ctx, scope_name, span)
+        ref = LayerRef(LAYER_NAMES[target]) if target in LAYER_NAMES else BlockRef(target)
+        return self._invoke(ref, call.func_span, pos, kw, env, ctx, scope_name, branches, span)
+
+    def _leading_tensor(self, pos: list[_Arg]) -> TensorValue | None:
+        if pos and isinstance(pos[0].value, TensorValue):
+            return pos.pop(0).value
+        return None
+
+    def _net(self, env: Env, span: Span) -> TensorValue:
+        try:
+            net = env.lookup("net")
+        except KeyError:
+            raise EvalError(span, dg.STRUCTURE,
+                            "no input tensor: this layer has no explicit input and 'net' is "
+                            "not defined yet",
+                            ("declare an input first: input images: [?, 224, 224, 3]",)) from None
+        if net is POISON:
+            raise Poisoned()
+        if not isinstance(net, TensorValue):
+            raise EvalError(span, dg.BAD_VALUE, f"'net' is a {type_name(net)}, not a tensor")
+        return net
+
+    def _repeat(self, call: n.Call, pos: list[_Arg], kw: dict[str, _Arg], env: Env, ctx: _Ctx,
+                scope_name: str | None, span: Span) -> TensorValue:
+        x = self._leading_tensor(pos) or self._net(env, span)
+        if len(pos) < 2:
+            raise EvalError(call.span, dg.MISSING_ARGUMENT,
+                            "repeat needs a count and a layer: repeat(2, conv2d, 64, [3, 3])")
+        count, layer = pos[0], pos[1]
+        if isinstance(count.value, bool) or not isinstance(count.value, int) or count.value < 0:
+            raise EvalError(count.span, dg.BAD_VALUE,
+                            f"repeat count must be an int >= 0, got {show(count.value)}")
+        if not isinstance(layer.value, (LayerRef, BlockRef)):
+            raise EvalError(layer.span, dg.BAD_VALUE,
+                            f"repeat's second argument is a layer or block, got "
+                            f"{type_name(layer.value)} {show(layer.value)}")
+        outer, inner_base = self._meta_scope(ctx, scope_name, "Repeat", layer.value)
+        inner_ctx = replace(ctx, scope=outer, trail=ctx.trail + (span,), top_level=False)
+        out = x
+        for i in range(count.value):
+            out = self._invoke(layer.value, layer.span, [_Arg(out, span)] + pos[2:], dict(kw),
+                               env, inner_ctx, f"{inner_base}_{i + 1}", None, span)
+        return out
+
+    def _stack(self, call: n.Call, pos: list[_Arg], kw: dict[str, _Arg], env: Env, ctx: _Ctx,
+               scope_name: str | None, span: Span) -> TensorValue:
+        x = self._leading_tensor(pos) or self._net(env, span)
+        if len(pos) != 2:
+            raise EvalError(call.span, dg.MISSING_ARGUMENT,
+                            "stack needs a layer and a list: stack(fully_connected, [32, 64])")
+        layer, items = pos
+        if not isinstance(layer.value, (LayerRef, BlockRef)):
+            raise EvalError(layer.span, dg.BAD_VALUE,
+                            f"stack's first argument is a layer or block, got "
+                            f"{type_name(layer.value)}")
+        if not isinstance(items.value, (list, tuple)):
+            raise EvalError(items.span, dg.BAD_VALUE,
+                            f"stack's second argument is a list, got {type_name(items.value)}")
+        outer, inner_base = self._meta_scope(ctx, scope_name, "Stack", layer.value)
+        inner_ctx = replace(ctx, scope=outer, trail=ctx.trail + (span,), top_level=False)
+        out = x
+        for i, item in enumerate(items.value):
+            args = list(item) if isinstance(item, (list, tuple)) else [item]
+            out = self._invoke(layer.value, layer.span,
+                               [_Arg(out, span)] + [_Arg(a, items.span) for a in args], dict(kw),
+                               env, inner_ctx, f"{inner_base}_{i + 1}", None, span)
+        return out
+
+    def _meta_scope(self, ctx: _Ctx, scope_name: str | None, default: str,
+                    layer: LayerRef | BlockRef) -> tuple[str, str]:
+        if scope_name is None:
+            outer = _join(ctx.scope, self._unique(ctx.scope, default, self.var_counts))
+            inner_base = LAYERS[layer.kind].func_name if isinstance(layer, LayerRef) \
+                else layer.name
+        else:
+            outer = _join(ctx.scope, scope_name)
+            inner_base = scope_name.rsplit("/", 1)[-1]
+        self._open_var_scope(outer)
+        return outer, inner_base
+
+    def _invoke(self, ref: LayerRef | BlockRef, ref_span: Span, pos: list[_Arg],
+                kw: dict[str, _Arg], env: Env, ctx: _Ctx, scope_name: str | None,
+                branches: list[Tensor] | None, span: Span) -> TensorValue:
+        if isinstance(ref, BlockRef):
+            if branches is not None:
+                raise EvalError(span, dg.STRUCTURE, "only concat and add take branches")
+            return self._block_call(ref.name, pos, kw, env, ctx, scope_name, span)
+        return self._layer_call(LAYERS[ref.kind], pos, kw, env, ctx, scope_name, branches, span)
+
+    # ------------------------------------------------------------------ layers
+
+    def _layer_call(self, kind: LayerKind, pos: list[_Arg], kw: dict[str, _Arg], env: Env,
+                    ctx: _Ctx, scope_name: str | None, branches: list[Tensor] | None,
+                    span: Span) -> TensorValue:
+        inputs = self._layer_inputs(kind, pos, env, branches, span)
+        args, sources = self._effective_args(kind, pos, kw, span)
+        if kind.name == "subsample" and args["factor"] == 1:
+            return TensorValue(inputs[0])  # resnet_utils.subsample returns its input unchanged
+        if len(self.graph.nodes) >= MAX_NODES:
+            raise EvalError(span, dg.STRUCTURE, f"model expands to more than {MAX_NODES} layers")
+        # Scope naming: explicit names are used as given; defaults are uniquified per parent.
+        counts = self.var_counts if kind.scope_kind == "variable" else self.name_counts
+        if scope_name is None:
+            scope_name = self._unique(ctx.scope, kind.default_scope, counts)
+        full = _join(ctx.scope, scope_name)
+        if kind.scope_kind == "variable":
+            self._open_var_scope(full)
+        else:
+            self.name_counts[full] += 1
+        in_shapes = [t.shape for t in inputs]
+        shape = None
+        if all(s is not None for s in in_shapes):
+            try:
+                shape = kind.shape(in_shapes, args)  # type: ignore[arg-type]
+            except ShapeError as e:
+                self._shape_error(kind, full, inputs, e, span, ctx)
+        node_id = self._next_id()
+        dtype = "float32" if kind.name == "one_hot_encoding" else inputs[0].dtype
+        out = Tensor(node_id, shape, full, dtype)
+        node = Node(node_id, kind.name, full, tuple(inputs), out, args, sources, span, ctx.trail)
+        out.producer = node
+        self.graph.nodes.append(node)
+        if args.get("outputs_collections") is not None and shape is not None:
+            self.graph.end_points[full] = out
+        return TensorValue(out)
+
+    def _layer_inputs(self, kind: LayerKind, pos: list[_Arg], env: Env,
+                      branches: list[Tensor] | None, span: Span) -> list[Tensor]:
+        if kind.inputs == "one":
+            if branches is not None:
+                raise EvalError(span, dg.STRUCTURE,
+                                f"{kind.name} takes one input; only concat and add take branches")
+            t = self._leading_tensor(pos) or self._net(env, span)
+            return [t.tensor]
+        if kind.inputs == "list":
+            if branches is not None:
+                if pos and _is_tensor_list(pos[0].value):
+                    raise EvalError(pos[0].span, dg.STRUCTURE,
+                                    "concat takes either a list of tensors or branches, not both")
+                if not branches:
+                    raise EvalError(span, dg.STRUCTURE, "concat needs at least one branch")
+                return branches
+            if pos and _is_tensor_list(pos[0].value):
+                return [t.tensor for t in pos.pop(0).value]
+            raise EvalError(span, dg.MISSING_ARGUMENT,
+                            f"{kind.name} needs a list of tensors, e.g. {kind.name}([a, b], "
+                            f"axis=3), or branches: {kind.name}(axis=3) {{ {{ ... }} {{ ... }} }}")
+        # two inputs (add)
+        if branches is not None:
+            if len(branches) != 2:
+                raise EvalError(span, dg.STRUCTURE,
+                                f"{kind.name} combines exactly 2 branches, got {len(branches)}")
+            return branches
+        tensors = []
+        while pos and isinstance(pos[0].value, TensorValue) and len(tensors) < 2:
+            tensors.append(pos.pop(0).value.tensor)
+        if len(tensors) == 1:
+            tensors.insert(0, self._net(env, span).tensor)
+        if len(tensors) != 2:
+            raise EvalError(span, dg.MISSING_ARGUMENT,
+                            f"{kind.name} needs two tensors: {kind.name}(a, b), {kind.name}(b) "
+                            f"(adds to net), or two branches")
+        return tensors
+
+    def _effective_args(self, kind: LayerKind, pos: list[_Arg], kw: dict[str, _Arg],
+                        span: Span) -> tuple[dict[str, Any], dict[str, ArgSource]]:
+        """Explicit > arg_scope (inner over outer, already merged) > layer default."""
+        names = kind.arg_names
+        for a in pos:
+            if isinstance(a.value, TensorValue):
+                raise EvalError(a.span, dg.BAD_VALUE,
+                                f"{kind.name} takes its input tensor as the first argument only")
+        if len(pos) > len(names):
+            raise EvalError(pos[len(names)].span, dg.TOO_MANY_ARGUMENTS,
+                            f"{kind.name} takes at most {len(names)} positional arguments after "
+                            f"the input, got {len(pos)}",
+                            (f"signature: {_signature(kind)}",))
+        explicit: dict[str, _Arg] = {}
+        for arg, value in zip(kind.args, pos):
+            explicit[arg.name] = value
+        for name, value in kw.items():
+            if name not in names:
+                raise EvalError(value.name_span or value.span, dg.UNKNOWN_ARGUMENT,
+                                f"{kind.name} has no argument '{name}'{did_you_mean(name, names)}",
+                                (f"signature: {_signature(kind)}",))
+            if name in explicit:
+                raise EvalError(value.name_span or value.span, dg.DUPLICATE_ARGUMENT,
+                                f"{kind.name} got '{name}' both positionally and by keyword")
+            explicit[name] = value
+        scoped = self.arg_scopes[-1].get(kind.scoped_key, {})
+        args: dict[str, Any] = {}
+        sources: dict[str, ArgSource] = {}
+        missing = []
+        for arg in kind.args:
+            if arg.name in explicit:
+                given = explicit[arg.name]
+                try:
+                    args[arg.name] = arg.check(given.value)
+                except ArgError as e:
+                    raise EvalError(given.span, dg.BAD_VALUE,
+                                    f"{kind.name} {arg.name}: {e}") from None
+                sources[arg.name] = ArgSource("explicit", given.span)
+            elif arg.name in scoped:
+                value, source = scoped[arg.name]
+                try:
+                    args[arg.name] = arg.check(value)
+                except ArgError:  # reported where the arg_scope set it
+                    raise Poisoned() from None
+                sources[arg.name] = source
+            elif arg.required:
+                missing.append(arg.name)
+            else:
+                args[arg.name] = arg.check(arg.default) if arg.default is not None else None
+                sources[arg.name] = ArgSource("default")
+        if missing:
+            raise EvalError(span, dg.MISSING_ARGUMENT,
+                            f"{kind.name} needs {', '.join(repr(m) for m in missing)}",
+                            (f"signature: {_signature(kind)}",))
+        if "normalizer_fn" in args:
+            args["normalizer_params"] = self._normalizer_params(args, explicit, sources)
+        return args, sources
+
+    def _normalizer_params(self, args: dict[str, Any], explicit: dict[str, _Arg],
+                           sources: dict[str, ArgSource]) -> dict[str, Any] | None:
+        """Effective batch_norm arguments of a normalizer: defaults < arg_scope < params."""
+        if args["normalizer_fn"] is None:
+            return args.get("normalizer_params")
+        given = args.get("normalizer_params") or {}
+        span = explicit["normalizer_params"].span if "normalizer_params" in explicit else \
+            (sources["normalizer_params"].span if "normalizer_params" in sources else None)
+        scoped = self.arg_scopes[-1].get("batch_norm", {})
+        out: dict[str, Any] = {}
+        for name, arg in _BN_ARGS.items():
+            if name == "outputs_collections":
+                continue
+            if name in given:
+                try:
+                    out[name] = arg.check(given[name])
+                except ArgError as e:
+                    raise EvalError(span or Span.point("<unknown>", 1, 1), dg.BAD_VALUE,
+                                    f"normalizer_params {name}: {e}") from None
+            elif name in scoped:
+                out[name] = arg.check(scoped[name][0])
+            else:
+                out[name] = arg.default
+        for name in given:
+            if name not in _BN_ARGS or name == "outputs_collections":
+                raise EvalError(span or Span.point("<unknown>", 1, 1), dg.UNKNOWN_ARGUMENT,
+                                f"normalizer_params: batch_norm has no argument '{name}'"
+                                f"{did_you_mean(name, _BN_ARGS)}")
+        _check_param_dicts(out, span)
+        return out
+
+    def _shape_error(self, kind: LayerKind, scope: str, inputs: list[Tensor], error: ShapeError,
+                     span: Span, ctx: _Ctx) -> None:
+        text = str(error)
+        code = dg.RANK if text.startswith("expected a rank") else \
+            dg.INCOMPATIBLE if kind.category == "combine" else dg.SHAPE
+        shown = ", ".join(format_shape(t.shape) for t in inputs)  # type: ignore[arg-type]
+        message = f"{kind.name} '{_relative(scope, self.graph.name)}' cannot take {shown}: {text}"
+        notes: list[Note] = []
+        chain = _shrink_chain(inputs[0])
+        if chain:
+            notes.append(Note("the input was shaped by: " + chain))
+        for t in inputs if kind.category == "combine" else ():
+            if t.producer is not None:
+                notes.append(Note(f"{format_shape(t.shape)} comes from "  # type: ignore[arg-type]
+                                  f"{_relative(t.producer.scope, self.graph.name)}",
+                                  t.producer.span))
+        for site in reversed(ctx.trail):
+            notes.append(Note("expanded from here", site))
+        self.diags.error(span, code, message, notes)
+
+    # ------------------------------------------------------------------ blocks
+
+    def _block_call(self, name: str, pos: list[_Arg], kw: dict[str, _Arg], env: Env, ctx: _Ctx,
+                    scope_name: str | None, span: Span) -> TensorValue:
+        block = self.program.blocks[name]
+        if name in ctx.blocks:
+            raise EvalError(span, dg.RECURSION, f"block '{name}' calls itself",
+                            (" -> ".join(ctx.blocks + (name,)),))
+        if len(ctx.blocks) >= MAX_CALL_DEPTH:
+            raise EvalError(span, dg.RECURSION, f"blocks nested more than {MAX_CALL_DEPTH} deep")
+        params = block.params
+        first_is_tensor_param = bool(params) and params[0].type_name == "tensor"
+        x = None
+        if not first_is_tensor_param:
+            x = self._leading_tensor(pos)
+        if x is None:
+            try:
+                x = self._net(env, span)
+            except EvalError:
+                x = None
+        if len(pos) > len(params):
+            raise EvalError(pos[len(params)].span, dg.TOO_MANY_ARGUMENTS,
+                            f"block '{name}' takes {len(params)} arguments, got {len(pos)}",
+                            (f"signature: {_block_signature(block)}",))
+        names = [p.name for p in params]
+        given: dict[str, Any] = {}
+        for p, a in zip(params, pos):
+            given[p.name] = a.value
+        collect = None
+        for key, a in kw.items():
+            if key == "outputs_collections":
+                collect = a.value
+                continue
+            if key not in names:
+                raise EvalError(a.name_span or a.span, dg.UNKNOWN_ARGUMENT,
+                                f"block '{name}' has no parameter '{key}'"
+                                f"{did_you_mean(key, names)}",
+                                (f"signature: {_block_signature(block)}",))
+            if key in given:
+                raise EvalError(a.name_span or a.span, dg.DUPLICATE_ARGUMENT,
+                                f"block '{name}' got '{key}' both positionally and by keyword")
+            given[key] = a.value
+        for key, (value, _src) in self.arg_scopes[-1].get(name, {}).items():
+            if key == "outputs_collections":
+                collect = collect if "outputs_collections" in kw else value
+            elif key not in given:
+                given[key] = value
+        benv = self.root_env.child()
+        missing = [p.name for p in params if p.name not in given and p.default is None]
+        if missing:
+            raise EvalError(span, dg.MISSING_ARGUMENT,
+                            f"block '{name}' needs {', '.join(repr(m) for m in missing)}",
+                            (f"signature: {_block_signature(block)}",))
+        for p in params:
+            if p.name in given:
+                problem = _param_type_problem(p.type_name, given[p.name])
+                if problem:
+                    raise EvalError(span, dg.BAD_VALUE,
+                                    f"block '{name}' parameter '{p.name}': {problem}")
+        bound = self._bind_params(params, benv, given, span, f"block '{name}'",
+                                  require_defaults=False)
+        if bound is None:
+            raise Poisoned()
+        if x is not None:
+            benv.bind("net", x)
+        if scope_name is None:
+            scope_name = self._unique(ctx.scope, name, self.var_counts)
+        full = _join(ctx.scope, scope_name)
+        self._open_var_scope(full)
+        inner = _Ctx(full, ctx.trail + (span,), False, ctx.blocks + (name,))
+        errors_before = len(self.diags)
+        self._body(block.body, benv, inner)
+        try:
+            out = benv.lookup("net")
+        except KeyError:
+            raise EvalError(span, dg.STRUCTURE,
+                            f"block '{name}' produces no tensor (its body never sets net)")
+        if not isinstance(out, TensorValue) or out.tensor.poisoned:
+            if len(self.diags) == errors_before and isinstance(out, TensorValue):
+                pass
+            raise Poisoned()
+        if collect is not None:
+            self.graph.end_points[full] = out.tensor
+        return out
+
+    # ------------------------------------------------------------------ naming helpers
+
+    def _open_var_scope(self, full: str) -> None:
+        self.var_counts[full] += 1
+        self.name_counts[full] += 1  # a variable scope also opens the name scope
+
+    @staticmethod
+    def _unique(parent: str, base: str, counts: Counter[str]) -> str:
+        """TF's default-name uniquification: ``base``, then ``base_1``, ``base_2``, ..."""
+        if counts[_join(parent, base)] == 0:
+            return base
+        i = 1
+        while counts[_join(parent, f"{base}_{i}")] > 0:
+            i += 1
+        return f"{base}_{i}"
+
+    def _interpolate(self, text: str, span: Span, env: Env, ctx: _Ctx) -> str:
+        def repl(m: re.Match) -> str:
+            key = m.group(1)
+            if key == "scope":
+                return ctx.scope
+            try:
+                value = env.lookup(key)
+            except KeyError:
+                raise EvalError(span, dg.UNKNOWN_NAME, f"unknown name '{key}' in \"{text}\""
+                                f"{did_you_mean(key, env.names())}") from None
+            if isinstance(value, bool) or not isinstance(value, (int, str)):
+                raise EvalError(span, dg.BAD_VALUE,
+                                f"'{{{key}}}' must be an int or a string, got {type_name(value)}")
+            return str(value)
+
+        return _INTERPOLATION.sub(repl, text)
+
+    def _interpolate_scope(self, scope: n.ScopeName, env: Env, ctx: _Ctx) -> str:
+        name = self._interpolate(scope.text, scope.span, env, ctx) if scope.quoted \
+            else scope.text
+        parts = name.split("/")
+        if not name or not all(_SCOPE_PART.fullmatch(p) for p in parts):
+            raise EvalError(scope.span, dg.SCOPE_NAME,
+                            f"invalid scope name {show(name)}",
+                            ("scope names are letters, digits, '_', '.', '-', "
+                             "separated by '/'",))
+        return name
+
+    def _next_id(self) -> int:
+        self._ids += 1
+        return self._ids
+
+    def _source(self, span: Span) -> str:
+        text = self.program.sources.get(span.path)
+        if text is None:
+            return "condition"
+        lines = text.splitlines()
+        if span.line != span.end_line or span.line > len(lines):
+            return "condition"
+        return lines[span.line - 1][span.column - 1:span.end_column - 1]
+
+
+# ---------------------------------------------------------------------------- helpers
+
+
+def _join(parent: str, name: str) -> str:
+    return f"{parent}/{name}" if parent else name
+
+
+def _relative(scope: str, model: str) -> str:
+    prefix = model + "/"
+    return scope[len(prefix):] if scope.startswith(prefix) else scope
+
+
+def _is_tensor_list(value: Any) -> bool:
+    return isinstance(value, (list, tuple)) and bool(value) and all(
+        isinstance(v, TensorValue) for v in value)
+
+
+def _signature(kind: LayerKind) -> str:
+    parts = ["inputs"] if kind.inputs == "one" else \
+        ["values"] if kind.inputs == "list" else ["x", "y"]
+    for a in kind.args:
+        parts.append(a.name if a.required else f"{a.name}={show(a.default)}")
+    return f"{kind.name}({', '.join(parts)})"
+
+
+def _block_signature(block: n.BlockDef) -> str:
+    parts = [f"{p.name}: {p.type_name}" + ("" if p.default is None else " = ...")
+             for p in block.params]
+    return f"{block.name}({', '.join(parts)})"
+
+
+def _param_type_problem(type_name_: str, value: Any) -> str | None:
+    """Why ``value`` does not fit a declared parameter type, or None."""
+    ok = {
+        "int": lambda v: isinstance(v, int) and not isinstance(v, bool),
+        "float": lambda v: isinstance(v, (int, float)) and not isinstance(v, bool),
+        "bool": lambda v: isinstance(v, bool),
+        "string": lambda v: isinstance(v, str),
+        "list": lambda v: isinstance(v, (list, tuple)),
+        "dict": lambda v: isinstance(v, dict),
+        "tensor": lambda v: isinstance(v, TensorValue),
+        "activation": lambda v: v is None or isinstance(v, Activation),
+        "initializer": lambda v: v is None or isinstance(v, Initializer),
+        "regularizer": lambda v: v is None or isinstance(v, Regularizer),
+        "any": lambda v: True,
+    }[type_name_](value)
+    if ok:
+        return None
+    return f"expected {type_name_}, got {type_name(value)} {show(value)}"
+
+
+def _check_param_dicts(bn: dict[str, Any], span: Span | None) -> None:
+    where = span or Span.point("<unknown>", 1, 1)
+    for key, allowed, kind in (("param_initializers",
+                                ("beta", "gamma", "moving_mean", "moving_variance"), Initializer),
+                               ("param_regularizers", ("beta", "gamma"), Regularizer)):
+        value = bn.get(key)
+        if not value:
+            continue
+        for k, v in value.items():
+            if k not in allowed:
+                raise EvalError(where, dg.UNKNOWN_ARGUMENT,
+                                f"{key}: no variable '{k}'{did_you_mean(k, allowed)}",
+                                (f"keys: {', '.join(allowed)}",))
+            if not isinstance(v, kind):
+                raise EvalError(where, dg.BAD_VALUE,
+                                f"{key}['{k}'] must be an {kind.__name__.lower()}, got "
+                                f"{type_name(v)}")
+
+
+def _shrink_chain(tensor: Tensor, limit: int = 12) -> str:
+    """``224x224 (images) -> 112x112 (conv1, line 4) -> ...``: where the spatial size changed."""
+    steps: list[str] = []
+    t: Tensor | None = tensor
+    prev: tuple | None = None
+    while t is not None and t.shape is not None:
+        hw = tuple(t.shape[1:3]) if len(t.shape) == 4 else None
+        producer = t.producer
+        if hw is not None and hw != prev:
+            label = producer.short_scope + f", line {producer.span.line}" if producer \
+                else t.name
+            steps.append(f"{format_dim(hw[0])}x{format_dim(hw[1])} ({label})")
+            prev = hw
+        t = producer.inputs[0] if producer and producer.inputs else None
+    if len(steps) < 2:
+        return ""
+    steps.reverse()
+    if len(steps) > limit:
+        steps = steps[:2] + ["..."] + steps[-(limit - 3):]
+    return " -> ".join(steps)
