@@ -53,12 +53,19 @@ class Env:
         self.parent = parent
 
     def lookup(self, name: str) -> Any:
+        env = self.find(name)
+        if env is None:
+            raise KeyError(name)
+        return env.vars[name]
+
+    def find(self, name: str) -> "Env | None":
+        """The environment that binds ``name`` (this one or an enclosing one), or None."""
         env: Env | None = self
         while env is not None:
             if name in env.vars:
-                return env.vars[name]
+                return env
             env = env.parent
-        raise KeyError(name)
+        return None
 
     def bind(self, name: str, value: Any) -> None:
         self.vars[name] = value
@@ -137,6 +144,13 @@ class Evaluator:
 
     def __init__(self, call_hook: Callable[[n.Call, Env], Any]):
         self.call_hook = call_hook
+        #: The environment of the model's parameters, whose uses are tracked for codegen.
+        self.param_env: Env | None = None
+        self.param_names: frozenset[str] = frozenset()
+        #: How each model parameter is used: "plain" (only ever the whole value of a layer
+        #: argument, so generated code can read it at run time) or "structural" (anything else).
+        self.param_uses: dict[str, str] = {}
+        self.plain_name: n.Name | None = None  # the bare-name layer argument being evaluated
 
     def eval(self, expr: n.Expr, env: Env) -> Any:
         method = getattr(self, "_eval_" + type(expr).__name__)
@@ -160,10 +174,14 @@ class Evaluator:
         return UNKNOWN
 
     def _eval_Name(self, e: n.Name, env: Env) -> Any:
-        try:
-            return env.lookup(e.name)
-        except KeyError:
-            pass
+        holder = env.find(e.name)
+        if holder is not None:
+            if holder is self.param_env and e.name in self.param_names:
+                if self.plain_name is e:
+                    self.param_uses.setdefault(e.name, "plain")
+                else:
+                    self.param_uses[e.name] = "structural"
+            return holder.vars[e.name]
         try:
             return builtin_value(e.name)
         except KeyError:

@@ -48,14 +48,15 @@ def infer_collecting(graph: Graph, diags: Diagnostics) -> Graph:
         node.params = sum(v.size for v in node.variables)
         node.flops = flops
         total_flops = None if flops is None or total_flops is None else total_flops + flops
+        clash = next((owners[v.name] for v in node.variables if v.name in owners), None)
+        if clash is not None:  # one report per layer, not one per variable
+            diags.error(node.span, dg.SCOPE_NAME,
+                        f"scope '{node.scope}' is used twice: its variables already exist",
+                        [Note("first created here", clash.span),  # type: ignore[attr-defined]
+                         "TF-Slim raises \"Variable ... already exists\"; give the layers "
+                         "different names with 'as NAME'"])
+            continue
         for v in node.variables:
-            previous = owners.get(v.name)
-            if previous is not None:
-                diags.error(node.span, dg.SCOPE_NAME,
-                            f"variable '{v.name}' already exists: scope '{node.scope}' is "
-                            f"used twice", [Note("first created here", previous.span),
-                                            "give the layers different names with 'as NAME'"])
-                continue
             owners[v.name] = node
             graph.variables.append(v)
     graph.trainable_params = sum(v.size for v in graph.variables if v.trainable)

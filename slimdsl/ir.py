@@ -21,6 +21,7 @@ class ArgSource:
 
     kind: str  # "default" | "explicit" | "arg_scope" | "normalizer_params"
     span: Span | None = None
+    param: str | None = None  # the model parameter the value is exactly, if any
 
     def describe(self) -> str:
         if self.kind == "default":
@@ -84,6 +85,11 @@ class Node:
     flops: int | None = 0
 
     @property
+    def param_args(self) -> dict[str, str]:
+        """Arguments whose value is exactly a model parameter: ``{"num_outputs": "num_classes"}``."""
+        return {arg: src.param for arg, src in self.sources.items() if src.param is not None}
+
+    @property
     def short_scope(self) -> str:
         return self.scope.rsplit("/", 1)[-1]
 
@@ -109,8 +115,16 @@ class Graph:
     outputs: list[Port] = field(default_factory=list)
     nodes: list[Node] = field(default_factory=list)
     end_points: dict[str, Tensor] = field(default_factory=dict)
+    #: How each model parameter is used: "plain" (only as a whole layer argument: generated code
+    #: may read it at run time) or "structural" (shapes, control flow, arithmetic, blocks...).
+    param_uses: dict[str, str] = field(default_factory=dict)
     # filled by infer()
     variables: list[Variable] = field(default_factory=list)
     trainable_params: int = 0
     total_params: int = 0
     flops: int | None = 0
+
+    @property
+    def structural_params(self) -> set[str]:
+        """Parameters the graph's structure depends on; changing one needs a recompile."""
+        return {p for p, use in self.param_uses.items() if use == "structural"}

@@ -57,6 +57,7 @@ class _Arg:
     value: Any
     span: Span
     name_span: Span | None = None
+    param: str | None = None  # set when the argument is exactly a model parameter
 
 
 def lower(program: Program, model: str | None = None,
@@ -102,6 +103,7 @@ class _Lowerer:
         self.arg_scopes: list[dict[str, dict[str, tuple[Any, ArgSource]]]] = [{}]
         self.var_counts: Counter[str] = Counter()
         self.name_counts: Counter[str] = Counter()
+        self._suffix_hint: dict[tuple[int, str, str], int] = {}  # see _unique
         self.graph: Graph | None = None
         self._ids = 0
         self._ctx_stack: list[_Ctx] = []
@@ -138,7 +140,10 @@ class _Lowerer:
                                    f"model '{name}'", require_defaults=True)
         if params is None:
             return None
-        self.graph = Graph(scope_name, definition.span.path, definition.span, params)
+        self.evaluator.param_env = env
+        self.evaluator.param_names = frozenset(params)
+        self.graph = Graph(scope_name, definition.span.path, definition.span, params,
+                           param_uses=self.evaluator.param_uses)
         self._open_var_scope(scope_name)
         ctx = _Ctx(scope_name, (), True)
         self._body(definition.body, env, ctx)
@@ -313,13 +318,23 @@ class _Lowerer:
 
     def _stmt_LayerStmt(self, s: n.LayerStmt, env: Env, ctx: _Ctx) -> None:
         branch_tensors = None
+        scope = s.scope
         if s.branches is not None:
             if not isinstance(s.value, n.Call):
                 raise EvalError(s.span, dg.STRUCTURE,
                                 "branches { ... } follow a call such as concat(axis=3)")
+            if scope is not None:
+                # `concat(axis=3) as Mixed_3b { ... }`: Mixed_3b is a variable scope holding
+                # the branches and the combining op (Mixed_3b/concat), as in TF-Slim's nets.
+                name = self._interpolate_scope(scope, env, ctx)
+                ctx = replace(ctx, scope=_join(ctx.scope, name))
+                self._open_var_scope(ctx.scope)
+                scope = None
             branch_tensors = self._branches(s.branches, env, ctx)
         if isinstance(s.value, n.Call) and self._is_graph_call(s.value.func, env):
-            value = self._call(s.value, env, ctx, s.scope, branch_tensors, s.span)
+            # Point diagnostics at the whole statement, or at the call if it spans lines.
+            span = s.span if s.span.line == s.span.end_line else s.value.span
+            value = self._call(s.value, env, ctx, scope, branch_tensors, span)
         else:
             if s.scope is not None:
                 raise EvalError(s.scope.span, dg.STRUCTURE,
@@ -328,7 +343,7 @@ class _Lowerer:
         if s.target is None:
             if not isinstance(value, TensorValue):
                 raise EvalError(s.value.span, dg.STRUCTURE,
-                                f"this statement computes a {type_name(value)} and discards it",
+                                f"this statement computes a value ({type_name(value)}) and discards it",
                                 ("bind it with NAME = ... or call a layer",))
             env.bind("net", value)
         else:
@@ -380,9 +395,11 @@ class _Lowerer:
             if kw.name in kwargs:
                 raise EvalError(kw.name_span, dg.DUPLICATE_ARGUMENT,
                                 f"arg_scope sets '{kw.name}' twice")
-            kwargs[kw.name] = (self.evaluator.eval(kw.value, env), kw)
+            kwargs[kw.name] = (self._eval_arg(kw.value, env, True, kw.name_span), kw)
         top = {k: dict(v) for k, v in self.arg_scopes[-1].items()}
         failed = False
+        params = {name: arg.param for name, (arg, _kw) in kwargs.items()}
+        kwargs = {name: (arg.value, kw) for name, (arg, kw) in kwargs.items()}
         for i, item in enumerate(listed):
             span = item_spans[i].span if i < len(item_spans) else s.layers.span
             key, accepted = self._scope_target(item, span)
@@ -404,7 +421,10 @@ class _Lowerer:
                     failed = True
                     self.diags.error(kw.value.span, dg.BAD_VALUE, f"{key} {name}: {problem}")
                     continue
-                entry[name] = (value, ArgSource("arg_scope", kw.span))
+                if params[name] is not None and key not in LAYERS:
+                    self.evaluator.param_uses[params[name]] = "structural"  # a block argument
+                entry[name] = (value, ArgSource("arg_scope", kw.span,
+                                                params[name] if key in LAYERS else None))
         if failed:
             # Keep lowering the body with the scope applied as far as it was valid.
             pass
@@ -503,15 +523,16 @@ class _Lowerer:
 
     def _call(self, call: n.Call, env: Env, ctx: _Ctx, scope: n.ScopeName | None,
               branches: list[Tensor] | None, span: Span) -> TensorValue:
+        plain = call.func in LAYER_NAMES  # a bare parameter passed to a layer stays "plain"
         self._in_args += 1
         try:
-            pos = [_Arg(self.evaluator.eval(a, env), a.span) for a in call.args]
+            pos = [self._eval_arg(a, env, plain) for a in call.args]
             kw: dict[str, _Arg] = {}
             for k in call.kwargs:
                 if k.name in kw:
                     raise EvalError(k.name_span, dg.DUPLICATE_ARGUMENT,
                                     f"argument '{k.name}' given twice")
-                kw[k.name] = _Arg(self.evaluator.eval(k.value, env), k.value.span, k.name_span)
+                kw[k.name] = self._eval_arg(k.value, env, plain, k.name_span)
         finally:
             self._in_args -= 1
         if "scope" in kw:
@@ -530,6 +551,20 @@ class _Lowerer:
             return self._stack(call, pos, kw, env, ctx, scope_name, span)
         ref = LayerRef(LAYER_NAMES[target]) if target in LAYER_NAMES else BlockRef(target)
         return self._invoke(ref, call.func_span, pos, kw, env, ctx, scope_name, branches, span)
+
+    def _eval_arg(self, expr: n.Expr, env: Env, plain: bool,
+                  name_span: Span | None = None) -> _Arg:
+        """Evaluate a call argument, noting when it is exactly a model parameter."""
+        param = None
+        if plain and isinstance(expr, n.Name) and expr.name in self.evaluator.param_names \
+                and env.find(expr.name) is self.evaluator.param_env:
+            param = expr.name
+            self.evaluator.plain_name = expr
+        try:
+            value = self.evaluator.eval(expr, env)
+        finally:
+            self.evaluator.plain_name = None
+        return _Arg(value, expr.span, name_span, param)
 
     def _leading_tensor(self, pos: list[_Arg]) -> TensorValue | None:
         if pos and isinstance(pos[0].value, TensorValue):
@@ -729,7 +764,7 @@ class _Lowerer:
                 except ArgError as e:
                     raise EvalError(given.span, dg.BAD_VALUE,
                                     f"{kind.name} {arg.name}: {e}") from None
-                sources[arg.name] = ArgSource("explicit", given.span)
+                sources[arg.name] = ArgSource("explicit", given.span, given.param)
             elif arg.name in scoped:
                 value, source = scoped[arg.name]
                 try:
@@ -892,14 +927,17 @@ class _Lowerer:
         self.var_counts[full] += 1
         self.name_counts[full] += 1  # a variable scope also opens the name scope
 
-    @staticmethod
-    def _unique(parent: str, base: str, counts: Counter[str]) -> str:
+    def _unique(self, parent: str, base: str, counts: Counter[str]) -> str:
         """TF's default-name uniquification: ``base``, then ``base_1``, ``base_2``, ..."""
         if counts[_join(parent, base)] == 0:
             return base
-        i = 1
+        # Counts only grow, so the suffix found last time is a lower bound for this one:
+        # resuming there keeps a chain of N unnamed layers linear instead of quadratic.
+        key = (id(counts), parent, base)
+        i = self._suffix_hint.get(key, 1)
         while counts[_join(parent, f"{base}_{i}")] > 0:
             i += 1
+        self._suffix_hint[key] = i
         return f"{base}_{i}"
 
     def _interpolate(self, text: str, span: Span, env: Env, ctx: _Ctx) -> str:

@@ -151,6 +151,19 @@ def _token_span(path: str, tok: Token) -> Span:
     return Span(path, line, col, end_line, max(end_col, col + 1) if end_line == line else end_col)
 
 
+#: Reserved words of the grammar (they cannot be used as names).
+KEYWORDS = ("model", "block", "import", "input", "output", "end_point", "arg_scope", "scope",
+            "if", "elif", "else", "for", "in", "assert", "as", "and", "or", "not")
+
+
+def _end_of_text(text: str, path: str) -> Span:
+    """The position just after the last non-blank character: where "end of file" is seen."""
+    stripped = text.rstrip()
+    line = stripped.count("\n") + 1
+    col = len(stripped) - (stripped.rfind("\n") + 1) + 1
+    return Span.point(path, line, col)
+
+
 def _syntax_diagnostic(exc: UnexpectedInput, text: str, path: str) -> dg.Diagnostic:
     notes: list[dg.Note] = []
     if isinstance(exc, UnexpectedCharacters):
@@ -169,15 +182,22 @@ def _syntax_diagnostic(exc: UnexpectedInput, text: str, path: str) -> dg.Diagnos
     elif isinstance(exc, UnexpectedToken):
         tok = exc.token
         if tok.type == "$END":
-            line = text.count("\n") + 1
-            col = len(text) - (text.rfind("\n") + 1) + 1
-            span = Span.point(path, line, col)
+            span = _end_of_text(text, path)
         else:
             span = _token_span(path, tok)
         expected = sorted({_describe_terminal(t) for t in exc.expected if not t.startswith("__")})
         message = f"unexpected {_describe_token(tok)}"
         if tok.type == "$END" and "'}'" in expected:
             message = "unexpected end of file: a '{' block is not closed"
+            expected = []
+        elif str(tok) in KEYWORDS and tok.type == str(tok).upper():
+            message = f"unexpected keyword '{tok}'"
+            if str(tok) == "scope":
+                notes.append(dg.Note("a layer's scope is given after the call: "
+                                     "conv2d(64, 3) as conv1"))
+            else:
+                notes.append(dg.Note(f"'{tok}' is a reserved word and cannot be a name"))
+            expected = []
         if expected:
             if len(expected) > 6:
                 expected = expected[:6] + ["..."]
@@ -185,8 +205,7 @@ def _syntax_diagnostic(exc: UnexpectedInput, text: str, path: str) -> dg.Diagnos
         if tok.type == "NAME" and str(tok) in ("True", "False", "None"):
             notes.append(dg.Note(f"write '{str(tok).lower()}'"))
     elif isinstance(exc, UnexpectedEOF):
-        line = text.count("\n") + 1
-        span = Span.point(path, line, 1)
+        span = _end_of_text(text, path)
         message = "unexpected end of file"
     else:  # pragma: no cover - Lark raises only the three above
         span = Span.point(path, 1, 1)

@@ -68,9 +68,12 @@ class Initializer:
         return dict(self.params)[key]
 
     def __repr__(self) -> str:
-        if not self.params:
+        """As written in .slim, leaving out parameters equal to their defaults."""
+        defaults = {p.name: p.default for p in INITIALIZERS.get(self.name, ())}
+        shown = [(k, v) for k, v in self.params if defaults.get(k, object()) != v]
+        if not shown:
             return self.name
-        return f"{self.name}({', '.join(f'{k}={v!r}' for k, v in self.params)})"
+        return f"{self.name}({', '.join(f'{k}={show(v)}' for k, v in shown)})"
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,7 +87,7 @@ class Regularizer:
         return dict(self.params)[key]
 
     def __repr__(self) -> str:
-        return f"{self.name}({', '.join(f'{k}={v!r}' for k, v in self.params)})"
+        return f"{self.name}({', '.join(f'{k}={show(v)}' for k, v in self.params)})"
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,0 +1,64 @@
+"""Helpers shared by the subcommands: exit codes, colour, ``-D`` parsing, diagnostic output."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+from typing import Any, TextIO
+
+from .. import render
+from ..api import CheckResult
+
+EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
+
+
+def use_color(stream: TextIO, flag: str = "auto") -> bool:
+    """Colour when asked, or on a terminal unless NO_COLOR is set (no-color.org)."""
+    if flag == "always":
+        return True
+    if flag == "never" or os.environ.get("NO_COLOR"):
+        return False
+    return hasattr(stream, "isatty") and stream.isatty() and os.environ.get("TERM") != "dumb"
+
+
+def parse_define(text: str) -> tuple[str, Any]:
+    """``-D name=value``: the value is JSON (``10``, ``true``, ``[1, 2]``) or a bare string."""
+    if "=" not in text:
+        raise argparse.ArgumentTypeError(f"expected NAME=VALUE, got {text!r}")
+    name, raw = text.split("=", 1)
+    try:
+        value = json.loads(raw)
+    except json.JSONDecodeError:
+        value = raw
+    return name.strip(), value
+
+
+def add_define_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("-D", "--define", action="append", type=parse_define, default=[],
+                        metavar="NAME=VALUE", help="override a model parameter (JSON value)")
+
+
+def emit_diagnostics(results: list[CheckResult], fmt: str, color: bool, out: TextIO,
+                     summary_line: bool = True) -> None:
+    """Print every diagnostic of ``results`` in ``fmt`` (text, json, github, sarif)."""
+    pairs = [(r.path, r.diagnostics) for r in results]
+    if fmt == "json":
+        print(render.format_json(pairs), file=out)
+    elif fmt == "sarif":
+        print(render.format_sarif(pairs), file=out)
+    else:
+        for r in results:
+            for d in r.diagnostics:
+                text = render.format_github(d) if fmt == "github" else \
+                    render.format_text(d, r.source, color)
+                print(text, file=out)
+        if summary_line:
+            print(render.count_summary(pairs), file=out)
+
+
+def exit_code(results: list[CheckResult]) -> int:
+    """2 if a path could not be read, 1 if any error was found, else 0."""
+    if any(d.code == "io" for r in results for d in r.diagnostics):
+        return EXIT_USAGE
+    return EXIT_OK if all(r.ok for r in results) else EXIT_FINDINGS
