@@ -93,7 +93,6 @@ STRUCTURE = _code("structure", "Invalid model structure",
                   "A statement is in the wrong place, or a model has no input/output.")
 RECURSION = _code("recursion", "Recursive block", "A block calls itself, directly or not.")
 BUDGET = _code("budget", "Over budget", "A model exceeds --max-params or --max-flops.")
-UNUSED = _code("unused", "Unused value", "A statement computes a tensor nobody uses.")
 IO = _code("io", "I/O error", "A path cannot be read or written.")
 
 

@@ -7,11 +7,13 @@ into text. Columns are 1-based code points everywhere (SARIF says so with ``colu
 from __future__ import annotations
 
 import json
+import re
 from typing import Iterable, Sequence
 
 from . import __version__
 from .diagnostics import CODES, Diagnostic, Span
 
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 _COLORS = {"error": "\x1b[1;31m", "warning": "\x1b[1;35m", "note": "\x1b[1;36m"}
 _BOLD, _RESET = "\x1b[1m", "\x1b[0m"
 
@@ -23,7 +25,8 @@ def source_excerpt(span: Span, source: str | None, color: bool = False) -> list[
     lines = source.splitlines()
     if not 1 <= span.line <= len(lines):
         return []
-    raw = lines[span.line - 1]
+    # Control characters (NUL, escape sequences...) would corrupt the terminal: show U+FFFD.
+    raw = _CONTROL.sub("\ufffd", lines[span.line - 1])
     if len(raw) > 400:  # keep huge generated lines readable around the error
         start = max(0, span.column - 1 - 60)
         raw = raw[start:start + 200]

@@ -1,0 +1,33 @@
+"""Docs that are generated from the registry and the diagnostic codes must not drift."""
+
+from __future__ import annotations
+
+import re
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "scripts"))
+
+import gen_docs  # noqa: E402
+
+from slimdsl.diagnostics import CODES  # noqa: E402
+from slimdsl.registry import LAYERS  # noqa: E402
+
+
+def test_layer_reference_is_generated_from_the_registry():
+    assert (ROOT / "docs" / "layers.md").read_text() == gen_docs.layers_markdown() + "\n", \
+        "run: python scripts/gen_docs.py"
+
+
+def test_error_docs_cover_every_code():
+    text = (ROOT / "docs" / "errors.md").read_text()
+    assert text == gen_docs.errors_markdown() + "\n", "run: python scripts/gen_docs.py"
+    documented = set(re.findall(r"^## `([a-z-]+)`", text, re.M))
+    assert documented == set(CODES)
+
+
+def test_language_doc_mentions_every_layer():
+    text = (ROOT / "docs" / "language.md").read_text()
+    missing = [k for k in LAYERS if f"`{k}`" not in text]
+    assert not missing, f"docs/language.md does not mention {missing}"
