@@ -36,7 +36,22 @@ class CheckResult:
 
 def check_source(text: str, path: str = "<string>", *, models: Iterable[str] | None = None,
                  overrides: dict[str, Any] | None = None) -> CheckResult:
-    """Parse, lower and infer every model of a source text, collecting all diagnostics."""
+    """Parse, lower and infer every model of a source text, collecting all diagnostics.
+
+    Never raises for bad input. A failure of slimc itself becomes an ``internal`` diagnostic
+    (and exit code 2) instead of a traceback; the fuzz tests treat one as a bug.
+    """
+    try:
+        return _check_source(text, path, models, overrides)
+    except Exception as exc:  # noqa: BLE001 - the last line of defence, reported as a bug
+        diag = Diagnostic(Span.point(path, 1, 1), "error", dg.INTERNAL.name,
+                          f"internal compiler error: {type(exc).__name__}: {exc}",
+                          (dg.Note("this is a bug in slimc; please report it with this file"),))
+        return CheckResult(path, [diag], source=text)
+
+
+def _check_source(text: str, path: str, models: Iterable[str] | None,
+                  overrides: dict[str, Any] | None) -> CheckResult:
     result = CheckResult(path, source=text)
     diags = Diagnostics()
     try:

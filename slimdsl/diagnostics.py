@@ -94,6 +94,9 @@ STRUCTURE = _code("structure", "Invalid model structure",
 RECURSION = _code("recursion", "Recursive block", "A block calls itself, directly or not.")
 BUDGET = _code("budget", "Over budget", "A model exceeds --max-params or --max-flops.")
 IO = _code("io", "I/O error", "A path cannot be read or written.")
+INTERNAL = _code("internal", "Internal compiler error",
+                 "slimc itself failed on this input. This is a bug in slimc: please report it "
+                 "with the input file. The message names the Python exception.")
 
 
 @dataclass(frozen=True, slots=True)

@@ -58,7 +58,7 @@ def emit_diagnostics(results: list[CheckResult], fmt: str, color: bool, out: Tex
 
 
 def exit_code(results: list[CheckResult]) -> int:
-    """2 if a path could not be read, 1 if any error was found, else 0."""
-    if any(d.code == "io" for r in results for d in r.diagnostics):
+    """2 if a path could not be read (or slimc failed), 1 if any error was found, else 0."""
+    if any(d.code in ("io", "internal") for r in results for d in r.diagnostics):
         return EXIT_USAGE
     return EXIT_OK if all(r.ok for r in results) else EXIT_FINDINGS
