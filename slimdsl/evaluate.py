@@ -17,12 +17,14 @@ from .diagnostics import ErrorCode, Span, did_you_mean
 from .registry import LAYER_NAMES, META_LAYERS
 from .values import (ACTIVATION_PARAMS, ACTIVATIONS, INITIALIZER_ALIASES, INITIALIZERS,
                      REGULARIZERS, TRAINING, UNKNOWN, VARIANCE_SCALING_MODES, Activation,
-                     BlockRef, Initializer, LayerRef, ParamSpec, Regularizer, TensorValue,
+                     BlockRef, Function, Initializer, LayerRef, ParamSpec, Regularizer,
+                     TensorValue,
                      is_finite_number, show, type_name)
 
 #: Limits that keep hostile input from exhausting memory or time.
 MAX_LIST = 100_000
 MAX_INT_BITS = 256
+MAX_FUNCTION_DEPTH = 32
 
 
 class EvalError(Exception):
@@ -151,6 +153,7 @@ class Evaluator:
         #: argument, so generated code can read it at run time) or "structural" (anything else).
         self.param_uses: dict[str, str] = {}
         self.plain_name: n.Name | None = None  # the bare-name layer argument being evaluated
+        self._function_depth = 0
 
     def eval(self, expr: n.Expr, env: Env) -> Any:
         method = getattr(self, "_eval_" + type(expr).__name__)
@@ -315,6 +318,9 @@ class Evaluator:
     # -- calls
     def _eval_Call(self, e: n.Call, env: Env) -> Any:
         name = e.func
+        bound = env.find(name)
+        if bound is not None and isinstance(bound.vars[name], Function):
+            return self._call_function(bound.vars[name], e, env)
         if name in BUILTIN_FUNCTIONS and not _shadowed(name, env):
             return self._builtin_function(e, env)
         if name in INITIALIZERS and not _shadowed(name, env):
@@ -331,6 +337,23 @@ class Evaluator:
                     raise EvalError(e.span, dg.BAD_VALUE, f"{name} {k} must be >= 0, got {v}")
             return Regularizer(name, tuple(kwargs.items()))
         return self.call_hook(e, env)
+
+    def _call_function(self, fn: Function, e: n.Call, env: Env) -> Any:
+        if e.kwargs or len(e.args) != len(fn.params):
+            raise EvalError(e.span, dg.EXPRESSION,
+                            f"{fn.name}() takes {len(fn.params)} positional argument"
+                            f"{'s' if len(fn.params) != 1 else ''}: {fn!r}")
+        if self._function_depth >= MAX_FUNCTION_DEPTH:
+            raise EvalError(e.span, dg.RECURSION,
+                            f"functions nested more than {MAX_FUNCTION_DEPTH} deep in {fn.name}()")
+        local = fn.closure.child()
+        for pname, arg in zip(fn.params, e.args):
+            local.bind(pname, self.eval(arg, env))
+        self._function_depth += 1
+        try:
+            return self.eval(fn.body, local)
+        finally:
+            self._function_depth -= 1
 
     def activation_value(self, e: n.Call, env: Env) -> Activation:
         """``leaky_relu(alpha=0.1)`` used as a value (``activation_fn=...``)."""

@@ -27,8 +27,8 @@ from .ir import ArgSource, Graph, Node, Port, Tensor
 from .program import Program
 from .registry import (BATCH_NORM_ARGS, LAYER_NAMES, LAYERS, ArgError, LayerKind, lookup)
 from .shapes import ShapeError, format_dim, format_shape
-from .values import (ACTIVATIONS, UNKNOWN, Activation, BlockRef, Initializer, LayerRef,
-                     Regularizer, TensorValue, show, type_name)
+from .values import (ACTIVATIONS, UNKNOWN, Activation, BlockRef, Function, Initializer,
+                     LayerRef, Regularizer, TensorValue, show, type_name)
 
 _SCOPE_PART = re.compile(r"[A-Za-z0-9_.][A-Za-z0-9_.\-]*")
 _INTERPOLATION = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
@@ -100,6 +100,8 @@ class _Lowerer:
         self.root_env = Env()
         for name in program.blocks:
             self.root_env.bind(name, BlockRef(name))
+        for fn in program.functions.values():
+            self.root_env.bind(fn.name, Function(fn.name, fn.params, fn.body, self.root_env))
         self.arg_scopes: list[dict[str, dict[str, tuple[Any, ArgSource]]]] = [{}]
         self.var_counts: Counter[str] = Counter()
         self.name_counts: Counter[str] = Counter()
@@ -285,6 +287,12 @@ class _Lowerer:
             env.lookup("net")
         except KeyError:
             env.bind("net", TensorValue(tensor))
+
+    def _stmt_DefStmt(self, s: n.DefStmt, env: Env, ctx: _Ctx) -> None:
+        if s.name in LAYER_NAMES or s.name in ("repeat", "stack") or s.name in self.program.blocks:
+            raise EvalError(s.name_span, dg.REDEFINED,
+                            f"'{s.name}' is a layer or block name; choose another function name")
+        env.bind(s.name, Function(s.name, s.params, s.body, env))
 
     def _stmt_OutputStmt(self, s: n.OutputStmt, env: Env, ctx: _Ctx) -> None:
         if not ctx.top_level:

@@ -158,6 +158,17 @@ class InputStmt:
 
 
 @dataclass(frozen=True, slots=True)
+class DefStmt:
+    """``def name(a, b) = expr``: a compile-time function over values (not tensors' layers)."""
+
+    span: Span
+    name: str
+    name_span: Span
+    params: tuple[str, ...]
+    body: "Expr"
+
+
+@dataclass(frozen=True, slots=True)
 class OutputStmt:
     span: Span
     name: str
@@ -210,7 +221,7 @@ class AssertStmt:
     test: Expr
 
 
-Stmt = (LayerStmt | InputStmt | OutputStmt | EndPointStmt | ArgScopeStmt | ScopeStmt | IfStmt
+Stmt = (LayerStmt | InputStmt | DefStmt | OutputStmt | EndPointStmt | ArgScopeStmt | ScopeStmt | IfStmt
         | ForStmt | AssertStmt)
 
 
@@ -269,3 +280,4 @@ class File:
     imports: tuple[Import, ...]
     models: tuple[ModelDef | ModelAlias, ...]
     blocks: tuple[BlockDef, ...]
+    functions: tuple[DefStmt, ...] = ()

@@ -34,6 +34,7 @@ class Program:
     sources: dict[str, str] = field(default_factory=dict)  # path -> text, for messages
     blocks: dict[str, n.BlockDef] = field(default_factory=dict)
     models: dict[str, n.ModelDef | n.ModelAlias] = field(default_factory=dict)
+    functions: dict[str, n.DefStmt] = field(default_factory=dict)
 
     @property
     def own_models(self) -> list[n.ModelDef | n.ModelAlias]:
@@ -101,6 +102,11 @@ def _index(program: Program, file: n.File, diags: Diagnostics) -> None:
         _define(program.blocks, program.models, block.name, block, block.name_span, diags)
     for model in file.models:
         _define(program.models, program.blocks, model.name, model, model.name_span, diags)
+    for fn in file.functions:
+        if fn.name in program.models or fn.name in program.blocks:
+            diags.error(fn.name_span, dg.REDEFINED, f"'{fn.name}' is already defined")
+            continue
+        _define(program.functions, {}, fn.name, fn, fn.name_span, diags)
 
 
 def _define(table: dict, other: dict, name: str, node, span: dg.Span, diags: Diagnostics) -> None:

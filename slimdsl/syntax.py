@@ -152,7 +152,7 @@ def _token_span(path: str, tok: Token) -> Span:
 
 
 #: Reserved words of the grammar (they cannot be used as names).
-KEYWORDS = ("model", "block", "import", "input", "output", "end_point", "arg_scope", "scope",
+KEYWORDS = ("model", "block", "def", "import", "input", "output", "end_point", "arg_scope", "scope",
             "if", "elif", "else", "for", "in", "assert", "as", "and", "or", "not")
 
 
@@ -257,15 +257,17 @@ class _ToAst(Transformer_NonRecursive):
 
     # -- top level
     def start(self, meta, children):
-        imports, models, blocks = [], [], []
+        imports, models, blocks, functions = [], [], [], []
         for c in children:
-            if isinstance(c, n.Import):
+            if isinstance(c, n.DefStmt):
+                functions.append(c)
+            elif isinstance(c, n.Import):
                 imports.append(c)
             elif isinstance(c, (n.ModelDef, n.ModelAlias)):
                 models.append(c)
             elif isinstance(c, n.BlockDef):
                 blocks.append(c)
-        return n.File(self.path, tuple(imports), tuple(models), tuple(blocks))
+        return n.File(self.path, tuple(imports), tuple(models), tuple(blocks), tuple(functions))
 
     def import_stmt(self, meta, children):
         return n.Import(self._span(meta), self._unquote(children[0]))
@@ -302,6 +304,14 @@ class _ToAst(Transformer_NonRecursive):
         name, shape, dtype = children
         return n.InputStmt(self._span(meta), str(name), shape,
                            str(dtype) if dtype is not None else None)
+
+    def def_stmt(self, meta, children):
+        name, *params, body = children
+        names = tuple(str(p) for p in params if p is not None)
+        if len(set(names)) != len(names):
+            self.diags.error(self._span(meta), dg.REDEFINED,
+                             f"function '{name}' names a parameter twice")
+        return n.DefStmt(self._span(meta), str(name), self._tok_span(name), names, body)
 
     def output_stmt(self, meta, children):
         name, value = children

@@ -111,6 +111,19 @@ class BlockRef:
 
 
 @dataclass(frozen=True, slots=True, eq=False)
+class Function:
+    """A compile-time function defined with ``def``; ``closure`` is the defining environment."""
+
+    name: str
+    params: tuple[str, ...]
+    body: Any  # slimdsl.nodes.Expr
+    closure: Any  # slimdsl.evaluate.Env
+
+    def __repr__(self) -> str:
+        return f"{self.name}({', '.join(self.params)})"
+
+
+@dataclass(frozen=True, slots=True, eq=False)
 class TensorValue:
     """A tensor of the IR graph, as an expression value (``net``, a named tensor)."""
 
@@ -196,6 +209,8 @@ def type_name(value: Any) -> str:
         return "layer"
     if isinstance(value, BlockRef):
         return "block"
+    if isinstance(value, Function):
+        return "function"
     if isinstance(value, Training):
         return "training flag"
     return type(value).__name__

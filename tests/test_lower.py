@@ -202,3 +202,12 @@ def test_param_uses_are_tracked_for_codegen():
               params="(classes: int = 5, keep: float = 0.5, squeeze: bool = true)")
     assert g.param_uses == {"classes": "plain", "keep": "plain", "squeeze": "structural"}
     assert g.nodes[0].param_args == {"num_outputs": "classes"}
+
+
+def test_compile_time_functions_close_over_model_parameters():
+    g = build("def depth(d) = max(int(d * mult), 16)\nconv2d(depth(64), 3)\nconv2d(depth(8), 3)",
+              params="(mult: float = 0.5)", prelude="def twice(x) = 2 * x")
+    assert [n.output.shape[-1] for n in g.nodes] == [32, 16]
+    g = build("conv2d(twice(4), 1)", prelude="def twice(x) = 2 * x")
+    assert g.nodes[0].output.shape[-1] == 8
+    assert codes("conv2d(f(1), 1)", prelude="def f(x) = f(x)") == ["recursion"]
