@@ -122,7 +122,7 @@ def format_sarif(files: Sequence[tuple[str, Sequence[Diagnostic]]]) -> str:
                 "level": {"error": "error", "warning": "warning"}.get(d.severity, "note"),
                 "message": {"text": text},
                 "locations": [{"physicalLocation": {
-                    "artifactLocation": {"uri": _uri(s.path), "uriBaseId": "%SRCROOT%"},
+                    "artifactLocation": _artifact_location(s.path),
                     "region": {"startLine": s.line, "startColumn": s.column,
                                "endLine": s.end_line, "endColumn": max(s.end_column, 1)}}}],
             })
@@ -138,10 +138,17 @@ def format_sarif(files: Sequence[tuple[str, Sequence[Diagnostic]]]) -> str:
     return json.dumps(log, indent=2)
 
 
-def _uri(path: str) -> str:
+def _artifact_location(path: str) -> dict:
+    """A relative path is relative to the repository root (``%SRCROOT%``); an absolute one is a
+    ``file:`` URI (SARIF forbids a base id on an absolute URI)."""
+    from pathlib import PurePath
     from urllib.parse import quote
-    return quote(path.replace("\\", "/").lstrip("./") if path.startswith("./") else
-                 path.replace("\\", "/"))
+    if PurePath(path).is_absolute():
+        return {"uri": "file://" + quote(path.replace("\\", "/"))}
+    rel = path.replace("\\", "/")
+    while rel.startswith("./"):
+        rel = rel[2:]
+    return {"uri": quote(rel), "uriBaseId": "%SRCROOT%"}
 
 
 def count_summary(results: Iterable[tuple[str, Sequence[Diagnostic]]]) -> str:
