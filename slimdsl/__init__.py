@@ -11,8 +11,15 @@ Importing slimdsl never imports TensorFlow; only the ``run`` command and the gen
 
 __version__ = "0.1.0"
 
-from .api import (CheckResult, CompileError, check_file, check_source,  # noqa: E402
-                  compile_file, compile_source)
+from .api import CheckResult, CompileError, check_file, check_source, compile_file, compile_source  # noqa: E402
+
+
+
+def format_source(text: str, path: str = "<string>") -> str:
+    """The canonical layout of a .slim source (``slimc fmt``); comments are kept."""
+    from .formatter import format_source as _format
+    return _format(text, path)
+
 
 __all__ = ["CheckResult", "CompileError", "__version__", "check_file", "check_source",
-           "compile_file", "compile_source"]
+           "compile_file", "compile_source", "format_source"]

@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any, Iterable
+from typing import Any
 
 from . import diagnostics as dg
 from .diagnostics import CompileError, Diagnostic, Diagnostics, Span

@@ -9,8 +9,8 @@ GitHub annotations, SARIF) lives in :mod:`slimdsl.render` and never in the stage
 from __future__ import annotations
 
 import difflib
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Iterable, Iterator
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,11 +24,11 @@ class Span:
     end_column: int
 
     @staticmethod
-    def point(path: str, line: int, column: int) -> "Span":
+    def point(path: str, line: int, column: int) -> Span:
         """A one-character span at ``line:column``."""
         return Span(path, line, column, line, column + 1)
 
-    def to(self, other: "Span") -> "Span":
+    def to(self, other: Span) -> Span:
         """The span from the start of ``self`` to the end of ``other``."""
         return Span(self.path, self.line, self.column, other.end_line, other.end_column)
 

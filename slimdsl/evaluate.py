@@ -9,17 +9,34 @@ stays silent instead of reporting a cascade.
 from __future__ import annotations
 
 import math
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from . import diagnostics as dg
 from . import nodes as n
 from .diagnostics import ErrorCode, Span, did_you_mean
 from .registry import LAYER_NAMES, META_LAYERS
-from .values import (ACTIVATION_PARAMS, ACTIVATIONS, INITIALIZER_ALIASES, INITIALIZERS,
-                     REGULARIZERS, TRAINING, UNKNOWN, VARIANCE_SCALING_MODES, Activation,
-                     BlockRef, Function, Initializer, LayerRef, ParamSpec, Regularizer,
-                     TensorValue,
-                     is_finite_number, show, type_name)
+from .values import (
+    ACTIVATION_PARAMS,
+    ACTIVATIONS,
+    INITIALIZER_ALIASES,
+    INITIALIZERS,
+    REGULARIZERS,
+    TRAINING,
+    UNKNOWN,
+    VARIANCE_SCALING_MODES,
+    Activation,
+    BlockRef,
+    Function,
+    Initializer,
+    LayerRef,
+    ParamSpec,
+    Regularizer,
+    TensorValue,
+    is_finite_number,
+    show,
+    type_name,
+)
 
 #: Limits that keep hostile input from exhausting memory or time.
 MAX_LIST = 100_000
@@ -50,7 +67,7 @@ class Env:
 
     __slots__ = ("vars", "parent")
 
-    def __init__(self, parent: "Env | None" = None):
+    def __init__(self, parent: Env | None = None):
         self.vars: dict[str, Any] = {}
         self.parent = parent
 
@@ -60,7 +77,7 @@ class Env:
             raise KeyError(name)
         return env.vars[name]
 
-    def find(self, name: str) -> "Env | None":
+    def find(self, name: str) -> Env | None:
         """The environment that binds ``name`` (this one or an enclosing one), or None."""
         env: Env | None = self
         while env is not None:
@@ -80,7 +97,7 @@ class Env:
             env = env.parent
         return out
 
-    def child(self) -> "Env":
+    def child(self) -> Env:
         return Env(self)
 
 
@@ -435,7 +452,7 @@ class Evaluator:
         if name == "str":
             if isinstance(v, (int, str)) and not isinstance(v, bool):
                 return str(v)
-            raise EvalError(e.span, dg.EXPRESSION, f"str() takes an int or a string")
+            raise EvalError(e.span, dg.EXPRESSION, "str() takes an int or a string")
         x = _number(v, e.args[0].span, name)
         if name == "float":
             return float(x)

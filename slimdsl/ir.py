@@ -41,7 +41,7 @@ class Tensor:
     shape: Shape | None
     name: str
     dtype: str = "float32"
-    producer: "Node | None" = None
+    producer: Node | None = None
 
     @property
     def poisoned(self) -> bool:
@@ -86,7 +86,7 @@ class Node:
 
     @property
     def param_args(self) -> dict[str, str]:
-        """Arguments whose value is exactly a model parameter: ``{"num_outputs": "num_classes"}``."""
+        """Arguments that are exactly a model parameter, e.g. ``{"num_outputs": "classes"}``."""
         return {arg: src.param for arg, src in self.sources.items() if src.param is not None}
 
     @property

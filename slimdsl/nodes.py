@@ -10,7 +10,6 @@ from dataclasses import dataclass
 
 from .diagnostics import Span
 
-
 # ---------------------------------------------------------------------------- expressions
 
 
@@ -43,19 +42,19 @@ class Name:
 @dataclass(frozen=True, slots=True)
 class ListLit:
     span: Span
-    items: tuple["Expr", ...]
+    items: tuple[Expr, ...]
 
 
 @dataclass(frozen=True, slots=True)
 class TupleLit:
     span: Span
-    items: tuple["Expr", ...]
+    items: tuple[Expr, ...]
 
 
 @dataclass(frozen=True, slots=True)
 class DictLit:
     span: Span
-    items: tuple[tuple[str, "Expr", Span], ...]
+    items: tuple[tuple[str, Expr, Span], ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,7 +64,7 @@ class Keyword:
     span: Span
     name: str
     name_span: Span
-    value: "Expr"
+    value: Expr
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,7 +72,7 @@ class Call:
     span: Span
     func: str
     func_span: Span
-    args: tuple["Expr", ...]
+    args: tuple[Expr, ...]
     kwargs: tuple[Keyword, ...]
 
 
@@ -81,36 +80,36 @@ class Call:
 class BinOp:
     span: Span
     op: str  # one of + - * / // % == != < <= > >= and or
-    left: "Expr"
-    right: "Expr"
+    left: Expr
+    right: Expr
 
 
 @dataclass(frozen=True, slots=True)
 class UnaryOp:
     span: Span
     op: str  # "-" or "not"
-    operand: "Expr"
+    operand: Expr
 
 
 @dataclass(frozen=True, slots=True)
 class Conditional:
     span: Span
-    then: "Expr"
-    test: "Expr"
-    otherwise: "Expr"
+    then: Expr
+    test: Expr
+    otherwise: Expr
 
 
 @dataclass(frozen=True, slots=True)
 class Index:
     span: Span
-    value: "Expr"
-    index: "Expr"
+    value: Expr
+    index: Expr
 
 
 @dataclass(frozen=True, slots=True)
 class Attribute:
     span: Span
-    value: "Expr"
+    value: Expr
     attr: str
 
 
@@ -134,7 +133,7 @@ class ScopeName:
 class Branch:
     span: Span
     scope: ScopeName | None
-    body: tuple["Stmt", ...]
+    body: tuple[Stmt, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,7 +164,7 @@ class DefStmt:
     name: str
     name_span: Span
     params: tuple[str, ...]
-    body: "Expr"
+    body: Expr
 
 
 @dataclass(frozen=True, slots=True)
@@ -190,21 +189,21 @@ class ArgScopeStmt:
     span: Span
     layers: Expr
     kwargs: tuple[Keyword, ...]
-    body: tuple["Stmt", ...]
+    body: tuple[Stmt, ...]
 
 
 @dataclass(frozen=True, slots=True)
 class ScopeStmt:
     span: Span
     scope: ScopeName
-    body: tuple["Stmt", ...]
+    body: tuple[Stmt, ...]
 
 
 @dataclass(frozen=True, slots=True)
 class IfStmt:
     span: Span
-    clauses: tuple[tuple[Expr, tuple["Stmt", ...]], ...]
-    otherwise: tuple["Stmt", ...] | None
+    clauses: tuple[tuple[Expr, tuple[Stmt, ...]], ...]
+    otherwise: tuple[Stmt, ...] | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -212,7 +211,7 @@ class ForStmt:
     span: Span
     var: str
     iterable: Expr
-    body: tuple["Stmt", ...]
+    body: tuple[Stmt, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -221,8 +220,8 @@ class AssertStmt:
     test: Expr
 
 
-Stmt = (LayerStmt | InputStmt | DefStmt | OutputStmt | EndPointStmt | ArgScopeStmt | ScopeStmt | IfStmt
-        | ForStmt | AssertStmt)
+Stmt = (LayerStmt | InputStmt | DefStmt | OutputStmt | EndPointStmt | ArgScopeStmt | ScopeStmt
+        | IfStmt | ForStmt | AssertStmt)
 
 
 # ---------------------------------------------------------------------------- definitions

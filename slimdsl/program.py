@@ -7,9 +7,9 @@ missing files, cycles and duplicate definitions as diagnostics, and never raises
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 from . import diagnostics as dg
 from . import nodes as n
@@ -117,6 +117,6 @@ def _define(table: dict, other: dict, name: str, node, span: dg.Span, diags: Dia
     previous = table.get(name) or other.get(name)
     if previous is not None:
         diags.error(span, dg.REDEFINED, f"'{name}' is already defined",
-                    [dg.Note(f"first defined here", previous.name_span)])
+                    [dg.Note("first defined here", previous.name_span)])
         return
     table[name] = node

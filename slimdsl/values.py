@@ -16,9 +16,9 @@ from typing import Any
 class _Unknown:
     """The ``?`` of a shape literal: an unknown dimension."""
 
-    _instance: "_Unknown | None" = None
+    _instance: _Unknown | None = None
 
-    def __new__(cls) -> "_Unknown":
+    def __new__(cls) -> _Unknown:
         if cls._instance is None:
             cls._instance = super().__new__(cls)
         return cls._instance
