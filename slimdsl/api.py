@@ -72,7 +72,7 @@ def _check_source(text: str, path: str, models: Iterable[str] | None,
     for name in names:
         try:
             graph = lower_collecting(program, name, overrides, diags)
-            if graph is not None and not diags.has_errors:
+            if graph is not None:  # also after errors: a variable clash before them is found
                 infer_collecting(graph, diags)
             if graph is not None:
                 result.graphs.append(graph)

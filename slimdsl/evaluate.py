@@ -42,6 +42,8 @@ from .values import (
 MAX_LIST = 100_000
 MAX_INT_BITS = 256
 MAX_FUNCTION_DEPTH = 32
+#: Function calls one model may evaluate: depth alone does not bound f(n-1) + f(n-1).
+MAX_FUNCTION_CALLS = 20_000
 
 
 class EvalError(Exception):
@@ -53,6 +55,15 @@ class EvalError(Exception):
         self.code = code
         self.message = message
         self.notes = notes
+
+
+class WorkLimit(Exception):
+    """Expanding a model takes too many steps (loops, function calls); ends the lowering."""
+
+    def __init__(self, span: Span, message: str):
+        super().__init__(message)
+        self.span = span
+        self.message = message
 
 
 class Poisoned(Exception):
@@ -171,6 +182,7 @@ class Evaluator:
         self.param_uses: dict[str, str] = {}
         self.plain_name: n.Name | None = None  # the bare-name layer argument being evaluated
         self._function_depth = 0
+        self._function_calls = 0
 
     def eval(self, expr: n.Expr, env: Env) -> Any:
         method = getattr(self, "_eval_" + type(expr).__name__)
@@ -363,6 +375,10 @@ class Evaluator:
         if self._function_depth >= MAX_FUNCTION_DEPTH:
             raise EvalError(e.span, dg.RECURSION,
                             f"functions nested more than {MAX_FUNCTION_DEPTH} deep in {fn.name}()")
+        self._function_calls += 1
+        if self._function_calls > MAX_FUNCTION_CALLS:
+            raise WorkLimit(e.span, f"more than {MAX_FUNCTION_CALLS:,} function calls "
+                                    f"(in {fn.name}())")
         local = fn.closure.child()
         for pname, arg in zip(fn.params, e.args):
             local.bind(pname, self.eval(arg, env))

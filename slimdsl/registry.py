@@ -9,7 +9,7 @@ keyword lists and ``docs/layers.md`` all read this table; tests assert nothing d
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Callable
 
 from . import shapes as sh
@@ -299,6 +299,8 @@ class LayerKind:
         field(default=lambda ins, out, a: 0)
     tf_name: str = ""  # what it is in TF-Slim / TensorFlow, for docs
     category: str = "layer"  # layer | pool | combine | activation | reshape
+    #: Input dtypes TensorFlow accepts (None: any); e.g. tf.one_hot needs integer labels.
+    input_dtypes: tuple[str, ...] | None = None
 
     def arg(self, name: str) -> Arg | None:
         for a in self.args:
@@ -432,6 +434,10 @@ def _separable_shape(ins: list[Shape], a: dict[str, Any]) -> Shape:
     _check_rate_stride(a)  # TF 2.21 does not raise here, but TF-Slim documents it as invalid
     cin = _in_channels(ins[0])
     channels = a["num_outputs"] if a["num_outputs"] is not None else cin * a["depth_multiplier"]
+    if a.get("rate", (1, 1)) != (1, 1) and (ins[0][1] is None or ins[0][2] is None):
+        # atrous depthwise goes through space_to_batch: TF's static shape then loses BOTH
+        # spatial dimensions (and cannot check them), so ours does too
+        return (ins[0][0], None, None, channels)
     return sh.window_output(ins[0], _window(a), channels)
 
 
@@ -533,6 +539,33 @@ def _same_shape(ins: list[Shape], a: dict[str, Any]) -> Shape:
     return ins[0]
 
 
+def _softmax_shape(ins: list[Shape], a: dict[str, Any]) -> Shape:
+    # slim.softmax reshapes to [-1, classes]: rank >= 2 and a known last dimension
+    if len(ins[0]) < 2 or ins[0][-1] is None:
+        raise ShapeError(f"softmax needs rank >= 2 and a known last dimension, got "
+                         f"{sh.format_shape(ins[0])}")
+    return ins[0]
+
+
+def _dropout_shape(ins: list[Shape], a: dict[str, Any]) -> Shape:
+    """tf.nn.dropout broadcasts a noise_shape mask against the input; the layer then pins the
+    result to the input's shape, so the mask must broadcast without growing it."""
+    x, noise = ins[0], a.get("noise_shape")
+    if noise is None or a["is_training"] is False:  # is_training=false: the identity
+        return x
+    try:
+        grown = sh.broadcast(x, tuple(noise))
+    except ShapeError:
+        grown = None
+    if grown is None or len(grown) != len(x) or any(
+            d is not None and g is not None and d != g for d, g in zip(x, grown)):
+        raise ShapeError(f"noise_shape {sh.format_shape(tuple(noise))} does not broadcast to "
+                         f"the input {sh.format_shape(x)}")
+    if a["is_training"] is True:  # a Python flag: TF keeps the dimensions the mask fixes
+        return tuple(g if d is None else d for d, g in zip(x, grown))
+    return x  # the run-time flag: tf.cond joins this branch with the identity
+
+
 def _elementwise_flops(per_element: int) -> Callable[[list[Shape], Shape, dict], int | None]:
     def flops(ins: list[Shape], out: Shape, a: dict[str, Any]) -> int | None:
         n = _size(out)
@@ -541,8 +574,8 @@ def _elementwise_flops(per_element: int) -> Callable[[list[Shape], Shape, dict],
 
 
 def _batch_norm_shape(ins: list[Shape], a: dict[str, Any]) -> Shape:
-    if len(ins[0]) < 2:
-        raise ShapeError(f"batch_norm needs rank >= 2, got {sh.format_shape(ins[0])}")
+    if len(ins[0]) < 1:
+        raise ShapeError(f"batch_norm needs rank >= 1, got {sh.format_shape(ins[0])}")
     if ins[0][-1] is None:
         raise ShapeError(f"batch_norm needs a known channel dimension, got "
                          f"{sh.format_shape(ins[0])}")
@@ -603,6 +636,8 @@ def _add_shape(ins: list[Shape], a: dict[str, Any]) -> Shape:
 
 def _pad_shape(ins: list[Shape], a: dict[str, Any]) -> Shape:
     pads = a["paddings"]
+    if not pads:  # tf.pad reads [] as a tensor of shape [0], not [0, 2], and rejects it
+        raise ShapeError("paddings is empty: tf.pad cannot pad a scalar")
     if len(pads) != len(ins[0]):
         raise ShapeError(f"paddings has {len(pads)} pairs but the input "
                          f"{sh.format_shape(ins[0])} has rank {len(ins[0])}")
@@ -680,10 +715,10 @@ _KINDS: list[LayerKind] = [
         "otherwise.",
         (Arg("keep_prob", "prob", 0.5), Arg("noise_shape", "axes", None),
          Arg("is_training", "flag", TRAINING), _COLLECT, Arg("seed", "int?", None)),
-        _same_shape, default_scope="Dropout", func_name="dropout", tf_name="slim.dropout",
+        _dropout_shape, default_scope="Dropout", func_name="dropout", tf_name="slim.dropout",
         category="activation"),
     LayerKind(
-        "flatten", "[N, ...] -> [N, prod(...)].", (_COLLECT,),
+        "flatten", "[N, ...] -> [N, prod(...)]; a rank-1 [N] becomes [N, 1].", (_COLLECT,),
         _flatten_shape, default_scope="Flatten", func_name="flatten", scope_kind="name",
         tf_name="slim.flatten", category="reshape"),
     LayerKind(
@@ -709,8 +744,8 @@ _KINDS: list[LayerKind] = [
         _unit_norm_shape, default_scope="UnitNorm", func_name="unit_norm",
         flops=_elementwise_flops(3), tf_name="slim.unit_norm", category="activation"),
     LayerKind(
-        "softmax", "Softmax over the last axis (any rank).", (),
-        _same_shape, default_scope="softmax", func_name="softmax", scope_kind="name",
+        "softmax", "Softmax over the last axis (rank >= 2, known last dimension).", (),
+        _softmax_shape, default_scope="softmax", func_name="softmax", scope_kind="name",
         tf_name="slim.softmax", category="activation"),
     LayerKind(
         "squeeze", "tf.squeeze: removes size-1 axes.", (Arg("axis", "axes", None),),
@@ -746,6 +781,16 @@ for _act in ACTIVATIONS:
                                     "leaky_relu": "LeakyRelu", "sigmoid": "Sigmoid",
                                     "tanh": "Tanh"}[_act],
         func_name=_act, scope_kind="op", tf_name=f"tf.nn.{_act}", category="activation"))
+
+FLOAT_DTYPES = ("float16", "bfloat16", "float32", "float64")
+INTEGER_DTYPES = ("uint8", "int32", "int64")
+_INTEGER_ONLY = {"one_hot_encoding"}
+_ANY_DTYPE = {"squeeze", "concat", "pad", "flatten", "reduce_mean", "add", "relu", "relu6"}
+for _i, _kind in enumerate(_KINDS):  # the floating-point math layers reject integer tensors
+    if _kind.name in _INTEGER_ONLY:
+        _KINDS[_i] = replace(_kind, input_dtypes=INTEGER_DTYPES)
+    elif _kind.name not in _ANY_DTYPE:
+        _KINDS[_i] = replace(_kind, input_dtypes=FLOAT_DTYPES)
 
 #: All layer kinds by canonical name.
 LAYERS: dict[str, LayerKind] = {k.name: k for k in _KINDS}

@@ -219,11 +219,15 @@ def require_rank(shape: Shape, *ranks: int) -> None:
 def flatten(shape: Shape) -> Shape:
     """``[N, ...] -> [N, prod(...)]``; unknown if any non-batch dimension is unknown.
 
+    A rank-1 ``[N]`` becomes ``[N, 1]``, as tf_slim's flatten (Keras' Flatten) does.
+
     >>> flatten((None, 7, 7, 64))
     (None, 3136)
+    >>> flatten((5,))
+    (5, 1)
     """
-    if len(shape) < 2:
-        raise ShapeError(f"flatten needs rank >= 2, got rank {len(shape)} {format_shape(shape)}")
+    if len(shape) < 1:
+        raise ShapeError(f"flatten needs rank >= 1, got rank 0 {format_shape(shape)}")
     total: Dim = 1
     for d in shape[1:]:
         total = None if d is None or total is None else total * d
@@ -269,6 +273,8 @@ def concat(shapes: list[Shape], axis: int) -> Shape:
     """
     if not shapes:
         raise ShapeError("concat needs at least one tensor")
+    if len(shapes) == 1:  # tf.concat returns a lone tensor as is, without checking the axis
+        return shapes[0]
     rank = len(shapes[0])
     for i, s in enumerate(shapes[1:], 1):
         if len(s) != rank:
@@ -324,17 +330,33 @@ def broadcast(a: Shape, b: Shape) -> Shape:
 
 
 def squeeze(shape: Shape, axes: list[int] | None) -> Shape:
-    """``tf.squeeze``: remove the listed size-1 axes (or every known size-1 axis).
+    """``tf.squeeze``: remove the listed size-1 axes (none or ``[]``: every size-1 axis).
+
+    Without axes every dimension must be known: TF cannot tell whether an unknown one is 1, so
+    the result's rank would be unknown (and a batch of 1 would lose its batch axis).
 
     >>> squeeze((None, 1, 1, 1000), [1, 2])
     (None, 1000)
+    >>> squeeze((5, 1, 7, 1), [])
+    (5, 7)
     >>> squeeze((None, 2, 2, 1000), [1, 2])
     Traceback (most recent call last):
     ...
     slimdsl.shapes.ShapeError: cannot squeeze axis 1 of [?, 2, 2, 1000]: its size is 2, not 1
+    >>> squeeze((None, 1, 7), None)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    slimdsl.shapes.ShapeError: squeeze without axis on [?, 1, 7]: dimension 0 is unknown, ...
     """
     rank = len(shape)
-    if axes is None:
+    if not axes:
+        unknown = [i for i, d in enumerate(shape) if d is None]
+        if unknown:
+            ones = [i for i, d in enumerate(shape) if d == 1]
+            example = f"axis={ones}" if ones else "axis=[1, 2]"
+            raise ShapeError(f"squeeze without axis on {format_shape(shape)}: dimension "
+                             f"{unknown[0]} is unknown, so the result's rank is unknown "
+                             f"(give the axes, e.g. {example})")
         return tuple(d for d in shape if d != 1)
     norm = {normalize_axis(a, rank) for a in axes}
     for a in sorted(norm):

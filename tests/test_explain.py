@@ -74,7 +74,7 @@ def test_vgg_text_report():
     assert "output  [?, 224, 224, 64]" in text
     assert "vgg_16/conv1/conv1_1/weights  [3, 3, 3, 64]" in text
     assert "parameters: 1,792" in text
-    assert "arg_scope([conv2d]) at line" in text
+    assert "arg_scope([conv2d, fully_connected]) at line" in text
 
 
 def test_find_layer():
