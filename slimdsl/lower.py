@@ -36,7 +36,7 @@ _DTYPES = ("float32", "float16", "bfloat16", "float64", "int32", "int64", "uint8
 _PARAM_TYPES = ("int", "float", "bool", "string", "list", "dict", "tensor", "activation",
                 "initializer", "regularizer", "any")
 _BN_ARGS = {a.name: a for a in BATCH_NORM_ARGS}
-MAX_NODES = 200_000
+MAX_NODES = 20_000  # the largest zoo model has 343 layers; this bounds the time (~0.1 ms a layer)
 _DEFAULT_SOURCE = ArgSource("default")  # immutable; shared to save an allocation per argument
 MAX_CALL_DEPTH = 48
 #: Statements and loop iterations one model may execute (an empty nested loop makes no nodes).
@@ -134,6 +134,9 @@ class _Lowerer:
         self._ctx_stack: list[_Ctx] = []
         self._steps = 0
         self._in_args = 0
+        #: The scope of the block call that returned a tensor (outermost call wins), so that a
+        #: bare `end_point` after `mixed(...) as Mixed_3b` is keyed "Mixed_3b".
+        self._call_scopes: dict[int, str] = {}
 
     # ------------------------------------------------------------------ models
 
@@ -344,7 +347,9 @@ class _Lowerer:
                             f"an end point must be a tensor, got {type_name(value)}")
         if s.key is None:
             producer = value.tensor.producer
-            if producer is None:
+            if id(value.tensor) in self._call_scopes:
+                key = _relative(self._call_scopes[id(value.tensor)], self.graph.name)
+            elif producer is None:
                 key = value.tensor.name
             else:
                 key = _relative(producer.scope, self.graph.name)
@@ -588,7 +593,12 @@ class _Lowerer:
             return self._repeat(call, pos, kw, env, ctx, scope_name, span)
         if target == "stack" and not isinstance(bound, BlockRef):
             return self._stack(call, pos, kw, env, ctx, scope_name, span)
-        ref = LayerRef(LAYER_NAMES[target]) if target in LAYER_NAMES else BlockRef(target)
+        if isinstance(bound, BlockRef):  # a block bound to another name: `u = unit`, `u(4)`
+            ref: LayerRef | BlockRef = bound
+        elif target in LAYER_NAMES:
+            ref = LayerRef(LAYER_NAMES[target])
+        else:
+            ref = BlockRef(target)
         return self._invoke(ref, call.func_span, pos, kw, env, ctx, scope_name, branches, span)
 
     def _eval_arg(self, expr: n.Expr, env: Env, plain: bool,
@@ -704,6 +714,10 @@ class _Lowerer:
             return TensorValue(inputs[0])  # resnet_utils.subsample returns its input unchanged
         if len(self.graph.nodes) >= MAX_NODES:
             raise EvalError(span, dg.STRUCTURE, f"model expands to more than {MAX_NODES} layers")
+        if kind.name == "conv2d_same" and args["stride"] != (1, 1):
+            # resnet_utils pads first, with an op named "Pad" in the caller's name scope
+            pad = self._unique(ctx.scope, "Pad", self.name_counts)
+            self.name_counts[_join(ctx.scope, pad)] += 1
         # Scope naming: explicit names are used as given; defaults are uniquified per parent.
         counts = self.var_counts if kind.scope_kind == "variable" else self.name_counts
         if scope_name is None:
@@ -992,6 +1006,7 @@ class _Lowerer:
             raise Poisoned()
         if collect is not None:
             self.graph.end_points[full] = out.tensor
+        self._call_scopes[id(out.tensor)] = full
         return out
 
     # ------------------------------------------------------------------ naming helpers
@@ -1108,7 +1123,7 @@ def _param_type_problem(type_name_: str, value: Any) -> str | None:
         "initializer": lambda v: v is None or isinstance(v, Initializer),
         "regularizer": lambda v: v is None or isinstance(v, Regularizer),
         "any": lambda v: True,
-    }[type_name_](value)
+    }.get(type_name_, lambda v: True)(value)  # an unknown type is reported by _bind_params
     if ok:
         return None
     return f"expected {type_name_}, got {type_name(value)} {show(value)}"

@@ -211,3 +211,10 @@ def test_compile_time_functions_close_over_model_parameters():
     g = build("conv2d(twice(4), 1)", prelude="def twice(x) = 2 * x")
     assert g.nodes[0].output.shape[-1] == 8
     assert codes("conv2d(f(1), 1)", prelude="def f(x) = f(x)") == ["recursion"]
+
+
+def test_block_bound_to_another_name_and_bare_end_point_after_a_block_call():
+    prelude = "block unit(d: int) {\n  conv2d(d, 1) as conv\n}"
+    g = build("u = unit\nu(4) as first\nend_point\nrepeat(2, u, 3) as more", prelude=prelude)
+    assert scopes(g) == ["m/first/conv", "m/more/more_1/conv", "m/more/more_2/conv"]
+    assert list(g.end_points) == ["first"]  # the call's scope, not its last layer's
