@@ -130,7 +130,7 @@ def builtin_value(name: str) -> Any:
 
 
 BUILTIN_FUNCTIONS = ("range", "len", "min", "max", "int", "float", "abs", "ceil", "floor",
-                     "round", "str")
+                     "round", "str", "known")
 
 #: Every builtin name an expression may use, for "did you mean" and editor keyword lists.
 BUILTIN_NAMES = tuple(CONSTANTS) + ACTIVATIONS + tuple(INITIALIZERS) + tuple(REGULARIZERS) \
@@ -148,6 +148,10 @@ def _check_int(v: Any, span: Span) -> int:
 def _number(v: Any, span: Span, op: str) -> int | float:
     if v is POISON:
         raise Poisoned()
+    if v is UNKNOWN:
+        raise EvalError(span, dg.EXPRESSION,
+                        f"'{op}' of an unknown dimension '?'",
+                        ("test it first: x if known(x) else ...",))
     if isinstance(v, bool) or not isinstance(v, (int, float)):
         raise EvalError(span, dg.EXPRESSION,
                         f"operator '{op}' needs numbers, got {type_name(v)} {show(v)}")
@@ -447,8 +451,10 @@ class Evaluator:
             if not 1 <= len(args) <= 3:
                 raise EvalError(e.span, dg.EXPRESSION, "range() takes 1 to 3 ints")
             ints = [_check_int(a, s.span) for a, s in zip(args, e.args)]
+            if len(ints) == 3 and ints[2] == 0:
+                raise EvalError(e.args[2].span, dg.EXPRESSION, "range() step must not be zero")
             r = range(*ints)
-            if len(r) > MAX_LIST:
+            if max(0, -((r.start - r.stop) // r.step)) > MAX_LIST:  # len() may overflow
                 raise EvalError(e.span, dg.EXPRESSION, f"range longer than {MAX_LIST}")
             return list(r)
         if name == "len":
@@ -465,6 +471,8 @@ class Evaluator:
         if len(args) != 1:
             raise EvalError(e.span, dg.EXPRESSION, f"{name}() takes exactly one argument")
         (v,) = args
+        if name == "known":  # known(net.shape[1]): false for an unknown (?) dimension
+            return v is not UNKNOWN
         if name == "str":
             if isinstance(v, (int, str)) and not isinstance(v, bool):
                 return str(v)

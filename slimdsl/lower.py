@@ -284,7 +284,11 @@ class _Lowerer:
     def _poison(self, stmt: n.Stmt, env: Env) -> None:
         """Bind what a failed statement would have defined, so later uses stay silent."""
         if isinstance(stmt, n.LayerStmt):
-            env.bind(stmt.target or "net", TensorValue(Tensor(-1, None, "<error>")))
+            if isinstance(stmt.value, n.Call) and self._is_graph_call(stmt.value.func, env):
+                # a failed layer: later layers still check their arguments, but not shapes
+                env.bind(stmt.target or "net", TensorValue(Tensor(-1, None, "<error>")))
+            else:  # a failed value: every later use of the name stays silent
+                env.bind(stmt.target or "net", POISON)
 
     def _stmt_InputStmt(self, s: n.InputStmt, env: Env, ctx: _Ctx) -> None:
         if not ctx.top_level:

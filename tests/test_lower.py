@@ -218,3 +218,11 @@ def test_block_bound_to_another_name_and_bare_end_point_after_a_block_call():
     g = build("u = unit\nu(4) as first\nend_point\nrepeat(2, u, 3) as more", prelude=prelude)
     assert scopes(g) == ["m/first/conv", "m/more/more_1/conv", "m/more/more_2/conv"]
     assert list(g.end_points) == ["first"]  # the call's scope, not its last layer's
+
+
+def test_known_tests_for_unknown_dimensions():
+    body = "k = min(net.shape[1], 7) if known(net.shape[1]) else 7\navg_pool2d(k, stride=1)"
+    assert build(body, shape="[?, 5, 5, 3]").nodes[0].args["kernel_size"] == (5, 5)
+    assert build(body, shape="[?, ?, ?, 3]").nodes[0].args["kernel_size"] == (7, 7)
+    assert codes("k = min(net.shape[1], 7)\navg_pool2d(k)", shape="[?, ?, ?, 3]") == \
+        ["expression"]
