@@ -17,6 +17,7 @@ from .infer import infer_collecting
 from .ir import Graph
 from .lower import lower_collecting
 from .program import Program, load_program, read_text
+from .syntax import MAX_SOURCE_BYTES
 
 SOURCE_SUFFIX = ".slim"
 
@@ -125,7 +126,7 @@ class SourceError(Exception):
 def read_source(path: str) -> tuple[str, str]:
     """Return (text, display path); ``-`` is standard input. Raises :class:`SourceError`."""
     if path == "-":
-        data = sys.stdin.buffer.read()
+        data = sys.stdin.buffer.read(MAX_SOURCE_BYTES + 1)
         shown = "<stdin>"
     else:
         shown = path
@@ -133,9 +134,12 @@ def read_source(path: str) -> tuple[str, str]:
             raise SourceError(path, f"{path} is a directory, not a .slim file")
         try:
             with open(path, "rb") as f:
-                data = f.read()
+                data = f.read(MAX_SOURCE_BYTES + 1)  # bounded: /dev/zero is a path too
         except OSError as exc:
             raise SourceError(path, f"cannot read {path}: {exc.strerror or exc}") from None
+    if len(data) > MAX_SOURCE_BYTES:
+        raise SourceError(shown, f"{shown} is larger than {MAX_SOURCE_BYTES:,} bytes, the "
+                                 f"largest source slimc reads")
     try:
         return data.decode("utf-8-sig"), shown
     except UnicodeDecodeError as exc:

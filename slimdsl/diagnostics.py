@@ -140,13 +140,18 @@ class Diagnostics:
              notes: Iterable[Note | str]) -> Diagnostic:
         note_objs = tuple(n if isinstance(n, Note) else Note(n) for n in notes)
         diag = Diagnostic(span, severity, code.name, message, note_objs)
-        if diag not in self.items:  # the same root cause reached twice is reported once
-            self.items.append(diag)
+        self.extend((diag,))  # the same root cause reached twice is reported once
         return diag
 
     def extend(self, diags: Iterable[Diagnostic]) -> None:
+        # A set next to the list keeps this linear: a file may have 100,000 errors. It is
+        # rebuilt when ``items`` was changed directly.
+        seen = self.__dict__.get("_seen")
+        if seen is None or len(seen) != len(self.items):
+            seen = self.__dict__["_seen"] = set(self.items)
         for d in diags:
-            if d not in self.items:
+            if d not in seen:
+                seen.add(d)
                 self.items.append(d)
 
     @property

@@ -381,8 +381,8 @@ class Evaluator:
                             f"functions nested more than {MAX_FUNCTION_DEPTH} deep in {fn.name}()")
         self._function_calls += 1
         if self._function_calls > MAX_FUNCTION_CALLS:
-            raise WorkLimit(e.span, f"more than {MAX_FUNCTION_CALLS:,} function calls "
-                                    f"(in {fn.name}())")
+            raise WorkLimit(e.span, f"it takes more than {MAX_FUNCTION_CALLS:,} function "
+                                    f"calls (in {fn.name}()) to expand")
         local = fn.closure.child()
         for pname, arg in zip(fn.params, e.args):
             local.bind(pname, self.eval(arg, env))

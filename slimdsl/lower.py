@@ -110,8 +110,8 @@ def lower_collecting(program: Program, model: str | None, overrides: dict[str, A
     try:
         return _Lowerer(program, diags).lower_model(model, dict(overrides or {}))
     except WorkLimit as e:
-        diags.error(e.span, dg.STRUCTURE, f"model '{model}' takes too long to expand: "
-                                          f"{e.message}", ["are a loop's bounds too large?"])
+        diags.error(e.span, dg.STRUCTURE, f"model '{model}' is too large: {e.message}",
+                    ["are a loop's bounds or a repeat count too large?"])
         return None
 
 
@@ -265,7 +265,8 @@ class _Lowerer:
     def _step(self, span: Span) -> None:
         self._steps += 1
         if self._steps > MAX_STEPS:
-            raise WorkLimit(span, f"more than {MAX_STEPS:,} statements and loop iterations")
+            raise WorkLimit(span, f"it takes more than {MAX_STEPS:,} statements and loop "
+                                  f"iterations to expand")
 
     def _body(self, stmts: tuple[n.Stmt, ...], env: Env, ctx: _Ctx) -> None:
         for stmt in stmts:
@@ -716,8 +717,8 @@ class _Lowerer:
         args, sources = self._effective_args(kind, pos, kw, span)
         if kind.name == "subsample" and args["factor"] == 1:
             return TensorValue(inputs[0])  # resnet_utils.subsample returns its input unchanged
-        if len(self.graph.nodes) >= MAX_NODES:
-            raise EvalError(span, dg.STRUCTURE, f"model expands to more than {MAX_NODES} layers")
+        if len(self.graph.nodes) >= MAX_NODES:  # ends the lowering: one report, not one a call
+            raise WorkLimit(span, f"it expands to more than {MAX_NODES:,} layers")
         if kind.name == "conv2d_same" and args["stride"] != (1, 1):
             # resnet_utils pads first, with an op named "Pad" in the caller's name scope
             pad = self._unique(ctx.scope, "Pad", self.name_counts)

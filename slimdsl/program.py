@@ -17,7 +17,7 @@ from . import nodes as n
 from .diagnostics import CompileError, Diagnostics
 from .evaluate import BUILTIN_FUNCTIONS, CONSTANTS
 from .registry import LAYER_NAMES, META_LAYERS
-from .syntax import parse
+from .syntax import MAX_SOURCE_BYTES, parse
 from .values import INITIALIZERS, REGULARIZERS
 
 #: Names a model or block may not take: they would shadow the language's own.
@@ -47,9 +47,17 @@ Reader = Callable[[str], str]
 
 
 def read_text(path: str) -> str:
-    """Read a .slim file as UTF-8 (a BOM is allowed); raise OSError or UnicodeDecodeError."""
+    """Read a .slim file as UTF-8 (a BOM is allowed); raise OSError or UnicodeDecodeError.
+
+    Only regular files of at most ``MAX_SOURCE_BYTES``: an import of ``/dev/zero``, a FIFO or
+    a terminal would otherwise never return.
+    """
+    if os.path.exists(path) and not os.path.isfile(path):
+        raise OSError(0, "not a regular file")
     with open(path, "rb") as f:
-        data = f.read()
+        data = f.read(MAX_SOURCE_BYTES + 1)
+    if len(data) > MAX_SOURCE_BYTES:
+        raise OSError(0, f"larger than {MAX_SOURCE_BYTES:,} bytes")
     return data.decode("utf-8-sig")
 
 

@@ -27,6 +27,9 @@ from .resources import grammar_path
 
 #: Brackets and blocks nested deeper than this are a diagnostic, not a stack overflow.
 MAX_NESTING = 64
+#: Longest source accepted (files are read up to this many bytes). The largest model of the
+#: zoo is 9 KB; parsing costs ~10 us a token, so this bounds the time any input can take.
+MAX_SOURCE_BYTES = 1 << 20
 
 _OPENERS = {"LPAR", "LSQB", "LBRACE"}
 _CLOSERS = {"RPAR", "RSQB", "RBRACE"}
@@ -119,6 +122,11 @@ def _grammar_cache_file(path: Path) -> str | bool:
 def parse(text: str, path: str = "<string>") -> n.File:
     """Parse .slim source text into a syntax tree; raise :class:`CompileError` on bad syntax."""
     diags = Diagnostics()
+    if len(text) > MAX_SOURCE_BYTES:
+        diags.error(Span.point(path, 1, 1), dg.IO,
+                    f"source too large: {len(text):,} characters (slimc reads at most "
+                    f"{MAX_SOURCE_BYTES:,})")
+        raise CompileError(diags.items)
     if "\x00" in text:
         line = text.count("\n", 0, text.index("\x00")) + 1
         col = text.index("\x00") - (text.rfind("\n", 0, text.index("\x00")) + 1) + 1

@@ -24,8 +24,8 @@ syn keyword slimdslLayer conv2d_same conv2d_transpose convolution2d convolution2
 syn keyword slimdslLayer convolution2d_transpose dropout elu flatten fully_connected leaky_relu
 syn keyword slimdslLayer max_pool2d one_hot_encoding pad reduce_mean relu relu6 repeat
 syn keyword slimdslLayer separable_conv2d sigmoid softmax squeeze stack subsample tanh unit_norm
-syn keyword slimdslBuiltin abs ceil constant float floor glorot int l1 l1_l2 l2 len max min ones
-syn keyword slimdslBuiltin random_normal random_uniform range round str truncated_normal
+syn keyword slimdslBuiltin abs ceil constant float floor glorot int known l1 l1_l2 l2 len max min
+syn keyword slimdslBuiltin ones random_normal random_uniform range round str truncated_normal
 syn keyword slimdslBuiltin variance_scaling xavier zeros
 syn keyword slimdslDtype bfloat16 bool float16 float32 float64 int32 int64 uint8
 syn keyword slimdslNet net

@@ -1,0 +1,94 @@
+"""The benchmarks at toy sizes (10 layers, one repetition, no TensorFlow), so they cannot rot.
+
+Not a timing test: nothing here asserts a speed. The real figures come from
+``python benchmarks/run.py`` and live in docs/performance.md.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # `pytest` without `python -m`
+
+from benchmarks import core, run  # noqa: E402
+from benchmarks.common import ProcessStats, table, write_section  # noqa: E402
+from benchmarks.generate import STYLES, generate  # noqa: E402
+from slimdsl.api import check_source, compile_file  # noqa: E402
+from slimdsl.summary import summary_dict  # noqa: E402
+
+
+@pytest.mark.parametrize("style", STYLES)
+@pytest.mark.parametrize("layers", [4, 10, 23, 150])
+def test_generated_models_are_clean_and_have_exactly_the_asked_layers(style, layers):
+    result = check_source(generate(layers, style), "generated.slim")
+    assert result.ok, [d.message for d in result.diagnostics]
+    assert len(result.graphs[0].nodes) == layers
+
+
+def test_generator_rejects_bad_requests():
+    with pytest.raises(ValueError):
+        generate(10, "spiral")
+    with pytest.raises(ValueError):
+        generate(2)
+
+
+def test_stage_times_and_scaling_table_at_toy_size():
+    # In-process stages only: the whole-process path is exercised by the zoo test below.
+    r = core.bench_scaling([10, 20], styles=("flat",), repeat=1, process_repeat=0)
+    assert [row["stages"]["layers"] for row in r["rows"]] == [10, 20]
+    text = core.scaling_markdown(r)
+    assert text.startswith("## Core: scaling") and "| flat | 20 |" in text
+
+
+def test_zoo_benchmark_on_a_tiny_folder(tmp_path):
+    (tmp_path / "m.slim").write_text(generate(10, "structured"), encoding="utf-8")
+    r = core.bench_zoo(repeat=1, folder=tmp_path, warmup=0)
+    assert (r["files"], r["models"], r["layers"]) == (1, 1, 10)
+    proc = r["process"]
+    assert proc.returncode == 0 and r["tf_imported"] is False, proc.stdout + proc.stderr
+    assert proc.times[0] > 0 and proc.rss_kib[0] > 1024  # KiB from os.wait4 via the launcher
+    assert "TensorFlow imported: no" in core.zoo_markdown(r)
+
+
+def test_check_vs_tf_report_and_end_point_comparison():
+    graph = compile_file(str(core.ROOT / core.VGG))
+    ours = json.dumps({"models": [summary_dict(graph)]})
+    theirs = "".join(f"{name} {list(t.shape)}\n" for name, t in graph.end_points.items())
+    theirs += "32 variables, 138,357,544 parameters\n"
+    agree, total = core.compare_end_points(ours, theirs)
+    assert agree == total == len(graph.end_points) > 0
+
+    def stats(t, rss):
+        return ProcessStats(["x"], times=[t], cpu_times=[t], rss_kib=[rss], stdout=ours)
+
+    r = {"model": core.VGG, "check": stats(0.2, 26_000), "summary": stats(0.2, 26_000),
+         "baseline": stats(0.01, 8_000), "tf": stats(8.0, 560_000), "agree": (21, 21),
+         "stages": {"parse": 0.001, "lower": 0.001, "infer": 0.0001, "grammar": 0.005,
+                    "grammar_build": 0.05,
+                    "repeat": 1}}
+    text = core.check_vs_tf_markdown(r)
+    assert "40.0x faster, 21.5x less memory" in text and "(met)" in text
+
+
+def test_linear_fit_and_markdown_helpers(tmp_path):
+    fit = core.linear_fit([(100, 0.01), (1000, 0.1), (10000, 1.0)])
+    assert fit["r2"] > 0.9999 and abs(fit["b"] - 1e-4) < 1e-9
+    assert table(["a", "b"], [["x", "1.0 ms"]]).splitlines()[1] == "| --- | ---: |"
+    doc = tmp_path / "performance.md"
+    doc.write_text("# Performance\n\n## Backend\nkept\n")  # another script's section first
+    write_section("## Core\nfirst-run", doc)
+    write_section("## Core\nsecond-run", doc)
+    text = doc.read_text()
+    assert "second-run" in text and "first-run" not in text and "## Backend\nkept" in text
+    assert text.index("## Core") < text.index("## Backend")
+
+
+def test_runner_arguments_and_discovery():
+    args = run.parse_args(["--quick", "--no-tf", "--only", "zoo", "--sizes", "10,20"])
+    assert args.quick and args.no_tf and args.only == ["zoo"] and args.sizes == [10, 20]
+    assert args.write is None and run.parse_args(["--no-write"]).write is False
+    assert all(p.name.startswith("bench_") for p in run.extra_scripts())
