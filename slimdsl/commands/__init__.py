@@ -4,4 +4,4 @@
 command is a new module plus one line here.
 """
 
-COMMANDS = ("check", "summary", "fmt", "graph", "explain")
+COMMANDS = ("check", "summary", "fmt", "compile", "run", "graph", "explain")

@@ -1,0 +1,139 @@
+"""``slimc run``: device selection, inputs, shape checks against the inferred ones, timing."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from slimdsl import backend_run as br
+from slimdsl import cli
+from slimdsl.api import compile_source
+
+ROOT = Path(__file__).resolve().parent.parent
+
+TINY = """
+model tiny(width: int = 4) {
+  input x: [?, 6, 6, 3]
+  conv2d(width, 3, normalizer_fn=batch_norm) as conv
+  max_pool2d(2) as pool
+  end_point
+  flatten()
+  dropout(0.5)
+  fully_connected(2, activation_fn=none) as logits
+}
+"""
+
+
+@pytest.fixture
+def tiny(tmp_path) -> Path:
+    path = tmp_path / "tiny.slim"
+    path.write_text(TINY)
+    return path
+
+
+def test_device_names(tf):
+    cpu = br.resolve_device(tf, "cpu")
+    assert cpu.endswith("device:CPU:0")
+    for spec in ("CPU", "cpu:0", "/device:CPU:0", "/job:localhost/replica:0/task:0/device:CPU:0",
+                 "/cpu:0"):
+        assert br.resolve_device(tf, spec) == cpu
+    gpus = [d for d in br.visible_devices(tf) if "GPU" in d]
+    assert br.resolve_device(tf, None) == (gpus[0] if gpus else cpu)
+
+
+@pytest.mark.parametrize("spec", ["gpu:7", "cpu:3", "tpu", "/job:worker/device:CPU:0",
+                                  "not a device!", "/replica:0"])
+def test_unavailable_devices_are_errors_listing_the_visible_ones(tf, spec):
+    with pytest.raises(br.DeviceError) as info:
+        br.resolve_device(tf, spec)
+    assert "visible devices: " in str(info.value) and "CPU:0" in str(info.value)
+
+
+def test_run_on_cpu(tiny, capsys):
+    assert cli.main(["run", str(tiny), "--device", "cpu", "--batch", "3", "--steps", "2"]) == 0
+    out = capsys.readouterr()
+    assert "tiny on /device:CPU:0 (inference)" in out.out
+    assert "input  x: [3, 6, 6, 3]" in out.out and "output net: [3, 2]" in out.out
+    graph = compile_source(TINY)
+    assert f"parameters: {graph.total_params:,} ({graph.trainable_params:,} trainable)" in out.out
+    assert "end points: 1, shapes as inferred" in out.out
+    assert "median over 2 steps (batch 3)" in out.out and "examples/s" in out.out
+    assert "timing [" in out.err and "2/2" in out.err
+
+
+@pytest.mark.slow
+def test_run_with_an_input_file_training_and_xla(tiny, tmp_path, capsys):
+    np.save(tmp_path / "x.npy", np.ones((5, 6, 6, 3), np.float32))
+    assert cli.main(["run", str(tiny), "--device", "cpu", "--input", str(tmp_path / "x.npy"),
+                     "--steps", "1", "--training", "--xla", "-D", "width=3"]) == 0
+    out = capsys.readouterr().out
+    assert "(training, XLA)" in out and "input  x: [5, 6, 6, 3]" in out
+
+
+@pytest.mark.slow
+def test_run_rejects_inputs_of_the_wrong_shape(tiny, tmp_path, capsys):
+    np.save(tmp_path / "x.npy", np.ones((5, 7, 6, 3), np.float32))
+    assert cli.main(["run", str(tiny), "--device", "cpu", "--input",
+                     str(tmp_path / "x.npy")]) == 2
+    assert "does not fit input 'x' [?, 6, 6, 3]" in capsys.readouterr().err
+
+
+def test_run_on_a_missing_gpu_exits_2(capsys):
+    assert cli.main(["run", str(ROOT / "models/vgg_16.slim"), "--device", "gpu"]) == 2
+    err = capsys.readouterr().err
+    assert "device 'gpu' is not available" in err and "visible devices: /device:CPU:0" in err
+
+
+@pytest.mark.slow
+def test_run_reports_compile_errors_as_diagnostics(tmp_path, capsys):
+    bad = tmp_path / "bad.slim"
+    bad.write_text("model m {\n  input x: [?, 4, 4, 3]\n  conv2d(2, 9, padding=\"VALID\")\n}\n")
+    assert cli.main(["run", str(bad), "--device", "cpu"]) == 1
+    assert "bad.slim:3:" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_a_shape_that_differs_from_the_inferred_one_is_a_slimc_bug(tf, tiny, monkeypatch,
+                                                                    capsys):
+    graph = compile_source(TINY)
+    outputs = [tf.zeros([2, 3])]  # the inferred output is [?, 2]
+    with pytest.raises(br.ShapeMismatch, match=r"output 'net': inferred \[\?, 2\], run-time"):
+        br.check_shapes(graph, outputs, {"pool": tf.zeros([2, 2, 2, 4])})
+    with pytest.raises(br.ShapeMismatch, match="end point 'pool'"):
+        br.check_shapes(graph, [tf.zeros([2, 2])], {"pool": tf.zeros([2, 3, 2, 4])})
+
+    def wrong(graph, path, **kwargs):  # a backend bug: code for another width
+        from slimdsl.codegen import generate
+        return generate(compile_source(TINY, overrides={"width": 5}), path)
+    monkeypatch.setattr("slimdsl.commands.run.generate", wrong)
+    assert cli.main(["run", str(tiny), "--device", "cpu", "--steps", "1"]) == 3
+    err = capsys.readouterr().err
+    assert "internal error" in err and "bug in slimc" in err
+
+
+@pytest.mark.slow
+def test_run_vgg_16_on_cpu(capsys):
+    assert cli.main(["run", str(ROOT / "models/vgg_16.slim"), "--device", "cpu", "--batch", "2",
+                     "--steps", "3"]) == 0
+    out = capsys.readouterr().out
+    assert "output logits: [2, 1000]" in out and "parameters: 138,357,544" in out
+
+
+def test_backend_benchmark_report_format():
+    from benchmarks import bench_backend as bb
+
+    keys = [(label, what) for label, what, _, _ in bb.ROUTES]
+    result = {"name": "vgg_16", "batch": 4, "rounds": 3, "steps": 2,
+              "median": {k: 0.5 for k in keys}, "best": {k: 0.4 for k in keys},
+              "speedup": {k: 0.99 if k[0] == "generated" else 1.0 for k in keys},
+              "build": {"tf_slim": 1.0, "generated": 2.0, "generated + XLA": 3.0},
+              "construct": 1.5, "trace": 0.5, "xla_compile": 1.5, "same_kernels": True,
+              "kernels": 22}
+    info = {k: "x" for k in ("date", "cpu", "cores", "ram", "os", "python", "load", "slimdsl",
+                             "lark", "tensorflow", "tf-slim", "tf-keras")}
+    text = bb.markdown([result], info)
+    assert text.startswith("## Backend") and "| vgg_16 | generated | logits | 4 |" in text
+    assert "0.990x (below 1.0 by measurement noise only" in text
+    assert "22 kernels, the same on both routes" in text
