@@ -898,6 +898,9 @@ class _Lowerer:
                                     f"normalizer_params {name}: {e}") from None
             elif name in scoped:
                 out[name] = arg.check(scoped[name][0])
+                param = scoped[name][1].param
+                if param is not None:  # baked into the normalizer: generated code cannot vary it
+                    self.evaluator.param_uses[param] = "structural"
             else:
                 out[name] = arg.default
         for name in given:

@@ -226,3 +226,11 @@ def test_known_tests_for_unknown_dimensions():
     assert build(body, shape="[?, ?, ?, 3]").nodes[0].args["kernel_size"] == (7, 7)
     assert codes("k = min(net.shape[1], 7)\navg_pool2d(k)", shape="[?, ?, ?, 3]") == \
         ["expression"]
+
+
+def test_parameters_baked_into_a_normalizer_are_structural():
+    body = ("arg_scope([batch_norm], decay=bn_decay) {\n"
+            "  conv2d(8, 3, normalizer_fn=batch_norm)\n}")
+    g = build(body, params="(bn_decay: float = 0.9)")
+    assert g.nodes[0].args["normalizer_params"]["decay"] == 0.9
+    assert g.param_uses == {"bn_decay": "structural"}
