@@ -108,7 +108,7 @@ def test_a_shape_that_differs_from_the_inferred_one_is_a_slimc_bug(tf, tiny, mon
         from slimdsl.codegen import generate
         return generate(compile_source(TINY, overrides={"width": 5}), path)
     monkeypatch.setattr("slimdsl.commands.run.generate", wrong)
-    assert cli.main(["run", str(tiny), "--device", "cpu", "--steps", "1"]) == 3
+    assert cli.main(["run", str(tiny), "--device", "cpu", "--steps", "1"]) == 2
     err = capsys.readouterr().err
     assert "internal error" in err and "bug in slimc" in err
 

@@ -25,7 +25,9 @@ from .common import (
 )
 
 HELP = "build a model with TensorFlow on a device, check its shapes and time it"
-EXIT_INTERNAL = 3
+#: A run-time shape that differs from the inferred one is a bug in slimc: exit 2, like an
+#: ``internal`` diagnostic (slimc's exit codes are 0, 1 and 2 only).
+EXIT_INTERNAL = EXIT_USAGE
 
 
 def register(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
