@@ -300,6 +300,7 @@ def replay(seed: int, folder: str) -> tuple[str, bytes]:
     """Input ``seed`` of :func:`run_inputs`, written to ``folder/fuzz.slim`` with the models
     next to it (as the run had them)."""
     corpus = seed_files()
+    Path(folder).mkdir(parents=True, exist_ok=True)
     for model in ROOT.glob("models/*.slim"):
         (Path(folder) / model.name).write_bytes(model.read_bytes())
     path = str(Path(folder) / "fuzz.slim")
