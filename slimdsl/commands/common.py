@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import sys
 from typing import Any, TextIO
 
 from .. import render
@@ -55,6 +56,24 @@ def emit_diagnostics(results: list[CheckResult], fmt: str, color: bool, out: Tex
                 print(text, file=out)
         if summary_line:
             print(render.count_summary(pairs), file=out)
+
+
+def check_models(args: argparse.Namespace) -> CheckResult | int:
+    """Check ``args.path`` (with ``--model`` and ``-D``) for a command that needs its models.
+
+    Returns the result when it is clean and defines a model; otherwise prints the diagnostics
+    (or says that there is no model) to stderr and returns the exit code.
+    """
+    from ..api import check_file
+    result = check_file(args.path, models=[args.model] if getattr(args, "model", None) else None,
+                        overrides=dict(getattr(args, "define", None) or []) or None)
+    if not result.ok:
+        emit_diagnostics([result], "text", use_color(sys.stderr), sys.stderr)
+        return exit_code([result])
+    if not result.graphs:
+        print(f"slimc: error: {result.path} defines no model (only blocks)", file=sys.stderr)
+        return EXIT_USAGE
+    return result
 
 
 def exit_code(results: list[CheckResult]) -> int:

@@ -14,7 +14,6 @@ import shlex
 import sys
 import tempfile
 
-from ..api import check_file
 from ..codegen import generate
 from ..diagnostics import CompileError
 from .common import (
@@ -22,8 +21,8 @@ from .common import (
     EXIT_OK,
     EXIT_USAGE,
     add_define_option,
+    check_models,
     emit_diagnostics,
-    exit_code,
     use_color,
 )
 
@@ -49,11 +48,9 @@ def run(args: argparse.Namespace) -> int:
         print(f"slimc: error: {args.output} is a directory; -o takes a file name",
               file=sys.stderr)
         return EXIT_USAGE
-    result = check_file(args.path, models=[args.model] if args.model else None,
-                        overrides=dict(args.define) or None)
-    if not result.ok:
-        emit_diagnostics([result], "text", use_color(sys.stderr), sys.stderr)
-        return exit_code([result])
+    result = check_models(args)
+    if isinstance(result, int):
+        return result
     try:
         code = generate(result.graphs, result.path, command=command_line(args))
     except CompileError as exc:

@@ -6,16 +6,12 @@ import argparse
 import json
 import sys
 
-from ..api import check_file
 from ..explain import LookupError_, explain_dict, explain_text, find_layer
 from .common import (
     EXIT_FINDINGS,
     EXIT_OK,
-    EXIT_USAGE,
     add_define_option,
-    emit_diagnostics,
-    exit_code,
-    use_color,
+    check_models,
 )
 
 HELP = "show a layer's effective arguments and their origin, shapes, variables"
@@ -34,11 +30,9 @@ def register(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
 
 
 def run(args: argparse.Namespace) -> int:
-    result = check_file(args.path, models=[args.model] if args.model else None,
-                        overrides=dict(args.define) or None)
-    if not result.ok or not result.graphs:
-        emit_diagnostics([result], "text", use_color(sys.stderr), sys.stderr)
-        return exit_code([result]) if not result.ok else EXIT_USAGE
+    result = check_models(args)
+    if isinstance(result, int):
+        return result
     graph = result.graphs[0]
     try:
         node = find_layer(graph, args.layer)

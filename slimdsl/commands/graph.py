@@ -10,9 +10,13 @@ import argparse
 import os
 import sys
 
-from ..api import check_file
 from ..graph import IMAGE_FORMATS, GraphvizMissing, render, to_dot
-from .common import EXIT_OK, EXIT_USAGE, add_define_option, emit_diagnostics, exit_code, use_color
+from .common import (
+    EXIT_OK,
+    EXIT_USAGE,
+    add_define_option,
+    check_models,
+)
 
 HELP = "draw a model: layers, shapes on the edges, scopes as clusters (DOT, SVG, PNG)"
 
@@ -42,11 +46,9 @@ def run(args: argparse.Namespace) -> int:
                   f"use .dot, .svg, .png or .pdf, or --format", file=sys.stderr)
             return EXIT_USAGE
         fmt = "dot" if fmt == "gv" else fmt
-    result = check_file(args.path, models=[args.model] if args.model else None,
-                        overrides=dict(args.define) or None)
-    if not result.ok or not result.graphs:
-        emit_diagnostics([result], "text", use_color(sys.stderr), sys.stderr)
-        return exit_code([result]) if not result.ok else EXIT_USAGE
+    result = check_models(args)
+    if isinstance(result, int):
+        return result
     dot = to_dot(result.graphs[0], args.rankdir)
     if fmt == "dot":
         data = dot.encode()

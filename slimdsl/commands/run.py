@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import sys
 
-from ..api import check_file
 from ..codegen import class_names, generate
 from ..diagnostics import CompileError
 from ..shapes import format_shape
@@ -19,8 +18,8 @@ from .common import (
     EXIT_OK,
     EXIT_USAGE,
     add_define_option,
+    check_models,
     emit_diagnostics,
-    exit_code,
     use_color,
 )
 
@@ -61,11 +60,9 @@ def _positive(text: str) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
-    result = check_file(args.path, models=[args.model] if args.model else None,
-                        overrides=dict(args.define) or None)
-    if not result.ok:
-        emit_diagnostics([result], "text", use_color(sys.stderr), sys.stderr)
-        return exit_code([result])
+    result = check_models(args)
+    if isinstance(result, int):
+        return result
     graph = result.graphs[0]
     try:
         code = generate(graph, result.path)

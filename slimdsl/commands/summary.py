@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 
-from ..api import check_file
 from ..summary import summary_dict, summary_text
-from .common import EXIT_OK, add_define_option, emit_diagnostics, exit_code, use_color
+from .common import EXIT_OK, add_define_option, check_models
 
 HELP = "per-layer table, parameter and FLOP totals, and variables of a model"
 
@@ -24,11 +22,9 @@ def register(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
 
 
 def run(args: argparse.Namespace) -> int:
-    result = check_file(args.path, models=[args.model] if args.model else None,
-                        overrides=dict(args.define) or None)
-    if not result.ok:
-        emit_diagnostics([result], "text", use_color(sys.stderr), sys.stderr)
-        return exit_code([result])
+    result = check_models(args)
+    if isinstance(result, int):
+        return result
     if args.format == "json":
         print(json.dumps({"models": [summary_dict(g) for g in result.graphs]}, indent=2))
     else:
