@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from backend_harness import compare
+from backend_harness import build_generated, compare
 
 from slimdsl.backend_layers import TRANSLATORS
 from slimdsl.registry import LAYERS
@@ -80,6 +80,15 @@ CASES = [
                                   normalizer_params={"is_training": tr, "center": False,
                                                      "scale": True,
                                                      "activation_fn": t.nn.relu6})),
+    # Kernels that cover the whole input run as a matmul (VGG's fc6..fc8): same numbers.
+    ("conv2d_covers_input",
+     '  conv2d(8, [5, 4], padding="VALID")\n  conv2d(6, 1, normalizer_fn=batch_norm)\n'
+     "  conv2d(4, 1, stride=2, weights_regularizer=l2(0.1))",
+     lambda s, t, x, tr: s.conv2d(s.conv2d(s.conv2d(x, 8, [5, 4], padding="VALID"), 6, 1,
+                                           normalizer_fn=s.batch_norm,
+                                           normalizer_params={"is_training": tr}),
+                                  4, 1, stride=2, weights_regularizer=s.l2_regularizer(0.1)),
+     (3, 5, 4, 7)),
     ("conv2d_same_stride2", "  conv2d_same(8, 3, 2)\n  conv2d_same(4, 4, 2)",
      lambda s, t, x, tr: _conv2d_same(s, _conv2d_same(s, x, 8, 3, 2), 4, 4, 2, "Conv_1")),
     ("conv2d_same_stride1_rate", "  conv2d_same(8, 3, 1, rate=2)",
@@ -215,7 +224,7 @@ def _repeat_stack(s, t, x):
     return s.stack(s.flatten(x), s.fully_connected, [5, 4])
 
 
-QUICK = {"conv2d_batch_norm_scale"}
+QUICK = {"conv2d_batch_norm_scale", "conv2d_covers_input"}
 
 
 @pytest.mark.parametrize("case", [pytest.param(c, id=c[0], marks=() if c[0] in QUICK
@@ -230,7 +239,6 @@ def test_layer_matches_tf_slim(tf, slim, case):
 
 @pytest.mark.slow
 def test_dropout_training_scales_kept_elements(tf):
-    from backend_harness import build_generated
     _, _, cls, _ = build_generated(_model("  dropout(0.8)", (1000, 4)))
     out, _ = cls()(tf.ones([1000, 4]), training=True)
     values = np.unique(np.round(out.numpy(), 5))
@@ -275,7 +283,6 @@ INITIALIZERS = [
     for i in INITIALIZERS])
 def test_initializers_draw_from_tf_slim_distributions(tf, slim, init, slim_init):
     """Same distribution as TF-Slim's (bounds, mean, spread) on a [3, 3, 32, 64] kernel."""
-    from backend_harness import build_generated
     source = _model(f"  conv2d(64, 3, weights_initializer={init})", (1, 5, 5, 32))
     _, _, cls, _ = build_generated(source)
     model = cls()
@@ -292,3 +299,40 @@ def test_initializers_draw_from_tf_slim_distributions(tf, slim, init, slim_init)
     bounded = not init.startswith("random_normal")  # a plain normal's extremes are noise
     for stat in (np.min, np.max, np.mean, np.std) if bounded else (np.mean, np.std):
         assert abs(float(stat(ours)) - float(stat(theirs))) <= 0.05 * spread + 1e-7, stat
+
+
+def _graph_ops(tf, fn, *specs) -> set[str]:
+    return {op.type for op in fn.get_concrete_function(*specs).graph.get_operations()}
+
+
+def test_conv_covering_its_input_runs_as_a_matmul(tf):
+    """fc6-style convolutions become one MatMul when the input size is known at trace time,
+    and stay convolutions (same numbers) when it is not."""
+    source = _model('  conv2d(8, [5, 4], padding="VALID")\n  conv2d(6, 1)\n  conv2d(4, 1)',
+                    (2, 5, 4, 3))
+    _, _, cls, _ = build_generated(source)
+    model = cls()
+    forward = model.__call__
+    known = _graph_ops(tf, forward, tf.TensorSpec([None, 5, 4, 3]))
+    assert "MatMul" in known and "Conv2D" not in known, known
+    unknown = _graph_ops(tf, forward, tf.TensorSpec([None, None, None, 3]))
+    assert "Conv2D" in unknown and "MatMul" not in unknown, unknown
+    x = np.random.default_rng(0).standard_normal((2, 5, 4, 3)).astype(np.float32)
+    dense = forward.get_concrete_function(tf.TensorSpec([None, 5, 4, 3]))(tf.constant(x))
+    conv = forward.get_concrete_function(tf.TensorSpec([None, None, None, 3]))(tf.constant(x))
+    np.testing.assert_allclose(dense[0].numpy(), conv[0].numpy(), rtol=1e-5, atol=1e-6)
+    # A larger input is a fully convolutional use: the convolutions run, the map grows.
+    wide = forward(tf.zeros([1, 7, 6, 3]))[0]
+    assert wide.shape[1:3] == (3, 3)
+
+
+@pytest.mark.parametrize("body, shape", [
+    ('  conv2d(4, 3, padding="SAME")', (1, 3, 3, 2)),   # SAME pads a 3x3 kernel: stays a conv
+    ("  conv2d(4, 1, rate=2)", (1, 2, 2, 2)),           # 1x1 kernel but a 2x2 map
+    ('  conv2d(4, [3, 1], padding="VALID")', (1, 3, 2, 2)),  # covers the height only
+])
+def test_conv_not_covering_its_input_stays_a_convolution(tf, body, shape):
+    _, _, cls, _ = build_generated(_model(body, shape))
+    model = cls()  # __call__ holds its model weakly
+    ops = _graph_ops(tf, model.__call__, tf.TensorSpec(shape))
+    assert "Conv2D" in ops and "MatMul" not in ops, ops
