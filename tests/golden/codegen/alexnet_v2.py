@@ -153,13 +153,12 @@ class _Conv2D(_Layer):
         if self._covers_input(x):
             # One output pixel that sees the whole input (VGG's fc6, a 1x1 conv on a 1x1 map):
             # the convolution is a matmul, which CPU kernels run several times faster. Same
-            # weights, same products; only the order of the sums differs.
+            # weights, same products; only the order of the sums differs. Biases and the
+            # activation come before the reshape, so grappler fuses them into the matmul.
             x = tf.matmul(tf.reshape(x, [-1, kh * kw * channels]),
                           tf.reshape(self.weights, [kh * kw * channels, filters]))
-            x = tf.reshape(x, [-1, 1, 1, filters])
-        else:
-            x = tf.nn.convolution(x, self.weights, self.stride, self.padding,
-                                  dilations=self.rate)
+            return tf.reshape(self._finish(x, training), [-1, 1, 1, filters])
+        x = tf.nn.convolution(x, self.weights, self.stride, self.padding, dilations=self.rate)
         return self._finish(x, training)
 
     def _covers_input(self, x):
