@@ -14,7 +14,6 @@ __version__ = "0.1.0"
 from .api import CheckResult, CompileError, check_file, check_source, compile_file, compile_source  # noqa: E402
 
 
-
 def format_source(text: str, path: str = "<string>") -> str:
     """The canonical layout of a .slim source (``slimc fmt``); comments are kept."""
     from .formatter import format_source as _format

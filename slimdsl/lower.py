@@ -16,36 +16,43 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any
 
 from . import diagnostics as dg
 from . import nodes as n
 from .diagnostics import CompileError, Diagnostics, Note, Span, did_you_mean
 from .evaluate import POISON, Env, EvalError, Evaluator, Poisoned, WorkLimit
-from .ir import ArgSource, Graph, Node, Port, Tensor
+from .ir import ArgSource, Graph, Port, Tensor
+from .lower_calls import (
+    CallArg,
+    CallLowering,
+    StmtCtx,
+    join_scope,
+    param_type_problem,
+    relative_scope,
+)
 from .program import Program
-from .registry import (BATCH_NORM_ARGS, LAYER_NAMES, LAYERS, ArgError, LayerKind, lookup)
-from .shapes import ShapeError, format_dim, format_shape
-from .values import (ACTIVATIONS, UNKNOWN, Activation, BlockRef, Function, Initializer,
-                     LayerRef, Regularizer, TensorValue, show, type_name)
+from .registry import LAYER_NAMES, LAYERS, ArgError
+from .values import (
+    ACTIVATIONS,
+    UNKNOWN,
+    Activation,
+    BlockRef,
+    Function,
+    LayerRef,
+    TensorValue,
+    show,
+    type_name,
+)
 
 _SCOPE_PART = re.compile(r"[A-Za-z0-9_.][A-Za-z0-9_.\-]*")
 _INTERPOLATION = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
 _DTYPES = ("float32", "float16", "bfloat16", "float64", "int32", "int64", "uint8", "bool")
 _PARAM_TYPES = ("int", "float", "bool", "string", "list", "dict", "tensor", "activation",
                 "initializer", "regularizer", "any")
-_BN_ARGS = {a.name: a for a in BATCH_NORM_ARGS}
-MAX_NODES = 20_000  # the largest zoo model has 343 layers; this bounds the time (~0.1 ms a layer)
-_DEFAULT_SOURCE = ArgSource("default")  # immutable; shared to save an allocation per argument
-MAX_CALL_DEPTH = 48
 #: Statements and loop iterations one model may execute (an empty nested loop makes no nodes).
 MAX_STEPS = 1_000_000
-#: Arguments resnet_utils passes positionally to the layer whose arg_scope it reads.
-_INNER_POSITIONAL = {"conv2d_same": ["num_outputs", "kernel_size"], "subsample": ["kernel_size"]}
-#: The wrapper's own parameters: the arg_scope of the layer it calls never sets them
-#: (conv2d_same passes stride=, rate= and padding= to conv2d explicitly).
-_OWN_ARGS = {"conv2d_same": {"num_outputs", "kernel_size", "stride", "rate"}}
 
 
 class _NameScopes(Counter):
@@ -56,26 +63,6 @@ class _NameScopes(Counter):
 
     def __setitem__(self, key: str, value: int) -> None:
         super().__setitem__(key.lower(), value)
-
-
-@dataclass(frozen=True)
-class _Ctx:
-    """Where a statement is being lowered."""
-
-    scope: str  # full variable scope, e.g. "vgg_16/conv1"
-    trail: tuple[Span, ...] = ()
-    top_level: bool = False  # directly in a model body (inputs may be declared here)
-    blocks: tuple[str, ...] = ()  # block call stack, for recursion detection
-
-
-@dataclass
-class _Arg:
-    """An evaluated call argument with its spans."""
-
-    value: Any
-    span: Span
-    name_span: Span | None = None
-    param: str | None = None  # set when the argument is exactly a model parameter
 
 
 def lower(program: Program, model: str | None = None,
@@ -115,7 +102,7 @@ def lower_collecting(program: Program, model: str | None, overrides: dict[str, A
         return None
 
 
-class _Lowerer:
+class _Lowerer(CallLowering):
     def __init__(self, program: Program, diags: Diagnostics):
         self.program = program
         self.diags = diags
@@ -131,7 +118,7 @@ class _Lowerer:
         self._suffix_hint: dict[tuple[int, str, str], int] = {}  # see _unique
         self.graph: Graph | None = None
         self._ids = 0
-        self._ctx_stack: list[_Ctx] = []
+        self._ctx_stack: list[StmtCtx] = []
         self._steps = 0
         self._in_args = 0
         #: The scope of the block call that returned a tensor (outermost call wins), so that a
@@ -174,7 +161,7 @@ class _Lowerer:
         self.graph = Graph(scope_name, definition.span.path, definition.span, params,
                            param_uses=self.evaluator.param_uses)
         self._open_var_scope(scope_name)
-        ctx = _Ctx(scope_name, (), True)
+        ctx = StmtCtx(scope_name, (), True)
         self._body(definition.body, env, ctx)
         graph = self.graph
         if not graph.inputs and not self.diags.has_errors:
@@ -244,7 +231,7 @@ class _Lowerer:
                                      f"parameter '{p.name}' of {owner} needs a default value")
                     ok = False
                 continue
-            problem = _param_type_problem(p.type_name, value)
+            problem = param_type_problem(p.type_name, value)
             if problem:
                 self.diags.error(vspan, dg.BAD_VALUE, f"parameter '{p.name}': {problem}")
                 ok = False
@@ -268,7 +255,7 @@ class _Lowerer:
             raise WorkLimit(span, f"it takes more than {MAX_STEPS:,} statements and loop "
                                   f"iterations to expand")
 
-    def _body(self, stmts: tuple[n.Stmt, ...], env: Env, ctx: _Ctx) -> None:
+    def _body(self, stmts: tuple[n.Stmt, ...], env: Env, ctx: StmtCtx) -> None:
         for stmt in stmts:
             self._step(stmt.span)
             self._ctx_stack.append(ctx)
@@ -291,7 +278,7 @@ class _Lowerer:
             else:  # a failed value: every later use of the name stays silent
                 env.bind(stmt.target or "net", POISON)
 
-    def _stmt_InputStmt(self, s: n.InputStmt, env: Env, ctx: _Ctx) -> None:
+    def _stmt_InputStmt(self, s: n.InputStmt, env: Env, ctx: StmtCtx) -> None:
         if not ctx.top_level:
             raise EvalError(s.span, dg.STRUCTURE,
                             "inputs are declared at the top of a model body, not in a block")
@@ -326,13 +313,13 @@ class _Lowerer:
         except KeyError:
             env.bind("net", TensorValue(tensor))
 
-    def _stmt_DefStmt(self, s: n.DefStmt, env: Env, ctx: _Ctx) -> None:
+    def _stmt_DefStmt(self, s: n.DefStmt, env: Env, ctx: StmtCtx) -> None:
         if s.name in LAYER_NAMES or s.name in ("repeat", "stack") or s.name in self.program.blocks:
             raise EvalError(s.name_span, dg.REDEFINED,
                             f"'{s.name}' is a layer or block name; choose another function name")
         env.bind(s.name, Function(s.name, s.params, s.body, env))
 
-    def _stmt_OutputStmt(self, s: n.OutputStmt, env: Env, ctx: _Ctx) -> None:
+    def _stmt_OutputStmt(self, s: n.OutputStmt, env: Env, ctx: StmtCtx) -> None:
         if not ctx.top_level:
             raise EvalError(s.span, dg.STRUCTURE, "outputs are declared in the model body")
         expr = s.value if s.value is not None else n.Name(s.span, s.name)
@@ -344,7 +331,7 @@ class _Lowerer:
             raise EvalError(s.span, dg.REDEFINED, f"output '{s.name}' declared twice")
         self.graph.outputs.append(Port(s.name, value.tensor, s.span))
 
-    def _stmt_EndPointStmt(self, s: n.EndPointStmt, env: Env, ctx: _Ctx) -> None:
+    def _stmt_EndPointStmt(self, s: n.EndPointStmt, env: Env, ctx: StmtCtx) -> None:
         value = self.evaluator.eval(s.value, env) if s.value is not None \
             else self.evaluator.eval(n.Name(s.span, "net"), env)
         if not isinstance(value, TensorValue):
@@ -353,18 +340,18 @@ class _Lowerer:
         if s.key is None:
             producer = value.tensor.producer
             if id(value.tensor) in self._call_scopes:
-                key = _relative(self._call_scopes[id(value.tensor)], self.graph.name)
+                key = relative_scope(self._call_scopes[id(value.tensor)], self.graph.name)
             elif producer is None:
                 key = value.tensor.name
             else:
-                key = _relative(producer.scope, self.graph.name)
+                key = relative_scope(producer.scope, self.graph.name)
         else:
             key = self._interpolate(s.key, s.key_span, env, ctx)
         if value.tensor.poisoned:
             raise Poisoned()
         self.graph.end_points[key] = value.tensor
 
-    def _stmt_LayerStmt(self, s: n.LayerStmt, env: Env, ctx: _Ctx) -> None:
+    def _stmt_LayerStmt(self, s: n.LayerStmt, env: Env, ctx: StmtCtx) -> None:
         branch_tensors = None
         scope = s.scope
         if s.branches is not None:
@@ -375,7 +362,7 @@ class _Lowerer:
                 # `concat(axis=3) as Mixed_3b { ... }`: Mixed_3b is a variable scope holding
                 # the branches and the combining op (Mixed_3b/concat), as in TF-Slim's nets.
                 name = self._interpolate_scope(scope, env, ctx)
-                ctx = replace(ctx, scope=_join(ctx.scope, name))
+                ctx = replace(ctx, scope=join_scope(ctx.scope, name))
                 self._open_var_scope(ctx.scope)
                 scope = None
             branch_tensors = self._branches(s.branches, env, ctx)
@@ -391,7 +378,8 @@ class _Lowerer:
         if s.target is None:
             if not isinstance(value, TensorValue):
                 raise EvalError(s.value.span, dg.STRUCTURE,
-                                f"this statement computes a value ({type_name(value)}) and discards it",
+                                f"this statement computes a value ({type_name(value)}) and "
+                                "discards it",
                                 ("bind it with NAME = ... or call a layer",))
             env.bind("net", value)
         else:
@@ -409,7 +397,7 @@ class _Lowerer:
             return True
         return func in LAYER_NAMES or func in ("repeat", "stack") or func in self.program.blocks
 
-    def _branches(self, branches: tuple[n.Branch, ...], env: Env, ctx: _Ctx) -> list[Tensor]:
+    def _branches(self, branches: tuple[n.Branch, ...], env: Env, ctx: StmtCtx) -> list[Tensor]:
         source = self.evaluator.eval(n.Name(branches[0].span, "net"), env) if branches \
             else None
         outputs: list[Tensor] = []
@@ -420,7 +408,7 @@ class _Lowerer:
             bctx = ctx
             if b.scope is not None:
                 name = self._interpolate_scope(b.scope, env, ctx)
-                bctx = replace(ctx, scope=_join(ctx.scope, name), top_level=False)
+                bctx = replace(ctx, scope=join_scope(ctx.scope, name), top_level=False)
                 self._open_var_scope(bctx.scope)
             else:
                 bctx = replace(ctx, top_level=False)
@@ -431,7 +419,7 @@ class _Lowerer:
             outputs.append(out.tensor)
         return outputs
 
-    def _stmt_ArgScopeStmt(self, s: n.ArgScopeStmt, env: Env, ctx: _Ctx) -> None:
+    def _stmt_ArgScopeStmt(self, s: n.ArgScopeStmt, env: Env, ctx: StmtCtx) -> None:
         listed = self.evaluator.eval(s.layers, env)
         if not isinstance(listed, list):
             raise EvalError(s.layers.span, dg.ARG_SCOPE,
@@ -510,15 +498,15 @@ class _Lowerer:
             return None if value is None or isinstance(value, str) else "expected a string"
         block = self.program.blocks[key]
         param = next(p for p in block.params if p.name == name)
-        return _param_type_problem(param.type_name, value)
+        return param_type_problem(param.type_name, value)
 
-    def _stmt_ScopeStmt(self, s: n.ScopeStmt, env: Env, ctx: _Ctx) -> None:
+    def _stmt_ScopeStmt(self, s: n.ScopeStmt, env: Env, ctx: StmtCtx) -> None:
         name = self._interpolate_scope(s.scope, env, ctx)
-        inner = replace(ctx, scope=_join(ctx.scope, name), top_level=False)
+        inner = replace(ctx, scope=join_scope(ctx.scope, name), top_level=False)
         self._open_var_scope(inner.scope)
         self._body(s.body, env, inner)
 
-    def _stmt_IfStmt(self, s: n.IfStmt, env: Env, ctx: _Ctx) -> None:
+    def _stmt_IfStmt(self, s: n.IfStmt, env: Env, ctx: StmtCtx) -> None:
         for test, body in s.clauses:
             value = self.evaluator.eval(test, env)
             if not isinstance(value, bool):
@@ -531,7 +519,7 @@ class _Lowerer:
         if s.otherwise is not None:
             self._body(s.otherwise, env, ctx)
 
-    def _stmt_ForStmt(self, s: n.ForStmt, env: Env, ctx: _Ctx) -> None:
+    def _stmt_ForStmt(self, s: n.ForStmt, env: Env, ctx: StmtCtx) -> None:
         items = self.evaluator.eval(s.iterable, env)
         if not isinstance(items, (list, tuple)):
             raise EvalError(s.iterable.span, dg.EXPRESSION,
@@ -541,7 +529,7 @@ class _Lowerer:
             env.bind(s.var, item)
             self._body(s.body, env, ctx)
 
-    def _stmt_AssertStmt(self, s: n.AssertStmt, env: Env, ctx: _Ctx) -> None:
+    def _stmt_AssertStmt(self, s: n.AssertStmt, env: Env, ctx: StmtCtx) -> None:
         value = self.evaluator.eval(s.test, env)
         if not isinstance(value, bool):
             raise EvalError(s.test.span, dg.EXPRESSION,
@@ -570,13 +558,13 @@ class _Lowerer:
                             f"unknown layer or block '{call.func}'{did_you_mean(call.func, names)}")
         return self._call(call, env, ctx, None, None, call.span)
 
-    def _call(self, call: n.Call, env: Env, ctx: _Ctx, scope: n.ScopeName | None,
+    def _call(self, call: n.Call, env: Env, ctx: StmtCtx, scope: n.ScopeName | None,
               branches: list[Tensor] | None, span: Span) -> TensorValue:
         plain = call.func in LAYER_NAMES  # a bare parameter passed to a layer stays "plain"
         self._in_args += 1
         try:
             pos = [self._eval_arg(a, env, plain) for a in call.args]
-            kw: dict[str, _Arg] = {}
+            kw: dict[str, CallArg] = {}
             for k in call.kwargs:
                 if k.name in kw:
                     raise EvalError(k.name_span, dg.DUPLICATE_ARGUMENT,
@@ -587,7 +575,8 @@ class _Lowerer:
         if "scope" in kw:
             raise EvalError(kw["scope"].name_span, dg.UNKNOWN_ARGUMENT,
                             "the scope is given with 'as NAME' after the call, not scope=...",
-                            (f"write: {call.func}(...) as {show(kw['scope'].value).strip(chr(34))}",))
+                            (f"write: {call.func}(...) as "
+                             f"{show(kw['scope'].value).strip(chr(34))}",))
         scope_name = self._interpolate_scope(scope, env, ctx) if scope is not None else None
         target = call.func
         try:
@@ -607,7 +596,7 @@ class _Lowerer:
         return self._invoke(ref, call.func_span, pos, kw, env, ctx, scope_name, branches, span)
 
     def _eval_arg(self, expr: n.Expr, env: Env, plain: bool,
-                  name_span: Span | None = None) -> _Arg:
+                  name_span: Span | None = None) -> CallArg:
         """Evaluate a call argument, noting when it is exactly a model parameter."""
         param = None
         if plain and isinstance(expr, n.Name) and expr.name in self.evaluator.param_names \
@@ -618,9 +607,9 @@ class _Lowerer:
             value = self.evaluator.eval(expr, env)
         finally:
             self.evaluator.plain_name = None
-        return _Arg(value, expr.span, name_span, param)
+        return CallArg(value, expr.span, name_span, param)
 
-    def _leading_tensor(self, pos: list[_Arg]) -> TensorValue | None:
+    def _leading_tensor(self, pos: list[CallArg]) -> TensorValue | None:
         if pos and isinstance(pos[0].value, TensorValue):
             return pos.pop(0).value
         return None
@@ -639,8 +628,8 @@ class _Lowerer:
             raise EvalError(span, dg.BAD_VALUE, f"'net' is a {type_name(net)}, not a tensor")
         return net
 
-    def _repeat(self, call: n.Call, pos: list[_Arg], kw: dict[str, _Arg], env: Env, ctx: _Ctx,
-                scope_name: str | None, span: Span) -> TensorValue:
+    def _repeat(self, call: n.Call, pos: list[CallArg], kw: dict[str, CallArg], env: Env,
+                ctx: StmtCtx, scope_name: str | None, span: Span) -> TensorValue:
         x = self._leading_tensor(pos) or self._net(env, span)
         if len(pos) < 2:
             raise EvalError(call.span, dg.MISSING_ARGUMENT,
@@ -658,12 +647,12 @@ class _Lowerer:
         inner_ctx = replace(ctx, scope=outer, trail=ctx.trail + (span,), top_level=False)
         out = x
         for i in range(count.value):
-            out = self._invoke(layer.value, layer.span, [_Arg(out, span)] + pos[2:], dict(kw),
+            out = self._invoke(layer.value, layer.span, [CallArg(out, span)] + pos[2:], dict(kw),
                                env, inner_ctx, f"{inner_base}_{i + 1}", None, span)
         return out
 
-    def _stack(self, call: n.Call, pos: list[_Arg], kw: dict[str, _Arg], env: Env, ctx: _Ctx,
-               scope_name: str | None, span: Span) -> TensorValue:
+    def _stack(self, call: n.Call, pos: list[CallArg], kw: dict[str, CallArg], env: Env,
+               ctx: StmtCtx, scope_name: str | None, span: Span) -> TensorValue:
         x = self._leading_tensor(pos) or self._net(env, span)
         if len(pos) != 2:
             raise EvalError(call.span, dg.MISSING_ARGUMENT,
@@ -683,339 +672,21 @@ class _Lowerer:
         for i, item in enumerate(items.value):
             args = list(item) if isinstance(item, (list, tuple)) else [item]
             out = self._invoke(layer.value, layer.span,
-                               [_Arg(out, span)] + [_Arg(a, items.span) for a in args], dict(kw),
-                               env, inner_ctx, f"{inner_base}_{i + 1}", None, span)
+                               [CallArg(out, span)] + [CallArg(a, items.span) for a in args],
+                               dict(kw), env, inner_ctx, f"{inner_base}_{i + 1}", None, span)
         return out
 
-    def _meta_scope(self, ctx: _Ctx, scope_name: str | None, default: str,
+    def _meta_scope(self, ctx: StmtCtx, scope_name: str | None, default: str,
                     layer: LayerRef | BlockRef) -> tuple[str, str]:
         if scope_name is None:
-            outer = _join(ctx.scope, self._unique(ctx.scope, default, self.var_counts))
+            outer = join_scope(ctx.scope, self._unique(ctx.scope, default, self.var_counts))
             inner_base = LAYERS[layer.kind].func_name if isinstance(layer, LayerRef) \
                 else layer.name
         else:
-            outer = _join(ctx.scope, scope_name)
+            outer = join_scope(ctx.scope, scope_name)
             inner_base = scope_name  # TF-Slim: scope + '_' + str(i), even for "a/b" (a/b/a/b_1)
         self._open_var_scope(outer)
         return outer, inner_base
-
-    def _invoke(self, ref: LayerRef | BlockRef, ref_span: Span, pos: list[_Arg],
-                kw: dict[str, _Arg], env: Env, ctx: _Ctx, scope_name: str | None,
-                branches: list[Tensor] | None, span: Span) -> TensorValue:
-        if isinstance(ref, BlockRef):
-            if branches is not None:
-                raise EvalError(span, dg.STRUCTURE, "only concat and add take branches")
-            return self._block_call(ref.name, pos, kw, env, ctx, scope_name, span)
-        return self._layer_call(LAYERS[ref.kind], pos, kw, env, ctx, scope_name, branches, span)
-
-    # ------------------------------------------------------------------ layers
-
-    def _layer_call(self, kind: LayerKind, pos: list[_Arg], kw: dict[str, _Arg], env: Env,
-                    ctx: _Ctx, scope_name: str | None, branches: list[Tensor] | None,
-                    span: Span) -> TensorValue:
-        inputs = self._layer_inputs(kind, pos, env, branches, span)
-        args, sources = self._effective_args(kind, pos, kw, span)
-        if kind.name == "subsample" and args["factor"] == 1:
-            return TensorValue(inputs[0])  # resnet_utils.subsample returns its input unchanged
-        if len(self.graph.nodes) >= MAX_NODES:  # ends the lowering: one report, not one a call
-            raise WorkLimit(span, f"it expands to more than {MAX_NODES:,} layers")
-        if kind.name == "conv2d_same" and args["stride"] != (1, 1):
-            # resnet_utils pads first, with an op named "Pad" in the caller's name scope
-            pad = self._unique(ctx.scope, "Pad", self.name_counts)
-            self.name_counts[_join(ctx.scope, pad)] += 1
-        # Scope naming: explicit names are used as given; defaults are uniquified per parent.
-        counts = self.var_counts if kind.scope_kind == "variable" else self.name_counts
-        if scope_name is None:
-            scope_name = self._unique(ctx.scope, kind.default_scope, counts)
-        elif kind.scope_kind != "variable":  # TF uniquifies explicit name scopes and op names too
-            scope_name = self._unique(ctx.scope, scope_name, counts)
-        full = _join(ctx.scope, scope_name)
-        if kind.scope_kind == "variable":
-            self._open_var_scope(full)
-        else:
-            self.name_counts[full] += 1
-        in_shapes = [t.shape for t in inputs]
-        shape = None
-        if kind.input_dtypes is not None:
-            for t in inputs:
-                if t.dtype not in kind.input_dtypes and not t.poisoned:
-                    raise EvalError(span, dg.BAD_VALUE,
-                                    f"{kind.name} cannot take a {t.dtype} tensor ({t.name}); it "
-                                    f"needs {' or '.join(kind.input_dtypes)}")
-        if all(s is not None for s in in_shapes):
-            try:
-                shape = kind.shape(in_shapes, args)  # type: ignore[arg-type]
-            except ShapeError as e:
-                self._shape_error(kind, full, inputs, e, span, ctx)
-        node_id = self._next_id()
-        dtype = "float32" if kind.name == "one_hot_encoding" else inputs[0].dtype
-        out = Tensor(node_id, shape, full, dtype)
-        node = Node(node_id, kind.name, full, tuple(inputs), out, args, sources, span, ctx.trail)
-        out.producer = node
-        self.graph.nodes.append(node)
-        if args.get("outputs_collections") is not None and shape is not None:
-            self.graph.end_points[full] = out
-        return TensorValue(out)
-
-    def _layer_inputs(self, kind: LayerKind, pos: list[_Arg], env: Env,
-                      branches: list[Tensor] | None, span: Span) -> list[Tensor]:
-        if kind.inputs == "one":
-            if branches is not None:
-                raise EvalError(span, dg.STRUCTURE,
-                                f"{kind.name} takes one input; only concat and add take branches")
-            t = self._leading_tensor(pos) or self._net(env, span)
-            return [t.tensor]
-        if kind.inputs == "list":
-            if branches is not None:
-                if pos and _is_tensor_list(pos[0].value):
-                    raise EvalError(pos[0].span, dg.STRUCTURE,
-                                    "concat takes either a list of tensors or branches, not both")
-                if not branches:
-                    raise EvalError(span, dg.STRUCTURE, "concat needs at least one branch")
-                return branches
-            if pos and _is_tensor_list(pos[0].value):
-                return [t.tensor for t in pos.pop(0).value]
-            raise EvalError(span, dg.MISSING_ARGUMENT,
-                            f"{kind.name} needs a list of tensors, e.g. {kind.name}([a, b], "
-                            f"axis=3), or branches: {kind.name}(axis=3) {{ {{ ... }} {{ ... }} }}")
-        # two inputs (add)
-        if branches is not None:
-            if len(branches) != 2:
-                raise EvalError(span, dg.STRUCTURE,
-                                f"{kind.name} combines exactly 2 branches, got {len(branches)}")
-            return branches
-        tensors = []
-        while pos and isinstance(pos[0].value, TensorValue) and len(tensors) < 2:
-            tensors.append(pos.pop(0).value.tensor)
-        if len(tensors) == 1:
-            tensors.insert(0, self._net(env, span).tensor)
-        if len(tensors) != 2:
-            raise EvalError(span, dg.MISSING_ARGUMENT,
-                            f"{kind.name} needs two tensors: {kind.name}(a, b), {kind.name}(b) "
-                            f"(adds to net), or two branches")
-        return tensors
-
-    def _effective_args(self, kind: LayerKind, pos: list[_Arg], kw: dict[str, _Arg],
-                        span: Span) -> tuple[dict[str, Any], dict[str, ArgSource]]:
-        """Explicit > arg_scope (inner over outer, already merged) > layer default."""
-        names = kind.arg_names
-        for a in pos:
-            if isinstance(a.value, TensorValue):
-                raise EvalError(a.span, dg.BAD_VALUE,
-                                f"{kind.name} takes its input tensor as the first argument only")
-        if len(pos) > len(names):
-            raise EvalError(pos[len(names)].span, dg.TOO_MANY_ARGUMENTS,
-                            f"{kind.name} takes at most {len(names)} positional arguments after "
-                            f"the input, got {len(pos)}",
-                            (f"signature: {_signature(kind)}",))
-        explicit: dict[str, _Arg] = {}
-        for arg, value in zip(kind.args, pos):
-            explicit[arg.name] = value
-        for name, value in kw.items():
-            if name not in names:
-                raise EvalError(value.name_span or value.span, dg.UNKNOWN_ARGUMENT,
-                                f"{kind.name} has no argument '{name}'{did_you_mean(name, names)}",
-                                (f"signature: {_signature(kind)}",))
-            if name in explicit:
-                raise EvalError(value.name_span or value.span, dg.DUPLICATE_ARGUMENT,
-                                f"{kind.name} got '{name}' both positionally and by keyword")
-            explicit[name] = value
-        scoped = self.arg_scopes[-1].get(kind.scoped_key, {})
-        # arg_scope values reach TF-Slim functions as keywords: one that is also passed
-        # positionally (by the call, or by resnet_utils' own call of conv2d / max_pool2d)
-        # raises "TypeError: got multiple values for argument".
-        positional = _INNER_POSITIONAL.get(kind.name) or [a.name for a in kind.args[:len(pos)]]
-        if kind.name == "subsample" and "factor" in explicit and explicit["factor"].value == 1:
-            positional = []  # subsample(x, 1) returns x without calling max_pool2d
-        for name in positional:
-            if name in scoped:
-                where = explicit[name].span if kind.name not in _INNER_POSITIONAL else span
-                raise EvalError(where, dg.DUPLICATE_ARGUMENT,
-                                f"{kind.name} gets '{name}' positionally and from arg_scope",
-                                (Note("set here", scoped[name][1].span),
-                                 "TF-Slim raises TypeError: got multiple values for argument "
-                                 f"'{name}'"))
-        if kind.name == "conv2d_same" and "stride" in explicit:
-            stride = explicit["stride"].value
-            if not (type(stride) is int and stride == 1):  # resnet_utils: `if stride == 1`
-                for name in ("kernel_size", "rate"):
-                    if name in explicit and isinstance(explicit[name].value, (list, tuple)):
-                        raise EvalError(explicit[name].span, dg.BAD_VALUE,
-                                        f"conv2d_same {name}: with stride {show(stride)}, "
-                                        f"resnet_utils.conv2d_same computes its padding from "
-                                        f"{name} and needs an int, got "
-                                        f"{show(explicit[name].value)}")
-        args: dict[str, Any] = {}
-        sources: dict[str, ArgSource] = {}
-        missing = []
-        for arg in kind.args:
-            if arg.name in explicit:
-                given = explicit[arg.name]
-                try:
-                    args[arg.name] = arg.check(given.value)
-                except ArgError as e:
-                    raise EvalError(given.span, dg.BAD_VALUE,
-                                    f"{kind.name} {arg.name}: {e}") from None
-                sources[arg.name] = ArgSource("explicit", given.span, given.param)
-            elif arg.name in scoped and arg.name not in _OWN_ARGS.get(kind.name, ()):
-                value, source = scoped[arg.name]
-                try:
-                    args[arg.name] = arg.check(value)
-                except ArgError:  # reported where the arg_scope set it
-                    raise Poisoned() from None
-                sources[arg.name] = source
-            elif arg.required:
-                missing.append(arg.name)
-            else:
-                args[arg.name] = arg.check(arg.default) if arg.default is not None else None
-                sources[arg.name] = _DEFAULT_SOURCE
-        if missing:
-            raise EvalError(span, dg.MISSING_ARGUMENT,
-                            f"{kind.name} needs {', '.join(repr(m) for m in missing)}",
-                            (f"signature: {_signature(kind)}",))
-        if "normalizer_fn" in args:
-            args["normalizer_params"] = self._normalizer_params(args, explicit, sources)
-        return args, sources
-
-    def _normalizer_params(self, args: dict[str, Any], explicit: dict[str, _Arg],
-                           sources: dict[str, ArgSource]) -> dict[str, Any] | None:
-        """Effective batch_norm arguments of a normalizer: defaults < arg_scope < params."""
-        if args["normalizer_fn"] is None:
-            return args.get("normalizer_params")
-        given = args.get("normalizer_params") or {}
-        span = explicit["normalizer_params"].span if "normalizer_params" in explicit else \
-            (sources["normalizer_params"].span if "normalizer_params" in sources else None)
-        scoped = self.arg_scopes[-1].get("batch_norm", {})
-        out: dict[str, Any] = {}
-        for name, arg in _BN_ARGS.items():
-            if name == "outputs_collections":
-                continue
-            if name in given:
-                try:
-                    out[name] = arg.check(given[name])
-                except ArgError as e:
-                    raise EvalError(span or Span.point("<unknown>", 1, 1), dg.BAD_VALUE,
-                                    f"normalizer_params {name}: {e}") from None
-            elif name in scoped:
-                out[name] = arg.check(scoped[name][0])
-                param = scoped[name][1].param
-                if param is not None:  # baked into the normalizer: generated code cannot vary it
-                    self.evaluator.param_uses[param] = "structural"
-            else:
-                out[name] = arg.default
-        for name in given:
-            if name not in _BN_ARGS or name == "outputs_collections":
-                raise EvalError(span or Span.point("<unknown>", 1, 1), dg.UNKNOWN_ARGUMENT,
-                                f"normalizer_params: batch_norm has no argument '{name}'"
-                                f"{did_you_mean(name, _BN_ARGS)}")
-        _check_param_dicts(out, span)
-        return out
-
-    def _shape_error(self, kind: LayerKind, scope: str, inputs: list[Tensor], error: ShapeError,
-                     span: Span, ctx: _Ctx) -> None:
-        text = str(error)
-        code = dg.RANK if text.startswith("expected a rank") else \
-            dg.INCOMPATIBLE if kind.category == "combine" else dg.SHAPE
-        shown = ", ".join(format_shape(t.shape) for t in inputs)  # type: ignore[arg-type]
-        message = f"{kind.name} '{_relative(scope, self.graph.name)}' cannot take {shown}: {text}"
-        notes: list[Note] = []
-        chain = _shrink_chain(inputs[0])
-        if chain:
-            notes.append(Note("the input was shaped by: " + chain))
-        for t in inputs if kind.category == "combine" else ():
-            if t.producer is not None:
-                notes.append(Note(f"{format_shape(t.shape)} comes from "  # type: ignore[arg-type]
-                                  f"{_relative(t.producer.scope, self.graph.name)}",
-                                  t.producer.span))
-        for site in reversed(ctx.trail):
-            notes.append(Note("expanded from here", site))
-        self.diags.error(span, code, message, notes)
-
-    # ------------------------------------------------------------------ blocks
-
-    def _block_call(self, name: str, pos: list[_Arg], kw: dict[str, _Arg], env: Env, ctx: _Ctx,
-                    scope_name: str | None, span: Span) -> TensorValue:
-        block = self.program.blocks[name]
-        if name in ctx.blocks:
-            raise EvalError(span, dg.RECURSION, f"block '{name}' calls itself",
-                            (" -> ".join(ctx.blocks + (name,)),))
-        if len(ctx.blocks) >= MAX_CALL_DEPTH:
-            raise EvalError(span, dg.RECURSION, f"blocks nested more than {MAX_CALL_DEPTH} deep")
-        params = block.params
-        first_is_tensor_param = bool(params) and params[0].type_name == "tensor"
-        x = None
-        if not first_is_tensor_param:
-            x = self._leading_tensor(pos)
-        if x is None:
-            try:
-                x = self._net(env, span)
-            except EvalError:
-                x = None
-        if len(pos) > len(params):
-            raise EvalError(pos[len(params)].span, dg.TOO_MANY_ARGUMENTS,
-                            f"block '{name}' takes {len(params)} arguments, got {len(pos)}",
-                            (f"signature: {_block_signature(block)}",))
-        names = [p.name for p in params]
-        given: dict[str, Any] = {}
-        for p, a in zip(params, pos):
-            given[p.name] = a.value
-        collect = None
-        for key, a in kw.items():
-            if key == "outputs_collections":
-                collect = a.value
-                continue
-            if key not in names:
-                raise EvalError(a.name_span or a.span, dg.UNKNOWN_ARGUMENT,
-                                f"block '{name}' has no parameter '{key}'"
-                                f"{did_you_mean(key, names)}",
-                                (f"signature: {_block_signature(block)}",))
-            if key in given:
-                raise EvalError(a.name_span or a.span, dg.DUPLICATE_ARGUMENT,
-                                f"block '{name}' got '{key}' both positionally and by keyword")
-            given[key] = a.value
-        for key, (value, _src) in self.arg_scopes[-1].get(name, {}).items():
-            if key == "outputs_collections":
-                collect = collect if "outputs_collections" in kw else value
-            elif key not in given:
-                given[key] = value
-        benv = self.root_env.child()
-        missing = [p.name for p in params if p.name not in given and p.default is None]
-        if missing:
-            raise EvalError(span, dg.MISSING_ARGUMENT,
-                            f"block '{name}' needs {', '.join(repr(m) for m in missing)}",
-                            (f"signature: {_block_signature(block)}",))
-        for p in params:
-            if p.name in given:
-                problem = _param_type_problem(p.type_name, given[p.name])
-                if problem:
-                    raise EvalError(span, dg.BAD_VALUE,
-                                    f"block '{name}' parameter '{p.name}': {problem}")
-        bound = self._bind_params(params, benv, given, span, f"block '{name}'",
-                                  require_defaults=False)
-        if bound is None:
-            raise Poisoned()
-        if x is not None:
-            benv.bind("net", x)
-        if scope_name is None:
-            scope_name = self._unique(ctx.scope, name, self.var_counts)
-        full = _join(ctx.scope, scope_name)
-        self._open_var_scope(full)
-        inner = _Ctx(full, ctx.trail + (span,), False, ctx.blocks + (name,))
-        errors_before = len(self.diags)
-        self._body(block.body, benv, inner)
-        try:
-            out = benv.lookup("net")
-        except KeyError:
-            raise EvalError(span, dg.STRUCTURE,
-                            f"block '{name}' produces no tensor (its body never sets net)")
-        if not isinstance(out, TensorValue) or out.tensor.poisoned:
-            if len(self.diags) == errors_before and isinstance(out, TensorValue):
-                pass
-            raise Poisoned()
-        if collect is not None:
-            self.graph.end_points[full] = out.tensor
-        self._call_scopes[id(out.tensor)] = full
-        return out
 
     # ------------------------------------------------------------------ naming helpers
 
@@ -1025,18 +696,18 @@ class _Lowerer:
 
     def _unique(self, parent: str, base: str, counts: Counter[str]) -> str:
         """TF's default-name uniquification: ``base``, then ``base_1``, ``base_2``, ..."""
-        if counts[_join(parent, base)] == 0:
+        if counts[join_scope(parent, base)] == 0:
             return base
         # Counts only grow, so the suffix found last time is a lower bound for this one:
         # resuming there keeps a chain of N unnamed layers linear instead of quadratic.
         key = (id(counts), parent, base)
         i = self._suffix_hint.get(key, 1)
-        while counts[_join(parent, f"{base}_{i}")] > 0:
+        while counts[join_scope(parent, f"{base}_{i}")] > 0:
             i += 1
         self._suffix_hint[key] = i
         return f"{base}_{i}"
 
-    def _interpolate(self, text: str, span: Span, env: Env, ctx: _Ctx) -> str:
+    def _interpolate(self, text: str, span: Span, env: Env, ctx: StmtCtx) -> str:
         def repl(m: re.Match) -> str:
             key = m.group(1)
             if key == "scope":
@@ -1053,7 +724,7 @@ class _Lowerer:
 
         return _INTERPOLATION.sub(repl, text)
 
-    def _interpolate_scope(self, scope: n.ScopeName, env: Env, ctx: _Ctx) -> str:
+    def _interpolate_scope(self, scope: n.ScopeName, env: Env, ctx: StmtCtx) -> str:
         name = self._interpolate(scope.text, scope.span, env, ctx) if scope.quoted \
             else scope.text
         parts = name.split("/")
@@ -1081,15 +752,6 @@ class _Lowerer:
 # ---------------------------------------------------------------------------- helpers
 
 
-def _join(parent: str, name: str) -> str:
-    return f"{parent}/{name}" if parent else name
-
-
-def _relative(scope: str, model: str) -> str:
-    prefix = model + "/"
-    return scope[len(prefix):] if scope.startswith(prefix) else scope
-
-
 def _layer_ref(value: Any) -> Any:
     """``softmax`` (and the other activations) evaluate to an Activation; as the layer argument
     of repeat/stack they name the layer of that kind (``slim.repeat(x, 2, slim.softmax)``)."""
@@ -1097,82 +759,3 @@ def _layer_ref(value: Any) -> Any:
         return LayerRef(value.name)
     return value
 
-
-def _is_tensor_list(value: Any) -> bool:
-    return isinstance(value, (list, tuple)) and bool(value) and all(
-        isinstance(v, TensorValue) for v in value)
-
-
-def _signature(kind: LayerKind) -> str:
-    parts = ["inputs"] if kind.inputs == "one" else \
-        ["values"] if kind.inputs == "list" else ["x", "y"]
-    for a in kind.args:
-        parts.append(a.name if a.required else f"{a.name}={show(a.default)}")
-    return f"{kind.name}({', '.join(parts)})"
-
-
-def _block_signature(block: n.BlockDef) -> str:
-    parts = [f"{p.name}: {p.type_name}" + ("" if p.default is None else " = ...")
-             for p in block.params]
-    return f"{block.name}({', '.join(parts)})"
-
-
-def _param_type_problem(type_name_: str, value: Any) -> str | None:
-    """Why ``value`` does not fit a declared parameter type, or None."""
-    ok = {
-        "int": lambda v: isinstance(v, int) and not isinstance(v, bool),
-        "float": lambda v: isinstance(v, (int, float)) and not isinstance(v, bool),
-        "bool": lambda v: isinstance(v, bool),
-        "string": lambda v: isinstance(v, str),
-        "list": lambda v: isinstance(v, (list, tuple)),
-        "dict": lambda v: isinstance(v, dict),
-        "tensor": lambda v: isinstance(v, TensorValue),
-        "activation": lambda v: v is None or isinstance(v, Activation),
-        "initializer": lambda v: v is None or isinstance(v, Initializer),
-        "regularizer": lambda v: v is None or isinstance(v, Regularizer),
-        "any": lambda v: True,
-    }.get(type_name_, lambda v: True)(value)  # an unknown type is reported by _bind_params
-    if ok:
-        return None
-    return f"expected {type_name_}, got {type_name(value)} {show(value)}"
-
-
-def _check_param_dicts(bn: dict[str, Any], span: Span | None) -> None:
-    where = span or Span.point("<unknown>", 1, 1)
-    for key, allowed, kind in (("param_initializers",
-                                ("beta", "gamma", "moving_mean", "moving_variance"), Initializer),
-                               ("param_regularizers", ("beta", "gamma"), Regularizer)):
-        value = bn.get(key)
-        if not value:
-            continue
-        for k, v in value.items():
-            if k not in allowed:
-                raise EvalError(where, dg.UNKNOWN_ARGUMENT,
-                                f"{key}: no variable '{k}'{did_you_mean(k, allowed)}",
-                                (f"keys: {', '.join(allowed)}",))
-            if not isinstance(v, kind):
-                raise EvalError(where, dg.BAD_VALUE,
-                                f"{key}['{k}'] must be an {kind.__name__.lower()}, got "
-                                f"{type_name(v)}")
-
-
-def _shrink_chain(tensor: Tensor, limit: int = 12) -> str:
-    """``224x224 (images) -> 112x112 (conv1, line 4) -> ...``: where the spatial size changed."""
-    steps: list[str] = []
-    t: Tensor | None = tensor
-    prev: tuple | None = None
-    while t is not None and t.shape is not None:
-        hw = tuple(t.shape[1:3]) if len(t.shape) == 4 else None
-        producer = t.producer
-        if hw is not None and hw != prev:
-            label = producer.short_scope + f", line {producer.span.line}" if producer \
-                else t.name
-            steps.append(f"{format_dim(hw[0])}x{format_dim(hw[1])} ({label})")
-            prev = hw
-        t = producer.inputs[0] if producer and producer.inputs else None
-    if len(steps) < 2:
-        return ""
-    steps.reverse()
-    if len(steps) > limit:
-        steps = steps[:2] + ["..."] + steps[-(limit - 3):]
-    return " -> ".join(steps)

@@ -9,13 +9,24 @@ keyword lists and ``docs/layers.md`` all read this table; tests assert nothing d
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from typing import Any, Callable
+from typing import Any
 
 from . import shapes as sh
 from .shapes import Shape, ShapeError, Window
-from .values import (ACTIVATIONS, TRAINING, Activation, Initializer, LayerRef, Regularizer,
-                     Training, is_finite_number, show, type_name)
+from .values import (
+    ACTIVATIONS,
+    TRAINING,
+    Activation,
+    Initializer,
+    LayerRef,
+    Regularizer,
+    Training,
+    is_finite_number,
+    show,
+    type_name,
+)
 
 REQUIRED = object()  # marker: the argument has no default
 
@@ -217,7 +228,7 @@ class Arg:
 
 @dataclass(frozen=True, slots=True)
 class VarSpec:
-    """A variable a layer creates, relative to the layer's scope (``weights``, ``BatchNorm/beta``)."""
+    """A variable a layer creates, relative to its scope (``weights``, ``BatchNorm/beta``)."""
 
     name: str
     shape: tuple[int, ...]
@@ -320,7 +331,10 @@ class LayerKind:
 
 # -- shared argument groups (TF-Slim signature order)
 
-def _common_linear(activation: Activation | None = Activation("relu")) -> tuple[Arg, ...]:
+_RELU = Activation("relu")
+
+
+def _common_linear(activation: Activation | None = _RELU) -> tuple[Arg, ...]:
     return (
         Arg("activation_fn", "activation", activation, "applied last; none for linear"),
         Arg("normalizer_fn", "normalizer", None, "batch_norm replaces the biases"),
@@ -364,7 +378,8 @@ def _check_rate_stride(a: dict[str, Any]) -> None:
 def _in_channels(shape: Shape) -> int:
     sh.require_rank(shape, 4)
     if shape[3] is None:
-        raise ShapeError(f"the number of input channels must be known, got {sh.format_shape(shape)}")
+        raise ShapeError("the number of input channels must be known, got "
+                         f"{sh.format_shape(shape)}")
     return shape[3]
 
 

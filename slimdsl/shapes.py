@@ -305,10 +305,10 @@ def broadcast(a: Shape, b: Shape) -> Shape:
 
     >>> broadcast((None, 7, 7, 256), (None, 7, 7, 256))
     (None, 7, 7, 256)
-    >>> broadcast((None, 7, 7, 256), (None, 7, 7, 128))
+    >>> broadcast((None, 7, 256), (None, 7, 128))
     Traceback (most recent call last):
     ...
-    slimdsl.shapes.ShapeError: cannot add [?, 7, 7, 256] and [?, 7, 7, 128]: dimension 3 is 256 vs 128
+    slimdsl.shapes.ShapeError: cannot add [?, 7, 256] and [?, 7, 128]: dimension 2 is 256 vs 128
     """
     rank = max(len(a), len(b))
     pa = (1,) * (rank - len(a)) + tuple(a)

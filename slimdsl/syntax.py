@@ -13,8 +13,8 @@ import hashlib
 import os
 import re
 import sys
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import lark
 from lark import Lark, Token, Transformer_NonRecursive, v_args

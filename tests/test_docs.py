@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import shutil
+import subprocess
 import sys
 from pathlib import Path
 
@@ -31,3 +33,14 @@ def test_language_doc_mentions_every_layer():
     text = (ROOT / "docs" / "language.md").read_text()
     missing = [k for k in LAYERS if f"`{k}`" not in text]
     assert not missing, f"docs/language.md does not mention {missing}"
+
+
+def test_project_sources_are_ruff_clean():
+    """The project holds itself to the rules it holds generated code to (pyproject's ruff)."""
+    root = Path(__file__).resolve().parent.parent
+    ruff = Path(sys.executable).with_name("ruff")
+    ruff = str(ruff) if ruff.exists() else shutil.which("ruff")
+    assert ruff, "ruff is in the [test] extra"
+    proc = subprocess.run([ruff, "check", "--no-cache", "--output-format", "concise", "."],
+                          cwd=root, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stdout + proc.stderr

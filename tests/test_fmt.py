@@ -321,6 +321,20 @@ def test_cli_check_and_write(tmp_path: Path, capsys, monkeypatch):
     assert _slimc(capsys, monkeypatch, "fmt", "--check", str(bad))[:2] == (0, "")
 
 
+def test_cli_write_through_a_symlink_keeps_the_link(tmp_path: Path, capsys, monkeypatch):
+    """fmt rewrites the file a link points to (as compile -o does); the link stays a link."""
+    real = tmp_path / "specs" / "m.slim"
+    real.parent.mkdir()
+    real.write_text("model m {\n  input x: [?,3]\n}\n")
+    link = tmp_path / "m.slim"
+    link.symlink_to(real)
+    code, _, err = _slimc(capsys, monkeypatch, "fmt", str(link))
+    assert code == 0, err
+    assert link.is_symlink() and link.resolve() == real.resolve()
+    assert real.read_text() == "model m {\n  input x: [?, 3]\n}\n"
+    assert sorted(p.name for p in real.parent.iterdir()) == ["m.slim"]  # no temporary left
+
+
 def test_cli_stdin_syntax_error_and_missing(tmp_path: Path, capsys, monkeypatch):
     assert _slimc(capsys, monkeypatch, "fmt", "-", stdin="model m {input x: [?, 3]}")[:2] == \
         (0, "model m {\n  input x: [?, 3]\n}\n")

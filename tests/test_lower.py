@@ -97,7 +97,8 @@ conv2d(8, 3) as plain"""
     assert by["inner"].sources["stride"].kind == "arg_scope"
     assert by["inner"].sources["stride"].span.line == 6  # the inner arg_scope
     assert by["outer"].args["stride"] == (2, 2)
-    assert by["plain"].args["padding"] == "SAME" and by["plain"].sources["padding"].kind == "default"
+    assert by["plain"].args["padding"] == "SAME"
+    assert by["plain"].sources["padding"].kind == "default"
 
 
 def test_arg_scope_merge_is_shallow_for_dicts():

@@ -1,4 +1,4 @@
-"""Packaging: the core runs without TensorFlow, and a built wheel carries grammar/ and templates/."""
+"""Packaging: the core runs without TensorFlow; a built wheel carries grammar/ and templates/."""
 
 from __future__ import annotations
 

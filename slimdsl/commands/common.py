@@ -6,6 +6,7 @@ import argparse
 import json
 import os
 import sys
+import tempfile
 from typing import Any, TextIO
 
 from .. import render
@@ -81,3 +82,41 @@ def exit_code(results: list[CheckResult]) -> int:
     if any(d.code in ("io", "internal") for r in results for d in r.diagnostics):
         return EXIT_USAGE
     return EXIT_OK if all(r.ok for r in results) else EXIT_FINDINGS
+
+
+def write_atomic(path: str, text: str) -> None:
+    """Write ``text`` to ``path`` through a temporary file and a rename.
+
+    Readers never see a half-written file, and on any error the old file is left as it was.
+    The new file keeps the old one's permission bits (a new file gets the umask's); a symlink
+    is followed, so the file it points to is replaced and the link kept.
+    """
+    if os.path.exists(path) and not os.path.isfile(path):
+        # a device or a pipe (-o /dev/null, -o /dev/stdout, a FIFO): write into it; renaming
+        # a temporary file over it would replace /dev/null itself when run as root
+        with open(path, "w", encoding="utf-8", newline="\n") as f:
+            f.write(text)
+        return
+    target = os.path.realpath(path)
+    directory = os.path.dirname(target) or "."
+    try:
+        mode = os.stat(target).st_mode & 0o7777
+    except FileNotFoundError:
+        umask = os.umask(0)
+        os.umask(umask)
+        mode = 0o666 & ~umask
+    fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(target) + ".", suffix=".tmp",
+                               dir=directory)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.chmod(tmp, mode)
+        os.replace(tmp, target)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise

@@ -12,7 +12,6 @@ import json
 import os
 import shlex
 import sys
-import tempfile
 
 from ..codegen import generate
 from ..diagnostics import CompileError
@@ -24,6 +23,7 @@ from .common import (
     check_models,
     emit_diagnostics,
     use_color,
+    write_atomic,
 )
 
 HELP = "generate a TensorFlow module (one tf.Module class per model)"
@@ -90,41 +90,3 @@ def _same_file(a: str, b: str) -> bool:
         return os.path.samefile(a, b)
     except OSError:
         return os.path.realpath(a) == os.path.realpath(b)
-
-
-def write_atomic(path: str, text: str) -> None:
-    """Write ``text`` to ``path`` through a temporary file and a rename.
-
-    Readers never see a half-written file, and on any error the old file is left as it was.
-    The new file keeps the old one's permission bits (a new file gets the umask's); a symlink
-    is followed, so the file it points to is replaced and the link kept.
-    """
-    if os.path.exists(path) and not os.path.isfile(path):
-        # a device or a pipe (-o /dev/null, -o /dev/stdout, a FIFO): write into it; renaming
-        # a temporary file over it would replace /dev/null itself when run as root
-        with open(path, "w", encoding="utf-8", newline="\n") as f:
-            f.write(text)
-        return
-    target = os.path.realpath(path)
-    directory = os.path.dirname(target) or "."
-    try:
-        mode = os.stat(target).st_mode & 0o7777
-    except FileNotFoundError:
-        umask = os.umask(0)
-        os.umask(umask)
-        mode = 0o666 & ~umask
-    fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(target) + ".", suffix=".tmp",
-                               dir=directory)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, mode)
-        os.replace(tmp, target)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise

@@ -9,15 +9,13 @@ from __future__ import annotations
 
 import argparse
 import difflib
-import os
 import sys
-import tempfile
 
 from .. import render
 from ..api import SourceError, expand_paths, read_source
 from ..diagnostics import CompileError
 from ..formatter import format_source
-from .common import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, use_color
+from .common import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, use_color, write_atomic
 
 HELP = "format .slim files in the canonical layout (--check: report, change nothing)"
 
@@ -29,21 +27,6 @@ def register(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
                    help="change nothing; show a diff and exit 1 if a file is not formatted")
     p.add_argument("--color", choices=("auto", "always", "never"), default="auto")
     return p
-
-
-def write_atomic(path: str, text: str) -> None:
-    """Replace ``path`` by ``text`` so that readers never see half a file; keep its mode."""
-    directory = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".slimc-fmt-", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
-            f.write(text)
-        os.chmod(tmp, os.stat(path).st_mode & 0o7777)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
 
 
 def run(args: argparse.Namespace) -> int:
