@@ -216,10 +216,10 @@ def _stage_times(text: str, path: str, repeat: int, tables: bool) -> dict[str, A
 DEFAULT_SIZES = (100, 1_000, 3_000, 10_000, 20_000)
 
 
-def layer_limit() -> int | None:
-    """The compiler's cap on layers per model (``lower.MAX_NODES``), if it has one."""
-    from slimdsl import lower
-    return getattr(lower, "MAX_NODES", None)
+def layer_limit() -> int:
+    """The compiler's cap on layers per model (``lower_calls.MAX_NODES``)."""
+    from slimdsl.lower_calls import MAX_NODES
+    return MAX_NODES
 
 
 def bench_scaling(sizes: Sequence[int] = DEFAULT_SIZES, styles: Sequence[str] = STYLES,
@@ -282,7 +282,7 @@ def scaling_markdown(r: dict[str, Any]) -> str:
         "with default scope names, a max_pool every 30), the worst case for the parser and for "
         "TF's name uniquification (`Conv_1`, ..., `Conv_3332`)."
         + (f" The compiler refuses models of more than {layer_limit():,} layers "
-           f"(`lower.MAX_NODES`), so that is the largest size." if layer_limit() else ""))
+           f"(`lower_calls.MAX_NODES`), so that is the largest size." if layer_limit() else ""))
     lines.append("")
     lines.append(
         "Stage columns are in-process wall times (best of N, `time.perf_counter`; the model "

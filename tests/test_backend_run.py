@@ -125,15 +125,27 @@ def test_backend_benchmark_report_format():
     from benchmarks import bench_backend as bb
 
     keys = [(label, what) for label, what, _, _ in bb.ROUTES]
+    from collections import Counter
+
     result = {"name": "vgg_16", "batch": 4, "rounds": 3, "steps": 2,
               "median": {k: 0.5 for k in keys}, "best": {k: 0.4 for k in keys},
               "speedup": {k: 0.99 if k[0] == "generated" else 1.0 for k in keys},
+              "quartiles": {k: [0.97, 1.02] for k in keys},
               "build": {"tf_slim": 1.0, "generated": 2.0, "generated + XLA": 3.0},
-              "construct": 1.5, "trace": 0.5, "xla_compile": 1.5, "same_kernels": True,
-              "kernels": 22}
+              "construct": 1.5, "trace": 0.5, "xla_compile": 1.5,
+              "kernels": (Counter({"Conv": 3, "Pool": 2}), Counter({"Conv": 2, "MatMul": 1,
+                                                                  "Pool": 2}))}
     info = {k: "x" for k in ("date", "cpu", "cores", "ram", "os", "python", "load", "slimdsl",
                              "lark", "tensorflow", "tf-slim", "tf-keras")}
     text = bb.markdown([result], info)
     assert text.startswith("## Backend") and "| vgg_16 | generated | logits | 4 |" in text
-    assert "0.990x (below 1.0 by measurement noise only" in text
-    assert "22 kernels, the same on both routes" in text
+    assert "| 0.99x (0.97-1.02) |" in text
+    assert "0.990x, vgg_16 logits (below the 1.0x target; the middle half of its rounds " \
+        "spans 0.97-1.02x)" in text
+    assert "vgg_16: tf_slim 5 kernels, generated 5; tf_slim only: 1 Conv; generated only: " \
+        "1 MatMul." in text
+    result["kernels"] = (Counter({"Conv": 3}), Counter({"Conv": 3}))
+    result["speedup"] = {k: 1.5 for k in keys}
+    text = bb.markdown([result], info)
+    assert "vgg_16: the same 3 kernels on both routes." in text
+    assert "1.500x, vgg_16 logits (target met: not slower)" in text
