@@ -9,7 +9,6 @@ are drawn as nested clusters. DOT is written directly; only SVG/PNG need Graphvi
 from __future__ import annotations
 
 import shutil
-import subprocess
 from dataclasses import dataclass, field
 
 from .ir import Graph, Node
@@ -177,6 +176,8 @@ def render(dot: str, fmt: str) -> bytes:
         raise GraphvizMissing(f"writing .{fmt} needs Graphviz's 'dot' program, which is not "
                               f"installed (Debian/Ubuntu: apt-get install graphviz; macOS: brew "
                               f"install graphviz); .dot output works without it")
+    import subprocess  # only to render images; `slimc check` should not pay for it
+
     r = subprocess.run([exe, f"-T{fmt}"], input=dot.encode(), capture_output=True, timeout=300)
     if r.returncode != 0:
         raise RuntimeError(f"dot -T{fmt} failed: {r.stderr.decode(errors='replace').strip()}")

@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import sys
 
-from ..codegen import class_names, generate
 from ..diagnostics import CompileError
 from ..shapes import format_shape
 from .common import (
@@ -63,6 +62,8 @@ def run(args: argparse.Namespace) -> int:
     result = check_models(args)
     if isinstance(result, int):
         return result
+    from ..codegen import class_names, generate  # jinja2: loaded only by the commands using it
+
     graph = result.graphs[0]
     try:
         code = generate(graph, result.path)
