@@ -104,10 +104,12 @@ def test_a_shape_that_differs_from_the_inferred_one_is_a_slimc_bug(tf, tiny, mon
     with pytest.raises(br.ShapeMismatch, match="end point 'pool'"):
         br.check_shapes(graph, [tf.zeros([2, 2])], {"pool": tf.zeros([2, 3, 2, 4])})
 
+    from slimdsl import codegen
+    real_generate = codegen.generate
+
     def wrong(graph, path, **kwargs):  # a backend bug: code for another width
-        from slimdsl.codegen import generate
-        return generate(compile_source(TINY, overrides={"width": 5}), path)
-    monkeypatch.setattr("slimdsl.commands.run.generate", wrong)
+        return real_generate(compile_source(TINY, overrides={"width": 5}), path)
+    monkeypatch.setattr(codegen, "generate", wrong)  # `slimc run` imports it when it runs
     assert cli.main(["run", str(tiny), "--device", "cpu", "--steps", "1"]) == 2
     err = capsys.readouterr().err
     assert "internal error" in err and "bug in slimc" in err
