@@ -281,8 +281,8 @@ def scaling_markdown(r: dict[str, Any]) -> str:
         "what a generator program emits: one statement per layer (conv2d / batch_norm / relu "
         "with default scope names, a max_pool every 30), the worst case for the parser and for "
         "TF's name uniquification (`Conv_1`, ..., `Conv_3332`)."
-        + (f" The compiler refuses models of more than {layer_limit():,} layers "
-           f"(`lower_calls.MAX_NODES`), so that is the largest size." if layer_limit() else ""))
+        + f" The compiler refuses models of more than {layer_limit():,} layers "
+          "(`lower_calls.MAX_NODES`), so that is the largest size.")
     lines.append("")
     lines.append(
         "Stage columns are in-process wall times (best of N, `time.perf_counter`; the model "

@@ -324,6 +324,14 @@ def test_conv_covering_its_input_runs_as_a_matmul(tf):
     # A larger input is a fully convolutional use: the convolutions run, the map grows.
     wide = forward(tf.zeros([1, 7, 6, 3]))[0]
     assert wide.shape[1:3] == (3, 3)
+    # Other channels than the weights': the convolution decides (TF runs 6 channels against
+    # 3-channel weights as a grouped convolution); a reshape would fold them into the batch.
+    _, _, one_layer, _ = build_generated(_model('  conv2d(8, [5, 4], padding="VALID")',
+                                                (2, 5, 4, 3)))
+    single = one_layer()
+    assert "MatMul" in _graph_ops(tf, single.__call__, tf.TensorSpec([None, 5, 4, 3]))
+    other = _graph_ops(tf, single.__call__, tf.TensorSpec([None, 5, 4, 6]))
+    assert "MatMul" not in other and "Conv2D" in other, other
 
 
 @pytest.mark.parametrize("body, shape", [

@@ -335,6 +335,19 @@ def test_cli_write_through_a_symlink_keeps_the_link(tmp_path: Path, capsys, monk
     assert sorted(p.name for p in real.parent.iterdir()) == ["m.slim"]  # no temporary left
 
 
+def test_cli_refuses_to_rewrite_a_stream():
+    """fmt /dev/stdin: the formatted text would go into the pipe and be lost, or (redirected
+    from a file) silently rewrite that file; `slimc fmt -` is the way to format a stream."""
+    if not Path("/dev/stdin").exists():
+        pytest.skip("no /dev/stdin on this system")
+    r = subprocess.run([sys.executable, "-m", "slimdsl", "fmt", "/dev/stdin"],
+                       input="model m {\n  input x: [?,3]\n}\n", capture_output=True,
+                       text=True, timeout=60)
+    assert r.returncode == 2, r.stderr
+    assert "not a regular file" in r.stderr and "slimc fmt -" in r.stderr
+    assert r.stdout == "" and "reformatted /dev/stdin" not in r.stderr
+
+
 def test_cli_stdin_syntax_error_and_missing(tmp_path: Path, capsys, monkeypatch):
     assert _slimc(capsys, monkeypatch, "fmt", "-", stdin="model m {input x: [?, 3]}")[:2] == \
         (0, "model m {\n  input x: [?, 3]\n}\n")

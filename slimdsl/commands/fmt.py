@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import difflib
+import os
 import sys
 
 from .. import render
@@ -27,6 +28,13 @@ def register(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
                    help="change nothing; show a diff and exit 1 if a file is not formatted")
     p.add_argument("--color", choices=("auto", "always", "never"), default="auto")
     return p
+
+
+def _rewritable(path: str) -> bool:
+    """Only a regular file is rewritten: a pipe or device (``/dev/stdin``) would lose the text,
+    and ``/dev/fd/N`` or ``/proc`` paths would reach whatever file the shell redirected."""
+    absolute = os.path.abspath(path)
+    return os.path.isfile(absolute) and not absolute.startswith(("/dev/", "/proc/"))
 
 
 def run(args: argparse.Namespace) -> int:
@@ -69,6 +77,10 @@ def run(args: argparse.Namespace) -> int:
                     f"{shown} (original)", f"{shown} (formatted)"):
                 sys.stdout.write(line if line.endswith("\n") else line + "\n")
             print(f"would reformat {shown}", file=sys.stderr)
+        elif not _rewritable(path):
+            print(f"slimc: error: cannot rewrite {shown} in place: not a regular file (to "
+                  f"format a stream, use: slimc fmt - < FILE)", file=sys.stderr)
+            io_error = True
         else:
             try:
                 write_atomic(path, formatted)

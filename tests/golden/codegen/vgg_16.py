@@ -152,11 +152,16 @@ class _Conv2D(_Layer):
         return self._finish(x, training)
 
     def _covers_input(self, x):
-        """Whether the kernel spans the (statically known) input exactly and pads nothing."""
-        kernel = tuple(self.weights.shape[:2])
-        return (x.shape.rank == 4 and tuple(x.shape[1:3]) == kernel
-                and (self.padding == "VALID" or kernel == (1, 1))
-                and (kernel == (1, 1) or self.rate in (1, (1, 1), [1, 1])))
+        """Whether the kernel spans the (statically known) input exactly and pads nothing.
+
+        The channels must match too: the reshape would otherwise fold extra channels into
+        the batch where the convolution raises an error.
+        """
+        kh, kw, channels, _ = self.weights.shape
+        rate = (self.rate, self.rate) if isinstance(self.rate, int) else tuple(self.rate)
+        return (x.shape.rank == 4 and tuple(x.shape[1:]) == (kh, kw, channels)
+                and (self.padding == "VALID" or (kh, kw) == (1, 1))
+                and ((kh, kw) == (1, 1) or rate == (1, 1)))
 
 
 class Vgg16(tf.Module):
