@@ -346,6 +346,7 @@ def test_cli_refuses_to_rewrite_a_stream():
     assert r.returncode == 2, r.stderr
     assert "not a regular file" in r.stderr and "slimc fmt -" in r.stderr
     assert r.stdout == "" and "reformatted /dev/stdin" not in r.stderr
+    assert "0 files reformatted" in r.stderr  # the refused file is not counted as done
 
 
 def test_cli_stdin_syntax_error_and_missing(tmp_path: Path, capsys, monkeypatch):

@@ -70,8 +70,8 @@ def run(args: argparse.Namespace) -> int:
         if formatted == text:
             unchanged += 1
             continue
-        changed += 1
         if args.check:
+            changed += 1
             for line in difflib.unified_diff(
                     text.splitlines(keepends=True), formatted.splitlines(keepends=True),
                     f"{shown} (original)", f"{shown} (formatted)"):
@@ -89,6 +89,7 @@ def run(args: argparse.Namespace) -> int:
                       file=sys.stderr)
                 io_error = True
                 continue
+            changed += 1  # counted once written: a refused or failed file was not reformatted
             print(f"reformatted {shown}", file=sys.stderr)
     if files != ["-"] or args.check:
         verb = "would be reformatted" if args.check else "reformatted"

@@ -165,7 +165,7 @@ class _Conv2D(_Layer):
         """Whether the kernel spans the (statically known) input exactly and pads nothing.
 
         The channels must match too: the reshape would otherwise fold extra channels into
-        the batch where the convolution raises an error.
+        the batch, where the convolution raises an error or runs a grouped convolution.
         """
         kh, kw, channels, _ = self.weights.shape
         rate = (self.rate, self.rate) if isinstance(self.rate, int) else tuple(self.rate)
