@@ -102,8 +102,8 @@ class GeneratedRoute:
 
     def __init__(self, tf, name: str, batch: int):
         from slimdsl.api import compile_file
-        from slimdsl.backend_run import load_module
-        from slimdsl.codegen import class_names, generate
+        from slimdsl.backends.tensorflow.codegen import class_names, generate
+        from slimdsl.backends.tensorflow.run import load_module
 
         size = MODELS[name][3]
         self.images = tf.random.uniform([batch, size, size, 3])

@@ -163,12 +163,12 @@ def stage_times(text: str, path: str, repeat: int, tables: bool = False) -> dict
 
 
 def _stage_times(text: str, path: str, repeat: int, tables: bool) -> dict[str, Any]:
-    from slimdsl import program as program_module
-    from slimdsl import syntax
+    from slimdsl.accounting import infer_collecting
     from slimdsl.diagnostics import Diagnostics
-    from slimdsl.infer import infer_collecting
+    from slimdsl.frontend import parser as syntax
+    from slimdsl.frontend import program as program_module
+    from slimdsl.frontend.program import load_program
     from slimdsl.lower import lower_collecting
-    from slimdsl.program import load_program
 
     syntax.grammar()  # the per-process parser, built (or loaded) outside the timed stages
     grammar_s = build_s = 0.0
@@ -218,7 +218,7 @@ DEFAULT_SIZES = (100, 1_000, 3_000, 10_000, 20_000)
 
 def layer_limit() -> int:
     """The compiler's cap on layers per model (``lower_calls.MAX_NODES``)."""
-    from slimdsl.lower_calls import MAX_NODES
+    from slimdsl.lower.calls import MAX_NODES
     return MAX_NODES
 
 

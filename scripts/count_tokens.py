@@ -46,8 +46,8 @@ BEGIN, END = "<!-- begin: scripts/count_tokens.py -->", "<!-- end: scripts/count
 sys.path.insert(0, str(ROOT))
 
 from slimdsl.api import compile_file  # noqa: E402
-from slimdsl.program import load_program, read_text  # noqa: E402
-from slimdsl.syntax import grammar  # noqa: E402
+from slimdsl.frontend.parser import grammar  # noqa: E402
+from slimdsl.frontend.program import load_program, read_text  # noqa: E402
 
 _INCEPTION_HELPERS = ("trunc_normal", "_reduced_kernel_size_for_small_input")
 _RESNET_UTILS = ("Block", "subsample", "conv2d_same", "stack_blocks_dense", "resnet_arg_scope")

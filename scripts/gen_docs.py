@@ -14,7 +14,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from slimdsl.diagnostics import CODES  # noqa: E402
-from slimdsl.registry import LAYERS, TYPES  # noqa: E402
+from slimdsl.layers import LAYERS, TYPES  # noqa: E402
 from slimdsl.values import show  # noqa: E402
 
 GOLDEN = ROOT / "tests" / "golden" / "errors"

@@ -16,7 +16,7 @@ from .api import CheckResult, CompileError, check_file, check_source, compile_fi
 
 def format_source(text: str, path: str = "<string>") -> str:
     """The canonical layout of a .slim source (``slimc fmt``); comments are kept."""
-    from .formatter import format_source as _format
+    from .frontend.formatter import format_source as _format
     return _format(text, path)
 
 

@@ -12,12 +12,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from . import diagnostics as dg
+from .accounting import infer_collecting
 from .diagnostics import CompileError, Diagnostic, Diagnostics, Span
-from .infer import infer_collecting
+from .frontend.parser import MAX_SOURCE_BYTES
+from .frontend.program import Program, load_program, read_text
 from .ir import Graph
 from .lower import lower_collecting
-from .program import Program, load_program, read_text
-from .syntax import MAX_SOURCE_BYTES
 
 SOURCE_SUFFIX = ".slim"
 

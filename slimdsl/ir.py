@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .diagnostics import Span
-from .shapes import Shape
+from .layers.shapes import Shape
 
 
 @dataclass(frozen=True, slots=True)

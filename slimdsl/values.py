@@ -170,6 +170,14 @@ ACTIVATION_PARAMS: dict[str, tuple[ParamSpec, ...]] = {
 }
 
 
+#: The language's named constants.
+CONSTANTS: dict[str, Any] = {"true": True, "false": False, "none": None, "training": TRAINING}
+
+#: Builtin functions of expressions (evaluated by :mod:`slimdsl.lower.evaluate`).
+BUILTIN_FUNCTIONS = ("range", "len", "min", "max", "int", "float", "abs", "ceil", "floor",
+                     "round", "str", "known")
+
+
 def is_finite_number(value: Any) -> bool:
     """True for ints and finite floats (not bools, nan or inf)."""
     if isinstance(value, bool):

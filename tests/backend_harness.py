@@ -20,8 +20,8 @@ from typing import Any
 import numpy as np
 
 from slimdsl.api import compile_source
-from slimdsl.backend_run import load_module
-from slimdsl.codegen import class_names, generate
+from slimdsl.backends.tensorflow.codegen import class_names, generate
+from slimdsl.backends.tensorflow.run import load_module
 
 RUFF = Path(sys.executable).with_name("ruff")
 ROOT = Path(__file__).resolve().parent.parent

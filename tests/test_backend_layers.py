@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 from backend_harness import build_generated, compare
 
-from slimdsl.backend_layers import TRANSLATORS
-from slimdsl.registry import LAYERS
+from slimdsl.backends.tensorflow.translate import TRANSLATORS
+from slimdsl.layers import LAYERS
 
 X = (2, 9, 9, 3)  # odd sizes: SAME padding is asymmetric, conv2d_same differs from SAME
 

@@ -7,9 +7,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from slimdsl import backend_run as br
 from slimdsl import cli
 from slimdsl.api import compile_source
+from slimdsl.backends.tensorflow import run as br
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -104,7 +104,7 @@ def test_a_shape_that_differs_from_the_inferred_one_is_a_slimc_bug(tf, tiny, mon
     with pytest.raises(br.ShapeMismatch, match="end point 'pool'"):
         br.check_shapes(graph, [tf.zeros([2, 2])], {"pool": tf.zeros([2, 3, 2, 4])})
 
-    from slimdsl import codegen
+    from slimdsl.backends.tensorflow import codegen
     real_generate = codegen.generate
 
     def wrong(graph, path, **kwargs):  # a backend bug: code for another width

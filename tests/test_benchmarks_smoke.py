@@ -18,7 +18,7 @@ from benchmarks import core, run  # noqa: E402
 from benchmarks.common import ProcessStats, table, write_section  # noqa: E402
 from benchmarks.generate import STYLES, generate  # noqa: E402
 from slimdsl.api import check_source, compile_file  # noqa: E402
-from slimdsl.summary import summary_dict  # noqa: E402
+from slimdsl.tools.summary import summary_dict  # noqa: E402
 
 
 @pytest.mark.parametrize("style", STYLES)

@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from slimdsl import render
 from slimdsl.api import check_file, check_source
 from slimdsl.cli import main
 from slimdsl.diagnostics import CODES, Diagnostic, Note, Span
+from slimdsl.diagnostics import printer as render
 
 ROOT = Path(__file__).resolve().parent.parent
 SCHEMA = ROOT / "tests" / "data" / "sarif-schema-2.1.0.json"

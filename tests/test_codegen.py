@@ -19,7 +19,7 @@ from backend_harness import RUFF
 
 from slimdsl import cli
 from slimdsl.api import check_file, compile_source
-from slimdsl.codegen import class_names, generate
+from slimdsl.backends.tensorflow.codegen import class_names, generate
 from slimdsl.diagnostics import CompileError
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -28,7 +28,7 @@ from pathlib import Path
 import pytest
 
 from slimdsl import api
-from slimdsl.codegen import generate
+from slimdsl.backends.tensorflow.codegen import generate
 from slimdsl.diagnostics import CompileError
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -13,7 +13,7 @@ import hashlib
 from pathlib import Path
 
 from slimdsl.api import check_file
-from slimdsl.codegen import generate
+from slimdsl.backends.tensorflow.codegen import generate
 
 ROOT = Path(__file__).resolve().parent.parent
 MANIFEST = ROOT / "tests" / "golden" / "codegen" / "zoo.sha256"

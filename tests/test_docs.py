@@ -14,7 +14,7 @@ sys.path.insert(0, str(ROOT / "scripts"))
 import gen_docs  # noqa: E402
 
 from slimdsl.diagnostics import CODES  # noqa: E402
-from slimdsl.registry import LAYERS  # noqa: E402
+from slimdsl.layers import LAYERS  # noqa: E402
 
 
 def test_layer_reference_is_generated_from_the_registry():

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from slimdsl.evaluate import BUILTIN_NAMES
-from slimdsl.registry import LAYER_NAMES, META_LAYERS
-from slimdsl.vocabulary import KEYWORD_CATEGORIES, grammar_keywords, word_lists
+from slimdsl.editors.vocabulary import KEYWORD_CATEGORIES, grammar_keywords, word_lists
+from slimdsl.layers import LAYER_NAMES, META_LAYERS
+from slimdsl.lower.evaluate import BUILTIN_NAMES
 
 ROOT = Path(__file__).resolve().parent.parent
 EDITORS = ROOT / "editors"
@@ -281,7 +281,7 @@ def _sources() -> list[Path]:
 def test_pygments_entry_point(lexer):
     from pygments.lexers import find_lexer_class_by_name
 
-    from slimdsl.pygments_lexer import SlimDslLexer
+    from slimdsl.editors.pygments_lexer import SlimDslLexer
     assert type(lexer).__name__ == "SlimDslLexer"
     assert find_lexer_class_by_name("slimdsl").__module__ == SlimDslLexer.__module__
     assert find_lexer_class_by_name("slim").__name__ == "SlimLexer"  # Ruby Slim keeps its alias
@@ -325,6 +325,6 @@ def test_pygments_claims_slim_files_by_content(lexer):
 
 
 def test_core_does_not_import_pygments():
-    code = ("import sys, slimdsl.api, slimdsl.cli, slimdsl.formatter; "
+    code = ("import sys, slimdsl.api, slimdsl.cli, slimdsl.frontend.formatter; "
             "sys.exit('pygments' in sys.modules)")
     assert subprocess.run([sys.executable, "-c", code]).returncode == 0

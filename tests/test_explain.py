@@ -11,7 +11,7 @@ import pytest
 
 from slimdsl.api import compile_file, compile_source
 from slimdsl.cli import main
-from slimdsl.explain import LookupError_, explain_dict, explain_text, find_layer
+from slimdsl.tools.explain import LookupError_, explain_dict, explain_text, find_layer
 
 ROOT = Path(__file__).resolve().parent.parent
 

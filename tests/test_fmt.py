@@ -15,10 +15,10 @@ from lark import Lark
 from slimdsl.api import check_source
 from slimdsl.cli import main
 from slimdsl.diagnostics import CompileError
-from slimdsl.formatter import LINE_LENGTH, _full_parser, format_source
+from slimdsl.frontend.formatter import LINE_LENGTH, _full_parser, format_source
+from slimdsl.frontend.parser import grammar
 from slimdsl.resources import grammar_path
-from slimdsl.summary import summary_dict
-from slimdsl.syntax import grammar
+from slimdsl.tools.summary import summary_dict
 
 ROOT = Path(__file__).resolve().parent.parent
 MODELS = sorted((ROOT / "models").glob("*.slim"))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import stat
 
-from slimdsl import syntax
+from slimdsl.frontend import parser as syntax
 from slimdsl.resources import grammar_path
 
 SOURCE = "model m {\n  input x: [?, 8, 8, 3]\n  conv2d(4, [3, 3]) as c\n}\n"

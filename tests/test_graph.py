@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from slimdsl import graph as graph_mod
 from slimdsl.api import compile_file
 from slimdsl.cli import main
-from slimdsl.graph import describe, to_dot
+from slimdsl.tools import graphviz as graph_mod
+from slimdsl.tools.graphviz import describe, to_dot
 
 ROOT = Path(__file__).resolve().parent.parent
 MODELS = sorted((ROOT / "models").glob("*.slim"))

@@ -13,7 +13,7 @@ import time
 import pytest
 
 from slimdsl import api
-from slimdsl.syntax import MAX_SOURCE_BYTES
+from slimdsl.frontend.parser import MAX_SOURCE_BYTES
 
 HEAD = "model m {\n  input x: [?, 9, 9, 3]\n"
 
@@ -202,14 +202,14 @@ def test_range_bounds(call, message):
 
 def test_a_model_without_layers_compiles():
     """The body of `with tf.device(...)` was empty: the module did not compile."""
-    from slimdsl.codegen import generate
+    from slimdsl.backends.tensorflow.codegen import generate
     result = api.check_source("model m {\n  input x: [?, 4]\n}\n", "r.slim")
     compile(generate(result.graphs, "r.slim"), "<generated>", "exec")
 
 
 def test_the_layer_limit_ends_the_lowering():
     """Over MAX_NODES every later layer reported again (100,000 layers: minutes)."""
-    from slimdsl.lower_calls import MAX_NODES
+    from slimdsl.lower.calls import MAX_NODES
     r = check(f"  repeat({MAX_NODES + 10}, relu)\n  relu()\n  relu()\n")
     assert [(c, line) for c, line, _ in errors(r)] == [("structure", 3)]
 
@@ -217,7 +217,7 @@ def test_the_layer_limit_ends_the_lowering():
 @pytest.mark.slow
 def test_many_diagnostics_stay_linear():
     """20,000 independent errors: the duplicate check and the excerpt were quadratic."""
-    from slimdsl import render
+    from slimdsl.diagnostics import printer as render
     start = time.perf_counter()
     r = check("  relu(1)\n" * 20_000)
     text = [render.format_text(d, r.source) for d in r.diagnostics]
@@ -226,7 +226,7 @@ def test_many_diagnostics_stay_linear():
 
 def test_excerpts_count_lines_like_the_lexer():
     """splitlines() also breaks at U+2028 and form feeds: the excerpt showed another line."""
-    from slimdsl import render
+    from slimdsl.diagnostics import printer as render
     r = check("  a = 1 \x0c\n  b = \u2028\n")
     (d,) = r.diagnostics
     assert d.span.line == 4 and "  b =" in render.format_text(d, r.source).splitlines()[1]

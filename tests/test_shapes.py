@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from slimdsl import shapes as sh
+from slimdsl.layers import shapes as sh
 
 # (size, kernel, stride, padding, rate, expected); figures verified in slim_semantics.md
 CONV = [

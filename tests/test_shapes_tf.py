@@ -29,7 +29,7 @@ from typing import Any
 import pytest
 
 from slimdsl.api import check_source
-from slimdsl.registry import LAYER_NAMES, LAYERS
+from slimdsl.layers import LAYER_NAMES, LAYERS
 
 Dim = int | None
 Shape = tuple[Dim, ...]

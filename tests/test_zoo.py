@@ -350,8 +350,9 @@ def test_network_matches_tf_slim(name, tf, slim, tmp_path):
     assert summary["outputs"][0]["shape"] == built.logits.shape.as_list()
 
     # Numerics: the generated module with tf_slim's variable values computes tf_slim's values.
-    codegen = pytest.importorskip("slimdsl.codegen", reason="structure matches; the numeric "
-                                  "half needs the TensorFlow backend (slimdsl/codegen.py)")
+    codegen = pytest.importorskip("slimdsl.backends.tensorflow.codegen",
+                                  reason="structure matches; the numeric half needs the "
+                                         "TensorFlow backend (slimdsl/backends/tensorflow)")
     values = random_values(built, seed=7)
     size = NETS[name].size
     # batch 1 keeps 16 networks within the time budget; inference has no batch coupling

@@ -184,7 +184,7 @@ def check_diagnostics(result: Any, data: bytes, path: str, machine_formats: bool
 
     ``machine_formats``: also render JSON and SARIF (a third of the cost of a small input).
     """
-    from slimdsl import render
+    from slimdsl.diagnostics import printer as render
     problems = []
     # undecodable input: positions count bytes
     lines = data.split(b"\n") if result.source is None else result.source.split("\n")

@@ -140,6 +140,6 @@ def test_differential_20000_networks():
     reports = [rep for r in results for rep in r["reports"]]
     assert total["mismatch"] == 0, "\n\n".join(reports[:5])
     assert total["cases"] >= 20_000
-    from slimdsl.registry import LAYERS
+    from slimdsl.layers import LAYERS
     missing = set(LAYERS) - set(kinds)
     assert not missing, f"layer kinds never built successfully: {sorted(missing)}"

@@ -26,7 +26,7 @@ import fuzz_text
 import pytest
 
 from slimdsl import api
-from slimdsl.syntax import MAX_SOURCE_BYTES
+from slimdsl.frontend.parser import MAX_SOURCE_BYTES
 
 HERE = Path(__file__).resolve().parent
 SLOW_WORKERS = 2

@@ -1,0 +1,81 @@
+"""``slimc check PATH...``: parse and shape-check files and folders (recursively).
+
+``--max-params N`` / ``--max-flops N`` turn a model over budget into a ``budget`` finding at the
+model's name (N takes the suffixes K, M, G, T: ``--max-params 25M``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+
+from .. import diagnostics as dg
+from ..api import CheckResult, check_file, expand_paths
+from ..diagnostics import CompileError, Diagnostic
+from ..frontend import parser as syntax
+from .common import EXIT_USAGE, add_define_option, emit_diagnostics, exit_code, use_color
+
+HELP = "parse and shape-check .slim files or folders"
+
+
+def register(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
+    p = sub.add_parser("check", help=HELP, description=HELP)
+    p.add_argument("paths", nargs="+", metavar="PATH", help="files, folders, or - for stdin")
+    p.add_argument("--format", choices=("text", "json", "github", "sarif"), default="text")
+    p.add_argument("--color", choices=("auto", "always", "never"), default="auto")
+    p.add_argument("--max-params", type=parse_count, metavar="N",
+                   help="budget: a model with more parameters (trainable or not) is a finding")
+    p.add_argument("--max-flops", type=parse_count, metavar="N",
+                   help="budget: a model with more FLOPs per example is a finding")
+    add_define_option(p)
+    return p
+
+
+_SUFFIXES = {"": 1, "K": 10**3, "M": 10**6, "G": 10**9, "B": 10**9, "T": 10**12}
+
+
+def parse_count(text: str) -> int:
+    """``25000000``, ``25M``, ``1.5G``, ``3e9`` -> an integer count."""
+    m = re.fullmatch(r"\s*(\d+(?:\.\d*)?(?:[eE]\d+)?)\s*([KMGBT]?)\s*", text, re.I)
+    if not m:
+        raise argparse.ArgumentTypeError(f"expected a count like 25000000 or 25M, got {text!r}")
+    return int(float(m.group(1)) * _SUFFIXES[m.group(2).upper()])
+
+
+def budget_diagnostics(result: CheckResult, max_params: int | None,
+                       max_flops: int | None) -> list[Diagnostic]:
+    """A ``budget`` error at the model's name for each model of ``result`` over budget."""
+    if (max_params is None and max_flops is None) or not result.ok or not result.graphs:
+        return []
+    try:
+        tree = syntax.parse(result.source or "", result.path)
+    except CompileError:
+        return []
+    spans = {m.name: m.name_span for m in tree.models}
+    out = []
+    for g in result.graphs:
+        span = spans.get(g.name, g.span)
+        if max_params is not None and g.total_params > max_params:
+            out.append(Diagnostic(span, "error", dg.BUDGET.name,
+                                  f"model '{g.name}' has {g.total_params:,} parameters, over the "
+                                  f"budget of {max_params:,} (--max-params)"))
+        if max_flops is not None and g.flops is not None and g.flops > max_flops:
+            out.append(Diagnostic(span, "error", dg.BUDGET.name,
+                                  f"model '{g.name}' needs {g.flops:,} FLOPs per example, over "
+                                  f"the budget of {max_flops:,} (--max-flops)"))
+    return out
+
+
+def run(args: argparse.Namespace) -> int:
+    files, missing = expand_paths(args.paths)
+    if not files and not missing:
+        print("slimc: error: no .slim files found in " + ", ".join(args.paths), file=sys.stderr)
+        return EXIT_USAGE
+    results = [CheckResult(d.span.path, [d]) for d in missing]
+    overrides = dict(args.define) or None
+    results.extend(check_file(path, overrides=overrides) for path in files)
+    for r in results:
+        r.diagnostics.extend(budget_diagnostics(r, args.max_params, args.max_flops))
+    emit_diagnostics(results, args.format, use_color(sys.stdout, args.color), sys.stdout)
+    return exit_code(results)

@@ -1,0 +1,122 @@
+"""Helpers shared by the subcommands: exit codes, colour, ``-D`` parsing, diagnostic output."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+from typing import Any, TextIO
+
+from ..api import CheckResult
+from ..diagnostics import printer as render
+
+EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
+
+
+def use_color(stream: TextIO, flag: str = "auto") -> bool:
+    """Colour when asked, or on a terminal unless NO_COLOR is set (no-color.org)."""
+    if flag == "always":
+        return True
+    if flag == "never" or os.environ.get("NO_COLOR"):
+        return False
+    return hasattr(stream, "isatty") and stream.isatty() and os.environ.get("TERM") != "dumb"
+
+
+def parse_define(text: str) -> tuple[str, Any]:
+    """``-D name=value``: the value is JSON (``10``, ``true``, ``[1, 2]``) or a bare string."""
+    if "=" not in text:
+        raise argparse.ArgumentTypeError(f"expected NAME=VALUE, got {text!r}")
+    name, raw = text.split("=", 1)
+    try:
+        value = json.loads(raw)
+    except json.JSONDecodeError:
+        value = raw
+    return name.strip(), value
+
+
+def add_define_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("-D", "--define", action="append", type=parse_define, default=[],
+                        metavar="NAME=VALUE", help="override a model parameter (JSON value)")
+
+
+def emit_diagnostics(results: list[CheckResult], fmt: str, color: bool, out: TextIO,
+                     summary_line: bool = True) -> None:
+    """Print every diagnostic of ``results`` in ``fmt`` (text, json, github, sarif)."""
+    pairs = [(r.path, r.diagnostics) for r in results]
+    if fmt == "json":
+        print(render.format_json(pairs), file=out)
+    elif fmt == "sarif":
+        print(render.format_sarif(pairs), file=out)
+    else:
+        for r in results:
+            for d in r.diagnostics:
+                text = render.format_github(d) if fmt == "github" else \
+                    render.format_text(d, r.source, color)
+                print(text, file=out)
+        if summary_line:
+            print(render.count_summary(pairs), file=out)
+
+
+def check_models(args: argparse.Namespace) -> CheckResult | int:
+    """Check ``args.path`` (with ``--model`` and ``-D``) for a command that needs its models.
+
+    Returns the result when it is clean and defines a model; otherwise prints the diagnostics
+    (or says that there is no model) to stderr and returns the exit code.
+    """
+    from ..api import check_file
+    result = check_file(args.path, models=[args.model] if getattr(args, "model", None) else None,
+                        overrides=dict(getattr(args, "define", None) or []) or None)
+    if not result.ok:
+        emit_diagnostics([result], "text", use_color(sys.stderr), sys.stderr)
+        return exit_code([result])
+    if not result.graphs:
+        print(f"slimc: error: {result.path} defines no model (only blocks)", file=sys.stderr)
+        return EXIT_USAGE
+    return result
+
+
+def exit_code(results: list[CheckResult]) -> int:
+    """2 if a path could not be read (or slimc failed), 1 if any error was found, else 0."""
+    if any(d.code in ("io", "internal") for r in results for d in r.diagnostics):
+        return EXIT_USAGE
+    return EXIT_OK if all(r.ok for r in results) else EXIT_FINDINGS
+
+
+def write_atomic(path: str, text: str) -> None:
+    """Write ``text`` to ``path`` through a temporary file and a rename.
+
+    Readers never see a half-written file, and on any error the old file is left as it was.
+    The new file keeps the old one's permission bits (a new file gets the umask's); a symlink
+    is followed, so the file it points to is replaced and the link kept.
+    """
+    if os.path.exists(path) and not os.path.isfile(path):
+        # a device or a pipe (-o /dev/null, -o /dev/stdout, a FIFO): write into it; renaming
+        # a temporary file over it would replace /dev/null itself when run as root
+        with open(path, "w", encoding="utf-8", newline="\n") as f:
+            f.write(text)
+        return
+    target = os.path.realpath(path)
+    directory = os.path.dirname(target) or "."
+    try:
+        mode = os.stat(target).st_mode & 0o7777
+    except FileNotFoundError:
+        umask = os.umask(0)
+        os.umask(umask)
+        mode = 0o666 & ~umask
+    fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(target) + ".", suffix=".tmp",
+                               dir=directory)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.chmod(tmp, mode)
+        os.replace(tmp, target)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise

@@ -1,0 +1,391 @@
+"""Static shape arithmetic, exactly as TensorFlow computes it (NHWC).
+
+Pure functions over ``int | None`` (``None`` is an unknown, symbolic dimension). Each one that can
+fail raises :class:`ShapeError` whose message shows the arithmetic that went wrong, e.g.
+``VALID 3x3 on 2x2: floor((2-3)/1)+1 = 0``. The rules were verified against TensorFlow 2.21 (see
+``tests/test_shapes_tf.py``, which compares every rule here with real TensorFlow).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+Dim = int | None
+Shape = tuple[Dim, ...]
+
+
+class ShapeError(ValueError):
+    """A layer cannot be applied to a shape; ``str(exc)`` shows the arithmetic."""
+
+
+def format_dim(d: Dim) -> str:
+    """``?`` for an unknown dimension.
+
+    >>> format_dim(None), format_dim(7)
+    ('?', '7')
+    """
+    return "?" if d is None else str(d)
+
+
+def format_shape(shape: Shape) -> str:
+    """A shape the way .slim files write it.
+
+    >>> format_shape((None, 7, 7, 512))
+    '[?, 7, 7, 512]'
+    """
+    return "[" + ", ".join(format_dim(d) for d in shape) + "]"
+
+
+def effective_kernel(k: int, rate: int) -> int:
+    """Kernel extent after dilation: ``k + (k-1)(rate-1)``.
+
+    >>> effective_kernel(3, 2)
+    5
+    """
+    return k + (k - 1) * (rate - 1)
+
+
+def conv_output_dim(size: Dim, kernel: int, stride: int, padding: str, rate: int = 1) -> Dim:
+    """Output extent of a convolution or pooling window along one axis.
+
+    >>> conv_output_dim(224, 7, 2, "SAME")
+    112
+    >>> conv_output_dim(224, 11, 4, "VALID")
+    54
+    >>> conv_output_dim(224, 3, 1, "VALID", rate=2)
+    220
+    >>> conv_output_dim(None, 3, 2, "SAME") is None
+    True
+    >>> conv_output_dim(2, 3, 1, "VALID")
+    Traceback (most recent call last):
+    ...
+    slimdsl.layers.shapes.ShapeError: VALID 3 on 2: floor((2-3)/1)+1 = 0
+    """
+    if size is None:
+        return None
+    k_eff = effective_kernel(kernel, rate)
+    if padding == "SAME":
+        return -(-size // stride)
+    out = (size - k_eff) // stride + 1
+    if out <= 0:
+        kernel_text = f"{kernel} (dilated to {k_eff} by rate {rate})" if rate != 1 else str(kernel)
+        raise ShapeError(f"VALID {kernel_text} on {size}: "
+                         f"floor(({size}-{k_eff})/{stride})+1 = {out}")
+    return out
+
+
+def conv2d_same_output_dim(size: Dim, kernel: int, stride: int, rate: int = 1) -> Dim:
+    """``resnet_utils.conv2d_same``: explicit symmetric padding, then VALID; equals ceil(in/s).
+
+    >>> conv2d_same_output_dim(224, 7, 2)
+    112
+    >>> conv2d_same_output_dim(225, 3, 2)
+    113
+    """
+    if stride == 1:
+        return conv_output_dim(size, kernel, 1, "SAME", rate)
+    if size is None:
+        return None
+    pad = effective_kernel(kernel, rate) - 1
+    return conv_output_dim(size + pad, kernel, stride, "VALID", rate)
+
+
+def same_padding(size: int, kernel: int, stride: int, rate: int = 1) -> tuple[int, int]:
+    """TensorFlow's SAME padding (before, after) along one axis; the extra pixel goes after.
+
+    >>> same_padding(224, 7, 2)
+    (2, 3)
+    """
+    out = -(-size // stride)
+    total = max((out - 1) * stride + effective_kernel(kernel, rate) - size, 0)
+    return total // 2, total - total // 2
+
+
+def transpose_output_dim(size: Dim, kernel: int, stride: int, padding: str) -> Dim:
+    """Output extent of ``conv2d_transpose`` (tf_slim's rule, via deconv_output_length).
+
+    >>> transpose_output_dim(7, 3, 2, "SAME")
+    14
+    >>> transpose_output_dim(7, 3, 2, "VALID")
+    15
+    >>> transpose_output_dim(7, 1, 2, "VALID")
+    14
+    """
+    if size is None:
+        return None
+    if padding == "SAME":
+        return size * stride
+    return size * stride + max(kernel - stride, 0)
+
+
+@dataclass(frozen=True, slots=True)
+class Window:
+    """A 2-D sliding window: kernel, stride, dilation rate and padding mode."""
+
+    kernel: tuple[int, int]
+    stride: tuple[int, int]
+    padding: str = "SAME"
+    rate: tuple[int, int] = (1, 1)
+
+    def describe(self) -> str:
+        """e.g. ``VALID 3x3 stride 2``."""
+        text = f"{self.padding} {self.kernel[0]}x{self.kernel[1]}"
+        if self.stride != (1, 1):
+            text += f" stride {_pair_text(self.stride)}"
+        if self.rate != (1, 1):
+            text += f" rate {_pair_text(self.rate)}"
+        return text
+
+
+def _pair_text(pair: tuple[int, int]) -> str:
+    return str(pair[0]) if pair[0] == pair[1] else f"{pair[0]}x{pair[1]}"
+
+
+def window_output(shape: Shape, window: Window, channels: Dim, *, explicit_pad: bool = False
+                  ) -> Shape:
+    """Apply a 2-D window to an NHWC shape, producing ``[N, H', W', channels]``.
+
+    >>> window_output((None, 224, 224, 3), Window((7, 7), (2, 2)), 64)
+    (None, 112, 112, 64)
+    >>> window_output((5, 2, 2, 3), Window((3, 3), (1, 1), "VALID"), 8)
+    Traceback (most recent call last):
+    ...
+    slimdsl.layers.shapes.ShapeError: VALID 3x3 on 2x2: floor((2-3)/1)+1 = 0
+    """
+    require_rank(shape, 4)
+    n, h, w, _ = shape
+    try:
+        if explicit_pad:
+            oh = conv2d_same_output_dim(h, window.kernel[0], window.stride[0], window.rate[0])
+            ow = conv2d_same_output_dim(w, window.kernel[1], window.stride[1], window.rate[1])
+        else:
+            oh = conv_output_dim(h, window.kernel[0], window.stride[0], window.padding,
+                                 window.rate[0])
+            ow = conv_output_dim(w, window.kernel[1], window.stride[1], window.padding,
+                                 window.rate[1])
+    except ShapeError:
+        raise ShapeError(_window_failure(shape, window)) from None
+    return (n, oh, ow, channels)
+
+
+def _window_failure(shape: Shape, window: Window) -> str:
+    """The message for a window that does not fit, showing both axes' arithmetic."""
+    _, h, w, _ = shape
+    kh, kw = window.kernel
+    sh, sw = window.stride
+    rh, rw = window.rate
+    eh, ew = effective_kernel(kh, rh), effective_kernel(kw, rw)
+    oh = (h - eh) // sh + 1 if h is not None else None
+    ow = (w - ew) // sw + 1 if w is not None else None
+    size = f"{format_dim(h)}x{format_dim(w)}"
+    if (h, eh, sh) == (w, ew, sw):
+        arith = f"floor(({h}-{eh})/{sh})+1 = {oh}"
+    else:
+        arith = (f"floor(({format_dim(h)}-{eh})/{sh})+1 = {format_dim(oh)} by "
+                 f"floor(({format_dim(w)}-{ew})/{sw})+1 = {format_dim(ow)}")
+    kernel = f"{kh}x{kw}"
+    dilated = f" (dilated to {eh}x{ew})" if (rh, rw) != (1, 1) else ""
+    stride = f" stride {_pair_text(window.stride)}" if window.stride != (1, 1) else ""
+    return f"{window.padding} {kernel}{dilated}{stride} on {size}: {arith}"
+
+
+def transpose_output(shape: Shape, window: Window, channels: Dim) -> Shape:
+    """``conv2d_transpose`` on an NHWC shape.
+
+    >>> transpose_output((None, 7, 7, 3), Window((3, 3), (2, 2), "VALID"), 8)
+    (None, 15, 15, 8)
+    """
+    require_rank(shape, 4)
+    n, h, w, _ = shape
+    return (n, transpose_output_dim(h, window.kernel[0], window.stride[0], window.padding),
+            transpose_output_dim(w, window.kernel[1], window.stride[1], window.padding), channels)
+
+
+def require_rank(shape: Shape, *ranks: int) -> None:
+    """Raise unless ``len(shape)`` is one of ``ranks``.
+
+    >>> require_rank((None, 10), 4)
+    Traceback (most recent call last):
+    ...
+    slimdsl.layers.shapes.ShapeError: expected a rank-4 tensor [N, H, W, C], got rank 2 [?, 10]
+    """
+    if len(shape) not in ranks:
+        wanted = " or ".join(f"rank-{r}" for r in ranks)
+        hint = " [N, H, W, C]" if ranks == (4,) else ""
+        raise ShapeError(f"expected a {wanted} tensor{hint}, got rank {len(shape)} "
+                         f"{format_shape(shape)}")
+
+
+def flatten(shape: Shape) -> Shape:
+    """``[N, ...] -> [N, prod(...)]``; unknown if any non-batch dimension is unknown.
+
+    A rank-1 ``[N]`` becomes ``[N, 1]``, as tf_slim's flatten (Keras' Flatten) does.
+
+    >>> flatten((None, 7, 7, 64))
+    (None, 3136)
+    >>> flatten((5,))
+    (5, 1)
+    """
+    if len(shape) < 1:
+        raise ShapeError(f"flatten needs rank >= 1, got rank 0 {format_shape(shape)}")
+    total: Dim = 1
+    for d in shape[1:]:
+        total = None if d is None or total is None else total * d
+    return (shape[0], total)
+
+
+def dense(shape: Shape, units: int) -> Shape:
+    """``fully_connected``: applied to the LAST dimension only (tensordot), as tf_slim does.
+
+    >>> dense((None, 7, 7, 64), 10)
+    (None, 7, 7, 10)
+    """
+    if len(shape) < 2:
+        raise ShapeError(f"fully_connected needs rank >= 2, got rank {len(shape)} "
+                         f"{format_shape(shape)}")
+    if shape[-1] is None:
+        raise ShapeError(f"fully_connected needs a known last dimension, got "
+                         f"{format_shape(shape)}")
+    return shape[:-1] + (units,)
+
+
+def normalize_axis(axis: int, rank: int) -> int:
+    """A possibly negative axis as an index in ``range(rank)``.
+
+    >>> normalize_axis(-1, 4)
+    3
+    """
+    if not -rank <= axis < rank:
+        raise ShapeError(f"axis {axis} is out of range for rank {rank} "
+                         f"(valid: {-rank} .. {rank - 1})")
+    return axis % rank
+
+
+def concat(shapes: list[Shape], axis: int) -> Shape:
+    """``tf.concat``: equal ranks, equal dimensions except ``axis``, which adds up.
+
+    >>> concat([(None, 28, 28, 64), (None, 28, 28, 128)], 3)
+    (None, 28, 28, 192)
+    >>> concat([(None, 28, 28, 64), (None, 27, 27, 128)], 3)
+    Traceback (most recent call last):
+    ...
+    slimdsl.layers.shapes.ShapeError: dimension 1 differs: input 0 has 28, input 1 has 27
+    """
+    if not shapes:
+        raise ShapeError("concat needs at least one tensor")
+    if len(shapes) == 1:  # tf.concat returns a lone tensor as is, without checking the axis
+        return shapes[0]
+    rank = len(shapes[0])
+    for i, s in enumerate(shapes[1:], 1):
+        if len(s) != rank:
+            raise ShapeError(f"ranks differ: input 0 has rank {rank} {format_shape(shapes[0])}, "
+                             f"input {i} has rank {len(s)} {format_shape(s)}")
+    ax = normalize_axis(axis, rank)
+    out: list[Dim] = []
+    for d in range(rank):
+        dims = [s[d] for s in shapes]
+        if d == ax:
+            out.append(None if any(x is None for x in dims) else sum(dims))  # type: ignore[arg-type]
+        else:
+            out.append(_merge_dims(dims, d))
+    return tuple(out)
+
+
+def _merge_dims(dims: list[Dim], axis: int) -> Dim:
+    known = [(i, x) for i, x in enumerate(dims) if x is not None]
+    for i, x in known[1:]:
+        if x != known[0][1]:
+            raise ShapeError(f"dimension {axis} differs: input {known[0][0]} has {known[0][1]}, "
+                             f"input {i} has {x}")
+    return known[0][1] if known else None
+
+
+def broadcast(a: Shape, b: Shape) -> Shape:
+    """``tf.add`` broadcasting (numpy rules).
+
+    >>> broadcast((None, 7, 7, 256), (None, 7, 7, 256))
+    (None, 7, 7, 256)
+    >>> broadcast((7, 256), (7, 128))
+    Traceback (most recent call last):
+    ...
+    slimdsl.layers.shapes.ShapeError: cannot add [7, 256] and [7, 128]: dimension 1 is 256 vs 128
+    """
+    rank = max(len(a), len(b))
+    pa = (1,) * (rank - len(a)) + tuple(a)
+    pb = (1,) * (rank - len(b)) + tuple(b)
+    out: list[Dim] = []
+    for i, (x, y) in enumerate(zip(pa, pb)):
+        if x == 1:
+            out.append(y)
+        elif y == 1:
+            out.append(x)
+        elif x is None or y is None:
+            out.append(x if y is None else y)
+        elif x == y:
+            out.append(x)
+        else:
+            raise ShapeError(f"cannot add {format_shape(a)} and {format_shape(b)}: "
+                             f"dimension {i} is {x} vs {y}")
+    return tuple(out)
+
+
+def squeeze(shape: Shape, axes: list[int] | None) -> Shape:
+    """``tf.squeeze``: remove the listed size-1 axes (none or ``[]``: every size-1 axis).
+
+    Without axes every dimension must be known: TF cannot tell whether an unknown one is 1, so
+    the result's rank would be unknown (and a batch of 1 would lose its batch axis).
+
+    >>> squeeze((None, 1, 1, 1000), [1, 2])
+    (None, 1000)
+    >>> squeeze((5, 1, 7, 1), [])
+    (5, 7)
+    >>> squeeze((None, 2, 2, 1000), [1, 2])
+    Traceback (most recent call last):
+    ...
+    slimdsl.layers.shapes.ShapeError: cannot squeeze axis 1 of [?, 2, 2, 1000]: its size is 2, not 1
+    >>> squeeze((None, 1, 7), None)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    slimdsl.layers.shapes.ShapeError: squeeze without axis on [?, 1, 7]: dimension 0 is unknown, ...
+    """
+    rank = len(shape)
+    if not axes:
+        unknown = [i for i, d in enumerate(shape) if d is None]
+        if unknown:
+            ones = [i for i, d in enumerate(shape) if d == 1]
+            example = f"axis={ones}" if ones else "axis=[1, 2]"
+            raise ShapeError(f"squeeze without axis on {format_shape(shape)}: dimension "
+                             f"{unknown[0]} is unknown, so the result's rank is unknown "
+                             f"(give the axes, e.g. {example})")
+        return tuple(d for d in shape if d != 1)
+    norm = {normalize_axis(a, rank) for a in axes}
+    for a in sorted(norm):
+        if shape[a] is not None and shape[a] != 1:
+            raise ShapeError(f"cannot squeeze axis {a} of {format_shape(shape)}: "
+                             f"its size is {shape[a]}, not 1")
+    return tuple(d for i, d in enumerate(shape) if i not in norm)
+
+
+def reduce(shape: Shape, axes: list[int] | None, keepdims: bool) -> Shape:
+    """``tf.reduce_mean`` and friends.
+
+    >>> reduce((None, 7, 7, 2048), [1, 2], True)
+    (None, 1, 1, 2048)
+    >>> reduce((None, 7, 7, 2048), [1, 2], False)
+    (None, 2048)
+    """
+    rank = len(shape)
+    norm = set(range(rank)) if axes is None else {normalize_axis(a, rank) for a in axes}
+    if keepdims:
+        return tuple(1 if i in norm else d for i, d in enumerate(shape))
+    return tuple(d for i, d in enumerate(shape) if i not in norm)
+
+
+def matches(actual: Shape, expected: tuple[Dim, ...]) -> bool:
+    """Does ``actual`` satisfy a pattern where ``None`` (``?``) matches any dimension?
+
+    >>> matches((None, 7, 7, 512), (None, 7, 7, 512)), matches((5, 7, 7, 512), (None, 7, 7, 1))
+    (True, False)
+    """
+    return len(actual) == len(expected) and all(
+        e is None or a == e for a, e in zip(actual, expected))
