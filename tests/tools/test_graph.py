@@ -13,7 +13,7 @@ from slimdsl.cli import main
 from slimdsl.tools import graphviz as graph_mod
 from slimdsl.tools.graphviz import describe, to_dot
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 MODELS = sorted((ROOT / "models").glob("*.slim"))
 needs_dot = pytest.mark.skipif(shutil.which("dot") is None,
                                reason="Graphviz 'dot' not installed (apt-get install graphviz)")

@@ -13,7 +13,7 @@ from slimdsl.api import compile_file, compile_source
 from slimdsl.cli import main
 from slimdsl.tools.explain import LookupError_, explain_dict, explain_text, find_layer
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 SCOPED = """\
 model m(depth: int = 16) {

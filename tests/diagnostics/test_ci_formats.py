@@ -17,7 +17,7 @@ from slimdsl.cli import main
 from slimdsl.diagnostics import CODES, Diagnostic, Note, Span
 from slimdsl.diagnostics import printer as render
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 SCHEMA = ROOT / "tests" / "data" / "sarif-schema-2.1.0.json"
 GOLDEN = sorted((ROOT / "tests" / "golden").glob("**/*.slim"))
 CI_DOC = ROOT / "docs" / "ci.md"

@@ -11,7 +11,7 @@ from slimdsl import cli
 from slimdsl.api import compile_source
 from slimdsl.backends.tensorflow import run as br
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[3]
 
 TINY = """
 model tiny(width: int = 4) {

@@ -24,7 +24,7 @@ from slimdsl.backends.tensorflow.codegen import class_names, generate
 from slimdsl.backends.tensorflow.run import load_module
 
 RUFF = Path(sys.executable).with_name("ruff")
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def build_generated(source: str, path: str = "case.slim", **overrides: Any):

@@ -1,6 +1,6 @@
 """Generated code against real tf_slim, one layer kind and option at a time.
 
-Each case is a .slim model and the same network written with tf_slim; backend_harness.compare
+Each case is a .slim model and the same network written with tf_slim; oracles.backend.compare
 checks variables, outputs (inference and training), moving averages and regularization.
 A few cases run in the quick suite; the full grid is marked slow.
 """
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from backend_harness import build_generated, compare
+from oracles.backend import build_generated, compare
 
 from slimdsl.backends.tensorflow.translate import TRANSLATORS
 from slimdsl.layers import LAYERS

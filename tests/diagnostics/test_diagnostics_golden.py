@@ -1,7 +1,7 @@
 """Golden tests for diagnostics: every bad input in tests/golden/errors/ has a ``.out`` file with
 the exact text ``slimc check`` prints (location, message, code, source line, caret, notes) and
-the exit code. Regenerate with ``pytest tests/test_diagnostics_golden.py --update-golden`` and
-review the diff like code.
+the exit code. Regenerate with ``pytest tests/diagnostics/test_diagnostics_golden.py
+--update-golden`` and review the diff like code.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import pytest
 from slimdsl.cli import main
 from slimdsl.diagnostics import CODES
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 CASES = sorted((ROOT / "tests" / "golden" / "errors").glob("*.slim"))
 
 

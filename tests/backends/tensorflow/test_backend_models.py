@@ -10,9 +10,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from backend_harness import build_generated
+from oracles.backend import build_generated
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[3]
 MODELS = ROOT / "models"
 
 SMALL = """

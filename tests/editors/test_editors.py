@@ -16,7 +16,7 @@ from slimdsl.editors.vocabulary import KEYWORD_CATEGORIES, grammar_keywords, wor
 from slimdsl.layers import LAYER_NAMES, META_LAYERS
 from slimdsl.lower.evaluate import BUILTIN_NAMES
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 EDITORS = ROOT / "editors"
 VSCODE = EDITORS / "vscode"
 MODELS = sorted((ROOT / "models").glob("*.slim"))

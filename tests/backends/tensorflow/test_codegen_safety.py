@@ -31,7 +31,7 @@ from slimdsl import api
 from slimdsl.backends.tensorflow.codegen import generate
 from slimdsl.diagnostics import CompileError
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[3]
 
 #: Node types the templates and the code generator produce (see test_zoo_modules_pass_audit).
 ALLOWED_NODES = {

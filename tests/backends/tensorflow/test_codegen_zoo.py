@@ -15,7 +15,7 @@ from pathlib import Path
 from slimdsl.api import check_file
 from slimdsl.backends.tensorflow.codegen import generate
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[3]
 MANIFEST = ROOT / "tests" / "golden" / "codegen" / "zoo.sha256"
 
 

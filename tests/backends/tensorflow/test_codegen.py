@@ -15,14 +15,14 @@ import sys
 from pathlib import Path
 
 import pytest
-from backend_harness import RUFF
+from oracles.backend import RUFF
 
 from slimdsl import cli
 from slimdsl.api import check_file, compile_source
 from slimdsl.backends.tensorflow.codegen import class_names, generate
 from slimdsl.diagnostics import CompileError
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[3]
 GOLDEN = ROOT / "tests" / "golden" / "codegen"
 
 #: golden name -> .slim source, relative to the repository root.
@@ -167,7 +167,7 @@ def test_end_point_order_follows_tf_slim():
 
 
 def test_long_names_stay_ruff_clean(tmp_path):
-    from backend_harness import ruff_problems
+    from oracles.backend import ruff_problems
 
     long = "s" * 70
     body = (f'  scope "{long}" {{\n    x = conv2d(4, 1, weights_regularizer=l1_l2(0.1, 0.2)) as'

@@ -20,7 +20,7 @@ from slimdsl.frontend.parser import grammar
 from slimdsl.resources import grammar_path
 from slimdsl.tools.summary import summary_dict
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 MODELS = sorted((ROOT / "models").glob("*.slim"))
 GOLDEN = sorted((ROOT / "tests" / "golden").glob("**/*.slim"))
 

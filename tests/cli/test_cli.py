@@ -13,7 +13,7 @@ import pytest
 
 from slimdsl.cli import main
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 GOOD = "model m {\n  input x: [?, 8, 8, 3]\n  conv2d(4, 3) as c\n}\n"
 BAD = "model m {\n  input x: [?, 2, 2, 3]\n  conv2d(4, 3, padding=\"VALID\") as c\n}\n"
 
