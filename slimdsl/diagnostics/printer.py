@@ -12,7 +12,8 @@ import re
 from collections.abc import Iterable, Sequence
 
 from .. import __version__
-from . import CODES, Diagnostic, Span
+from .codes import CODES
+from .data import Diagnostic, Span
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 _COLORS = {"error": "\x1b[1;31m", "warning": "\x1b[1;35m", "note": "\x1b[1;36m"}

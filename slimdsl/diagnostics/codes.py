@@ -1,0 +1,72 @@
+"""The stable diagnostic codes: the names users grep for and CI tools key rules on.
+
+``docs/errors.md`` is generated from :data:`CODES` (``scripts/gen_docs.py``) and checked against
+it by the tests.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class ErrorCode:
+    """A stable diagnostic code: the name users grep for and CI tools key rules on."""
+
+    name: str
+    title: str
+    description: str
+
+
+#: Every code slimdsl can emit, in documentation order. ``docs/errors.md`` is checked against it.
+CODES: dict[str, ErrorCode] = {}
+
+
+def _code(name: str, title: str, description: str) -> ErrorCode:
+    code = ErrorCode(name, title, description)
+    CODES[name] = code
+    return code
+
+
+SYNTAX = _code("syntax", "Syntax error", "The text is not valid .slim syntax.")
+ENCODING = _code("encoding", "Unreadable text", "The file is not UTF-8 text or contains NUL bytes.")
+TOO_DEEP = _code("too-deep", "Nesting too deep",
+                 "Brackets or blocks are nested deeper than the compiler's limit.")
+IMPORT = _code("import", "Import failed", "An imported file cannot be found or read.")
+UNKNOWN_LAYER = _code("unknown-layer", "Unknown layer or block",
+                      "A call names no layer of the registry and no block in scope.")
+UNKNOWN_ARGUMENT = _code("unknown-argument", "Unknown argument",
+                         "A keyword argument is not a parameter of the layer or block.")
+MISSING_ARGUMENT = _code("missing-argument", "Missing argument",
+                         "A required argument was not given and no arg_scope provides it.")
+DUPLICATE_ARGUMENT = _code("duplicate-argument", "Argument given twice",
+                           "An argument is given both positionally and by keyword, or twice.")
+TOO_MANY_ARGUMENTS = _code("too-many-arguments", "Too many positional arguments",
+                           "A call passes more positional arguments than the layer takes.")
+BAD_VALUE = _code("bad-value", "Invalid argument value",
+                  "An argument has the wrong type or a value outside its allowed range.")
+UNKNOWN_NAME = _code("unknown-name", "Unknown name",
+                     "A name refers to no parameter, tensor, loop variable or builtin.")
+REDEFINED = _code("redefined", "Name defined twice",
+                  "A model, block, parameter or input is defined twice.")
+SCOPE_NAME = _code("scope-name", "Invalid or duplicate scope name",
+                   "A scope name is not a valid TensorFlow name, or reuses variables.")
+ARG_SCOPE = _code("arg-scope", "Invalid arg_scope",
+                  "An arg_scope lists a non-layer, or sets a key none of its layers accept.")
+SHAPE = _code("shape", "Shape error",
+              "A layer cannot be applied to its input's shape (e.g. a kernel larger than the "
+              "input with VALID padding).")
+RANK = _code("rank", "Wrong rank", "A layer received a tensor of a rank it does not accept.")
+INCOMPATIBLE = _code("incompatible-shapes", "Incompatible shapes",
+                     "Tensors combined by concat or add have incompatible shapes.")
+ASSERTION = _code("assertion", "Assertion failed", "An `assert` in the spec does not hold.")
+EXPRESSION = _code("expression", "Invalid expression",
+                   "An expression cannot be evaluated (type error, division by zero, ...).")
+STRUCTURE = _code("structure", "Invalid model structure",
+                  "A statement is in the wrong place, or a model has no input/output.")
+RECURSION = _code("recursion", "Recursive block", "A block calls itself, directly or not.")
+BUDGET = _code("budget", "Over budget", "A model exceeds --max-params or --max-flops.")
+IO = _code("io", "I/O error", "A path cannot be read or written.")
+INTERNAL = _code("internal", "Internal compiler error",
+                 "slimc itself failed on this input. This is a bug in slimc: please report it "
+                 "with the input file. The message names the Python exception.")
