@@ -148,14 +148,14 @@ def _runs(n: int) -> str:
 def stage_times(text: str, path: str, repeat: int, tables: bool = False) -> dict[str, Any]:
     """Best-of-``repeat`` in-process time of each stage for every model of one source text.
 
-    The garbage collector is set up as ``slimc`` sets it for a run (``cli._GC_THRESHOLD``), so
+    The garbage collector is set up as ``slimc`` sets it for a run (``cli.GC_THRESHOLD``), so
     the stages add up to what the command spends on them. ``tables`` also times loading and
     building the parser's LALR tables.
     """
     from slimdsl import cli
 
     thresholds = gc.get_threshold()
-    gc.set_threshold(max(thresholds[0], getattr(cli, "_GC_THRESHOLD", 0)), *thresholds[1:])
+    gc.set_threshold(max(thresholds[0], cli.GC_THRESHOLD), *thresholds[1:])
     try:
         return _stage_times(text, path, repeat, tables)
     finally:
@@ -165,24 +165,24 @@ def stage_times(text: str, path: str, repeat: int, tables: bool = False) -> dict
 def _stage_times(text: str, path: str, repeat: int, tables: bool) -> dict[str, Any]:
     from slimdsl.accounting import infer_collecting
     from slimdsl.diagnostics import Diagnostics
-    from slimdsl.frontend import parser as syntax
+    from slimdsl.frontend import grammar as grammar_module
     from slimdsl.frontend import program as program_module
     from slimdsl.frontend.program import load_program
     from slimdsl.lower import lower_collecting
 
-    syntax.grammar()  # the per-process parser, built (or loaded) outside the timed stages
+    grammar_module.grammar()  # the per-process parser, built (or loaded) outside the timed stages
     grammar_s = build_s = 0.0
     if tables:
-        grammar_s, _ = best_of(lambda: syntax.grammar.__wrapped__(), max(1, min(repeat, 3)))
-        cache_file = syntax._grammar_cache_file
+        build = grammar_module.grammar.__wrapped__  # a new parser, as a new process makes it
+        grammar_s, _ = best_of(build, max(1, min(repeat, 3)))
+        cache_file = grammar_module.grammar_cache_file
         try:  # the same without the on-disk cache of the parse tables
-            syntax._grammar_cache_file = lambda path: False
-            build_s, _ = best_of(lambda: syntax.grammar.__wrapped__(), max(1, min(repeat, 3)))
+            grammar_module.grammar_cache_file = lambda path: False
+            build_s, _ = best_of(build, max(1, min(repeat, 3)))
         finally:
-            syntax._grammar_cache_file = cache_file
-    # Imported files are memoised per process (program._parse_import); time them every run.
-    memo = getattr(program_module, "_parse_import", None)
-    forget = getattr(memo, "cache_clear", lambda: None)
+            grammar_module.grammar_cache_file = cache_file
+    # Imported files are memoised per process (program.parse_import); time them every run.
+    forget = program_module.parse_import.cache_clear
     parse_s, parse_cpu, program = best_of_both(lambda: (forget(), load_program(text, path))[1],
                                                repeat)
     names = [m.name for m in program.own_models]
@@ -356,7 +356,7 @@ pass):
   found last time (counts only grow, so the result is the same, which a comparison of every
   scope and variable name of the zoo and of generated models confirmed): linear again.
 - **The LALR tables are cached on disk.** Building the parser from `grammar/slim.lark` took
-  70-150 ms of every `slimc` process; `syntax.grammar()` now lets Lark keep the analysed grammar
+  70-150 ms of every `slimc` process; `grammar.grammar()` now lets Lark keep the analysed grammar
   in `$XDG_CACHE_HOME/slimdsl` (default `~/.cache/slimdsl`; a directory of the user's own, not
   the shared temporary directory, because the file is a pickle) and loads it in 5-15 ms. Lark
   verifies a hash of the grammar and options and rebuilds on any mismatch; no writable

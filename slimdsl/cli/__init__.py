@@ -19,7 +19,7 @@ from .common import EXIT_OK, EXIT_USAGE
 
 #: The subcommands in help order; a new command is a new module here plus one entry.
 COMMANDS = ("check", "summary", "fmt", "compile", "run", "graph", "explain")
-_GC_THRESHOLD = 50_000  # gen-0 allocations between collections during a run
+GC_THRESHOLD = 50_000  # gen-0 allocations between collections during a run
 
 
 class _Parser(argparse.ArgumentParser):
@@ -55,7 +55,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     # threshold (700) the cycle collector keeps rescanning a growing heap, which costs 15-25%
     # on 10,000-layer models (docs/performance.md). Raised for this run, restored for callers.
     thresholds = gc.get_threshold()
-    gc.set_threshold(max(thresholds[0], _GC_THRESHOLD), *thresholds[1:])
+    gc.set_threshold(max(thresholds[0], GC_THRESHOLD), *thresholds[1:])
     try:
         return modules[args.command].run(args)
     except KeyboardInterrupt:

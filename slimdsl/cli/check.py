@@ -13,7 +13,7 @@ import sys
 from .. import diagnostics as dg
 from ..api import CheckResult, check_file, expand_paths
 from ..diagnostics import CompileError, Diagnostic
-from ..frontend import parser as syntax
+from ..frontend.parser import parse
 from .common import EXIT_USAGE, add_define_option, emit_diagnostics, exit_code, use_color
 
 HELP = "parse and shape-check .slim files or folders"
@@ -49,7 +49,7 @@ def budget_diagnostics(result: CheckResult, max_params: int | None,
     if (max_params is None and max_flops is None) or not result.ok or not result.graphs:
         return []
     try:
-        tree = syntax.parse(result.source or "", result.path)
+        tree = parse(result.source or "", result.path)
     except CompileError:
         return []
     spans = {m.name: m.name_span for m in tree.models}

@@ -1,123 +1,27 @@
-"""Stage 1, parse: .slim text -> :class:`slimdsl.nodes.File`.
+"""Stage 1, parse: .slim text -> :class:`slimdsl.frontend.tree.File`.
 
-The Lark grammar (``grammar/slim.lark``) is loaded once per process with positions on; the tree
-is turned into :mod:`slimdsl.nodes` by a separate, non-recursive transformer pass so that deeply
+The Lark parser (:func:`slimdsl.frontend.grammar.grammar`) builds a tree with positions; it is
+turned into :mod:`slimdsl.frontend.tree` nodes by a separate, non-recursive pass so that deeply
 nested input cannot overflow the Python stack. Lark's exceptions never leave this module: they
 become :class:`~slimdsl.diagnostics.Diagnostic` records.
 """
 
 from __future__ import annotations
 
-import functools
-import hashlib
-import os
 import re
-import sys
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
-import lark
-from lark import Lark, Token, Tree
+from lark import Token, Tree
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 
 from .. import diagnostics as dg
 from ..diagnostics import CompileError, Diagnostics, Span
-from ..resources import grammar_path
 from . import tree as n
+from .grammar import KEYWORDS, MAX_NESTING, NestingTooDeep, grammar
 
-#: Brackets and blocks nested deeper than this are a diagnostic, not a stack overflow.
-MAX_NESTING = 64
 #: Longest source accepted (files are read up to this many bytes). The largest model of the
 #: zoo is 9 KB; parsing costs ~10 us a token, so this bounds the time any input can take.
 MAX_SOURCE_BYTES = 1 << 20
-
-_OPENERS = {"LPAR", "LSQB", "LBRACE"}
-_CLOSERS = {"RPAR", "RSQB", "RBRACE"}
-_NL_EATERS = {"LPAR", "LSQB"}  # inside (...) and [...] newlines are insignificant
-
-
-class _NestingTooDeep(Exception):
-    def __init__(self, token: Token):
-        super().__init__("nesting too deep")
-        self.token = token
-
-
-class _NewlinePostLexer:
-    """Drops insignificant newlines so that the grammar can stay LALR(1).
-
-    - inside ``(...)`` and ``[...]`` (so long argument lists can wrap);
-    - runs of newlines (blank lines, comment lines) collapse to one;
-    - a newline right before ``else``/``elif`` (so ``}`` and ``else {`` may sit on two lines).
-    It also enforces :data:`MAX_NESTING`.
-    """
-
-    always_accept = ("_NL",)
-
-    def process(self, stream: Iterator[Token]) -> Iterator[Token]:
-        stack: list[str] = []
-        pending_nl: Token | None = None
-        for tok in stream:
-            kind = tok.type
-            if kind == "_NL":
-                if stack and stack[-1] in _NL_EATERS:
-                    continue
-                if pending_nl is None:
-                    pending_nl = tok
-                continue
-            if pending_nl is not None:
-                if kind not in ("ELSE", "ELIF"):
-                    yield pending_nl
-                pending_nl = None
-            if kind in _OPENERS:
-                stack.append(kind)
-                if len(stack) > MAX_NESTING:
-                    raise _NestingTooDeep(tok)
-            elif kind in _CLOSERS and stack:
-                stack.pop()
-            yield tok
-        if pending_nl is not None:
-            yield pending_nl
-
-
-@functools.lru_cache(maxsize=1)
-def grammar() -> Lark:
-    """The compiled LALR parser, built once per process (or loaded from the user's cache)."""
-    # The basic lexer (not the contextual one): the post-lexer looks one token ahead, which a
-    # contextual lexer cannot tolerate. Keywords are therefore reserved words everywhere.
-    path = grammar_path()
-    return Lark.open(str(path), parser="lalr", lexer="basic",
-                     propagate_positions=True, postlex=_NewlinePostLexer(),
-                     maybe_placeholders=True, cache=_grammar_cache_file(path))
-
-
-def _grammar_cache_file(path: Path) -> str | bool:
-    """Where Lark may keep the analysed grammar between runs, or False for no cache.
-
-    Building the LALR tables takes about a third of a small ``slimc check`` run; loading them
-    takes a few milliseconds. The cache lives in the user's own cache directory (not the shared
-    temporary directory Lark would pick, where another user could plant a file), named after the
-    grammar, Lark and Python versions; Lark checks a hash of the grammar and options before using
-    it and rebuilds on any mismatch or read error. When no directory is writable there is no
-    cache, silently.
-    """
-    try:
-        base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"),
-                                                                ".cache")
-        if not os.path.isabs(base):
-            return False
-        directory = os.path.join(base, "slimdsl")
-        for d in (base, directory):  # create at most these two, never a missing home
-            if not os.path.isdir(d):
-                os.mkdir(d, 0o700)
-        if not os.access(directory, os.W_OK) or (
-                hasattr(os, "getuid") and os.stat(directory).st_uid != os.getuid()):
-            return False  # only a directory of our own: the cache file is a pickle
-        key = hashlib.sha256(path.read_bytes() + f"{lark.__version__} {sys.version_info[:2]}"
-                             .encode()).hexdigest()[:20]
-        return os.path.join(directory, f"grammar-{key}.lark")
-    except (OSError, RuntimeError, ValueError):  # no home, read-only file system, ...
-        return False
 
 
 def parse(text: str, path: str = "<string>") -> n.File:
@@ -138,7 +42,7 @@ def parse(text: str, path: str = "<string>") -> n.File:
         text = text[1:]
     try:
         tree = grammar().parse(text)
-    except _NestingTooDeep as exc:
+    except NestingTooDeep as exc:
         tok = exc.token
         diags.error(_token_span(path, tok), dg.TOO_DEEP,
                     f"brackets and blocks nested more than {MAX_NESTING} deep")
@@ -194,10 +98,6 @@ def _token_span(path: str, tok: Token) -> Span:
         end_line, end_col = line, col + 1
     return Span(path, line, col, end_line, max(end_col, col + 1) if end_line == line else end_col)
 
-
-#: Reserved words of the grammar (they cannot be used as names).
-KEYWORDS = ("model", "block", "def", "import", "input", "output", "end_point", "arg_scope", "scope",
-            "if", "elif", "else", "for", "in", "assert", "as", "and", "or", "not")
 
 
 def _end_of_text(text: str, path: str) -> Span:

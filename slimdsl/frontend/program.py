@@ -97,7 +97,7 @@ def _load_imports(program: Program, file: n.File, reader: Reader, diags: Diagnos
             continue
         program.sources[key] = text
         try:
-            sub = _parse_import(text, str(target))
+            sub = parse_import(text, str(target))
         except CompileError as exc:
             diags.extend(exc.diagnostics)
             continue
@@ -106,7 +106,7 @@ def _load_imports(program: Program, file: n.File, reader: Reader, diags: Diagnos
 
 
 @functools.lru_cache(maxsize=32)
-def _parse_import(text: str, path: str) -> n.File:
+def parse_import(text: str, path: str) -> n.File:
     """:func:`parse` for imported files, memoised per process (the tree is immutable).
 
     ``slimc check models/`` imports the same library (``resnet.slim``) from every file that

@@ -15,7 +15,8 @@ from lark import Lark
 from slimdsl.api import check_source
 from slimdsl.cli import main
 from slimdsl.diagnostics import CompileError
-from slimdsl.frontend.formatter import LINE_LENGTH, _full_parser, format_source
+from slimdsl.frontend.formatter import LINE_LENGTH, format_source
+from slimdsl.frontend.grammar import full_parser
 from slimdsl.frontend.parser import grammar
 from slimdsl.resources import grammar_path
 from slimdsl.tools.summary import summary_dict
@@ -204,7 +205,7 @@ def depth(d, e) = max(int(d * 2), 8)
 
 def test_messy_covers_every_grammar_rule():
     """A new grammar rule must get a case here (and in the formatter if it needs one)."""
-    parser = _full_parser()
+    parser = full_parser()
     rules = {str(r.alias or r.origin.name) for r in parser.rules
              if not str(r.alias or r.origin.name).startswith("_")
              and (r.alias or not r.options.expand1)}
