@@ -22,7 +22,9 @@ GOLDEN = ROOT / "tests" / "golden" / "errors"
 
 def layers_markdown() -> str:
     out = ["# Layer reference", "",
-           "Generated from `slimdsl/registry.py` by `scripts/gen_docs.py`; do not edit by hand.",
+           "Generated from the layer registry (`slimdsl/layers/`) by `scripts/gen_docs.py`; do not",
+           "edit by hand. The layers are grouped by family (convolutions, dense, pooling,",
+           "normalization, activations, tensor operations).",
            "Argument names, order and defaults are TF-Slim's. Positional arguments follow the",
            "input tensor(s) in the order listed.", ""]
     for kind in LAYERS.values():

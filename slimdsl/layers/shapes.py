@@ -216,6 +216,33 @@ def require_rank(shape: Shape, *ranks: int) -> None:
                          f"{format_shape(shape)}")
 
 
+def size(shape: Shape) -> Dim:
+    """Elements per example: the product of the non-batch dimensions (None if one is unknown).
+
+    >>> size((None, 7, 7, 64)), size((None, None, 3)) is None
+    (3136, True)
+    """
+    total = 1
+    for d in shape[1:]:
+        if d is None:
+            return None
+        total *= d
+    return total
+
+
+def in_channels(shape: Shape) -> int:
+    """The channels of an NHWC input, which must be known.
+
+    >>> in_channels((None, 28, 28, 3))
+    3
+    """
+    require_rank(shape, 4)
+    if shape[3] is None:
+        raise ShapeError("the number of input channels must be known, got "
+                         f"{format_shape(shape)}")
+    return shape[3]
+
+
 def flatten(shape: Shape) -> Shape:
     """``[N, ...] -> [N, prod(...)]``; unknown if any non-batch dimension is unknown.
 

@@ -1,0 +1,138 @@
+"""What a layer kind is: :class:`LayerKind`, its :class:`Arg` s and the :class:`VarSpec` s it
+creates, plus the few pieces the families share (default initializers, dtypes, windows).
+
+A family module (``conv``, ``pool``, ...) defines ``KINDS``, a list of :class:`LayerKind`; the
+package assembles them into the registry (:data:`slimdsl.layers.LAYERS`).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..values import Initializer, Regularizer
+from .argtypes import TYPES
+from .shapes import Shape, Window, size
+
+REQUIRED = object()  # marker: the argument has no default
+
+#: ``Arg.runtime``: a model parameter passed as exactly this argument stays a parameter of
+#: generated code, read at run time, because it changes no shape or variable (dropout's
+#: keep_prob, batch_norm's decay).
+RUNTIME_VALUE = "value"
+#: ``Arg.runtime``: a model parameter passed as exactly this argument may stay a parameter of
+#: generated code when it only sizes the output or the variables (num_outputs); accounting
+#: follows it through the shape and variable rules to decide.
+RUNTIME_SIZE = "size"
+
+
+@dataclass(frozen=True, slots=True)
+class Arg:
+    """One argument of a layer: TF-Slim's name, its type, and its default (or REQUIRED).
+
+    ``runtime`` is :data:`RUNTIME_VALUE`, :data:`RUNTIME_SIZE` or "" (a model parameter given
+    here is fixed at compile time).
+    """
+
+    name: str
+    type: str
+    default: Any = REQUIRED
+    doc: str = ""
+    runtime: str = ""
+
+    @property
+    def required(self) -> bool:
+        return self.default is REQUIRED
+
+    def check(self, value: Any) -> Any:
+        """Validate and normalize ``value`` (raises :class:`~.argtypes.ArgError`)."""
+        return TYPES[self.type].check(value)
+
+
+@dataclass(frozen=True, slots=True)
+class VarSpec:
+    """A variable a layer creates, relative to its scope (``weights``, ``BatchNorm/beta``)."""
+
+    name: str
+    shape: tuple[int, ...]
+    trainable: bool
+    initializer: Initializer
+    regularizer: Regularizer | None = None
+    role: str = ""  # weights | biases | depthwise | pointwise | beta | gamma | moving_mean | ...
+
+    @property
+    def size(self) -> int:
+        return math.prod(self.shape)
+
+
+XAVIER = Initializer("xavier", (("uniform", True),))
+ZEROS = Initializer("zeros")
+ONES = Initializer("ones")
+
+FLOAT_DTYPES = ("float16", "bfloat16", "float32", "float64")
+INTEGER_DTYPES = ("uint8", "int32", "int64")
+
+#: The ``outputs_collections`` argument most layers share.
+COLLECT = Arg("outputs_collections", "string?", None, "collect the output as an end point")
+
+
+@dataclass(frozen=True)
+class LayerKind:
+    """Everything slimdsl knows about one layer kind, in one place.
+
+    Its argument schema with TF-Slim's names, order and defaults; how its tensor inputs are
+    passed; its default scope name and TF-Slim's ``__name__`` (used by ``repeat``/``stack``
+    naming); its shape rule; the variables it creates; its FLOP count (multiply-adds count 2);
+    the input dtypes TensorFlow accepts; and its documentation. The checker, the summary, the
+    code generator, the editor keyword lists and ``docs/layers.md`` all read it.
+    """
+
+    name: str
+    doc: str
+    args: tuple[Arg, ...]
+    shape: Callable[[list[Shape], dict[str, Any]], Shape]
+    inputs: str = "one"  # one | two | list
+    aliases: tuple[str, ...] = ()
+    default_scope: str = ""
+    func_name: str = ""  # TF-Slim's __name__, used by repeat/stack for inner scopes
+    scope_kind: str = "variable"  # variable | name (pools, flatten) | op (tf.* ops)
+    arg_scope_key: str | None = None  # None: the kind itself; else whose arg_scope applies
+    variables: Callable[[list[Shape], Shape, dict[str, Any]], list[VarSpec]] = \
+        field(default=lambda ins, out, a: [])
+    flops: Callable[[list[Shape], Shape, dict[str, Any]], int | None] = \
+        field(default=lambda ins, out, a: 0)
+    tf_name: str = ""  # what it is in TF-Slim / TensorFlow, for docs
+    category: str = "layer"  # layer | pool | combine | activation | reshape
+    #: Input dtypes TensorFlow accepts (None: any). Floating-point math is the default; e.g.
+    #: tf.one_hot needs integer labels, tf.concat takes anything.
+    input_dtypes: tuple[str, ...] | None = FLOAT_DTYPES
+
+    def arg(self, name: str) -> Arg | None:
+        for a in self.args:
+            if a.name == name:
+                return a
+        return None
+
+    @property
+    def arg_names(self) -> tuple[str, ...]:
+        return tuple(a.name for a in self.args)
+
+    @property
+    def scoped_key(self) -> str:
+        """The arg_scope key whose defaults this kind reads (conv2d_same reads conv2d's)."""
+        return self.arg_scope_key or self.name
+
+
+def window(a: dict[str, Any], padding: str | None = None) -> Window:
+    """The sliding window of a conv or pool layer's effective arguments."""
+    return Window(a["kernel_size"], a["stride"], padding or a["padding"], a.get("rate", (1, 1)))
+
+
+def elementwise_flops(per_element: int) -> Callable[[list[Shape], Shape, dict], int | None]:
+    """A FLOP rule: ``per_element`` operations for every output element."""
+    def flops(ins: list[Shape], out: Shape, a: dict[str, Any]) -> int | None:
+        n = size(out)
+        return None if n is None else per_element * n
+    return flops

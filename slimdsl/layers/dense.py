@@ -1,0 +1,51 @@
+"""Dense layers: ``fully_connected`` (over the last dimension) and ``bias_add``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from . import shapes as sh
+from .base import COLLECT, RUNTIME_SIZE, ZEROS, Arg, LayerKind, VarSpec, elementwise_flops
+from .linear import LINEAR_ARGS, linear_vars, macs_flops
+from .shapes import Shape, ShapeError, size
+
+
+def _fc_shape(ins: list[Shape], a: dict[str, Any]) -> Shape:
+    return sh.dense(ins[0], a["num_outputs"])
+
+
+def _fc_vars(ins: list[Shape], out: Shape, a: dict[str, Any]) -> list[VarSpec]:
+    return linear_vars((ins[0][-1], a["num_outputs"]), a["num_outputs"], a)  # type: ignore
+
+
+def _fc_flops(ins: list[Shape], out: Shape, a: dict[str, Any]) -> int | None:
+    n = size(out)
+    return macs_flops(None if n is None else n * ins[0][-1], out, a)  # type: ignore[operator]
+
+
+def _bias_add_shape(ins: list[Shape], a: dict[str, Any]) -> Shape:
+    if len(ins[0]) < 2 or ins[0][-1] is None:
+        raise ShapeError(f"bias_add needs rank >= 2 and a known last dimension, got "
+                         f"{sh.format_shape(ins[0])}")
+    return ins[0]
+
+
+def _bias_add_vars(ins: list[Shape], out: Shape, a: dict[str, Any]) -> list[VarSpec]:
+    return [VarSpec("biases", (ins[0][-1],), a["trainable"], a["initializer"],  # type: ignore
+                    a["regularizer"], "biases")]
+
+
+KINDS = [
+    LayerKind(
+        "fully_connected", "Dense layer over the LAST dimension (it does not flatten).",
+        (Arg("num_outputs", "int", runtime=RUNTIME_SIZE),) + LINEAR_ARGS,
+        _fc_shape, default_scope="fully_connected", func_name="fully_connected",
+        variables=_fc_vars, flops=_fc_flops, tf_name="slim.fully_connected"),
+    LayerKind(
+        "bias_add", "Adds a learned bias over the last axis.",
+        (Arg("activation_fn", "activation", None), Arg("initializer", "initializer!", ZEROS),
+         Arg("regularizer", "regularizer", None), Arg("trainable", "bool", True), COLLECT,
+         Arg("data_format", "data-format", None)),
+        _bias_add_shape, default_scope="BiasAdd", func_name="bias_add", variables=_bias_add_vars,
+        flops=elementwise_flops(1), tf_name="slim.bias_add"),
+]
