@@ -218,7 +218,7 @@ DEFAULT_SIZES = (100, 1_000, 3_000, 10_000, 20_000)
 
 def layer_limit() -> int:
     """The compiler's cap on layers per model (``lower_calls.MAX_NODES``)."""
-    from slimdsl.lower.calls import MAX_NODES
+    from slimdsl.lower import MAX_NODES
     return MAX_NODES
 
 

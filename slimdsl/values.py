@@ -178,6 +178,13 @@ BUILTIN_FUNCTIONS = ("range", "len", "min", "max", "int", "float", "abs", "ceil"
                      "round", "str", "known")
 
 
+#: Types a model or block parameter may declare (``model m(depth: int = 4)``).
+PARAM_TYPES = ("int", "float", "bool", "string", "list", "dict", "tensor", "activation",
+               "initializer", "regularizer", "any")
+#: Element types an input may declare (``input labels: [?] int32``).
+DTYPES = ("float32", "float16", "bfloat16", "float64", "int32", "int64", "uint8", "bool")
+
+
 def is_finite_number(value: Any) -> bool:
     """True for ints and finite floats (not bools, nan or inf)."""
     if isinstance(value, bool):
@@ -242,3 +249,24 @@ def show(value: Any) -> str:
     if isinstance(value, dict):
         return "{" + ", ".join(f"{k}: {show(v)}" for k, v in value.items()) + "}"
     return repr(value)
+
+
+def param_type_problem(type_name_: str, value: Any) -> str | None:
+    """Why ``value`` does not fit a declared parameter type (one of :data:`PARAM_TYPES`), or
+    None; an unknown type accepts anything (it is reported where it is declared)."""
+    ok = {
+        "int": lambda v: isinstance(v, int) and not isinstance(v, bool),
+        "float": lambda v: isinstance(v, (int, float)) and not isinstance(v, bool),
+        "bool": lambda v: isinstance(v, bool),
+        "string": lambda v: isinstance(v, str),
+        "list": lambda v: isinstance(v, (list, tuple)),
+        "dict": lambda v: isinstance(v, dict),
+        "tensor": lambda v: isinstance(v, TensorValue),
+        "activation": lambda v: v is None or isinstance(v, Activation),
+        "initializer": lambda v: v is None or isinstance(v, Initializer),
+        "regularizer": lambda v: v is None or isinstance(v, Regularizer),
+        "any": lambda v: True,
+    }.get(type_name_, lambda v: True)(value)
+    if ok:
+        return None
+    return f"expected {type_name_}, got {type_name(value)} {show(value)}"

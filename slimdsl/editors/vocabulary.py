@@ -35,9 +35,8 @@ def word_lists() -> dict[str, tuple[str, ...]]:
     layers, builtins, types, dtypes (each sorted; every builtin name is in exactly one of
     constants / layers / builtins)."""
     from ..layers import LAYER_NAMES, META_LAYERS
-    from ..lower import _DTYPES, _PARAM_TYPES
     from ..lower.evaluate import BUILTIN_NAMES
-    from ..values import CONSTANTS
+    from ..values import CONSTANTS, DTYPES, PARAM_TYPES
 
     keywords = grammar_keywords()
     out: dict[str, tuple[str, ...]] = {}
@@ -49,6 +48,6 @@ def word_lists() -> dict[str, tuple[str, ...]]:
     out["layers"] = tuple(sorted(set(LAYER_NAMES) | set(META_LAYERS)))
     taken = set(out["constants"]) | set(out["layers"])
     out["builtins"] = tuple(sorted(set(BUILTIN_NAMES) - taken))
-    out["types"] = tuple(sorted(_PARAM_TYPES))
-    out["dtypes"] = tuple(sorted(_DTYPES))
+    out["types"] = tuple(sorted(PARAM_TYPES))
+    out["dtypes"] = tuple(sorted(DTYPES))
     return out

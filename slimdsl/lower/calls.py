@@ -1,125 +1,234 @@
-"""Lowering of calls: one layer (arguments, scope name, shape) or one block call.
+"""Lowering of calls: a layer (arguments, scope name, dtype and shape), ``repeat``/``stack``, or
+a block call, into IR nodes.
 
-A mixin of the lowerer in :mod:`slimdsl.lower`, split out so that each file reads on its own:
-``lower`` walks statements, scopes and control flow; this module turns one call into IR nodes.
-Argument precedence is TF-Slim's: explicit > arg_scope (inner over outer, merged per key) >
-the registry's default; a normalizer's batch_norm arguments merge the same way.
+:class:`CallLowerer` gets what it needs explicitly: the evaluator, the scope names, the arg_scope
+stack, the model being built, and ``run_body`` (the statement lowerer, for block bodies).
 """
 
 from __future__ import annotations
 
-from collections import Counter
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from dataclasses import replace
+from typing import Any
 
 from .. import diagnostics as dg
 from ..diagnostics import Diagnostics, Note, Span, did_you_mean
+from ..frontend import Program
 from ..frontend import tree as n
-from ..frontend.program import Program
-from ..ir import ArgSource, Graph, Node, Tensor
-from ..layers import BATCH_NORM_ARGS, LAYERS, ArgError, LayerKind
+from ..ir import Node, Tensor
+from ..layers import LAYER_NAMES, LAYERS, META_LAYERS, LayerKind
 from ..layers.shapes import ShapeError, format_dim, format_shape
 from ..values import (
+    ACTIVATIONS,
     Activation,
     BlockRef,
-    Initializer,
     LayerRef,
-    Regularizer,
     TensorValue,
+    param_type_problem,
     show,
     type_name,
 )
-from .evaluate import Env, EvalError, Evaluator, Poisoned, WorkLimit
+from .arg_scopes import ArgScopes
+from .context import CallArg, ModelBuild, StmtCtx
+from .evaluate import POISON, Env, EvalError, Evaluator, Poisoned, WorkLimit
+from .naming import ScopeNames, join_scope, relative_scope, scope_name
+from .params import bind_params
 
-if TYPE_CHECKING:
-    from collections.abc import Callable
-
-_BN_ARGS = {a.name: a for a in BATCH_NORM_ARGS}
 MAX_NODES = 20_000  # the largest zoo model has 343 layers; this bounds the time (~0.1 ms a layer)
-_DEFAULT_SOURCE = ArgSource("default")  # immutable; shared to save an allocation per argument
 MAX_CALL_DEPTH = 48
-#: Arguments resnet_utils passes positionally to the layer whose arg_scope it reads.
-_INNER_POSITIONAL = {"conv2d_same": ["num_outputs", "kernel_size"], "subsample": ["kernel_size"]}
-#: The wrapper's own parameters: the arg_scope of the layer it calls never sets them
-#: (conv2d_same passes stride=, rate= and padding= to conv2d explicitly).
-_OWN_ARGS = {"conv2d_same": {"num_outputs", "kernel_size", "stride", "rate"}}
+
+#: Lowers the statements of a body in an environment and context (the statement lowerer).
+RunBody = Callable[[tuple[n.Stmt, ...], Env, StmtCtx], None]
 
 
-@dataclass(frozen=True)
-class StmtCtx:
-    """Where a statement is being lowered."""
+class CallLowerer:
+    """Layer, ``repeat``/``stack`` and block calls of one model."""
 
-    scope: str  # full variable scope, e.g. "vgg_16/conv1"
-    trail: tuple[Span, ...] = ()
-    top_level: bool = False  # directly in a model body (inputs may be declared here)
-    blocks: tuple[str, ...] = ()  # block call stack, for recursion detection
+    def __init__(self, program: Program, diags: Diagnostics, evaluator: Evaluator,
+                 root_env: Env, model: ModelBuild, names: ScopeNames, scopes: ArgScopes,
+                 run_body: RunBody):
+        self.program = program
+        self.diags = diags
+        self.evaluator = evaluator
+        self.root_env = root_env
+        self.model = model
+        self.names = names
+        self.scopes = scopes
+        self.run_body = run_body
+        self._in_args = 0  # > 0 while a call's arguments are evaluated
 
+    def call_hook(self, call: n.Call, env: Env, ctx: StmtCtx) -> Any:
+        """A layer/block call met inside an expression (e.g. an argument of add)."""
+        if call.func in ACTIVATIONS and self._in_args and not call.args:
+            return self.evaluator.activation_value(call, env)  # activation_fn=leaky_relu(0.1)
+        if not is_graph_call(call.func, env, self.program):
+            names = list(LAYER_NAMES) + list(self.program.blocks) + list(META_LAYERS)
+            raise EvalError(call.func_span, dg.UNKNOWN_LAYER,
+                            f"unknown layer or block '{call.func}'{did_you_mean(call.func, names)}")
+        return self.call(call, env, ctx, None, None, call.span)
 
-@dataclass
-class CallArg:
-    """An evaluated call argument with its spans."""
+    def call(self, call: n.Call, env: Env, ctx: StmtCtx, scope: n.ScopeName | None,
+             branches: list[Tensor] | None, span: Span) -> TensorValue:
+        """Lower ``call`` (named ``as scope``, combining ``branches``); its output tensor."""
+        plain = call.func in LAYER_NAMES  # a bare parameter passed to a layer stays "plain"
+        self._in_args += 1
+        try:
+            pos = [self._argument(a, env, plain) for a in call.args]
+            kw: dict[str, CallArg] = {}
+            for k in call.kwargs:
+                if k.name in kw:
+                    raise EvalError(k.name_span, dg.DUPLICATE_ARGUMENT,
+                                    f"argument '{k.name}' given twice")
+                kw[k.name] = self._argument(k.value, env, plain, k.name_span)
+        finally:
+            self._in_args -= 1
+        if "scope" in kw:
+            raise EvalError(kw["scope"].name_span, dg.UNKNOWN_ARGUMENT,
+                            "the scope is given with 'as NAME' after the call, not scope=...",
+                            (f"write: {call.func}(...) as "
+                             f"{show(kw['scope'].value).strip(chr(34))}",))
+        name = scope_name(scope, env, ctx.scope) if scope is not None else None
+        target = call.func
+        try:
+            bound = env.lookup(target)
+        except KeyError:
+            bound = None
+        if target == "repeat" and not isinstance(bound, BlockRef):
+            return self._repeat(call, pos, kw, env, ctx, name, span)
+        if target == "stack" and not isinstance(bound, BlockRef):
+            return self._stack(call, pos, kw, env, ctx, name, span)
+        if isinstance(bound, BlockRef):  # a block bound to another name: `u = unit`, `u(4)`
+            ref: LayerRef | BlockRef = bound
+        elif target in LAYER_NAMES:
+            ref = LayerRef(LAYER_NAMES[target])
+        else:
+            ref = BlockRef(target)
+        return self._invoke(ref, pos, kw, env, ctx, name, branches, span)
 
-    value: Any
-    span: Span
-    name_span: Span | None = None
-    param: str | None = None  # set when the argument is exactly a model parameter
+    def _argument(self, expr: n.Expr, env: Env, plain: bool,
+                  name_span: Span | None = None) -> CallArg:
+        value, param = self.evaluator.eval_argument(expr, env, plain)
+        return CallArg(value, expr.span, name_span, param)
 
+    def _leading_tensor(self, pos: list[CallArg]) -> TensorValue | None:
+        if pos and isinstance(pos[0].value, TensorValue):
+            return pos.pop(0).value
+        return None
 
-class CallLowering:
-    """Layer and block calls; the state and helpers named below live in ``_Lowerer``."""
+    def _net(self, env: Env, span: Span) -> TensorValue:
+        try:
+            net = env.lookup("net")
+        except KeyError:
+            raise EvalError(span, dg.STRUCTURE,
+                            "no input tensor: this layer has no explicit input and 'net' is "
+                            "not defined yet",
+                            ("declare an input first: input images: [?, 224, 224, 3]",)) from None
+        if net is POISON:
+            raise Poisoned()
+        if not isinstance(net, TensorValue):
+            raise EvalError(span, dg.BAD_VALUE, f"'net' is a {type_name(net)}, not a tensor")
+        return net
 
-    program: Program
-    diags: Diagnostics
-    evaluator: Evaluator
-    root_env: Env
-    graph: Graph
-    arg_scopes: list[dict[str, dict[str, tuple[Any, ArgSource]]]]
-    var_counts: Counter[str]
-    name_counts: Counter[str]
-    _call_scopes: dict[int, str]
-    _leading_tensor: Callable[[list[CallArg]], TensorValue | None]
-    _net: Callable[[Env, Span], TensorValue]
-    _unique: Callable[[str, str, Counter[str]], str]
-    _open_var_scope: Callable[[str], None]
-    _next_id: Callable[[], int]
-    _body: Callable[..., None]
-    _bind_params: Callable[..., Any]
+    # ------------------------------------------------------------------ repeat / stack
 
-    def _invoke(self, ref: LayerRef | BlockRef, ref_span: Span, pos: list[CallArg],
-                kw: dict[str, CallArg], env: Env, ctx: StmtCtx, scope_name: str | None,
-                branches: list[Tensor] | None, span: Span) -> TensorValue:
+    def _repeat(self, call: n.Call, pos: list[CallArg], kw: dict[str, CallArg], env: Env,
+                ctx: StmtCtx, name: str | None, span: Span) -> TensorValue:
+        x = self._leading_tensor(pos) or self._net(env, span)
+        if len(pos) < 2:
+            raise EvalError(call.span, dg.MISSING_ARGUMENT,
+                            "repeat needs a count and a layer: repeat(2, conv2d, 64, [3, 3])")
+        count, layer = pos[0], pos[1]
+        if isinstance(count.value, bool) or not isinstance(count.value, int) or count.value < 0:
+            raise EvalError(count.span, dg.BAD_VALUE,
+                            f"repeat count must be an int >= 0, got {show(count.value)}")
+        layer.value = layer_ref(layer.value)
+        if not isinstance(layer.value, (LayerRef, BlockRef)):
+            raise EvalError(layer.span, dg.BAD_VALUE,
+                            f"repeat's second argument is a layer or block, got "
+                            f"{type_name(layer.value)} {show(layer.value)}")
+        outer, inner_base = self._meta_scope(ctx, name, "Repeat", layer.value)
+        inner_ctx = replace(ctx, scope=outer, trail=ctx.trail + (span,), top_level=False)
+        out = x
+        for i in range(count.value):
+            out = self._invoke(layer.value, [CallArg(out, span)] + pos[2:], dict(kw), env,
+                               inner_ctx, f"{inner_base}_{i + 1}", None, span)
+        return out
+
+    def _stack(self, call: n.Call, pos: list[CallArg], kw: dict[str, CallArg], env: Env,
+               ctx: StmtCtx, name: str | None, span: Span) -> TensorValue:
+        x = self._leading_tensor(pos) or self._net(env, span)
+        if len(pos) != 2:
+            raise EvalError(call.span, dg.MISSING_ARGUMENT,
+                            "stack needs a layer and a list: stack(fully_connected, [32, 64])")
+        layer, items = pos
+        layer.value = layer_ref(layer.value)
+        if not isinstance(layer.value, (LayerRef, BlockRef)):
+            raise EvalError(layer.span, dg.BAD_VALUE,
+                            f"stack's first argument is a layer or block, got "
+                            f"{type_name(layer.value)}")
+        if not isinstance(items.value, (list, tuple)):
+            raise EvalError(items.span, dg.BAD_VALUE,
+                            f"stack's second argument is a list, got {type_name(items.value)}")
+        outer, inner_base = self._meta_scope(ctx, name, "Stack", layer.value)
+        inner_ctx = replace(ctx, scope=outer, trail=ctx.trail + (span,), top_level=False)
+        out = x
+        for i, item in enumerate(items.value):
+            args = list(item) if isinstance(item, (list, tuple)) else [item]
+            out = self._invoke(layer.value,
+                               [CallArg(out, span)] + [CallArg(a, items.span) for a in args],
+                               dict(kw), env, inner_ctx, f"{inner_base}_{i + 1}", None, span)
+        return out
+
+    def _meta_scope(self, ctx: StmtCtx, name: str | None, default: str,
+                    layer: LayerRef | BlockRef) -> tuple[str, str]:
+        """The outer scope of a repeat/stack and the base of its inner scopes' names."""
+        if name is None:
+            outer = join_scope(ctx.scope, self.names.unique_variable_scope(ctx.scope, default))
+            inner_base = LAYERS[layer.kind].func_name if isinstance(layer, LayerRef) \
+                else layer.name
+        else:
+            outer = join_scope(ctx.scope, name)
+            inner_base = name  # TF-Slim: scope + '_' + str(i), even for "a/b" (a/b/a/b_1)
+        self.names.open_variable_scope(outer)
+        return outer, inner_base
+
+    def _invoke(self, ref: LayerRef | BlockRef, pos: list[CallArg], kw: dict[str, CallArg],
+                env: Env, ctx: StmtCtx, name: str | None, branches: list[Tensor] | None,
+                span: Span) -> TensorValue:
         if isinstance(ref, BlockRef):
             if branches is not None:
                 raise EvalError(span, dg.STRUCTURE, "only concat and add take branches")
-            return self._block_call(ref.name, pos, kw, env, ctx, scope_name, span)
-        return self._layer_call(LAYERS[ref.kind], pos, kw, env, ctx, scope_name, branches, span)
+            return self._block_call(ref.name, pos, kw, env, ctx, name, span)
+        return self._layer_call(LAYERS[ref.kind], pos, kw, env, ctx, name, branches, span)
 
     # ------------------------------------------------------------------ layers
 
     def _layer_call(self, kind: LayerKind, pos: list[CallArg], kw: dict[str, CallArg], env: Env,
-                    ctx: StmtCtx, scope_name: str | None, branches: list[Tensor] | None,
+                    ctx: StmtCtx, name: str | None, branches: list[Tensor] | None,
                     span: Span) -> TensorValue:
+        graph = self.model.graph
         inputs = self._layer_inputs(kind, pos, env, branches, span)
-        args, sources = self._effective_args(kind, pos, kw, span)
+        args, sources = self.scopes.effective_args(kind, pos, kw, span)
         if kind.name == "subsample" and args["factor"] == 1:
             return TensorValue(inputs[0])  # resnet_utils.subsample returns its input unchanged
-        if len(self.graph.nodes) >= MAX_NODES:  # ends the lowering: one report, not one a call
+        if len(graph.nodes) >= MAX_NODES:  # ends the lowering: one report, not one a call
             raise WorkLimit(span, f"it expands to more than {MAX_NODES:,} layers")
         if kind.name == "conv2d_same" and args["stride"] != (1, 1):
             # resnet_utils pads first, with an op named "Pad" in the caller's name scope
-            pad = self._unique(ctx.scope, "Pad", self.name_counts)
-            self.name_counts[join_scope(ctx.scope, pad)] += 1
+            pad = self.names.unique_name_scope(ctx.scope, "Pad")
+            self.names.open_name_scope(join_scope(ctx.scope, pad))
         # Scope naming: explicit names are used as given; defaults are uniquified per parent.
-        counts = self.var_counts if kind.scope_kind == "variable" else self.name_counts
-        if scope_name is None:
-            scope_name = self._unique(ctx.scope, kind.default_scope, counts)
-        elif kind.scope_kind != "variable":  # TF uniquifies explicit name scopes and op names too
-            scope_name = self._unique(ctx.scope, scope_name, counts)
-        full = join_scope(ctx.scope, scope_name)
-        if kind.scope_kind == "variable":
-            self._open_var_scope(full)
+        variable = kind.scope_kind == "variable"
+        unique = self.names.unique_variable_scope if variable else self.names.unique_name_scope
+        if name is None:
+            name = unique(ctx.scope, kind.default_scope)
+        elif not variable:  # TF uniquifies explicit name scopes and op names too
+            name = unique(ctx.scope, name)
+        full = join_scope(ctx.scope, name)
+        if variable:
+            self.names.open_variable_scope(full)
         else:
-            self.name_counts[full] += 1
+            self.names.open_name_scope(full)
         in_shapes = [t.shape for t in inputs]
         shape = None
         if kind.input_dtypes is not None:
@@ -133,14 +242,14 @@ class CallLowering:
                 shape = kind.shape(in_shapes, args)  # type: ignore[arg-type]
             except ShapeError as e:
                 self._shape_error(kind, full, inputs, e, span, ctx)
-        node_id = self._next_id()
+        node_id = self.model.next_id()
         dtype = "float32" if kind.name == "one_hot_encoding" else inputs[0].dtype
         out = Tensor(node_id, shape, full, dtype)
         node = Node(node_id, kind.name, full, tuple(inputs), out, args, sources, span, ctx.trail)
         out.producer = node
-        self.graph.nodes.append(node)
+        graph.nodes.append(node)
         if args.get("outputs_collections") is not None and shape is not None:
-            self.graph.end_points[full] = out
+            graph.end_points[full] = out
         return TensorValue(out)
 
     def _layer_inputs(self, kind: LayerKind, pos: list[CallArg], env: Env,
@@ -181,130 +290,14 @@ class CallLowering:
                             f"(adds to net), or two branches")
         return tensors
 
-    def _effective_args(self, kind: LayerKind, pos: list[CallArg], kw: dict[str, CallArg],
-                        span: Span) -> tuple[dict[str, Any], dict[str, ArgSource]]:
-        """Explicit > arg_scope (inner over outer, already merged) > layer default."""
-        names = kind.arg_names
-        for a in pos:
-            if isinstance(a.value, TensorValue):
-                raise EvalError(a.span, dg.BAD_VALUE,
-                                f"{kind.name} takes its input tensor as the first argument only")
-        if len(pos) > len(names):
-            raise EvalError(pos[len(names)].span, dg.TOO_MANY_ARGUMENTS,
-                            f"{kind.name} takes at most {len(names)} positional arguments after "
-                            f"the input, got {len(pos)}",
-                            (f"signature: {_signature(kind)}",))
-        explicit: dict[str, CallArg] = {}
-        for arg, value in zip(kind.args, pos):
-            explicit[arg.name] = value
-        for name, value in kw.items():
-            if name not in names:
-                raise EvalError(value.name_span or value.span, dg.UNKNOWN_ARGUMENT,
-                                f"{kind.name} has no argument '{name}'{did_you_mean(name, names)}",
-                                (f"signature: {_signature(kind)}",))
-            if name in explicit:
-                raise EvalError(value.name_span or value.span, dg.DUPLICATE_ARGUMENT,
-                                f"{kind.name} got '{name}' both positionally and by keyword")
-            explicit[name] = value
-        scoped = self.arg_scopes[-1].get(kind.scoped_key, {})
-        # arg_scope values reach TF-Slim functions as keywords: one that is also passed
-        # positionally (by the call, or by resnet_utils' own call of conv2d / max_pool2d)
-        # raises "TypeError: got multiple values for argument".
-        positional = _INNER_POSITIONAL.get(kind.name) or [a.name for a in kind.args[:len(pos)]]
-        if kind.name == "subsample" and "factor" in explicit and explicit["factor"].value == 1:
-            positional = []  # subsample(x, 1) returns x without calling max_pool2d
-        for name in positional:
-            if name in scoped:
-                where = explicit[name].span if kind.name not in _INNER_POSITIONAL else span
-                raise EvalError(where, dg.DUPLICATE_ARGUMENT,
-                                f"{kind.name} gets '{name}' positionally and from arg_scope",
-                                (Note("set here", scoped[name][1].span),
-                                 "TF-Slim raises TypeError: got multiple values for argument "
-                                 f"'{name}'"))
-        if kind.name == "conv2d_same" and "stride" in explicit:
-            stride = explicit["stride"].value
-            if not (type(stride) is int and stride == 1):  # resnet_utils: `if stride == 1`
-                for name in ("kernel_size", "rate"):
-                    if name in explicit and isinstance(explicit[name].value, (list, tuple)):
-                        raise EvalError(explicit[name].span, dg.BAD_VALUE,
-                                        f"conv2d_same {name}: with stride {show(stride)}, "
-                                        f"resnet_utils.conv2d_same computes its padding from "
-                                        f"{name} and needs an int, got "
-                                        f"{show(explicit[name].value)}")
-        args: dict[str, Any] = {}
-        sources: dict[str, ArgSource] = {}
-        missing = []
-        for arg in kind.args:
-            if arg.name in explicit:
-                given = explicit[arg.name]
-                try:
-                    args[arg.name] = arg.check(given.value)
-                except ArgError as e:
-                    raise EvalError(given.span, dg.BAD_VALUE,
-                                    f"{kind.name} {arg.name}: {e}") from None
-                sources[arg.name] = ArgSource("explicit", given.span, given.param)
-            elif arg.name in scoped and arg.name not in _OWN_ARGS.get(kind.name, ()):
-                value, source = scoped[arg.name]
-                try:
-                    args[arg.name] = arg.check(value)
-                except ArgError:  # reported where the arg_scope set it
-                    raise Poisoned() from None
-                sources[arg.name] = source
-            elif arg.required:
-                missing.append(arg.name)
-            else:
-                args[arg.name] = arg.check(arg.default) if arg.default is not None else None
-                sources[arg.name] = _DEFAULT_SOURCE
-        if missing:
-            raise EvalError(span, dg.MISSING_ARGUMENT,
-                            f"{kind.name} needs {', '.join(repr(m) for m in missing)}",
-                            (f"signature: {_signature(kind)}",))
-        if "normalizer_fn" in args:
-            args["normalizer_params"] = self._normalizer_params(args, explicit, sources)
-        return args, sources
-
-    def _normalizer_params(self, args: dict[str, Any], explicit: dict[str, CallArg],
-                           sources: dict[str, ArgSource]) -> dict[str, Any] | None:
-        """Effective batch_norm arguments of a normalizer: defaults < arg_scope < params."""
-        if args["normalizer_fn"] is None:
-            return args.get("normalizer_params")
-        given = args.get("normalizer_params") or {}
-        span = explicit["normalizer_params"].span if "normalizer_params" in explicit else \
-            (sources["normalizer_params"].span if "normalizer_params" in sources else None)
-        scoped = self.arg_scopes[-1].get("batch_norm", {})
-        out: dict[str, Any] = {}
-        for name, arg in _BN_ARGS.items():
-            if name == "outputs_collections":
-                continue
-            if name in given:
-                try:
-                    out[name] = arg.check(given[name])
-                except ArgError as e:
-                    raise EvalError(span or Span.point("<unknown>", 1, 1), dg.BAD_VALUE,
-                                    f"normalizer_params {name}: {e}") from None
-            elif name in scoped:
-                out[name] = arg.check(scoped[name][0])
-                param = scoped[name][1].param
-                if param is not None:  # baked into the normalizer: generated code cannot vary it
-                    self.evaluator.param_uses[param] = "structural"
-            else:
-                out[name] = arg.default
-        for name in given:
-            if name not in _BN_ARGS or name == "outputs_collections":
-                raise EvalError(span or Span.point("<unknown>", 1, 1), dg.UNKNOWN_ARGUMENT,
-                                f"normalizer_params: batch_norm has no argument '{name}'"
-                                f"{did_you_mean(name, _BN_ARGS)}")
-        _check_param_dicts(out, span)
-        return out
-
     def _shape_error(self, kind: LayerKind, scope: str, inputs: list[Tensor], error: ShapeError,
                      span: Span, ctx: StmtCtx) -> None:
+        model = self.model.graph.name
         text = str(error)
         code = dg.RANK if text.startswith("expected a rank") else \
             dg.INCOMPATIBLE if kind.category == "combine" else dg.SHAPE
         shown = ", ".join(format_shape(t.shape) for t in inputs)  # type: ignore[arg-type]
-        where = relative_scope(scope, self.graph.name)
-        message = f"{kind.name} '{where}' cannot take {shown}: {text}"
+        message = f"{kind.name} '{relative_scope(scope, model)}' cannot take {shown}: {text}"
         notes: list[Note] = []
         chain = _shrink_chain(inputs[0])
         if chain:
@@ -312,7 +305,7 @@ class CallLowering:
         for t in inputs if kind.category == "combine" else ():
             if t.producer is not None:
                 notes.append(Note(f"{format_shape(t.shape)} comes from "  # type: ignore[arg-type]
-                                  f"{relative_scope(t.producer.scope, self.graph.name)}",
+                                  f"{relative_scope(t.producer.scope, model)}",
                                   t.producer.span))
         for site in reversed(ctx.trail):
             notes.append(Note("expanded from here", site))
@@ -321,7 +314,7 @@ class CallLowering:
     # ------------------------------------------------------------------ blocks
 
     def _block_call(self, name: str, pos: list[CallArg], kw: dict[str, CallArg], env: Env,
-                    ctx: StmtCtx, scope_name: str | None, span: Span) -> TensorValue:
+                    ctx: StmtCtx, scope: str | None, span: Span) -> TensorValue:
         block = self.program.blocks[name]
         if name in ctx.blocks:
             raise EvalError(span, dg.RECURSION, f"block '{name}' calls itself",
@@ -338,6 +331,49 @@ class CallLowering:
                 x = self._net(env, span)
             except EvalError:
                 x = None
+        given, collect = self._block_arguments(block, pos, kw)
+        benv = self.root_env.child()
+        missing = [p.name for p in params if p.name not in given and p.default is None]
+        if missing:
+            raise EvalError(span, dg.MISSING_ARGUMENT,
+                            f"block '{name}' needs {', '.join(repr(m) for m in missing)}",
+                            (f"signature: {_block_signature(block)}",))
+        for p in params:
+            if p.name in given:
+                problem = param_type_problem(p.type_name, given[p.name])
+                if problem:
+                    raise EvalError(span, dg.BAD_VALUE,
+                                    f"block '{name}' parameter '{p.name}': {problem}")
+        bound = bind_params(self.evaluator, self.diags, params, benv, given, span,
+                            f"block '{name}'", require_defaults=False)
+        if bound is None:
+            raise Poisoned()
+        if x is not None:
+            benv.bind("net", x)
+        if scope is None:
+            scope = self.names.unique_variable_scope(ctx.scope, name)
+        full = join_scope(ctx.scope, scope)
+        self.names.open_variable_scope(full)
+        inner = StmtCtx(full, ctx.trail + (span,), False, ctx.blocks + (name,))
+        self.run_body(block.body, benv, inner)
+        try:
+            out = benv.lookup("net")
+        except KeyError:
+            raise EvalError(span, dg.STRUCTURE,
+                            f"block '{name}' produces no tensor (its body never sets net)") \
+                from None
+        if not isinstance(out, TensorValue) or out.tensor.poisoned:
+            raise Poisoned()  # the body reported why (or net was bound to a non-tensor)
+        if collect is not None:
+            self.model.graph.end_points[full] = out.tensor
+        self.model.call_scopes[id(out.tensor)] = full
+        return out
+
+    def _block_arguments(self, block: n.BlockDef, pos: list[CallArg], kw: dict[str, CallArg]
+                         ) -> tuple[dict[str, Any], Any]:
+        """The values a block call gives its parameters (explicit, then its arg_scope), and
+        its ``outputs_collections``."""
+        name, params = block.name, block.params
         if len(pos) > len(params):
             raise EvalError(pos[len(params)].span, dg.TOO_MANY_ARGUMENTS,
                             f"block '{name}' takes {len(params)} arguments, got {len(pos)}",
@@ -360,61 +396,34 @@ class CallLowering:
                 raise EvalError(a.name_span or a.span, dg.DUPLICATE_ARGUMENT,
                                 f"block '{name}' got '{key}' both positionally and by keyword")
             given[key] = a.value
-        for key, (value, _src) in self.arg_scopes[-1].get(name, {}).items():
+        for key, (value, _src) in self.scopes.scoped(name).items():
             if key == "outputs_collections":
                 collect = collect if "outputs_collections" in kw else value
             elif key not in given:
                 given[key] = value
-        benv = self.root_env.child()
-        missing = [p.name for p in params if p.name not in given and p.default is None]
-        if missing:
-            raise EvalError(span, dg.MISSING_ARGUMENT,
-                            f"block '{name}' needs {', '.join(repr(m) for m in missing)}",
-                            (f"signature: {_block_signature(block)}",))
-        for p in params:
-            if p.name in given:
-                problem = param_type_problem(p.type_name, given[p.name])
-                if problem:
-                    raise EvalError(span, dg.BAD_VALUE,
-                                    f"block '{name}' parameter '{p.name}': {problem}")
-        bound = self._bind_params(params, benv, given, span, f"block '{name}'",
-                                  require_defaults=False)
-        if bound is None:
-            raise Poisoned()
-        if x is not None:
-            benv.bind("net", x)
-        if scope_name is None:
-            scope_name = self._unique(ctx.scope, name, self.var_counts)
-        full = join_scope(ctx.scope, scope_name)
-        self._open_var_scope(full)
-        inner = StmtCtx(full, ctx.trail + (span,), False, ctx.blocks + (name,))
-        self._body(block.body, benv, inner)
-        try:
-            out = benv.lookup("net")
-        except KeyError:
-            raise EvalError(span, dg.STRUCTURE,
-                            f"block '{name}' produces no tensor (its body never sets net)") \
-                from None
-        if not isinstance(out, TensorValue) or out.tensor.poisoned:
-            raise Poisoned()  # the body reported why (or net was bound to a non-tensor)
-        if collect is not None:
-            self.graph.end_points[full] = out.tensor
-        self._call_scopes[id(out.tensor)] = full
-        return out
+        return given, collect
 
 
 # ---------------------------------------------------------------------------- helpers
 
 
-def join_scope(parent: str, name: str) -> str:
-    """``parent/name``, or ``name`` at the top."""
-    return f"{parent}/{name}" if parent else name
+def is_graph_call(func: str, env: Env, program: Program) -> bool:
+    """Does a call of ``func`` add to the graph (a layer, repeat/stack, a block)?"""
+    try:
+        bound = env.lookup(func)
+    except KeyError:
+        bound = None
+    if isinstance(bound, BlockRef):
+        return True
+    return func in LAYER_NAMES or func in META_LAYERS or func in program.blocks
 
 
-def relative_scope(scope: str, model: str) -> str:
-    """``scope`` without its leading ``model/``, as messages show it."""
-    prefix = model + "/"
-    return scope[len(prefix):] if scope.startswith(prefix) else scope
+def layer_ref(value: Any) -> Any:
+    """``softmax`` (and the other activations) evaluate to an Activation; as the layer argument
+    of repeat/stack they name the layer of that kind (``slim.repeat(x, 2, slim.softmax)``)."""
+    if isinstance(value, Activation) and not value.params and value.name in LAYERS:
+        return LayerRef(value.name)
+    return value
 
 
 def _is_tensor_list(value: Any) -> bool:
@@ -422,57 +431,10 @@ def _is_tensor_list(value: Any) -> bool:
         isinstance(v, TensorValue) for v in value)
 
 
-def _signature(kind: LayerKind) -> str:
-    parts = ["inputs"] if kind.inputs == "one" else \
-        ["values"] if kind.inputs == "list" else ["x", "y"]
-    for a in kind.args:
-        parts.append(a.name if a.required else f"{a.name}={show(a.default)}")
-    return f"{kind.name}({', '.join(parts)})"
-
-
 def _block_signature(block: n.BlockDef) -> str:
     parts = [f"{p.name}: {p.type_name}" + ("" if p.default is None else " = ...")
              for p in block.params]
     return f"{block.name}({', '.join(parts)})"
-
-
-def param_type_problem(type_name_: str, value: Any) -> str | None:
-    """Why ``value`` does not fit a declared parameter type, or None."""
-    ok = {
-        "int": lambda v: isinstance(v, int) and not isinstance(v, bool),
-        "float": lambda v: isinstance(v, (int, float)) and not isinstance(v, bool),
-        "bool": lambda v: isinstance(v, bool),
-        "string": lambda v: isinstance(v, str),
-        "list": lambda v: isinstance(v, (list, tuple)),
-        "dict": lambda v: isinstance(v, dict),
-        "tensor": lambda v: isinstance(v, TensorValue),
-        "activation": lambda v: v is None or isinstance(v, Activation),
-        "initializer": lambda v: v is None or isinstance(v, Initializer),
-        "regularizer": lambda v: v is None or isinstance(v, Regularizer),
-        "any": lambda v: True,
-    }.get(type_name_, lambda v: True)(value)  # an unknown type is reported by _bind_params
-    if ok:
-        return None
-    return f"expected {type_name_}, got {type_name(value)} {show(value)}"
-
-
-def _check_param_dicts(bn: dict[str, Any], span: Span | None) -> None:
-    where = span or Span.point("<unknown>", 1, 1)
-    for key, allowed, kind in (("param_initializers",
-                                ("beta", "gamma", "moving_mean", "moving_variance"), Initializer),
-                               ("param_regularizers", ("beta", "gamma"), Regularizer)):
-        value = bn.get(key)
-        if not value:
-            continue
-        for k, v in value.items():
-            if k not in allowed:
-                raise EvalError(where, dg.UNKNOWN_ARGUMENT,
-                                f"{key}: no variable '{k}'{did_you_mean(k, allowed)}",
-                                (f"keys: {', '.join(allowed)}",))
-            if not isinstance(v, kind):
-                raise EvalError(where, dg.BAD_VALUE,
-                                f"{key}['{k}'] must be an {kind.__name__.lower()}, got "
-                                f"{type_name(v)}")
 
 
 def _shrink_chain(tensor: Tensor, limit: int = 12) -> str:

@@ -9,7 +9,7 @@ stays silent instead of reporting a cascade.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from .. import diagnostics as dg
@@ -179,9 +179,29 @@ class Evaluator:
         #: How each model parameter is used: "plain" (only ever the whole value of a layer
         #: argument, so generated code can read it at run time) or "structural" (anything else).
         self.param_uses: dict[str, str] = {}
-        self.plain_name: n.Name | None = None  # the bare-name layer argument being evaluated
+        self._plain_name: n.Name | None = None  # the bare-name layer argument being evaluated
         self._function_depth = 0
         self._function_calls = 0
+
+    def track(self, env: Env, names: Iterable[str]) -> None:
+        """Record in :attr:`param_uses` how the model parameters ``names`` (bound in ``env``)
+        are used from now on."""
+        self.param_env = env
+        self.param_names = frozenset(names)
+
+    def eval_argument(self, expr: n.Expr, env: Env, plain: bool) -> tuple[Any, str | None]:
+        """Evaluate a layer argument: its value, and the model parameter it is exactly (a bare
+        name) or None. With ``plain``, such a use keeps the parameter "plain"."""
+        param = None
+        if plain and isinstance(expr, n.Name) and expr.name in self.param_names \
+                and env.find(expr.name) is self.param_env:
+            param = expr.name
+            self._plain_name = expr
+        try:
+            value = self.eval(expr, env)
+        finally:
+            self._plain_name = None
+        return value, param
 
     def eval(self, expr: n.Expr, env: Env) -> Any:
         method = getattr(self, "_eval_" + type(expr).__name__)
@@ -208,7 +228,7 @@ class Evaluator:
         holder = env.find(e.name)
         if holder is not None:
             if holder is self.param_env and e.name in self.param_names:
-                if self.plain_name is e:
+                if self._plain_name is e:
                     self.param_uses.setdefault(e.name, "plain")
                 else:
                     self.param_uses[e.name] = "structural"

@@ -209,7 +209,7 @@ def test_a_model_without_layers_compiles():
 
 def test_the_layer_limit_ends_the_lowering():
     """Over MAX_NODES every later layer reported again (100,000 layers: minutes)."""
-    from slimdsl.lower.calls import MAX_NODES
+    from slimdsl.lower import MAX_NODES
     r = check(f"  repeat({MAX_NODES + 10}, relu)\n  relu()\n  relu()\n")
     assert [(c, line) for c, line, _ in errors(r)] == [("structure", 3)]
 

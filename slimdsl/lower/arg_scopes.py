@@ -1,0 +1,286 @@
+"""``arg_scope`` and TF-Slim's argument precedence.
+
+:class:`ArgScopes` is the stack of scoped defaults (inner scopes copy the outer one and override
+per key, shallowly, as TF-Slim's ``arg_scope`` does) and computes a layer call's effective
+arguments: explicit > arg_scope (inner over outer) > the registry's default; a normalizer's
+batch_norm arguments merge the same way (batch_norm defaults < ``arg_scope([batch_norm])`` <
+``normalizer_params``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from typing import Any
+
+from .. import diagnostics as dg
+from ..diagnostics import Diagnostics, Note, Span, did_you_mean
+from ..frontend import Program
+from ..frontend import tree as n
+from ..ir import ArgSource
+from ..layers import BATCH_NORM_ARGS, LAYERS, ArgError, LayerKind
+from ..values import (
+    BlockRef,
+    Initializer,
+    LayerRef,
+    Regularizer,
+    TensorValue,
+    param_type_problem,
+    show,
+    type_name,
+)
+from .context import CallArg
+from .evaluate import EvalError, Poisoned
+
+#: Scoped defaults: arg_scope key (a layer kind or a block) -> argument -> (value, source).
+Scoped = dict[str, dict[str, tuple[Any, ArgSource]]]
+
+_BN_ARGS = {a.name: a for a in BATCH_NORM_ARGS}
+_DEFAULT_SOURCE = ArgSource("default")  # immutable; shared to save an allocation per argument
+#: Arguments resnet_utils passes positionally to the layer whose arg_scope it reads.
+_INNER_POSITIONAL = {"conv2d_same": ["num_outputs", "kernel_size"], "subsample": ["kernel_size"]}
+#: The wrapper's own parameters: the arg_scope of the layer it calls never sets them
+#: (conv2d_same passes stride=, rate= and padding= to conv2d explicitly).
+_OWN_ARGS = {"conv2d_same": {"num_outputs", "kernel_size", "stride", "rate"}}
+
+
+class ArgScopes:
+    """The arg_scope stack of one model, and the effective arguments of its layer calls.
+
+    ``param_uses`` is the evaluator's record of how model parameters are used: a parameter
+    that reaches a block through an arg_scope, or is baked into a normalizer, is structural.
+    """
+
+    def __init__(self, program: Program, diags: Diagnostics, param_uses: dict[str, str]):
+        self.program = program
+        self.diags = diags
+        self.param_uses = param_uses
+        self._stack: list[Scoped] = [{}]
+
+    def scoped(self, key: str) -> dict[str, tuple[Any, ArgSource]]:
+        """The defaults the innermost arg_scope gives the layer kind or block ``key``."""
+        return self._stack[-1].get(key, {})
+
+    @contextlib.contextmanager
+    def opened(self, listed: list, item_spans: list[n.Expr], layers_span: Span,
+               kwargs: dict[str, tuple[Any, str | None, n.Keyword]]) -> Iterator[None]:
+        """An ``arg_scope(listed, **kwargs)`` around the body lowered inside the ``with``.
+
+        ``kwargs`` maps each keyword to (value, the model parameter it is exactly, its node).
+        Problems are reported; the scope is applied as far as it is valid.
+        """
+        self._stack.append(self._merged(listed, item_spans, layers_span, kwargs))
+        try:
+            yield
+        finally:
+            self._stack.pop()
+
+    def _merged(self, listed: list, item_spans: list[n.Expr], layers_span: Span,
+                kwargs: dict[str, tuple[Any, str | None, n.Keyword]]) -> Scoped:
+        top = {k: dict(v) for k, v in self._stack[-1].items()}
+        for i, item in enumerate(listed):
+            span = item_spans[i].span if i < len(item_spans) else layers_span
+            key, accepted = self._target(item, span)
+            if key is None:
+                continue
+            entry = top.setdefault(key, {})
+            for name, (value, param, kw) in kwargs.items():
+                if name not in accepted:
+                    self.diags.error(kw.name_span, dg.ARG_SCOPE,
+                                     f"arg_scope sets '{name}', which {key} does not accept"
+                                     f"{did_you_mean(name, accepted)}",
+                                     [f"TF-Slim raises a TypeError when {key} is called in "
+                                      f"this scope", f"{key} accepts: {', '.join(accepted)}"])
+                    continue
+                problem = self._check_value(key, name, value)
+                if problem:
+                    self.diags.error(kw.value.span, dg.BAD_VALUE, f"{key} {name}: {problem}")
+                    continue
+                if param is not None and key not in LAYERS:
+                    self.param_uses[param] = "structural"  # a block argument
+                entry[name] = (value, ArgSource("arg_scope", kw.span,
+                                                param if key in LAYERS else None))
+        return top
+
+    def _target(self, item: Any, span: Span) -> tuple[str | None, list[str]]:
+        """The arg_scope key of a listed item and the arguments it accepts."""
+        if isinstance(item, LayerRef):
+            kind = LAYERS[item.kind]
+            if kind.arg_scope_key is not None:
+                self.diags.error(span, dg.ARG_SCOPE,
+                                 f"{kind.name} cannot be listed in arg_scope: it takes its "
+                                 f"defaults from arg_scope([{kind.arg_scope_key}])")
+                return None, []
+            return kind.name, list(kind.arg_names)
+        if isinstance(item, BlockRef):
+            block = self.program.blocks[item.name]
+            return item.name, [p.name for p in block.params] + ["outputs_collections"]
+        self.diags.error(span, dg.ARG_SCOPE,
+                         f"arg_scope lists layers and blocks, got {type_name(item)} {show(item)}")
+        return None, []
+
+    def _check_value(self, key: str, name: str, value: Any) -> str | None:
+        if key in LAYERS:
+            arg = LAYERS[key].arg(name)
+            try:
+                arg.check(value)
+            except ArgError as e:
+                return str(e)
+            return None
+        if name == "outputs_collections":
+            return None if value is None or isinstance(value, str) else "expected a string"
+        block = self.program.blocks[key]
+        param = next(p for p in block.params if p.name == name)
+        return param_type_problem(param.type_name, value)
+
+    # ------------------------------------------------------------------ layer calls
+
+    def effective_args(self, kind: LayerKind, pos: list[CallArg], kw: dict[str, CallArg],
+                       span: Span) -> tuple[dict[str, Any], dict[str, ArgSource]]:
+        """Explicit > arg_scope (inner over outer, already merged) > layer default."""
+        names = kind.arg_names
+        for a in pos:
+            if isinstance(a.value, TensorValue):
+                raise EvalError(a.span, dg.BAD_VALUE,
+                                f"{kind.name} takes its input tensor as the first argument only")
+        if len(pos) > len(names):
+            raise EvalError(pos[len(names)].span, dg.TOO_MANY_ARGUMENTS,
+                            f"{kind.name} takes at most {len(names)} positional arguments after "
+                            f"the input, got {len(pos)}",
+                            (f"signature: {signature(kind)}",))
+        explicit: dict[str, CallArg] = {}
+        for arg, value in zip(kind.args, pos):
+            explicit[arg.name] = value
+        for name, value in kw.items():
+            if name not in names:
+                raise EvalError(value.name_span or value.span, dg.UNKNOWN_ARGUMENT,
+                                f"{kind.name} has no argument '{name}'{did_you_mean(name, names)}",
+                                (f"signature: {signature(kind)}",))
+            if name in explicit:
+                raise EvalError(value.name_span or value.span, dg.DUPLICATE_ARGUMENT,
+                                f"{kind.name} got '{name}' both positionally and by keyword")
+            explicit[name] = value
+        scoped = self.scoped(kind.scoped_key)
+        self._check_positional(kind, pos, explicit, scoped, span)
+        args: dict[str, Any] = {}
+        sources: dict[str, ArgSource] = {}
+        missing = []
+        for arg in kind.args:
+            if arg.name in explicit:
+                given = explicit[arg.name]
+                try:
+                    args[arg.name] = arg.check(given.value)
+                except ArgError as e:
+                    raise EvalError(given.span, dg.BAD_VALUE,
+                                    f"{kind.name} {arg.name}: {e}") from None
+                sources[arg.name] = ArgSource("explicit", given.span, given.param)
+            elif arg.name in scoped and arg.name not in _OWN_ARGS.get(kind.name, ()):
+                value, source = scoped[arg.name]
+                try:
+                    args[arg.name] = arg.check(value)
+                except ArgError:  # reported where the arg_scope set it
+                    raise Poisoned() from None
+                sources[arg.name] = source
+            elif arg.required:
+                missing.append(arg.name)
+            else:
+                args[arg.name] = arg.check(arg.default) if arg.default is not None else None
+                sources[arg.name] = _DEFAULT_SOURCE
+        if missing:
+            raise EvalError(span, dg.MISSING_ARGUMENT,
+                            f"{kind.name} needs {', '.join(repr(m) for m in missing)}",
+                            (f"signature: {signature(kind)}",))
+        if "normalizer_fn" in args:
+            args["normalizer_params"] = self._normalizer_params(args, explicit, sources)
+        return args, sources
+
+    def _check_positional(self, kind: LayerKind, pos: list[CallArg],
+                          explicit: dict[str, CallArg], scoped: dict[str, tuple[Any, ArgSource]],
+                          span: Span) -> None:
+        """What TF-Slim refuses about positional arguments (and resnet_utils' own calls)."""
+        # arg_scope values reach TF-Slim functions as keywords: one that is also passed
+        # positionally (by the call, or by resnet_utils' own call of conv2d / max_pool2d)
+        # raises "TypeError: got multiple values for argument".
+        positional = _INNER_POSITIONAL.get(kind.name) or [a.name for a in kind.args[:len(pos)]]
+        if kind.name == "subsample" and "factor" in explicit and explicit["factor"].value == 1:
+            positional = []  # subsample(x, 1) returns x without calling max_pool2d
+        for name in positional:
+            if name in scoped:
+                where = explicit[name].span if kind.name not in _INNER_POSITIONAL else span
+                raise EvalError(where, dg.DUPLICATE_ARGUMENT,
+                                f"{kind.name} gets '{name}' positionally and from arg_scope",
+                                (Note("set here", scoped[name][1].span),
+                                 "TF-Slim raises TypeError: got multiple values for argument "
+                                 f"'{name}'"))
+        if kind.name == "conv2d_same" and "stride" in explicit:
+            stride = explicit["stride"].value
+            if not (type(stride) is int and stride == 1):  # resnet_utils: `if stride == 1`
+                for name in ("kernel_size", "rate"):
+                    if name in explicit and isinstance(explicit[name].value, (list, tuple)):
+                        raise EvalError(explicit[name].span, dg.BAD_VALUE,
+                                        f"conv2d_same {name}: with stride {show(stride)}, "
+                                        f"resnet_utils.conv2d_same computes its padding from "
+                                        f"{name} and needs an int, got "
+                                        f"{show(explicit[name].value)}")
+
+    def _normalizer_params(self, args: dict[str, Any], explicit: dict[str, CallArg],
+                           sources: dict[str, ArgSource]) -> dict[str, Any] | None:
+        """Effective batch_norm arguments of a normalizer: defaults < arg_scope < params."""
+        if args["normalizer_fn"] is None:
+            return args.get("normalizer_params")
+        given = args.get("normalizer_params") or {}
+        span = explicit["normalizer_params"].span if "normalizer_params" in explicit else \
+            (sources["normalizer_params"].span if "normalizer_params" in sources else None)
+        scoped = self.scoped("batch_norm")
+        out: dict[str, Any] = {}
+        for name, arg in _BN_ARGS.items():
+            if name == "outputs_collections":
+                continue
+            if name in given:
+                try:
+                    out[name] = arg.check(given[name])
+                except ArgError as e:
+                    raise EvalError(span or Span.point("<unknown>", 1, 1), dg.BAD_VALUE,
+                                    f"normalizer_params {name}: {e}") from None
+            elif name in scoped:
+                out[name] = arg.check(scoped[name][0])
+                param = scoped[name][1].param
+                if param is not None:  # baked into the normalizer: generated code cannot vary it
+                    self.param_uses[param] = "structural"
+            else:
+                out[name] = arg.default
+        for name in given:
+            if name not in _BN_ARGS or name == "outputs_collections":
+                raise EvalError(span or Span.point("<unknown>", 1, 1), dg.UNKNOWN_ARGUMENT,
+                                f"normalizer_params: batch_norm has no argument '{name}'"
+                                f"{did_you_mean(name, _BN_ARGS)}")
+        _check_param_dicts(out, span)
+        return out
+
+
+def signature(kind: LayerKind) -> str:
+    """``conv2d(inputs, num_outputs, kernel_size, stride=1, ...)``, for messages."""
+    parts = ["inputs"] if kind.inputs == "one" else \
+        ["values"] if kind.inputs == "list" else ["x", "y"]
+    for a in kind.args:
+        parts.append(a.name if a.required else f"{a.name}={show(a.default)}")
+    return f"{kind.name}({', '.join(parts)})"
+
+
+def _check_param_dicts(bn: dict[str, Any], span: Span | None) -> None:
+    where = span or Span.point("<unknown>", 1, 1)
+    for key, allowed, kind in (("param_initializers",
+                                ("beta", "gamma", "moving_mean", "moving_variance"), Initializer),
+                               ("param_regularizers", ("beta", "gamma"), Regularizer)):
+        value = bn.get(key)
+        if not value:
+            continue
+        for k, v in value.items():
+            if k not in allowed:
+                raise EvalError(where, dg.UNKNOWN_ARGUMENT,
+                                f"{key}: no variable '{k}'{did_you_mean(k, allowed)}",
+                                (f"keys: {', '.join(allowed)}",))
+            if not isinstance(v, kind):
+                raise EvalError(where, dg.BAD_VALUE,
+                                f"{key}['{k}'] must be an {kind.__name__.lower()}, got "
+                                f"{type_name(v)}")

@@ -1,0 +1,45 @@
+"""What the parts of the lowering share: where a statement is lowered (:class:`StmtCtx`), an
+evaluated call argument (:class:`CallArg`), and the model being built (:class:`ModelBuild`)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..diagnostics import Span
+from ..ir import Graph
+
+
+@dataclass(frozen=True)
+class StmtCtx:
+    """Where a statement is being lowered."""
+
+    scope: str  # full variable scope, e.g. "vgg_16/conv1"
+    trail: tuple[Span, ...] = ()
+    top_level: bool = False  # directly in a model body (inputs may be declared here)
+    blocks: tuple[str, ...] = ()  # block call stack, for recursion detection
+
+
+@dataclass
+class CallArg:
+    """An evaluated call argument with its spans."""
+
+    value: Any
+    span: Span
+    name_span: Span | None = None
+    param: str | None = None  # set when the argument is exactly a model parameter
+
+
+@dataclass(eq=False)
+class ModelBuild:
+    """The model being lowered: its graph (set once the parameters are bound), the ids of its
+    tensors, and the scope of the block call that returned a tensor (outermost call wins), so
+    that a bare ``end_point`` after ``mixed(...) as Mixed_3b`` is keyed ``Mixed_3b``."""
+
+    graph: Graph = None  # type: ignore[assignment]
+    call_scopes: dict[int, str] = field(default_factory=dict)
+    _ids: int = 0
+
+    def next_id(self) -> int:
+        self._ids += 1
+        return self._ids

@@ -1,0 +1,364 @@
+"""The statement lowerer: one model's body, statement by statement, into its IR graph.
+
+:class:`Lowerer` binds the model's parameters, walks statements, scopes and control flow, and
+hands every layer, ``repeat``/``stack`` or block call to its :class:`~.calls.CallLowerer`. A
+failed statement poisons what it would have defined, so later uses stay silent.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+from .. import diagnostics as dg
+from ..diagnostics import Diagnostics, Span, did_you_mean
+from ..frontend import Program
+from ..frontend import tree as n
+from ..ir import Graph, Port, Tensor
+from ..layers import LAYER_NAMES, META_LAYERS
+from ..values import (
+    ACTIVATIONS,
+    DTYPES,
+    UNKNOWN,
+    BlockRef,
+    Function,
+    TensorValue,
+    show,
+    type_name,
+)
+from .arg_scopes import ArgScopes
+from .calls import CallLowerer, is_graph_call
+from .context import ModelBuild, StmtCtx
+from .evaluate import POISON, Env, EvalError, Evaluator, Poisoned, WorkLimit
+from .naming import ScopeNames, interpolate, join_scope, relative_scope, scope_name
+from .params import bind_params
+
+#: Statements and loop iterations one model may execute (an empty nested loop makes no nodes).
+MAX_STEPS = 1_000_000
+
+
+class Lowerer:
+    """Lowers one model of a program (a new instance per model)."""
+
+    def __init__(self, program: Program, diags: Diagnostics):
+        self.program = program
+        self.diags = diags
+        self.evaluator = Evaluator(self._call_hook)
+        self.root_env = Env()
+        for name in program.blocks:
+            self.root_env.bind(name, BlockRef(name))
+        for fn in program.functions.values():
+            self.root_env.bind(fn.name, Function(fn.name, fn.params, fn.body, self.root_env))
+        self.model = ModelBuild()
+        self.names = ScopeNames()
+        self.scopes = ArgScopes(program, diags, self.evaluator.param_uses)
+        self.calls = CallLowerer(program, diags, self.evaluator, self.root_env, self.model,
+                                 self.names, self.scopes, self.run_body)
+        self._ctx_stack: list[StmtCtx] = []
+        self._steps = 0
+
+    def _call_hook(self, call: n.Call, env: Env) -> Any:
+        """The evaluator met a call in an expression: lowered where the statement is."""
+        ctx = self._ctx_stack[-1]
+        return self.calls.call_hook(call, env, ctx)
+
+    # ------------------------------------------------------------------ models
+
+    def lower_model(self, name: str, overrides: dict[str, Any]) -> Graph | None:
+        definition = self.program.models[name]
+        aliases: list[n.ModelAlias] = []
+        while isinstance(definition, n.ModelAlias):  # resolve the chain to a model first
+            aliases.append(definition)
+            if definition.base not in self.program.models or \
+                    definition.base in [a.name for a in aliases]:
+                problem = "is not a model" + did_you_mean(definition.base, self.program.models) \
+                    if definition.base not in self.program.models else "refers back to itself"
+                self.diags.error(definition.base_span, dg.UNKNOWN_NAME,
+                                 f"model alias base '{definition.base}' {problem}")
+                return None
+            definition = self.program.models[definition.base]
+        for alias in aliases:  # the outer alias's values win over the inner ones'
+            try:
+                alias_values = self._alias_overrides(alias, definition)
+            except EvalError as e:
+                self.diags.error(e.span, e.code, e.message, e.notes)
+                return None
+            except Poisoned:
+                return None
+            overrides = {**alias_values, **overrides}
+        assert isinstance(definition, n.ModelDef)
+        env = self.root_env.child()
+        params = bind_params(self.evaluator, self.diags, definition.params, env, overrides,
+                             definition.span, f"model '{name}'", require_defaults=True)
+        if params is None:
+            return None
+        self.evaluator.track(env, params)
+        graph = self.model.graph = Graph(name, definition.span.path, definition.span, params,
+                                         param_uses=self.evaluator.param_uses)
+        self.names.open_variable_scope(name)
+        self.run_body(definition.body, env, StmtCtx(name, (), True))
+        if not graph.inputs and not self.diags.has_errors:
+            self.diags.error(definition.name_span, dg.STRUCTURE,
+                             f"model '{name}' declares no input",
+                             ["declare one with: input images: [?, 224, 224, 3]"])
+        if not graph.outputs:
+            try:
+                net = env.lookup("net")
+            except KeyError:
+                net = None
+            if isinstance(net, TensorValue):
+                graph.outputs.append(Port("net", net.tensor, definition.span))
+        return graph
+
+    def _alias_overrides(self, alias: n.ModelAlias, base: n.ModelDef) -> dict[str, Any]:
+        names = [p.name for p in base.params]
+        if len(alias.args) > len(names):
+            raise EvalError(alias.span, dg.TOO_MANY_ARGUMENTS,
+                            f"model '{base.name}' takes {len(names)} parameters, "
+                            f"got {len(alias.args)}")
+        out = {}
+        for p, a in zip(base.params, alias.args):
+            out[p.name] = self.evaluator.eval(a, self.root_env)
+        for kw in alias.kwargs:
+            if kw.name not in names:
+                raise EvalError(kw.name_span, dg.UNKNOWN_ARGUMENT,
+                                f"model '{base.name}' has no parameter '{kw.name}'"
+                                f"{did_you_mean(kw.name, names)}")
+            out[kw.name] = self.evaluator.eval(kw.value, self.root_env)
+        return out
+
+    # ------------------------------------------------------------------ statements
+
+    def _step(self, span: Span) -> None:
+        self._steps += 1
+        if self._steps > MAX_STEPS:
+            raise WorkLimit(span, f"it takes more than {MAX_STEPS:,} statements and loop "
+                                  f"iterations to expand")
+
+    def run_body(self, stmts: tuple[n.Stmt, ...], env: Env, ctx: StmtCtx) -> None:
+        """Lower ``stmts`` in ``env``; a failed statement is reported and poisons its names."""
+        for stmt in stmts:
+            self._step(stmt.span)
+            self._ctx_stack.append(ctx)
+            try:
+                getattr(self, "_stmt_" + type(stmt).__name__)(stmt, env, ctx)
+            except EvalError as e:
+                self.diags.error(e.span, e.code, e.message, e.notes)
+                self._poison(stmt, env)
+            except Poisoned:
+                self._poison(stmt, env)
+            finally:
+                self._ctx_stack.pop()
+
+    def _poison(self, stmt: n.Stmt, env: Env) -> None:
+        """Bind what a failed statement would have defined, so later uses stay silent."""
+        if isinstance(stmt, n.LayerStmt):
+            if isinstance(stmt.value, n.Call) and \
+                    is_graph_call(stmt.value.func, env, self.program):
+                # a failed layer: later layers still check their arguments, but not shapes
+                env.bind(stmt.target or "net", TensorValue(Tensor(-1, None, "<error>")))
+            else:  # a failed value: every later use of the name stays silent
+                env.bind(stmt.target or "net", POISON)
+
+    def _stmt_InputStmt(self, s: n.InputStmt, env: Env, ctx: StmtCtx) -> None:
+        graph = self.model.graph
+        if not ctx.top_level:
+            raise EvalError(s.span, dg.STRUCTURE,
+                            "inputs are declared at the top of a model body, not in a block")
+        if any(p.name == s.name for p in graph.inputs):
+            raise EvalError(s.span, dg.REDEFINED, f"input '{s.name}' declared twice")
+        value = self.evaluator.eval(s.shape, env)
+        dtype = "float32"
+        if not isinstance(value, list):
+            raise EvalError(s.shape.span, dg.BAD_VALUE,
+                            f"an input shape is a list such as [?, 224, 224, 3], got "
+                            f"{type_name(value)} {show(value)}")
+        dims: list[int | None] = []
+        for d in value:
+            if d is UNKNOWN:
+                dims.append(None)
+            elif isinstance(d, int) and not isinstance(d, bool) and d >= 1:
+                dims.append(d)
+            else:
+                raise EvalError(s.shape.span, dg.BAD_VALUE,
+                                f"input dimensions are ints >= 1 or ?, got {show(d)}")
+        if s.dtype is not None:
+            if s.dtype not in DTYPES:
+                raise EvalError(s.span, dg.BAD_VALUE, f"unknown dtype '{s.dtype}'"
+                                f"{did_you_mean(s.dtype, DTYPES)}",
+                                (f"dtypes: {', '.join(DTYPES)}",))
+            dtype = s.dtype
+        tensor = Tensor(self.model.next_id(), tuple(dims), s.name, dtype)
+        graph.inputs.append(Port(s.name, tensor, s.span))
+        env.bind(s.name, TensorValue(tensor))
+        try:
+            env.lookup("net")
+        except KeyError:
+            env.bind("net", TensorValue(tensor))
+
+    def _stmt_DefStmt(self, s: n.DefStmt, env: Env, ctx: StmtCtx) -> None:
+        if s.name in LAYER_NAMES or s.name in META_LAYERS or s.name in self.program.blocks:
+            raise EvalError(s.name_span, dg.REDEFINED,
+                            f"'{s.name}' is a layer or block name; choose another function name")
+        env.bind(s.name, Function(s.name, s.params, s.body, env))
+
+    def _stmt_OutputStmt(self, s: n.OutputStmt, env: Env, ctx: StmtCtx) -> None:
+        if not ctx.top_level:
+            raise EvalError(s.span, dg.STRUCTURE, "outputs are declared in the model body")
+        expr = s.value if s.value is not None else n.Name(s.span, s.name)
+        value = self.evaluator.eval(expr, env)
+        if not isinstance(value, TensorValue):
+            raise EvalError(expr.span, dg.BAD_VALUE,
+                            f"an output must be a tensor, got {type_name(value)}")
+        if any(p.name == s.name for p in self.model.graph.outputs):
+            raise EvalError(s.span, dg.REDEFINED, f"output '{s.name}' declared twice")
+        self.model.graph.outputs.append(Port(s.name, value.tensor, s.span))
+
+    def _stmt_EndPointStmt(self, s: n.EndPointStmt, env: Env, ctx: StmtCtx) -> None:
+        graph = self.model.graph
+        value = self.evaluator.eval(s.value, env) if s.value is not None \
+            else self.evaluator.eval(n.Name(s.span, "net"), env)
+        if not isinstance(value, TensorValue):
+            raise EvalError(s.span, dg.BAD_VALUE,
+                            f"an end point must be a tensor, got {type_name(value)}")
+        if s.key is None:
+            producer = value.tensor.producer
+            if id(value.tensor) in self.model.call_scopes:
+                key = relative_scope(self.model.call_scopes[id(value.tensor)], graph.name)
+            elif producer is None:
+                key = value.tensor.name
+            else:
+                key = relative_scope(producer.scope, graph.name)
+        else:
+            key = interpolate(s.key, s.key_span, env, ctx.scope)
+        if value.tensor.poisoned:
+            raise Poisoned()
+        graph.end_points[key] = value.tensor
+
+    def _stmt_LayerStmt(self, s: n.LayerStmt, env: Env, ctx: StmtCtx) -> None:
+        branch_tensors = None
+        scope = s.scope
+        if s.branches is not None:
+            if not isinstance(s.value, n.Call):
+                raise EvalError(s.span, dg.STRUCTURE,
+                                "branches { ... } follow a call such as concat(axis=3)")
+            if scope is not None:
+                # `concat(axis=3) as Mixed_3b { ... }`: Mixed_3b is a variable scope holding
+                # the branches and the combining op (Mixed_3b/concat), as in TF-Slim's nets.
+                ctx = replace(ctx, scope=join_scope(ctx.scope, scope_name(scope, env, ctx.scope)))
+                self.names.open_variable_scope(ctx.scope)
+                scope = None
+            branch_tensors = self._branches(s.branches, env, ctx)
+        if isinstance(s.value, n.Call) and is_graph_call(s.value.func, env, self.program):
+            # Point diagnostics at the whole statement, or at the call if it spans lines.
+            span = s.span if s.span.line == s.span.end_line else s.value.span
+            value = self.calls.call(s.value, env, ctx, scope, branch_tensors, span)
+        else:
+            if s.scope is not None:
+                raise EvalError(s.scope.span, dg.STRUCTURE,
+                                "'as NAME' names the scope of a layer or block call")
+            value = self.evaluator.eval(s.value, env)
+        if s.target is None:
+            if not isinstance(value, TensorValue):
+                raise EvalError(s.value.span, dg.STRUCTURE,
+                                f"this statement computes a value ({type_name(value)}) and "
+                                "discards it",
+                                ("bind it with NAME = ... or call a layer",))
+            env.bind("net", value)
+        else:
+            if s.target in LAYER_NAMES or s.target in ACTIVATIONS:
+                raise EvalError(s.target_span, dg.REDEFINED,
+                                f"'{s.target}' is a layer name; choose another tensor name")
+            env.bind(s.target, value)
+
+    def _branches(self, branches: tuple[n.Branch, ...], env: Env, ctx: StmtCtx) -> list[Tensor]:
+        source = self.evaluator.eval(n.Name(branches[0].span, "net"), env) if branches \
+            else None
+        outputs: list[Tensor] = []
+        for b in branches:
+            benv = env.child()
+            if source is not None:
+                benv.bind("net", source)
+            if b.scope is not None:
+                name = scope_name(b.scope, env, ctx.scope)
+                bctx = replace(ctx, scope=join_scope(ctx.scope, name), top_level=False)
+                self.names.open_variable_scope(bctx.scope)
+            else:
+                bctx = replace(ctx, top_level=False)
+            self.run_body(b.body, benv, bctx)
+            out = benv.lookup("net")
+            if not isinstance(out, TensorValue):
+                raise Poisoned()
+            outputs.append(out.tensor)
+        return outputs
+
+    def _stmt_ArgScopeStmt(self, s: n.ArgScopeStmt, env: Env, ctx: StmtCtx) -> None:
+        listed = self.evaluator.eval(s.layers, env)
+        if not isinstance(listed, list):
+            raise EvalError(s.layers.span, dg.ARG_SCOPE,
+                            "arg_scope takes a list of layers first, e.g. "
+                            "arg_scope([conv2d, fully_connected], padding=\"SAME\")")
+        item_spans = list(s.layers.items) if isinstance(s.layers, n.ListLit) else []
+        kwargs: dict[str, tuple[Any, str | None, n.Keyword]] = {}
+        for kw in s.kwargs:
+            if kw.name in kwargs:
+                raise EvalError(kw.name_span, dg.DUPLICATE_ARGUMENT,
+                                f"arg_scope sets '{kw.name}' twice")
+            value, param = self.evaluator.eval_argument(kw.value, env, True)
+            kwargs[kw.name] = (value, param, kw)
+        with self.scopes.opened(listed, item_spans, s.layers.span, kwargs):
+            self.run_body(s.body, env, ctx)
+
+    def _stmt_ScopeStmt(self, s: n.ScopeStmt, env: Env, ctx: StmtCtx) -> None:
+        name = scope_name(s.scope, env, ctx.scope)
+        inner = replace(ctx, scope=join_scope(ctx.scope, name), top_level=False)
+        self.names.open_variable_scope(inner.scope)
+        self.run_body(s.body, env, inner)
+
+    def _stmt_IfStmt(self, s: n.IfStmt, env: Env, ctx: StmtCtx) -> None:
+        for test, body in s.clauses:
+            value = self.evaluator.eval(test, env)
+            if not isinstance(value, bool):
+                raise EvalError(test.span, dg.EXPRESSION,
+                                f"an if condition must be a bool, got {type_name(value)} "
+                                f"{show(value)}")
+            if value:
+                self.run_body(body, env, ctx)
+                return
+        if s.otherwise is not None:
+            self.run_body(s.otherwise, env, ctx)
+
+    def _stmt_ForStmt(self, s: n.ForStmt, env: Env, ctx: StmtCtx) -> None:
+        items = self.evaluator.eval(s.iterable, env)
+        if not isinstance(items, (list, tuple)):
+            raise EvalError(s.iterable.span, dg.EXPRESSION,
+                            f"for loops iterate over a list or range(), got {type_name(items)}")
+        for item in items:
+            self._step(s.span)
+            env.bind(s.var, item)
+            self.run_body(s.body, env, ctx)
+
+    def _stmt_AssertStmt(self, s: n.AssertStmt, env: Env, ctx: StmtCtx) -> None:
+        value = self.evaluator.eval(s.test, env)
+        if not isinstance(value, bool):
+            raise EvalError(s.test.span, dg.EXPRESSION,
+                            f"assert needs a bool condition, got {type_name(value)}")
+        if value:
+            return
+        text = self._source(s.test.span)
+        notes: list[str] = []
+        if isinstance(s.test, n.BinOp) and s.test.op in ("==", "!=", "<", "<=", ">", ">="):
+            left = self.evaluator.eval(s.test.left, env)
+            right = self.evaluator.eval(s.test.right, env)
+            notes.append(f"left side: {self._source(s.test.left.span)} = {show(left)}")
+            notes.append(f"right side: {show(right)}")
+        raise EvalError(s.test.span, dg.ASSERTION, f"assertion failed: {text}", tuple(notes))
+
+    def _source(self, span: Span) -> str:
+        text = self.program.sources.get(span.path)
+        if text is None:
+            return "condition"
+        lines = text.splitlines()
+        if span.line != span.end_line or span.line > len(lines):
+            return "condition"
+        return lines[span.line - 1][span.column - 1:span.end_column - 1]
