@@ -130,7 +130,7 @@ def check_vs_tf_markdown(r: dict[str, Any]) -> str:
         lines.append("")
     lines.append(
         f"Where slimc's time goes (in-process, best of {st['repeat']}): parse "
-        f"{ms(st['parse'])}, lower {ms(st['lower'])}, infer {ms(st['infer'])}; loading the "
+        f"{ms(st['parse'])}, lower {ms(st['lower'])}, account {ms(st['account'])}; loading the "
         f"LALR parser {ms(st['grammar'])} once per process from its cache in "
         f"`~/.cache/slimdsl` (building it without the cache: {ms(st['grammar_build'])}). The "
         f"rest of the {secs(check.median)} is the interpreter's start ({secs(base.median)}) "
@@ -163,7 +163,7 @@ def stage_times(text: str, path: str, repeat: int, tables: bool = False) -> dict
 
 
 def _stage_times(text: str, path: str, repeat: int, tables: bool) -> dict[str, Any]:
-    from slimdsl.accounting import infer_collecting
+    from slimdsl.accounting import account_collecting
     from slimdsl.diagnostics import Diagnostics
     from slimdsl.frontend import grammar as grammar_module
     from slimdsl.frontend import program as program_module
@@ -196,17 +196,17 @@ def _stage_times(text: str, path: str, repeat: int, tables: bool) -> dict[str, A
 
     lower_s, lower_cpu, graphs = best_of_both(lower_all, repeat)
 
-    def infer_all():
+    def account_all():
         diags = Diagnostics()
         for g in graphs:
-            infer_collecting(g, diags)
+            account_collecting(g, diags)
         return diags
 
-    infer_s, infer_cpu, _ = best_of_both(infer_all, repeat)
+    account_s, account_cpu, _ = best_of_both(account_all, repeat)
     return {"grammar": grammar_s, "grammar_build": build_s, "parse": parse_s, "lower": lower_s,
-            "infer": infer_s, "total": parse_s + lower_s + infer_s,
-            "total_cpu": parse_cpu + lower_cpu + infer_cpu, "parse_cpu": parse_cpu,
-            "lower_cpu": lower_cpu, "infer_cpu": infer_cpu, "repeat": repeat,
+            "account": account_s, "total": parse_s + lower_s + account_s,
+            "total_cpu": parse_cpu + lower_cpu + account_cpu, "parse_cpu": parse_cpu,
+            "lower_cpu": lower_cpu, "account_cpu": account_cpu, "repeat": repeat,
             "layers": sum(len(g.nodes) for g in graphs)}
 
 
@@ -296,11 +296,11 @@ def scaling_markdown(r: dict[str, Any]) -> str:
     for row in r["rows"]:
         st, proc = row["stages"], row["process"]
         rows.append([row["style"], f"{row['layers']:,}", f"{row['lines']:,}", ms(st["parse"]),
-                     ms(st["lower"]), ms(st["infer"]), ms(st["total"]), ms(st["total_cpu"]),
+                     ms(st["lower"]), ms(st["account"]), ms(st["total"]), ms(st["total_cpu"]),
                      f"{st['total_cpu'] / row['layers'] * 1e6:.0f} µs",
                      secs(proc.median) if proc else "–", secs(proc.cpu_median) if proc else "–",
                      mib(proc.rss_mib) if proc else "–"])
-    lines.append(table(["style", "layers", "source lines", "parse", "lower", "infer",
+    lines.append(table(["style", "layers", "source lines", "parse", "lower", "account",
                         "in-process", "in-process CPU", "CPU per layer", "check (process)",
                         "check CPU", "peak RSS"], rows))
     lines.append("")
@@ -321,10 +321,10 @@ def scaling_markdown(r: dict[str, Any]) -> str:
         if row["layers"] == max(x["layers"] for x in r["rows"] if x["style"] == row["style"]):
             st = row["stages"]
             share = {k: f"{st[k + '_cpu'] / st['total_cpu']:.0%}"
-                     for k in ("parse", "lower", "infer")}
+                     for k in ("parse", "lower", "account")}
             lines.append(f"- {row['style']} at {row['layers']:,} layers: parse {share['parse']}, "
-                         f"lower {share['lower']}, infer {share['infer']} of the in-process CPU "
-                         f"time.")
+                         f"lower {share['lower']}, account {share['account']} of the in-process "
+                         f"CPU time.")
     ten = [row for row in r["rows"] if row["layers"] == 10_000]
     if ten:
         parts = []

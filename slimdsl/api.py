@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from . import diagnostics as dg
-from .accounting import infer_collecting
+from .accounting import account_collecting
 from .diagnostics import CompileError, Diagnostic, Diagnostics, Span
 from .frontend.parser import MAX_SOURCE_BYTES
 from .frontend.program import Program, load_program, read_text
@@ -74,7 +74,7 @@ def _check_source(text: str, path: str, models: Iterable[str] | None,
         try:
             graph = lower_collecting(program, name, overrides, diags)
             if graph is not None:  # also after errors: a variable clash before them is found
-                infer_collecting(graph, diags)
+                account_collecting(graph, diags)
             if graph is not None:
                 result.graphs.append(graph)
         except RecursionError:

@@ -1,13 +1,15 @@
 """The intermediate representation: a flat graph of layer nodes with static shapes.
 
 :func:`slimdsl.lower.lower` builds it (expanding repeat/stack/blocks/loops, merging arg_scopes,
-naming scopes exactly as TF-Slim does and computing shapes); :func:`slimdsl.infer.infer` adds the
-variables, parameter counts and FLOPs. Every node keeps the span of the statement that produced
-it and the trail of calls (blocks, repeat, stack) it was expanded through.
+naming scopes exactly as TF-Slim does and computing shapes); :func:`slimdsl.accounting.account`
+adds the variables, parameter counts, FLOPs and which model parameters stay parameters at run
+time (:class:`RuntimeParams`). Every node keeps the span of the statement that produced it and
+the trail of calls (blocks, repeat, stack) it was expanded through. Backends read only this.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -61,10 +63,7 @@ class Variable:
 
     @property
     def size(self) -> int:
-        total = 1
-        for d in self.shape:
-            total *= d
-        return total
+        return math.prod(self.shape)
 
 
 @dataclass(eq=False)
@@ -118,13 +117,43 @@ class Graph:
     #: How each model parameter is used: "plain" (only as a whole layer argument: generated code
     #: may read it at run time) or "structural" (shapes, control flow, arithmetic, blocks...).
     param_uses: dict[str, str] = field(default_factory=dict)
-    # filled by infer()
+    # filled by accounting.account()
     variables: list[Variable] = field(default_factory=list)
     trainable_params: int = 0
     total_params: int = 0
     flops: int | None = 0
+    #: None when the graph is incomplete (an error left a shape or a variable out).
+    runtime: RuntimeParams | None = None
 
     @property
     def structural_params(self) -> set[str]:
         """Parameters the graph's structure depends on; changing one needs a recompile."""
         return {p for p, use in self.param_uses.items() if use == "structural"}
+
+
+#: A shape whose dimensions are ints, None (unknown) or the name of a model parameter.
+SymShape = tuple[int | str | None, ...]
+
+
+@dataclass
+class RuntimeParams:
+    """The model parameters generated code may read at run time, and what they size.
+
+    ``names``: parameters used only as whole layer arguments whose kind allows a run-time value
+    (the registry's ``Arg.runtime``: dropout's keep_prob, a num_outputs that only sizes
+    variables, ...); every other parameter is structural, fixed at compile time. ``args``:
+    node id -> {argument: parameter} for the arguments read at run time. ``tensors`` (by id)
+    and ``variables`` (by name): the shapes a run-time parameter sizes, with that dimension
+    named by the parameter; any other shape is the real one.
+    """
+
+    names: frozenset[str]
+    args: dict[int, dict[str, str]] = field(default_factory=dict)
+    tensors: dict[int, SymShape] = field(default_factory=dict)
+    variables: dict[str, SymShape] = field(default_factory=dict)
+
+    def tensor_shape(self, tensor: Tensor) -> SymShape:
+        return self.tensors.get(tensor.id, tensor.shape)  # type: ignore[arg-type]
+
+    def variable_shape(self, variable: Variable) -> SymShape:
+        return self.variables.get(variable.name, variable.shape)

@@ -26,18 +26,7 @@ from ...ir import Graph, Node, Tensor
 from ...resources import templates_dir
 from ...values import show
 from . import source as src
-from .translate import (
-    ROLE_ATTRS,
-    RUNTIME_ARGS,
-    RUNTIME_NAMES,
-    SIZE_ARGS,
-    SNIPPET_DEPS,
-    TRANSLATORS,
-    Analysis,
-    NodeCtx,
-    analyze,
-    regularization,
-)
+from .translate import ROLE_ATTRS, RUNTIME_NAMES, SNIPPET_DEPS, TRANSLATORS, NodeCtx, regularization
 
 #: Attributes of tf.Module and of the generated class that parameters and layers must not take.
 MODULE_ATTRS = frozenset({
@@ -140,9 +129,11 @@ class _ModelBuilder:
     def __init__(self, graph: Graph, class_name: str, needs: set[str]):
         self.g = graph
         self.needs = needs
-        self.analysis: Analysis = analyze(graph)
+        if graph.runtime is None:
+            raise ValueError(f"model '{graph.name}' has errors: no code can be generated")
+        self.params = graph.runtime
+        self.structural = set(graph.params) - graph.runtime.names
         self.class_name = class_name
-        self.plain_runtime = {p for p in graph.params if p not in self.analysis.structural}
         self._check_names()
         self.attrs: dict[int, str] = {}
         taken = set(MODULE_ATTRS) | set(graph.params)
@@ -199,7 +190,7 @@ class _ModelBuilder:
         lines += ["", "    Args:"]
         for name, value in self.g.params.items():
             how = "fixed at compile time; recompile with -D to change it" \
-                if name in self.analysis.structural else "read at run time"
+                if name in self.structural else "read at run time"
             lines += src.paragraph(f"{name}: {show(value)} ({how}).", 6, hang=2)
         lines += src.paragraph("device: where variables live and ops run (a TF device "
                                "string); None: TensorFlow's default.", 6, hang=2)
@@ -223,7 +214,7 @@ class _ModelBuilder:
             if isinstance(value, dict):  # a dict default would be shared between calls
                 lines.append(f"{pad}if {name} is None:")
                 lines.append(f"{pad}    {name} = {src.literal(value)}")
-        for name in sorted(self.analysis.structural & set(self.g.params)):
+        for name in sorted(self.structural):
             self.needs.add("check_compiled")
             lines += src.wrap_call("_check_compiled(", [
                 src.string(self.g.name), src.string(name), name,
@@ -295,10 +286,7 @@ class _ModelBuilder:
         for i, node in enumerate(g.nodes):
             ins = [names[t.id] for t in node.inputs]
             attr = self.attrs.get(node.id, "")
-            runtime = {arg: p for arg, p in node.param_args.items()
-                       if p in self.plain_runtime
-                       and ((node.kind, arg) in RUNTIME_ARGS or (node.kind, arg) in SIZE_ARGS)}
-            emitted = TRANSLATORS[node.kind](NodeCtx(node, ins, attr, self.analysis, runtime))
+            emitted = TRANSLATORS[node.kind](NodeCtx(node, ins, attr, self.params))
             self.needs |= emitted.needs
             note = _where(node.span)
             if emitted.cls is not None:

@@ -1,17 +1,14 @@
 """The TensorFlow backend's table of layer kinds: what each IR node becomes in generated code.
 
-For every kind of :data:`slimdsl.registry.LAYERS`, :data:`TRANSLATORS` gives a function that
+For every kind of :data:`slimdsl.layers.LAYERS`, :data:`TRANSLATORS` gives a function that
 turns a node into (optionally) a layer object built in the model's ``__init__`` and one
 expression of the forward pass. The layer classes and helpers the expressions use are static
 snippets in ``templates/runtime/``; :data:`SNIPPET_DEPS` says which snippet needs which.
 
-Model parameters the IR marks *plain* (an argument is exactly the parameter) stay parameters of
-the generated class where the value can be read at run time: ``dropout(keep_prob)``,
-``batch_norm`` decay/epsilon, ``leaky_relu`` alpha, and ``num_outputs`` / ``num_classes`` when
-they only size variables. :func:`analyze` finds out which sizes follow from such a parameter by
-running the registry's own shape and variable rules on a marker value; a parameter whose value
-would flow anywhere else (a flatten size, a concat, a stride) becomes structural: fixed at
-compile time, with a constructor check.
+Model parameters the IR marks run-time (:class:`slimdsl.ir.RuntimeParams`, found by the
+accounting) stay parameters of the generated class: ``dropout(keep_prob)``, ``batch_norm``
+decay/epsilon, ``leaky_relu`` alpha, and ``num_outputs`` / ``num_classes`` when they only size
+variables; the shapes they size name them (:func:`dims`).
 """
 
 from __future__ import annotations
@@ -20,9 +17,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from ...ir import Graph, Node
-from ...layers import LAYERS, XAVIER, ZEROS
-from ...layers.shapes import ShapeError
+from ...ir import Node, RuntimeParams, SymShape
+from ...layers import XAVIER, ZEROS
 from ...values import (
     ACTIVATION_PARAMS,
     INITIALIZERS,
@@ -68,117 +64,6 @@ RUNTIME_NAMES = frozenset({
     "_SOURCE",
 })
 
-#: Plain-parameter arguments read at run time: where the generated code reads them.
-RUNTIME_ARGS: dict[tuple[str, str], str] = {
-    ("dropout", "keep_prob"): "forward",
-    ("leaky_relu", "alpha"): "forward",
-    ("unit_norm", "epsilon"): "forward",
-    ("one_hot_encoding", "on_value"): "forward",
-    ("one_hot_encoding", "off_value"): "forward",
-    ("batch_norm", "decay"): "init",
-    ("batch_norm", "epsilon"): "init",
-}
-#: Plain-parameter arguments that size variables or outputs (followed with markers).
-SIZE_ARGS = frozenset({("conv2d", "num_outputs"), ("conv2d_same", "num_outputs"),
-                       ("separable_conv2d", "num_outputs"), ("conv2d_transpose", "num_outputs"),
-                       ("fully_connected", "num_outputs"), ("one_hot_encoding", "num_classes")})
-
-_MARKER = 1_000_000_007  # far from any real size; a dim equal to it came from the parameter
-
-SymShape = tuple  # dims: int, None (unknown) or str (a plain parameter's name)
-
-
-class _Structural(Exception):
-    def __init__(self, params: set[str]):
-        super().__init__(", ".join(sorted(params)))
-        self.params = params
-
-
-@dataclass
-class Analysis:
-    """Which parameters are structural, and every tensor and variable shape symbolically."""
-
-    structural: set[str]
-    tensors: dict[int, SymShape] = field(default_factory=dict)
-    variables: dict[str, SymShape] = field(default_factory=dict)
-
-
-def analyze(graph: Graph) -> Analysis:
-    """Structural parameters (the IR's plus those codegen cannot read at run time) and shapes.
-
-    A parameter is read at run time only when some node's argument is exactly it and that
-    argument is in :data:`RUNTIME_ARGS` or :data:`SIZE_ARGS`; every other parameter (including
-    one that reaches a layer through an arg_scope or a normalizer_params dict, where the IR
-    does not follow it) is baked into the code and checked by the constructor.
-    """
-    read = {p for node in graph.nodes for arg, p in node.param_args.items()
-            if (node.kind, arg) in RUNTIME_ARGS or (node.kind, arg) in SIZE_ARGS}
-    structural = set(graph.structural_params) | (set(graph.params) - read)
-    while True:
-        try:
-            return _analyze_once(graph, structural)
-        except _Structural as e:
-            assert not e.params <= structural, e.params
-            structural |= e.params
-
-
-def _analyze_once(graph: Graph, structural: set[str]) -> Analysis:
-    markers: dict[str, int] = {}
-    for name, value in graph.params.items():
-        if name not in structural and isinstance(value, int) and not isinstance(value, bool):
-            markers[name] = _MARKER + 2 * len(markers)
-    by_marker = {m: p for p, m in markers.items()}
-    result = Analysis(set(structural))
-    marked: dict[int, tuple] = {p.tensor.id: p.tensor.shape for p in graph.inputs}
-    for port in graph.inputs:
-        result.tensors[port.tensor.id] = tuple(port.tensor.shape)
-    for node in graph.nodes:
-        kind = LAYERS[node.kind]
-        args = dict(node.args)
-        involved: set[str] = set()
-        for arg, param in node.param_args.items():
-            if param in structural or (node.kind, arg) in RUNTIME_ARGS:
-                continue
-            if (node.kind, arg) in SIZE_ARGS and param in markers:
-                args[arg] = markers[param]
-                involved.add(param)
-                continue
-            raise _Structural({param})
-        ins = [marked.get(t.id, t.shape) for t in node.inputs]
-        involved |= {by_marker[d] for s in ins for d in s if d in by_marker}
-        if not involved:
-            out, specs = node.output.shape, [v.shape for v in node.variables]
-        else:
-            try:
-                out = kind.shape(ins, args)
-                specs = [v.shape for v in kind.variables(ins, out, args)]
-            except (ShapeError, ValueError, TypeError, ArithmeticError):
-                raise _Structural(involved) from None
-            if len(specs) != len(node.variables):
-                raise _Structural(involved)
-        marked[node.output.id] = out
-        result.tensors[node.output.id] = _symbolic(out, node.output.shape, graph, by_marker,
-                                                   involved)
-        for var, spec in zip(node.variables, specs):
-            result.variables[var.name] = _symbolic(spec, var.shape, graph, by_marker, involved)
-    return result
-
-
-def _symbolic(marked: tuple, real: tuple, graph: Graph, by_marker: dict[int, str],
-              involved: set[str]) -> SymShape:
-    if len(marked) != len(real):
-        raise _Structural(involved)
-    out: list[Any] = []
-    for m, r in zip(marked, real):
-        if m == r:
-            out.append(r)
-        elif m in by_marker and graph.params[by_marker[m]] == r:
-            out.append(by_marker[m])
-        else:
-            raise _Structural(involved)
-    return tuple(out)
-
-
 # ---------------------------------------------------------------------------- translation
 
 
@@ -204,22 +89,27 @@ class NodeCtx:
     node: Node
     ins: list[str]  # Python expressions of the input tensors
     attr: str  # the model attribute of its layer object ("self.<attr>")
-    analysis: Analysis
-    runtime: dict[str, str]  # argument -> plain parameter read at run time
+    params: RuntimeParams  # the graph's run-time parameters and the shapes they size
 
     @property
     def a(self) -> dict[str, Any]:
         return self.node.args
 
+    @property
+    def runtime(self) -> dict[str, str]:
+        """Argument -> the model parameter read at run time in its place."""
+        return self.params.args.get(self.node.id, {})
+
     def in_shape(self, i: int = 0) -> SymShape:
-        return self.analysis.tensors[self.node.inputs[i].id]
+        return self.params.tensor_shape(self.node.inputs[i])
 
     @property
     def out_shape(self) -> SymShape:
-        return self.analysis.tensors[self.node.output.id]
+        return self.params.tensor_shape(self.node.output)
 
     def var_shape(self, suffix: str) -> SymShape:
-        return self.analysis.variables[f"{self.node.scope}/{suffix}"]
+        name = f"{self.node.scope}/{suffix}"
+        return self.params.variable_shape(next(v for v in self.node.variables if v.name == name))
 
     def value(self, arg: str, where: str) -> str:
         """An argument as code: the plain parameter it is, or its literal value."""
@@ -570,6 +460,5 @@ ROLE_ATTRS = {"weights": "weights", "biases": "biases", "depthwise": "depthwise_
               "pointwise": "pointwise_weights", "beta": "beta", "gamma": "gamma",
               "moving_mean": "moving_mean", "moving_variance": "moving_variance"}
 
-__all__ = ["Analysis", "Emitted", "NodeCtx", "ROLE_ATTRS", "RUNTIME_ARGS",
-           "RUNTIME_NAMES", "SIZE_ARGS", "SNIPPET_DEPS", "TRANSLATORS", "analyze", "dims",
-           "regularization"]
+__all__ = ["Emitted", "NodeCtx", "ROLE_ATTRS", "RUNTIME_NAMES", "SNIPPET_DEPS", "TRANSLATORS",
+           "dims", "regularization"]
