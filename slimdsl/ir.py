@@ -17,6 +17,16 @@ from .diagnostics import Span
 from .layers.shapes import Shape
 
 
+def relative_scope(scope: str, model: str) -> str:
+    """``scope`` without its leading ``model/``, as messages, reports and names show it.
+
+    >>> relative_scope("vgg_16/conv1/conv1_1", "vgg_16"), relative_scope("other", "vgg_16")
+    ('conv1/conv1_1', 'other')
+    """
+    prefix = model + "/"
+    return scope[len(prefix):] if scope.startswith(prefix) else scope
+
+
 @dataclass(frozen=True, slots=True)
 class ArgSource:
     """Where an effective argument value came from."""

@@ -6,7 +6,7 @@ import argparse
 import json
 import sys
 
-from ..tools.explain import LookupError_, explain_dict, explain_text, find_layer
+from ..tools.explain import LayerNotFound, explain_dict, explain_text, find_layer
 from .common import EXIT_FINDINGS, EXIT_OK, add_define_option, check_models
 
 HELP = "show a layer's effective arguments and their origin, shapes, variables"
@@ -31,7 +31,7 @@ def run(args: argparse.Namespace) -> int:
     graph = result.graphs[0]
     try:
         node = find_layer(graph, args.layer)
-    except LookupError_ as exc:
+    except LayerNotFound as exc:
         print(f"slimc: error: {exc}", file=sys.stderr)
         return EXIT_FINDINGS
 

@@ -34,9 +34,6 @@ class Span:
         return Span(self.path, self.line, self.column, other.end_line, other.end_column)
 
 
-UNKNOWN_SPAN = Span("<unknown>", 1, 1, 1, 2)
-
-
 @dataclass(frozen=True, slots=True)
 class Note:
     """Extra context attached to a diagnostic; may point elsewhere in the source."""

@@ -27,12 +27,16 @@ def format_dim(d: Dim) -> str:
     return "?" if d is None else str(d)
 
 
-def format_shape(shape: Shape) -> str:
-    """A shape the way .slim files write it.
+def format_shape(shape: Shape | None) -> str:
+    """A shape the way .slim files write it; ``?`` for a shape an earlier error left unknown.
 
-    >>> format_shape((None, 7, 7, 512))
-    '[?, 7, 7, 512]'
+    The one formatter of shapes: messages, summaries, graphs and generated docstrings use it.
+
+    >>> format_shape((None, 7, 7, 512)), format_shape(None)
+    ('[?, 7, 7, 512]', '?')
     """
+    if shape is None:
+        return "?"
     return "[" + ", ".join(format_dim(d) for d in shape) + "]"
 
 

@@ -15,7 +15,7 @@ from .. import diagnostics as dg
 from ..diagnostics import Diagnostics, Note, Span, did_you_mean
 from ..frontend import Program
 from ..frontend import tree as n
-from ..ir import Node, Tensor
+from ..ir import Node, Tensor, relative_scope
 from ..layers import LAYER_NAMES, LAYERS, META_LAYERS, LayerKind
 from ..layers.shapes import ShapeError, format_dim, format_shape
 from ..values import (
@@ -31,7 +31,7 @@ from ..values import (
 from .arg_scopes import ArgScopes
 from .context import CallArg, ModelBuild, StmtCtx
 from .evaluate import POISON, Env, EvalError, Evaluator, Poisoned, WorkLimit
-from .naming import ScopeNames, join_scope, relative_scope, scope_name
+from .naming import ScopeNames, join_scope, scope_name
 from .params import bind_params
 
 MAX_NODES = 20_000  # the largest zoo model has 343 layers; this bounds the time (~0.1 ms a layer)

@@ -27,7 +27,6 @@ from ..values import (
     UNKNOWN,
     VARIANCE_SCALING_MODES,
     Activation,
-    BlockRef,
     Function,
     Initializer,
     LayerRef,
@@ -508,8 +507,3 @@ def _shadowed(name: str, env: Env) -> bool:
         return True
     except KeyError:
         return False
-
-
-def is_layer_like(value: Any) -> bool:
-    """Can ``value`` be listed in arg_scope or passed to repeat/stack?"""
-    return isinstance(value, (LayerRef, BlockRef))

@@ -27,12 +27,6 @@ def join_scope(parent: str, name: str) -> str:
     return f"{parent}/{name}" if parent else name
 
 
-def relative_scope(scope: str, model: str) -> str:
-    """``scope`` without its leading ``model/``, as messages show it."""
-    prefix = model + "/"
-    return scope[len(prefix):] if scope.startswith(prefix) else scope
-
-
 class _NameScopes(Counter):
     """Name-scope counts: TF keeps name scopes and op names unique regardless of case."""
 

@@ -14,7 +14,7 @@ from .. import diagnostics as dg
 from ..diagnostics import Diagnostics, Span, did_you_mean
 from ..frontend import Program
 from ..frontend import tree as n
-from ..ir import Graph, Port, Tensor
+from ..ir import Graph, Port, Tensor, relative_scope
 from ..layers import LAYER_NAMES, META_LAYERS
 from ..values import (
     ACTIVATIONS,
@@ -30,7 +30,7 @@ from .arg_scopes import ArgScopes
 from .calls import CallLowerer, is_graph_call
 from .context import ModelBuild, StmtCtx
 from .evaluate import POISON, Env, EvalError, Evaluator, Poisoned, WorkLimit
-from .naming import ScopeNames, interpolate, join_scope, relative_scope, scope_name
+from .naming import ScopeNames, interpolate, join_scope, scope_name
 from .params import bind_params
 
 #: Statements and loop iterations one model may execute (an empty nested loop makes no nodes).

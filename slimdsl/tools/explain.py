@@ -15,21 +15,22 @@ from typing import Any
 from ..diagnostics import CompileError, Span, did_you_mean
 from ..frontend import tree as n
 from ..frontend.parser import parse
-from ..ir import ArgSource, Graph, Node
+from ..ir import ArgSource, Graph, Node, relative_scope
 from ..layers.shapes import format_shape
 from ..values import show
+from .summary import shape_json
 
 _VALUE_WIDTH = 40
 
 
-class LookupError_(LookupError):
+class LayerNotFound(LookupError):
     """LAYER matched nothing, or several layers; the message says what to type instead."""
 
 
 def find_layer(graph: Graph, query: str) -> Node:
     """The node whose scope is ``query`` (full, model-relative, or a unique suffix)."""
     q = query.strip("/")
-    rel = {node: _relative(node.scope, graph.name) for node in graph.nodes}
+    rel = {node: relative_scope(node.scope, graph.name) for node in graph.nodes}
     for node in graph.nodes:
         if q in (node.scope, rel[node]):
             return node
@@ -39,20 +40,16 @@ def find_layer(graph: Graph, query: str) -> Node:
     if len(suffix) > 1:
         names = ", ".join(rel[node] for node in suffix[:8])
         more = f" (and {len(suffix) - 8} more)" if len(suffix) > 8 else ""
-        raise LookupError_(f"'{query}' matches {len(suffix)} layers of {graph.name}: "
+        raise LayerNotFound(f"'{query}' matches {len(suffix)} layers of {graph.name}: "
                            f"{names}{more}; give more of the scope")
     inside = [node for node in graph.nodes if (rel[node] + "/").startswith(q + "/")
               or (node.scope + "/").startswith(q + "/")]
     if inside:
         names = ", ".join(rel[node] for node in inside[:8])
         more = f" (and {len(inside) - 8} more)" if len(inside) > 8 else ""
-        raise LookupError_(f"'{query}' is a scope holding {len(inside)} layers: {names}{more}")
-    raise LookupError_(f"no layer '{query}' in {graph.name}"
+        raise LayerNotFound(f"'{query}' is a scope holding {len(inside)} layers: {names}{more}")
+    raise LayerNotFound(f"no layer '{query}' in {graph.name}"
                        f"{did_you_mean(q, list(rel.values()))}")
-
-
-def _relative(scope: str, model: str) -> str:
-    return scope[len(model) + 1:] if scope.startswith(model + "/") else scope
 
 
 @dataclass
@@ -158,9 +155,9 @@ def explain_dict(graph: Graph, node: Node, read=None) -> dict[str, Any]:
         "line": node.span.line,
         "expanded_through": [{"path": s.path, "line": s.line} for s in node.trail
                              if s != node.span],
-        "inputs": [{"shape": _shape(t.shape), "from": _producer(t, graph)}
+        "inputs": [{"shape": shape_json(t.shape), "from": _producer(t, graph)}
                    for t in node.inputs],
-        "output": {"shape": _shape(node.output.shape)},
+        "output": {"shape": shape_json(node.output.shape)},
         "arguments": args,
         "variables": [{"name": v.name, "shape": list(v.shape), "trainable": v.trainable,
                        "initializer": show(v.initializer),
@@ -171,13 +168,9 @@ def explain_dict(graph: Graph, node: Node, read=None) -> dict[str, Any]:
     }
 
 
-def _shape(shape) -> list | None:
-    return None if shape is None else [d for d in shape]
-
-
 def _producer(tensor, graph: Graph) -> str:
     if tensor.producer is not None:
-        return _relative(tensor.producer.scope, graph.name)
+        return relative_scope(tensor.producer.scope, graph.name)
     return tensor.name
 
 
@@ -190,10 +183,8 @@ def explain_text(graph: Graph, node: Node, read=None) -> str:
         out.append(f"  expanded through the call at {t['path']}:{t['line']}")
     out.append("")
     for i, t in zip(range(len(node.inputs)), d["inputs"]):
-        shape = format_shape(node.inputs[i].shape) if node.inputs[i].shape is not None else "?"
-        out.append(f"  input   {shape}  from {t['from']}")
-    shape = format_shape(node.output.shape) if node.output.shape is not None else "?"
-    out.append(f"  output  {shape}")
+        out.append(f"  input   {format_shape(node.inputs[i].shape)}  from {t['from']}")
+    out.append(f"  output  {format_shape(node.output.shape)}")
     out.append("")
     out.append("  arguments:")
     if not d["arguments"]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import shutil
 from dataclasses import dataclass, field
 
-from ..ir import Graph, Node
+from ..ir import Graph, Node, relative_scope
 from ..layers import LAYERS
 from ..layers.shapes import format_shape
 
@@ -26,13 +26,9 @@ class GraphvizMissing(RuntimeError):
     """Graphviz's ``dot`` is not installed (only DOT output is possible)."""
 
 
-def _q(text: str) -> str:
+def quote(text: str) -> str:
     """A DOT double-quoted string (labels: ``\\n`` stays a line break)."""
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
-
-
-def _relative(scope: str, model: str) -> str:
-    return scope[len(model) + 1:] if scope.startswith(model + "/") else scope
 
 
 def _pair(v) -> str:
@@ -83,7 +79,7 @@ def _tree(graph: Graph) -> _Cluster:
     unless it is one of several sibling scopes inside a box (an Inception branch)."""
     root = _Cluster("", "")
     for node in graph.nodes:
-        parts = _relative(node.scope, graph.name).split("/")[:-1]
+        parts = relative_scope(node.scope, graph.name).split("/")[:-1]
         where = root
         for i, part in enumerate(parts):
             where = where.children.setdefault(part, _Cluster(part, "/".join(parts[:i + 1])))
@@ -106,9 +102,9 @@ def _tree(graph: Graph) -> _Cluster:
 def to_dot(graph: Graph, rankdir: str = "TB") -> str:
     """The DOT text of ``graph``."""
     ids = {node.id: f"n{node.id}" for node in graph.nodes}
-    lines = [f"digraph {_q(graph.name)} {{",
+    lines = [f"digraph {quote(graph.name)} {{",
              f"  graph [rankdir={rankdir}, fontname=\"Helvetica\", fontsize=12, "
-             f"label={_q(_title(graph))}, labelloc=t, nodesep=0.25, ranksep=0.35, "
+             f"label={quote(_title(graph))}, labelloc=t, nodesep=0.25, ranksep=0.35, "
              f"newrank=true];",
              "  node [shape=box, style=\"rounded,filled\", fontname=\"Helvetica\", fontsize=10, "
              "margin=\"0.12,0.04\", penwidth=0.8];",
@@ -120,13 +116,13 @@ def to_dot(graph: Graph, rankdir: str = "TB") -> str:
         text = port.name
         if port.tensor.shape is not None:
             text += "\n" + format_shape(port.tensor.shape)
-        lines.append(f"  {pid} [label={_q(text)}, shape=oval, fillcolor=\"#ffffff\"];")
+        lines.append(f"  {pid} [label={quote(text)}, shape=oval, fillcolor=\"#ffffff\"];")
     for node in graph.nodes:
         tensor_source[node.output.id] = ids[node.id]
 
     def emit(c: _Cluster, depth: int, indent: str) -> None:
         for node in c.nodes:
-            label = _relative(node.scope, graph.name)
+            label = relative_scope(node.scope, graph.name)
             if c.path and label.startswith(c.path + "/"):
                 label = label[len(c.path) + 1:]
             kind = describe(node)
@@ -135,12 +131,12 @@ def to_dot(graph: Graph, rankdir: str = "TB") -> str:
                 text += f"\n{node.params:,} params"
             color = COLORS.get(LAYERS[node.kind].category, "#ffffff") \
                 if node.kind in LAYERS else "#ffffff"
-            lines.append(f"{indent}{ids[node.id]} [label={_q(text)}, fillcolor=\"{color}\", "
-                         f"tooltip={_q(f'{node.scope} (line {node.span.line})')}];")
+            lines.append(f"{indent}{ids[node.id]} [label={quote(text)}, fillcolor=\"{color}\", "
+                         f"tooltip={quote(f'{node.scope} (line {node.span.line})')}];")
         for child in c.children.values():
-            lines.append(f"{indent}subgraph {_q('cluster_' + child.path)} {{")
+            lines.append(f"{indent}subgraph {quote('cluster_' + child.path)} {{")
             fill = CLUSTER_COLORS[min(depth, len(CLUSTER_COLORS) - 1)]
-            lines.append(f"{indent}  graph [label={_q(child.name)}, style=\"rounded,filled\", "
+            lines.append(f"{indent}  graph [label={quote(child.name)}, style=\"rounded,filled\", "
                          f"fillcolor=\"{fill}\", color=\"#999999\", labeljust=l, fontsize=11];")
             emit(child, depth + 1, indent + "  ")
             lines.append(f"{indent}}}")
@@ -151,15 +147,15 @@ def to_dot(graph: Graph, rankdir: str = "TB") -> str:
             src = tensor_source.get(t.id)
             if src is None:
                 continue
-            shape = format_shape(t.shape) if t.shape is not None else "?"
-            lines.append(f"  {src} -> {ids[node.id]} [label={_q(' ' + shape)}];")
+            label = quote(" " + format_shape(t.shape))
+            lines.append(f"  {src} -> {ids[node.id]} [label={label}];")
     for i, port in enumerate(graph.outputs):
         pid = f"out{i}"
-        lines.append(f"  {pid} [label={_q(port.name)}, shape=oval, fillcolor=\"#ffffff\"];")
+        lines.append(f"  {pid} [label={quote(port.name)}, shape=oval, fillcolor=\"#ffffff\"];")
         src = tensor_source.get(port.tensor.id)
         if src is not None:
-            shape = format_shape(port.tensor.shape) if port.tensor.shape is not None else "?"
-            lines.append(f"  {src} -> {pid} [label={_q(' ' + shape)}];")
+            label = quote(" " + format_shape(port.tensor.shape))
+            lines.append(f"  {src} -> {pid} [label={label}];")
     lines.append("}")
     return "\n".join(lines) + "\n"
 

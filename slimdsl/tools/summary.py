@@ -8,7 +8,8 @@ from ..ir import Graph
 from ..layers.shapes import format_shape
 
 
-def _shape_json(shape) -> list | None:
+def shape_json(shape) -> list | None:
+    """A shape in the JSON outputs: a list with null for unknown dimensions, or null."""
     return None if shape is None else list(shape)
 
 
@@ -18,14 +19,14 @@ def summary_dict(graph: Graph) -> dict[str, Any]:
         "name": graph.name,
         "path": graph.path,
         "params": {k: _jsonable(v) for k, v in graph.params.items()},
-        "inputs": [{"name": p.name, "shape": _shape_json(p.tensor.shape),
+        "inputs": [{"name": p.name, "shape": shape_json(p.tensor.shape),
                     "dtype": p.tensor.dtype} for p in graph.inputs],
-        "layers": [{"name": n.scope, "op": n.kind, "output_shape": _shape_json(n.output.shape),
+        "layers": [{"name": n.scope, "op": n.kind, "output_shape": shape_json(n.output.shape),
                     "params": n.params, "flops": n.flops, "line": n.span.line,
                     "inputs": [t.name for t in n.inputs]} for n in graph.nodes],
-        "outputs": [{"name": p.name, "shape": _shape_json(p.tensor.shape)}
+        "outputs": [{"name": p.name, "shape": shape_json(p.tensor.shape)}
                     for p in graph.outputs],
-        "end_points": [{"name": k, "shape": _shape_json(t.shape)}
+        "end_points": [{"name": k, "shape": shape_json(t.shape)}
                        for k, t in graph.end_points.items()],
         "variables": [{"name": v.name, "shape": list(v.shape), "trainable": v.trainable}
                       for v in graph.variables],
@@ -67,13 +68,12 @@ def summary_text(graph: Graph, show_variables: bool = True) -> str:
     lines.append("")
     rows = [["scope", "layer", "output shape", "params", "line"]]
     for n in graph.nodes:
-        shape = format_shape(n.output.shape) if n.output.shape is not None else "?"
-        rows.append([n.scope, n.kind, shape, _num(n.params), str(n.span.line)])
+        rows.append([n.scope, n.kind, format_shape(n.output.shape), _num(n.params),
+                     str(n.span.line)])
     lines.extend(_table(rows, {3, 4}))
     lines.append("")
     for p in graph.outputs:
-        shape = format_shape(p.tensor.shape) if p.tensor.shape is not None else "?"
-        lines.append(f"  output {p.name}: {shape}")
+        lines.append(f"  output {p.name}: {format_shape(p.tensor.shape)}")
     lines.append("")
     lines.append(f"  Trainable params: {_num(graph.trainable_params)}")
     lines.append(f"  Total params:     {_num(graph.total_params)}")

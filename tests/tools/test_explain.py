@@ -11,7 +11,7 @@ import pytest
 
 from slimdsl.api import compile_file, compile_source
 from slimdsl.cli import main
-from slimdsl.tools.explain import LookupError_, explain_dict, explain_text, find_layer
+from slimdsl.tools.explain import LayerNotFound, explain_dict, explain_text, find_layer
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -83,12 +83,12 @@ def test_find_layer():
     assert find_layer(g, "conv3/conv3_2").scope == "vgg_16/conv3/conv3_2"
     assert find_layer(g, "conv3_2").scope == "vgg_16/conv3/conv3_2"
     assert find_layer(g, "fc8").scope == "vgg_16/fc8"
-    with pytest.raises(LookupError_, match="is a scope holding 3 layers"):
+    with pytest.raises(LayerNotFound, match="is a scope holding 3 layers"):
         find_layer(g, "conv3")
-    with pytest.raises(LookupError_, match="did you mean 'conv3/conv3_[0-9]'"):
+    with pytest.raises(LayerNotFound, match="did you mean 'conv3/conv3_[0-9]'"):
         find_layer(g, "conv3/conv3_9")
     r = compile_file(str(ROOT / "models" / "resnet_v1_50.slim"))
-    with pytest.raises(LookupError_, match="matches 16 layers"):
+    with pytest.raises(LayerNotFound, match="matches 16 layers"):
         find_layer(r, "conv2")
 
 

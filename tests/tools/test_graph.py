@@ -65,7 +65,7 @@ def test_describe_and_escaping():
     g = compile_file(str(ROOT / "models" / "vgg_16.slim"))
     assert describe(g.nodes[0]) == "conv2d 3x3, 64"
     assert describe(next(n for n in g.nodes if n.kind == "max_pool2d")) == "max_pool2d 2x2/2"
-    assert graph_mod._q('a "b" \\ c\nd') == '"a \\"b\\" \\\\ c\\nd"'
+    assert graph_mod.quote('a "b" \\ c\nd') == '"a \\"b\\" \\\\ c\\nd"'
 
 
 def test_cli_dot_without_graphviz(tmp_path, capsys, monkeypatch):

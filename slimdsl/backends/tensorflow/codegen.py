@@ -22,7 +22,8 @@ import jinja2
 from ... import __version__
 from ... import diagnostics as dg
 from ...diagnostics import CompileError, Diagnostics, Span
-from ...ir import Graph, Node, Tensor
+from ...ir import Graph, Node, Tensor, relative_scope
+from ...layers.shapes import format_shape
 from ...resources import templates_dir
 from ...values import show
 from . import source as src
@@ -139,7 +140,8 @@ class _ModelBuilder:
         taken = set(MODULE_ATTRS) | set(graph.params)
         for node in graph.nodes:
             if node.variables or node.kind in ("batch_norm", "bias_add"):
-                self.attrs[node.id] = src.unique(src.short(self._relative(node.scope)), taken)
+                name = src.short(relative_scope(node.scope, graph.name))
+                self.attrs[node.id] = src.unique(name, taken)
 
     # ------------------------------------------------------------------ names
 
@@ -161,10 +163,6 @@ class _ModelBuilder:
                 f"Python: it is a keyword or a name the generated code uses",
                 ("rename it; reserved here: " + ", ".join(sorted(
                     n for n in reserved if not n.startswith("_"))),))
-
-    def _relative(self, scope: str) -> str:
-        prefix = self.g.name + "/"
-        return scope[len(prefix):] if scope.startswith(prefix) else scope
 
     # ------------------------------------------------------------------ view-model
 
@@ -232,8 +230,8 @@ class _ModelBuilder:
         names = [p.name for p in self.g.inputs]
         lines = src.wrap_call("def __call__(", ["self", *names, "training=False"], 4,
                               tail="):", hang=8)
-        ins = ", ".join(f"{p.name} {_shape_text(p.tensor)}" for p in self.g.inputs)
-        outs = ", ".join(f"{p.name} {_shape_text(p.tensor)}" for p in self.g.outputs)
+        ins = ", ".join(f"{p.name} {format_shape(p.tensor.shape)}" for p in self.g.inputs)
+        outs = ", ".join(f"{p.name} {format_shape(p.tensor.shape)}" for p in self.g.outputs)
         doc = f"{ins} -> {outs}, end_points."
         if len(doc) + 14 > src.LINE_LIMIT:
             doc = "Runs the model: returns its outputs, then the end points dict."
@@ -330,7 +328,7 @@ class _ModelBuilder:
         if free("net"):
             return "net"
         taken = set(_CALL_NAMES) | {p.name for p in self.g.inputs} | set(self.g.params)
-        parts = [src.short(p, 30) for p in self._relative(node.scope).split("/")]
+        parts = [src.short(p, 30) for p in relative_scope(node.scope, self.g.name).split("/")]
         start = max(len(parts) - 2, 0)  # "branch_1_conv2d_0a_1x1": the last two scopes
         for first in range(start, -1, -1):
             candidate = src.short("_".join(parts[first:]), 32)
@@ -357,7 +355,3 @@ def _regularization_order(node: Node) -> list:
             variables[beta[0]], variables[gamma[0]] = variables[gamma[0]], variables[beta[0]]
     return variables
 
-
-def _shape_text(tensor: Tensor) -> str:
-    shape = tensor.shape or ()
-    return "[" + ", ".join("?" if d is None else str(d) for d in shape) + "]"

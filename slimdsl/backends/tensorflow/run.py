@@ -22,6 +22,7 @@ from types import ModuleType
 from typing import Any, TextIO
 
 from ...ir import Graph
+from ...layers.shapes import format_shape
 
 
 class DeviceError(Exception):
@@ -104,7 +105,7 @@ def example_inputs(tf: Any, graph: Graph, batch: int, given: dict[str, Any] | No
             shape[0] = batch
         if any(d is None for d in shape):
             raise ValueError(f"input '{port.name}' has unknown dimensions "
-                             f"{_fmt(port.tensor.shape)}: give it with --input")
+                             f"{format_shape(port.tensor.shape)}: give it with --input")
         dtype = tf.as_dtype(port.tensor.dtype)
         if dtype.is_floating:
             out.append(tf.cast(rng.uniform(shape), dtype))
@@ -120,15 +121,15 @@ def check_shapes(graph: Graph, outputs: Sequence[Any], end_points: dict[str, Any
     problems = []
     for port, value in zip(graph.outputs, outputs):
         if not _compatible(port.tensor.shape, value.shape):
-            problems.append(f"output '{port.name}': inferred {_fmt(port.tensor.shape)}, "
-                            f"run-time {_fmt(tuple(value.shape))}")
+            problems.append(f"output '{port.name}': inferred {format_shape(port.tensor.shape)}, "
+                            f"run-time {format_shape(tuple(value.shape))}")
     if list(end_points) != list(graph.end_points):
         problems.append(f"end point keys differ: inferred {list(graph.end_points)}, "
                         f"run-time {list(end_points)}")
     for key, tensor in graph.end_points.items():
         if key in end_points and not _compatible(tensor.shape, end_points[key].shape):
-            problems.append(f"end point '{key}': inferred {_fmt(tensor.shape)}, run-time "
-                            f"{_fmt(tuple(end_points[key].shape))}")
+            problems.append(f"end point '{key}': inferred {format_shape(tensor.shape)}, run-time "
+                            f"{format_shape(tuple(end_points[key].shape))}")
     if problems:
         raise ShapeMismatch("\n".join(problems))
 
@@ -137,10 +138,6 @@ def _compatible(static: Any, actual: Any) -> bool:
     actual = tuple(actual)
     return static is not None and len(static) == len(actual) and all(
         s is None or s == a for s, a in zip(static, actual))
-
-
-def _fmt(shape: Any) -> str:
-    return "[" + ", ".join("?" if d is None else str(d) for d in shape) + "]"
 
 
 @dataclass

@@ -52,7 +52,3 @@ def format_source(text: str, path: str = "<string>") -> str:
         w.lines.pop()
     return "\n".join(w.lines) + "\n" if w.lines else ""
 
-
-def is_formatted(text: str, path: str = "<string>") -> bool:
-    """True when :func:`format_source` would not change ``text``."""
-    return format_source(text, path) == text
