@@ -11,27 +11,20 @@ from __future__ import annotations
 
 import os
 import sys
+from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 
 def apply_tf_slim_shim() -> None:
-    """tf_slim 1.1.0 on TensorFlow 2.21 needs three aliases.
+    """The test suite's shim for tf_slim 1.1.0 on TensorFlow 2.21 (``tests/oracles/tf_slim.py``,
+    which imports nothing of pytest, whose start-up would be billed to the tf_slim route)."""
+    tests = str(Path(__file__).resolve().parent.parent / "tests")
+    if tests not in sys.path:
+        sys.path.insert(0, tests)
+    from oracles.tf_slim import apply_shim
 
-    A copy of ``tests/conftest.py::_apply_tf_slim_shim`` (importing the conftest would also
-    import pytest and bill its start-up to the tf_slim route).
-    """
-    from tensorflow.python.framework import ops, tensor
-    if not hasattr(ops, "Tensor"):
-        ops.Tensor = tensor.Tensor
-    import tf_keras.src.legacy_tf_layers as legacy
-    import tf_keras.src.legacy_tf_layers.normalization as normalization
-    sys.modules.setdefault("tf_keras.legacy_tf_layers", legacy)
-    sys.modules.setdefault("tf_keras.legacy_tf_layers.normalization", normalization)
-    from tensorflow.python.ops import cond
-    from tensorflow.python.ops import control_flow_ops as cfo
-    if not hasattr(cfo, "cond"):
-        cfo.cond = cond.cond
+    apply_shim()
 
 
 def main() -> int:

@@ -5,8 +5,8 @@ flags), end points (keys and shapes, batch aside) and logits shape that tf_slim 
 same network under its arg_scope: ``tf_slim.nets.vgg.vgg_16`` / ``vgg_arg_scope()``,
 ``tf_slim.nets.alexnet.alexnet_v2`` / ``alexnet_v2_arg_scope()``, and TF-Slim's LeNet
 (tensorflow/models research/slim/nets/lenet.py; tf_slim 1.1.0 does not ship it, so it is
-written out below with tf_slim layers). The variables' initializers and the weight
-regularizers must match too, read back from the TF graph.
+written out with tf_slim layers in ``tests/oracles/nets.py``). The variables' initializers (as
+TF creates them) and the weight regularizers (from the TF graph) must match too.
 
 The quick test checks the summary's totals against the published figures without TensorFlow.
 """
@@ -22,6 +22,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from oracles.fingerprints import (
+    our_initializer,
+    our_regularizers,
+    recording_initializers,
+    tf_regularizers,
+)
+from oracles.nets import lenet, lenet_arg_scope
 
 from slimdsl import cli
 from slimdsl.api import compile_file
@@ -80,34 +87,6 @@ def test_summary_totals_are_the_published_figures(name: str) -> None:
 # ---------------------------------------------------------------------------- the TF side
 
 
-def _lenet(images: Any, tf: Any, slim: Any, num_classes: int = 10, is_training: bool = False,
-           dropout_keep_prob: float = 0.5) -> tuple[Any, dict[str, Any]]:
-    """TF-Slim's LeNet (research/slim/nets/lenet.py), layer for layer."""
-    end_points = {}
-    with tf.compat.v1.variable_scope("LeNet", "LeNet", [images]):
-        net = end_points["conv1"] = slim.conv2d(images, 32, [5, 5], scope="conv1")
-        net = end_points["pool1"] = slim.max_pool2d(net, [2, 2], 2, scope="pool1")
-        net = end_points["conv2"] = slim.conv2d(net, 64, [5, 5], scope="conv2")
-        net = end_points["pool2"] = slim.max_pool2d(net, [2, 2], 2, scope="pool2")
-        net = slim.flatten(net)
-        end_points["Flatten"] = net
-        net = end_points["fc3"] = slim.fully_connected(net, 1024, scope="fc3")
-        net = end_points["dropout3"] = slim.dropout(
-            net, dropout_keep_prob, is_training=is_training, scope="dropout3")
-        logits = end_points["Logits"] = slim.fully_connected(
-            net, num_classes, activation_fn=None, scope="fc4")
-    end_points["Predictions"] = slim.softmax(logits, scope="Predictions")
-    return logits, end_points
-
-
-def _lenet_arg_scope(tf: Any, slim: Any, weight_decay: float = 0.0) -> Any:
-    with slim.arg_scope([slim.conv2d, slim.fully_connected],
-                        weights_regularizer=slim.l2_regularizer(weight_decay),
-                        weights_initializer=tf.compat.v1.truncated_normal_initializer(stddev=0.1),
-                        activation_fn=tf.nn.relu) as sc:
-        return sc
-
-
 @dataclass
 class TfNet:
     """What tf_slim built: variables, end points, logits, initializers and regularizers."""
@@ -128,7 +107,7 @@ def build_tf(name: str, tf: Any, slim: Any) -> TfNet:
         return _BUILT[name]
     from tf_slim.nets import alexnet, vgg
     graph = tf.Graph()
-    with graph.as_default():
+    with graph.as_default(), recording_initializers() as initializers:
         images = tf.compat.v1.placeholder(tf.float32, [BATCH, *KNOWN[name].image])
         if name == "vgg_16":
             with slim.arg_scope(vgg.vgg_arg_scope()):
@@ -137,83 +116,16 @@ def build_tf(name: str, tf: Any, slim: Any) -> TfNet:
             with slim.arg_scope(alexnet.alexnet_v2_arg_scope()):
                 logits, end_points = alexnet.alexnet_v2(images)
         else:
-            with slim.arg_scope(_lenet_arg_scope(tf, slim)):
-                logits, end_points = _lenet(images, tf, slim)
+            with slim.arg_scope(lenet_arg_scope(tf, slim)):
+                logits, end_points = lenet(images, tf, slim)
         trainable = {v.op.name for v in tf.compat.v1.trainable_variables()}
         variables = {v.op.name: (tuple(v.shape.as_list()), v.op.name in trainable)
                      for v in tf.compat.v1.global_variables()}
-        ops = graph.get_operations()
         net = TfNet(variables,
                     {k: tuple(t.shape.as_list()) for k, t in end_points.items()},
-                    tuple(logits.shape.as_list()),
-                    {v: _tf_initializer(tf, ops, v) for v in variables},
-                    _tf_regularizers(tf, graph))
+                    tuple(logits.shape.as_list()), initializers, tf_regularizers(tf))
     _BUILT[name] = net
     return net
-
-
-def _tf_initializer(tf: Any, ops: list, variable: str) -> tuple:
-    """(kind, parameters...) of a variable's initializer, read from its Initializer ops."""
-    prefix = variable + "/Initializer/"
-    found = {op.name[len(prefix):]: op for op in ops if op.name.startswith(prefix)}
-
-    def const(key: str) -> Any:
-        return tf.make_ndarray(found[key].get_attr("value"))
-
-    if "truncated_normal" in found:
-        return ("truncated_normal", float(const("truncated_normal/mean")),
-                float(const("truncated_normal/stddev")))
-    if "random_uniform" in found:
-        return ("uniform", float(const("random_uniform/min")),
-                float(const("random_uniform/max")))
-    if "zeros" in found:
-        return ("constant", 0.0)
-    if "ones" in found:
-        return ("constant", 1.0)
-    if "Const" in found:
-        values = const("Const")
-        assert (values == values.flat[0]).all(), f"{variable}: not a constant initializer"
-        return ("constant", float(values.flat[0]))
-    raise AssertionError(f"unrecognised initializer of {variable}: {sorted(found)}")
-
-
-def _tf_regularizers(tf: Any, graph: Any) -> dict[str, tuple[str, float]]:
-    """{layer scope: ("l2", scale)} from the REGULARIZATION_LOSSES collection."""
-    out = {}
-    for loss in tf.compat.v1.get_collection(tf.compat.v1.GraphKeys.REGULARIZATION_LOSSES):
-        op = loss.op.name  # e.g. vgg_16/fc6/kernel/Regularizer/l2_regularizer
-        assert op.endswith("/Regularizer/l2_regularizer"), op
-        scale = graph.get_operation_by_name(op + "/scale").get_attr("value")
-        layer = op.rsplit("/", 3)[0]
-        out[layer] = ("l2", float(tf.make_ndarray(scale)))
-    return out
-
-
-def _our_initializer(variable: Any) -> tuple:
-    """The same fingerprint for one of slimdsl's variables."""
-    init, params = variable.initializer, dict(variable.initializer.params)
-    if init.name in ("xavier", "glorot") and params["uniform"]:
-        # variance_scaling(1, FAN_AVG, uniform): limit sqrt(6 / (fan_in + fan_out))
-        *kernel, fan_in, fan_out = variable.shape
-        receptive = math.prod(kernel)
-        limit = math.sqrt(6.0 / (receptive * (fan_in + fan_out)))
-        return ("uniform", -limit, limit)
-    if init.name == "truncated_normal":
-        return ("truncated_normal", float(params["mean"]), float(params["stddev"]))
-    if init.name in ("zeros", "ones", "constant"):
-        return ("constant", float(params.get("value", 1.0 if init.name == "ones" else 0.0)))
-    raise AssertionError(f"{variable.name}: no fingerprint for initializer {init!r}")
-
-
-def _our_regularizers(graph: Any) -> dict[str, tuple[str, float]]:
-    """{layer scope: ("l2", scale)}; tf_slim's l2_regularizer(0.0) adds no loss at all."""
-    out = {}
-    for v in graph.variables:
-        reg = v.regularizer
-        if reg is not None and dict(reg.params).get("scale", 0.0) != 0.0:
-            assert reg.name == "l2", f"{v.name}: only l2 is compared here"
-            out[v.name.rsplit("/", 1)[0]] = ("l2", float(reg.param("scale")))
-    return out
 
 
 # ---------------------------------------------------------------------------- comparisons
@@ -248,13 +160,6 @@ def test_end_points_and_logits_equal_tf_slim(name: str, tf, slim) -> None:
 def test_initializers_and_regularizers_equal_tf_slim(name: str, tf, slim) -> None:
     theirs = build_tf(name, tf, slim)
     graph = compile_file(str(MODELS / KNOWN[name].file))
-    ours = {v.name: _our_initializer(v) for v in graph.variables}
-    assert sorted(ours) == sorted(theirs.initializers)
-    for var, fingerprint in ours.items():
-        expected = theirs.initializers[var]
-        assert fingerprint[0] == expected[0], var
-        assert fingerprint[1:] == pytest.approx(expected[1:], rel=1e-6), var  # TF's are float32
-    regularizers = _our_regularizers(graph)
-    assert sorted(regularizers) == sorted(theirs.regularizers)
-    for layer, (kind, scale) in regularizers.items():
-        assert (kind, pytest.approx(scale, rel=1e-6)) == theirs.regularizers[layer], layer
+    assert {v.name: our_initializer(v.initializer) for v in graph.variables} == \
+        theirs.initializers
+    assert our_regularizers(graph.variables) == theirs.regularizers

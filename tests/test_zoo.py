@@ -17,9 +17,7 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
-import inspect
 import json
-import re
 import subprocess
 import sys
 from dataclasses import dataclass, field
@@ -28,6 +26,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from oracles.fingerprints import (
+    our_initializer,
+    our_regularizers,
+    recording_initializers,
+    tf_regularizers,
+)
 
 from slimdsl.api import compile_file
 
@@ -120,63 +124,6 @@ def test_readme_figures_are_current():
         "models/README.md is out of date: run python scripts/count_tokens.py --write"
 
 
-# ---------------------------------------------------------------------------- initializers
-
-
-def our_initializer(init) -> tuple:
-    """A .slim initializer in the canonical form of :func:`tf_initializer`."""
-    p = dict(init.params)
-    if init.name in ("xavier", "glorot"):
-        return ("variance_scaling", 1.0, "FAN_AVG", p["uniform"])
-    if init.name == "variance_scaling":
-        return ("variance_scaling", float(p["factor"]), p["mode"], p["uniform"])
-    if init.name in ("zeros", "ones", "constant"):
-        return ("constant", {"zeros": 0.0, "ones": 1.0}.get(init.name, p.get("value")))
-    if init.name in ("truncated_normal", "random_normal"):
-        return (init.name, float(p["mean"]), float(p["stddev"]))
-    if init.name == "random_uniform":
-        return (init.name, float(p["minval"]), float(p["maxval"]))
-    raise AssertionError(f"unknown initializer {init!r}")
-
-
-def tf_initializer(init) -> tuple:
-    """What a TF initializer object (or tf_slim initializer function) computes."""
-    kind = type(init).__name__
-    if kind in ("Zeros", "Ones", "Constant"):
-        return ("constant", {"Zeros": 0.0, "Ones": 1.0}.get(kind, getattr(init, "value", None)))
-    if kind in ("TruncatedNormal", "RandomNormal"):
-        name = "truncated_normal" if kind == "TruncatedNormal" else "random_normal"
-        return (name, float(init.mean), float(init.stddev))
-    if kind == "RandomUniform":
-        return ("random_uniform", float(init.minval), float(init.maxval))
-    if getattr(init, "__qualname__", "").startswith("variance_scaling_initializer."):
-        c = inspect.getclosurevars(init).nonlocals
-        return ("variance_scaling", float(c["factor"]), c["mode"], c["uniform"])
-    raise AssertionError(f"unknown TF initializer {init!r}")
-
-
-def our_regularizer(reg) -> tuple | None:
-    if reg is None:
-        return None
-    assert reg.name in ("l1", "l2"), reg
-    return (reg.name, float(np.float32(dict(reg.params)["scale"])))
-
-
-_REGULARIZER_OP = re.compile(r"/Regularizer/(l1|l2)_regularizer$")
-
-
-def _variable_behind(op) -> str:
-    """The variable a regularization loss reads (its op name scope may differ from the
-    variable's: inception_v1 re-enters its scope, giving ``InceptionV1/InceptionV1/...``)."""
-    todo = [op]
-    while todo:
-        op = todo.pop()
-        if op.type in ("VarHandleOp", "VariableV2"):
-            return op.name
-        todo.extend(i.op for i in op.inputs)
-    raise AssertionError("a regularization loss that reads no variable")
-
-
 # ---------------------------------------------------------------------------- tf_slim oracle
 
 
@@ -198,39 +145,18 @@ def build_tf_slim(tf, slim, name: str, net_kwargs: dict | None = None,
     """Build ``name`` as its docstring says (under its own arg_scope), recording the initializer
     every variable is created with and the regularization losses. The kwargs go to the network
     function and to its arg_scope function."""
-    from tensorflow.python.ops import variable_scope as vs
-
     net = NETS[name]
     module = importlib.import_module(f"tf_slim.nets.{net.module}")
     graph = tf.Graph()
-    initializers = {}
-    original = vs._VariableStore.get_variable
-    signature = inspect.signature(original)
-
-    def spy(*args, **kwargs):
-        variable = original(*args, **kwargs)
-        init = signature.bind(*args, **kwargs).arguments.get("initializer")
-        initializers[variable.op.name] = tf_initializer(init)
-        return variable
-
-    vs._VariableStore.get_variable = spy
-    try:
-        with graph.as_default():
-            images = tf.compat.v1.placeholder(tf.float32, [None, net.size, net.size, 3], "images")
-            with slim.arg_scope(getattr(module, net.arg_scope)(**(scope_kwargs or {}))):
-                logits, end_points = getattr(module, name)(
-                    images, is_training=False, **{**dict(net.kwargs), **(net_kwargs or {})})
-            trainable = {v.op.name for v in tf.compat.v1.trainable_variables()}
-            variables = {v.op.name: (tuple(v.shape.as_list()), v.op.name in trainable)
-                         for v in tf.compat.v1.global_variables()}
-            regularizers = {}
-            for loss in tf.compat.v1.get_collection(tf.compat.v1.GraphKeys.REGULARIZATION_LOSSES):
-                kind = _REGULARIZER_OP.search(loss.op.name).group(1)
-                scale = next(tf.make_ndarray(i.op.get_attr("value")) for i in loss.op.inputs
-                             if i.op.type == "Const")
-                regularizers[_variable_behind(loss.op)] = (kind, float(scale))
-    finally:
-        vs._VariableStore.get_variable = original
+    with graph.as_default(), recording_initializers() as initializers:
+        images = tf.compat.v1.placeholder(tf.float32, [None, net.size, net.size, 3], "images")
+        with slim.arg_scope(getattr(module, net.arg_scope)(**(scope_kwargs or {}))):
+            logits, end_points = getattr(module, name)(
+                images, is_training=False, **{**dict(net.kwargs), **(net_kwargs or {})})
+        trainable = {v.op.name for v in tf.compat.v1.trainable_variables()}
+        variables = {v.op.name: (tuple(v.shape.as_list()), v.op.name in trainable)
+                     for v in tf.compat.v1.global_variables()}
+        regularizers = tf_regularizers(tf)
     return Built(graph, images, logits, end_points, variables, initializers, regularizers)
 
 
@@ -316,8 +242,7 @@ def assert_same_structure(graph, built: Built) -> None:
     assert ours == built.variables
     assert {v.name: our_initializer(v.initializer) for v in graph.variables} \
         == built.initializers
-    assert {v.name: our_regularizer(v.regularizer) for v in graph.variables
-            if v.regularizer is not None} == built.regularizers
+    assert our_regularizers(graph.variables) == built.regularizers
     tf_points = {k: v.shape.as_list() for k, v in built.end_points.items()}
     assert sorted(graph.end_points) == sorted(tf_points)
     assert {k: list(t.shape) for k, t in graph.end_points.items()} == tf_points

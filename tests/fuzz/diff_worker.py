@@ -30,10 +30,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     import tensorflow as tf
-    from conftest import _apply_tf_slim_shim
+    from oracles.tf_slim import apply_shim
 
     tf.compat.v1.disable_v2_behavior()  # cheaper graphs; this process stays in TF1 mode
-    _apply_tf_slim_shim()
+    apply_shim()
     import fuzz_nets
     import fuzz_oracle
     import tf_slim as slim

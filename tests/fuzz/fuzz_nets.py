@@ -18,20 +18,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from hypothesis import strategies as st
+from oracles.slim_text import Sym, slim_text
 
 # ---------------------------------------------------------------------------- description
 
 
 @dataclass(frozen=True)
-class Sym:
-    """A bare name: written as is in .slim (``relu``, ``none``), an object for the oracle."""
-
-    name: str
-
-
-@dataclass(frozen=True)
-class Param:
-    """A reference to the enclosing block's parameter ``d`` (an int)."""
+class Param(Sym):
+    """A reference to the enclosing block's parameter ``d`` (an int), written bare."""
 
     name: str = "d"
 
@@ -454,29 +448,8 @@ def _walk(items: list):
 # ---------------------------------------------------------------------------- .slim text
 
 
-def slim_value(v: Any) -> str:
-    """A value as .slim source.
-
-    >>> slim_value([3, Sym("none"), "SAME", 0.5, True, None])
-    '[3, none, "SAME", 0.5, true, none]'
-    """
-    if isinstance(v, Sym):
-        return v.name
-    if isinstance(v, Param):
-        return v.name
-    if v is None:
-        return "none"
-    if isinstance(v, bool):
-        return "true" if v else "false"
-    if isinstance(v, str):
-        return '"' + v + '"'
-    if isinstance(v, (list, tuple)):
-        return "[" + ", ".join(slim_value(x) for x in v) + "]"
-    return repr(v)
-
-
 def _call_text(kind: str, pos: tuple, kw: tuple, lead: list[str] = ()) -> str:
-    args = list(lead) + [slim_value(p) for p in pos] + [f"{k}={slim_value(v)}" for k, v in kw]
+    args = list(lead) + [slim_text(p) for p in pos] + [f"{k}={slim_text(v)}" for k, v in kw]
     return f"{kind}({', '.join(args)})"
 
 
@@ -508,8 +481,8 @@ class _Writer:
             self.emit(_call_text("repeat", it.layer.pos, it.layer.kw, lead) + _as(it.name),
                       ind, it)
         elif isinstance(it, Stack):
-            items = "[" + ", ".join("(" + ", ".join(slim_value(a) for a in args) + ",)"
-                                    if len(args) != 1 else slim_value(args[0])
+            items = "[" + ", ".join("(" + ", ".join(slim_text(a) for a in args) + ",)"
+                                    if len(args) != 1 else slim_text(args[0])
                                     for args in it.items) + "]"
             self.emit(_call_text("stack", (), it.layer.kw, [it.layer.kind, items])
                       + _as(it.name), ind, it)

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from oracles.slim_text import Sym, slim_text
 
 from slimdsl.api import check_source
 from slimdsl.layers import LAYER_NAMES, LAYERS
@@ -39,13 +40,6 @@ LAYER_ERROR_CODES = {"shape", "rank", "incompatible-shapes", "bad-value"}
 
 
 # ---------------------------------------------------------------------------- cases
-
-
-@dataclass(frozen=True)
-class Sym:
-    """A named value: written bare in .slim (``relu``), a TF object for the oracle."""
-
-    name: str
 
 
 def _resolve(v: Any, tf: Any, slim: Any) -> Any:
@@ -62,24 +56,6 @@ def _resolve(v: Any, tf: Any, slim: Any) -> Any:
     if isinstance(v, dict):
         return {k: _resolve(x, tf, slim) for k, x in v.items()}
     return v
-
-
-def _slim_text(v: Any, quote: bool = True) -> str:
-    """``v`` as .slim source (``quote=False``: for test ids, without quotes or spaces)."""
-    sep = ", " if quote else ","
-    if isinstance(v, Sym):
-        return v.name
-    if v is None:
-        return "none"
-    if isinstance(v, bool):
-        return "true" if v else "false"
-    if isinstance(v, str):
-        return f'"{v}"' if quote else v
-    if isinstance(v, (list, tuple)):
-        return "[" + sep.join(_slim_text(x, quote) for x in v) + "]"
-    if isinstance(v, dict):
-        return "{" + sep.join(f"{k}: {_slim_text(x, quote)}" for k, x in v.items()) + "}"
-    return repr(v)
 
 
 def _shape_text(shape: Shape, sep: str = ", ") -> str:
@@ -103,8 +79,8 @@ class Case:
 
     @property
     def id(self) -> str:
-        params = [_slim_text(a, False) for a in self.args]
-        params += [f"{k}={_slim_text(v, False)}" for k, v in self.kwargs]
+        params = [slim_text(a, False) for a in self.args]
+        params += [f"{k}={slim_text(v, False)}" for k, v in self.kwargs]
         shapes = "+".join(_shape_text(s, ",") for s in self.shapes)
         dtype = "" if self.dtype == "float32" else f":{self.dtype}"
         return f"{self.name}({','.join(params)})@{shapes}{dtype}"
@@ -122,8 +98,8 @@ class Case:
         names = self.input_names
         lines = ["model m {"]
         lines += [f"  input {n}: {_shape_text(s)} {self.dtype}" for n, s in zip(names, self.shapes)]
-        params = [_slim_text(a) for a in self.args]
-        params += [f"{k}={_slim_text(v)}" for k, v in self.kwargs]
+        params = [slim_text(a) for a in self.args]
+        params += [f"{k}={slim_text(v)}" for k, v in self.kwargs]
         if LAYERS[self.kind].inputs == "list":
             params.insert(0, "[" + ", ".join(names) + "]")
         elif len(names) > 1:

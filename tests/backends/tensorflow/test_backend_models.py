@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from oracles.backend import build_generated
+from oracles.nets import lenet, lenet_arg_scope
 
 ROOT = Path(__file__).resolve().parents[3]
 MODELS = ROOT / "models"
@@ -179,25 +180,8 @@ def _alexnet_v2(tf, slim, images):
 
 
 def _lenet(tf, slim, images):
-    """tensorflow/models research/slim/nets/lenet.py (not part of the tf_slim package)."""
-    with slim.arg_scope([slim.conv2d, slim.fully_connected],
-                        weights_regularizer=slim.l2_regularizer(0.0),
-                        weights_initializer=tf.compat.v1.truncated_normal_initializer(stddev=0.1),
-                        activation_fn=tf.nn.relu):
-        end_points = {}
-        with tf.compat.v1.variable_scope("LeNet", "LeNet", [images]):
-            net = end_points["conv1"] = slim.conv2d(images, 32, [5, 5], scope="conv1")
-            net = end_points["pool1"] = slim.max_pool2d(net, [2, 2], 2, scope="pool1")
-            net = end_points["conv2"] = slim.conv2d(net, 64, [5, 5], scope="conv2")
-            net = end_points["pool2"] = slim.max_pool2d(net, [2, 2], 2, scope="pool2")
-            net = end_points["Flatten"] = slim.flatten(net)
-            net = end_points["fc3"] = slim.fully_connected(net, 1024, scope="fc3")
-            net = end_points["dropout3"] = slim.dropout(net, 0.5, is_training=False,
-                                                        scope="dropout3")
-            logits = end_points["Logits"] = slim.fully_connected(net, 10, activation_fn=None,
-                                                                 scope="fc4")
-        end_points["Predictions"] = slim.softmax(logits, scope="Predictions")
-        return logits, end_points
+    with slim.arg_scope(lenet_arg_scope(tf, slim)):
+        return lenet(images, tf, slim)
 
 
 NETS = {"lenet": (_lenet, 28), "alexnet_v2": (_alexnet_v2, 224), "vgg_16": (_vgg_16, 224)}
