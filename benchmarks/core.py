@@ -217,7 +217,7 @@ DEFAULT_SIZES = (100, 1_000, 3_000, 10_000, 20_000)
 
 
 def layer_limit() -> int:
-    """The compiler's cap on layers per model (``lower_calls.MAX_NODES``)."""
+    """The compiler's cap on layers per model (``lower.MAX_NODES``)."""
     from slimdsl.lower import MAX_NODES
     return MAX_NODES
 
@@ -282,7 +282,7 @@ def scaling_markdown(r: dict[str, Any]) -> str:
         "with default scope names, a max_pool every 30), the worst case for the parser and for "
         "TF's name uniquification (`Conv_1`, ..., `Conv_3332`)."
         + f" The compiler refuses models of more than {layer_limit():,} layers "
-          "(`lower_calls.MAX_NODES`), so that is the largest size.")
+          "(`lower.MAX_NODES`), so that is the largest size.")
     lines.append("")
     lines.append(
         "Stage columns are in-process wall times (best of N, `time.perf_counter`; the model "
@@ -350,11 +350,12 @@ Changes made to the compiler while measuring (2026-11-21; behaviour unchanged, t
 pass):
 
 - **Scope-name uniquification was quadratic.** TF-Slim names unnamed layers `Conv`, `Conv_1`,
-  `Conv_2`, ...; `lower._Lowerer._unique` searched from `_1` for every new layer, so N unnamed
-  layers in one scope cost O(N²) look-ups: the flat 10,000-layer model took 5.8 s in-process,
-  9.3 s of 16.2 s under the profiler in that one function. It now resumes from the suffix it
-  found last time (counts only grow, so the result is the same, which a comparison of every
-  scope and variable name of the zoo and of generated models confirmed): linear again.
+  `Conv_2`, ...; the uniquification (now `lower.naming.ScopeNames`) searched from `_1` for every
+  new layer, so N unnamed layers in one scope cost O(N²) look-ups: the flat 10,000-layer model
+  took 5.8 s in-process, 9.3 s of 16.2 s under the profiler in that one function. It now
+  resumes from the suffix it found last time (counts only grow, so the result is the same, which
+  a comparison of every scope and variable name of the zoo and of generated models confirmed):
+  linear again.
 - **The LALR tables are cached on disk.** Building the parser from `grammar/slim.lark` took
   70-150 ms of every `slimc` process; `grammar.grammar()` now lets Lark keep the analysed grammar
   in `$XDG_CACHE_HOME/slimdsl` (default `~/.cache/slimdsl`; a directory of the user's own, not
@@ -365,7 +366,7 @@ pass):
   Python's default gen-0 threshold of 700 the cycle collector spent 25-40% of a 10,000-layer
   run rescanning the heap. `slimc` raises it to 50,000 for the run (`cli.main`, restored
   afterwards): 15-25% faster at 10,000 layers, same peak memory.
-- **Imported files are parsed once per process** (`program._parse_import`, an LRU of 32
+- **Imported files are parsed once per process** (`program.parse_import`, an LRU of 32
   immutable trees): `slimc check models/` parsed `resnet.slim` nine times and `vgg.slim` four
   times; now once each, about 30% of the zoo check's CPU time.
 - **One shared `ArgSource("default")`** instead of a new frozen dataclass for every defaulted
@@ -382,7 +383,7 @@ every node (`propagate_positions=True`, needed for diagnostics' spans), which al
 of its 0.77 s parse of the flat 10,000-line file (measured with positions off). The grammar's
 twelve precedence levels make every literal argument cost about ten unit reductions (224,635
 reductions for 68,423 tokens), each through Lark's position-propagating tree builder; the
-transformer to `slimdsl.nodes` adds 0.14-0.27 s. Getting a 10,000-line file under 1 s would
+transformer to `slimdsl.frontend.tree` adds 0.14-0.27 s. Getting a 10,000-line file under 1 s would
 take a different front end (Lark's in-parser transformer with hand-tracked spans, or a
 hand-written recursive-descent parser); models written with `repeat`, blocks and loops stay far
 below that size.

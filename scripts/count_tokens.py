@@ -11,7 +11,7 @@ What is counted (the same rules on both sides):
 
 - **tokens** are code tokens. Python: the tokens of :mod:`tokenize` minus comments, docstrings
   and the layout tokens NEWLINE, NL, INDENT, DEDENT and ENDMARKER. .slim: the tokens of the
-  language's own lexer (``slimdsl.syntax.grammar().lex``) minus comments and newlines.
+  language's own lexer (``slimdsl.frontend.grammar.grammar().lex``) minus comments and newlines.
 - **lines** are the lines that hold at least one counted token (no blank, comment-only or
   docstring lines).
 - **TF-Slim side**: the top-level definitions that build the network, taken from the installed

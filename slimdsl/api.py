@@ -1,4 +1,4 @@
-"""The Python API: the stages chained (parse -> lower -> infer [-> generate]) and file handling.
+"""The Python API: the stages chained (parse -> lower -> account [-> generate]) and file handling.
 
 Everything the CLI does goes through these functions; none of them imports TensorFlow.
 """
@@ -38,7 +38,7 @@ class CheckResult:
 
 def check_source(text: str, path: str = "<string>", *, models: Iterable[str] | None = None,
                  overrides: dict[str, Any] | None = None) -> CheckResult:
-    """Parse, lower and infer every model of a source text, collecting all diagnostics.
+    """Parse, lower and account every model of a source text, collecting all diagnostics.
 
     Never raises for bad input. A failure of slimc itself becomes an ``internal`` diagnostic
     (and exit code 2) instead of a traceback; the fuzz tests treat one as a bug.

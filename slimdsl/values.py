@@ -116,8 +116,8 @@ class Function:
 
     name: str
     params: tuple[str, ...]
-    body: Any  # slimdsl.nodes.Expr
-    closure: Any  # slimdsl.evaluate.Env
+    body: Any  # slimdsl.frontend.tree.Expr
+    closure: Any  # slimdsl.lower.evaluate.Env
 
     def __repr__(self) -> str:
         return f"{self.name}({', '.join(self.params)})"

@@ -10,7 +10,7 @@ import tempfile
 from typing import Any, TextIO
 
 from ..api import CheckResult
-from ..diagnostics import printer as render
+from ..diagnostics import printer
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
 
@@ -46,17 +46,17 @@ def emit_diagnostics(results: list[CheckResult], fmt: str, color: bool, out: Tex
     """Print every diagnostic of ``results`` in ``fmt`` (text, json, github, sarif)."""
     pairs = [(r.path, r.diagnostics) for r in results]
     if fmt == "json":
-        print(render.format_json(pairs), file=out)
+        print(printer.format_json(pairs), file=out)
     elif fmt == "sarif":
-        print(render.format_sarif(pairs), file=out)
+        print(printer.format_sarif(pairs), file=out)
     else:
         for r in results:
             for d in r.diagnostics:
-                text = render.format_github(d) if fmt == "github" else \
-                    render.format_text(d, r.source, color)
+                text = printer.format_github(d) if fmt == "github" else \
+                    printer.format_text(d, r.source, color)
                 print(text, file=out)
         if summary_line:
-            print(render.count_summary(pairs), file=out)
+            print(printer.count_summary(pairs), file=out)
 
 
 def check_models(args: argparse.Namespace) -> CheckResult | int:

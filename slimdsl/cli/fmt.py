@@ -13,8 +13,7 @@ import os
 import sys
 
 from ..api import SourceError, expand_paths, read_source
-from ..diagnostics import CompileError
-from ..diagnostics import printer as render
+from ..diagnostics import CompileError, printer
 from ..frontend.formatter import format_source
 from .common import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, use_color, write_atomic
 
@@ -53,14 +52,14 @@ def run(args: argparse.Namespace) -> int:
         try:
             text, shown = read_source(path)
         except SourceError as exc:
-            print(render.format_text(exc.diagnostic, None, color), file=sys.stderr)
+            print(printer.format_text(exc.diagnostic, None, color), file=sys.stderr)
             io_error = True
             continue
         try:
             formatted = format_source(text, shown)
         except CompileError as exc:
             for d in exc.diagnostics:
-                print(render.format_text(d, text, color), file=sys.stderr)
+                print(printer.format_text(d, text, color), file=sys.stderr)
             print(f"slimc: error: cannot format {shown}: it does not parse", file=sys.stderr)
             failed += 1
             continue

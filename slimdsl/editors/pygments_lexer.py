@@ -4,7 +4,7 @@ Registered through the ``pygments.lexers`` entry point, so Sphinx, MkDocs and ``
 highlight ```` ```slimdsl ```` blocks once slimdsl is installed. ``*.slim`` is only an
 *alias* filename: ``guess_lexer_for_filename`` picks this lexer for a ``.slim`` file by its
 content (:meth:`SlimDslLexer.analyse_text`), so Ruby Slim templates keep their lexer.
-Word lists come from the grammar and the layer registry (:mod:`slimdsl.vocabulary`).
+Word lists come from the grammar and the layer registry (:mod:`slimdsl.editors.vocabulary`).
 
 Pygments is an optional dependency: nothing in the compiler imports this module.
 """

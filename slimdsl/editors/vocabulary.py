@@ -1,9 +1,10 @@
 """The words of the language by category, for syntax highlighters.
 
 Every list is derived, never typed in: keywords from the grammar's keyword literals, layer names
-from :data:`slimdsl.registry.LAYER_NAMES` (+ ``repeat``/``stack``), builtins from
-:mod:`slimdsl.evaluate`, parameter types and dtypes from :mod:`slimdsl.lower`. The Pygments lexer
-reads them at import time; ``editors/generate.py`` writes them into the VS Code and Vim files.
+from :data:`slimdsl.layers.LAYER_NAMES` (+ ``repeat``/``stack``), builtins from
+:mod:`slimdsl.lower.evaluate`, constants, parameter types and dtypes from :mod:`slimdsl.values`.
+The Pygments lexer reads them at import time; ``editors/generate.py`` writes them into the VS
+Code and Vim files.
 """
 
 from __future__ import annotations

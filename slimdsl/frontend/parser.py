@@ -170,7 +170,7 @@ def _meta_span(path: str, meta) -> Span:
 
 
 class _ToAst:
-    """Builds :mod:`slimdsl.nodes` from Lark's tree; collects bad escapes as diagnostics.
+    """Builds :mod:`.tree` nodes from Lark's tree; collects bad escapes as diagnostics.
 
     One method per grammar rule (and alias), called as ``method(meta, children)`` with the
     children already built. The walk is a loop over an explicit stack, so no tree is too

@@ -1,6 +1,6 @@
 """The syntax tree of a .slim file: one frozen dataclass per grammar rule, each with a span.
 
-Produced by :func:`slimdsl.syntax.parse`; consumed by :func:`slimdsl.lower.lower` and the
+Produced by :func:`slimdsl.frontend.parser.parse`; consumed by :func:`slimdsl.lower.lower` and the
 formatter. Nodes hold source structure only; names are resolved and defaults applied later.
 """
 

@@ -3,7 +3,7 @@
 Pure functions over ``int | None`` (``None`` is an unknown, symbolic dimension). Each one that can
 fail raises :class:`ShapeError` whose message shows the arithmetic that went wrong, e.g.
 ``VALID 3x3 on 2x2: floor((2-3)/1)+1 = 0``. The rules were verified against TensorFlow 2.21 (see
-``tests/test_shapes_tf.py``, which compares every rule here with real TensorFlow).
+``tests/layers/test_shapes_tf.py``, which compares every rule here with real TensorFlow).
 """
 
 from __future__ import annotations

@@ -14,8 +14,7 @@ import pytest
 
 from slimdsl.api import check_file, check_source
 from slimdsl.cli import main
-from slimdsl.diagnostics import CODES, Diagnostic, Note, Span
-from slimdsl.diagnostics import printer as render
+from slimdsl.diagnostics import CODES, Diagnostic, Note, Span, printer
 
 ROOT = Path(__file__).resolve().parents[2]
 SCHEMA = ROOT / "tests" / "data" / "sarif-schema-2.1.0.json"
@@ -45,7 +44,7 @@ def sarif_validator():
 def test_sarif_of_every_golden_error_validates(sarif_validator, monkeypatch):
     monkeypatch.chdir(ROOT)  # paths as CI passes them: relative to the repository root
     results = [check_file(str(p.relative_to(ROOT))) for p in GOLDEN]
-    log = json.loads(render.format_sarif([(r.path, r.diagnostics) for r in results]))
+    log = json.loads(printer.format_sarif([(r.path, r.diagnostics) for r in results]))
     errors = sorted(sarif_validator.iter_errors(log), key=str)
     assert not errors, errors[0]
     run = log["runs"][0]
@@ -64,7 +63,7 @@ def test_sarif_paths(sarif_validator):
     diags = [("./models/a b.slim", [Diagnostic(Span("./models/a b.slim", 2, 3, 2, 4), "error",
                                                "shape", "x")]),
              ("/abs/m.slim", [Diagnostic(Span("/abs/m.slim", 1, 1, 1, 2), "error", "io", "y")])]
-    log = json.loads(render.format_sarif(diags))
+    log = json.loads(printer.format_sarif(diags))
     assert not list(sarif_validator.iter_errors(log))
     locations = [r["locations"][0]["physicalLocation"]["artifactLocation"]
                  for r in log["runs"][0]["results"]]
@@ -86,7 +85,7 @@ def test_sarif_clean_and_budget_validate(sarif_validator, capsys):
 
 def test_sarif_schema_rejects_a_broken_log(sarif_validator):
     """The validator really validates: a result without a message is invalid."""
-    log = json.loads(render.format_sarif([("m.slim", [Diagnostic(
+    log = json.loads(printer.format_sarif([("m.slim", [Diagnostic(
         Span("m.slim", 1, 1, 1, 2), "error", "shape", "x")])]))
     del log["runs"][0]["results"][0]["message"]
     assert list(sarif_validator.iter_errors(log))
@@ -112,7 +111,7 @@ def test_github_annotation_escaping():
     path = "dir,a:b/100%/m\r.slim"
     diag = Diagnostic(Span(path, 3, 5, 3, 9), "error", "shape",
                       "50% done: a, b\r\nnext line", (Note("see: here, there"),))
-    line = render.format_github(diag)
+    line = printer.format_github(diag)
     assert "\n" not in line and "\r" not in line
     assert line == ("::error file=dir%2Ca%3Ab/100%25/m%0D.slim,line=3,col=5,endLine=3,"
                     "endColumn=9,title=slimc [shape]::50%25 done: a, b%0D%0Anext line"
@@ -126,8 +125,8 @@ def test_github_annotation_escaping():
 def test_github_levels_and_cli(capsys, tmp_path):
     warn = Diagnostic(Span("m.slim", 1, 1, 1, 2), "warning", "unused", "w")
     note = Diagnostic(Span("m.slim", 1, 1, 1, 2), "note", "unused", "n")
-    assert render.format_github(warn).startswith("::warning ")
-    assert render.format_github(note).startswith("::notice ")
+    assert printer.format_github(warn).startswith("::warning ")
+    assert printer.format_github(note).startswith("::notice ")
     bad = tmp_path / "bad,1.slim"
     bad.write_text("model m {\n  input x: [?, 4, 4, 3]\n  conv2d(8, 5, padding=\"VALID\")\n}\n")
     code, out, _ = _slimc(capsys, "check", "--format", "github", str(bad))

@@ -184,7 +184,7 @@ def check_diagnostics(result: Any, data: bytes, path: str, machine_formats: bool
 
     ``machine_formats``: also render JSON and SARIF (a third of the cost of a small input).
     """
-    from slimdsl.diagnostics import printer as render
+    from slimdsl.diagnostics import printer
     problems = []
     # undecodable input: positions count bytes
     lines = data.split(b"\n") if result.source is None else result.source.split("\n")
@@ -199,12 +199,12 @@ def check_diagnostics(result: Any, data: bytes, path: str, machine_formats: bool
     if not result.ok and not any(d.is_error for d in result.diagnostics):
         problems.append("not ok without an error diagnostic")
     for d in result.diagnostics:
-        render.format_text(d, result.source, False)
-        render.format_github(d)
+        printer.format_text(d, result.source, False)
+        printer.format_github(d)
     if machine_formats:
         pairs = [(result.path, result.diagnostics)]
-        render.format_json(pairs)
-        render.format_sarif(pairs)
+        printer.format_json(pairs)
+        printer.format_sarif(pairs)
     return problems
 
 

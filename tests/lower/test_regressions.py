@@ -217,16 +217,16 @@ def test_the_layer_limit_ends_the_lowering():
 @pytest.mark.slow
 def test_many_diagnostics_stay_linear():
     """20,000 independent errors: the duplicate check and the excerpt were quadratic."""
-    from slimdsl.diagnostics import printer as render
+    from slimdsl.diagnostics import printer
     start = time.perf_counter()
     r = check("  relu(1)\n" * 20_000)
-    text = [render.format_text(d, r.source) for d in r.diagnostics]
+    text = [printer.format_text(d, r.source) for d in r.diagnostics]
     assert len(text) == 20_000 and time.perf_counter() - start < 60
 
 
 def test_excerpts_count_lines_like_the_lexer():
     """splitlines() also breaks at U+2028 and form feeds: the excerpt showed another line."""
-    from slimdsl.diagnostics import printer as render
+    from slimdsl.diagnostics import printer
     r = check("  a = 1 \x0c\n  b = \u2028\n")
     (d,) = r.diagnostics
-    assert d.span.line == 4 and "  b =" in render.format_text(d, r.source).splitlines()[1]
+    assert d.span.line == 4 and "  b =" in printer.format_text(d, r.source).splitlines()[1]

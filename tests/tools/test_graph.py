@@ -10,7 +10,7 @@ import pytest
 
 from slimdsl.api import compile_file
 from slimdsl.cli import main
-from slimdsl.tools import graphviz as graph_mod
+from slimdsl.tools import graphviz
 from slimdsl.tools.graphviz import describe, to_dot
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -65,7 +65,7 @@ def test_describe_and_escaping():
     g = compile_file(str(ROOT / "models" / "vgg_16.slim"))
     assert describe(g.nodes[0]) == "conv2d 3x3, 64"
     assert describe(next(n for n in g.nodes if n.kind == "max_pool2d")) == "max_pool2d 2x2/2"
-    assert graph_mod.quote('a "b" \\ c\nd') == '"a \\"b\\" \\\\ c\\nd"'
+    assert graphviz.quote('a "b" \\ c\nd') == '"a \\"b\\" \\\\ c\\nd"'
 
 
 def test_cli_dot_without_graphviz(tmp_path, capsys, monkeypatch):
@@ -111,5 +111,5 @@ def test_cli_images(tmp_path, fmt, magic):
 @pytest.mark.slow
 @pytest.mark.parametrize("path", MODELS, ids=[p.name for p in MODELS])
 def test_dot_accepts_every_model(path):
-    data = graph_mod.render(to_dot(compile_file(str(path))), "svg")
+    data = graphviz.render(to_dot(compile_file(str(path))), "svg")
     assert data.lstrip().startswith(b"<?xml") and b"</svg>" in data

@@ -1,0 +1,11 @@
+"""The TensorFlow backend: a module of plain TensorFlow per .slim file, and running it.
+
+- :mod:`.codegen`: :func:`~.codegen.generate`, graphs to the module's source (jinja2 templates
+  in ``templates/`` lay it out);
+- :mod:`.translate`: what each layer kind becomes (one translator per registry kind);
+- :mod:`.source`: Python literals, identifiers, comments and line wrapping, injection-safe;
+- :mod:`.run`: ``slimc run``: device selection, loading the module, shape checks, timing.
+
+Nothing here imports TensorFlow at import time (only :mod:`.run`, when it runs), and nothing
+outside the backend imports jinja2.
+"""

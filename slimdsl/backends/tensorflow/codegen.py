@@ -5,8 +5,9 @@ variable with TF-Slim's exact name, shape and initializer, and whose ``__call__`
 ``tf.function`` with one layer per line, each annotated ``# file.slim:LINE``. The work is done
 here, in Python: the graph becomes a flat view-model of already formatted lines, and the
 jinja2 templates in ``templates/`` only lay them out (loops, no logic). Which TensorFlow code a
-layer kind becomes is :mod:`slimdsl.backend_layers`; literals, identifiers and comments go
-through :mod:`slimdsl.backend_source`, so nothing from a .slim file can inject Python.
+layer kind becomes is :mod:`.translate`; literals, identifiers and comments go through
+:mod:`.source`, so nothing from a .slim file can inject Python. Which model parameters stay
+parameters of the class, and the shapes they size, the IR says (``Graph.runtime``).
 
 This module does not import TensorFlow.
 """
