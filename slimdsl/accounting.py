@@ -57,8 +57,10 @@ def account_collecting(graph: Graph, diags: Diagnostics) -> Graph:
             diags.error(node.span, dg.SHAPE, f"{node.kind} '{node.scope}': {e}")
             complete = False
             continue
-        node.variables = [Variable(f"{node.scope}/{v.name}", v.shape, v.trainable,
-                                   v.initializer, v.regularizer, v.role) for v in specs]
+        # a spec named "" is the node's own name (model_variable: <scopes>/<name>)
+        node.variables = [Variable(f"{node.scope}/{v.name}" if v.name else node.scope, v.shape,
+                                   v.trainable, v.initializer, v.regularizer, v.role)
+                          for v in specs]
         node.params = sum(v.size for v in node.variables)
         node.flops = flops
         total_flops = None if flops is None or total_flops is None else total_flops + flops
