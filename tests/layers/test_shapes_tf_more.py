@@ -142,14 +142,35 @@ def _quick_cases() -> list[Case]:
 
 
 MORE_CASES = _quick_cases()
+#: The quick suite's share: a success of every kind and alias, and the run-time-only failures.
+QUICK_MORE = [c for i, c in enumerate(MORE_CASES)
+              if c.name not in {d.name for d in MORE_CASES[:i]}
+              or c.id in ("group_norm(groups=2,reduction_axes=[-3,-3])@[2,8,8,8]",
+                          "conv3d(4,1,normalizer_fn=group_norm)@[2,4,8,8,3]")]
+
+
+def _outcomes(cases: list[Case], tf, slim) -> dict[str, Outcome]:
+    """TF outcomes, built (and run where the shapes are known) in one graph."""
+    return build_all(cases, tf, slim, run=True, fingerprints=True)
+
+
+@pytest.fixture(scope="module")
+def quick_more_tf(tf, slim) -> dict[str, Outcome]:
+    return _outcomes(QUICK_MORE, tf, slim)
 
 
 @pytest.fixture(scope="module")
 def more_tf(tf, slim) -> dict[str, Outcome]:
-    """TF outcomes of every case, built (and run where the shapes are known) in one graph."""
-    return build_all(MORE_CASES, tf, slim, run=True, fingerprints=True)
+    return _outcomes(MORE_CASES, tf, slim)
 
 
+@pytest.mark.parametrize("case", QUICK_MORE, ids=[c.id for c in QUICK_MORE])
+def test_layer_agrees_with_tf_slim_quick(case: Case, quick_more_tf) -> None:
+    problem = mismatch(case, run_slimdsl(case, fingerprints=True), quick_more_tf[case.id])
+    assert problem is None, f"{case.id}: {problem}\n{case.source()}"
+
+
+@pytest.mark.slow
 @pytest.mark.parametrize("case", MORE_CASES, ids=[c.id for c in MORE_CASES])
 def test_layer_agrees_with_tf_slim(case: Case, more_tf: dict[str, Outcome]) -> None:
     problem = mismatch(case, run_slimdsl(case, fingerprints=True), more_tf[case.id])
@@ -165,6 +186,7 @@ def test_every_layer_kind_and_alias_has_differential_cases() -> None:
     assert len({c.id for c in cases}) == len(cases), "duplicate case ids"
 
 
+@pytest.mark.slow
 def test_the_new_kinds_have_errors_and_successes(more_tf) -> None:
     new = {c.kind for c in MORE_CASES} - {"batch_norm", "separable_conv2d"}
     passing = {c.kind for c in MORE_CASES if more_tf[c.id].ok}
@@ -199,6 +221,7 @@ UNSUPPORTED = [
 ]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("case,reason", UNSUPPORTED, ids=[c.id for c, _ in UNSUPPORTED])
 def test_unsupported_values_are_rejected_on_purpose(case: Case, reason: str, tf, slim) -> None:
     """TF-Slim builds these; slimdsl says plainly that it does not support them, and why."""
@@ -282,3 +305,44 @@ def test_full_grid_agrees_with_tf_slim(kind: str, tf, slim) -> None:
     shown = "\n".join(problems[:25])
     more = f"\n... and {len(problems) - 25} more" if len(problems) > 25 else ""
     assert not problems, f"{len(problems)} of {len(cases)} {kind} cases disagree:\n{shown}{more}"
+
+
+def _tf_raises(tf, slim, shape, fn) -> str:
+    """The exception tf_slim raises building ``fn(slim, x)`` (or "")."""
+    with tf.Graph().as_default():
+        x = tf.compat.v1.placeholder(tf.float32, shape)
+        try:
+            fn(slim, x)
+        except (TypeError, ValueError, AttributeError) as e:
+            return type(e).__name__
+    return ""
+
+
+#: TF-Slim's argument rules that are no shape rule: (.slim body, input, tf_slim code).
+ARGUMENT_RULES = [
+    ('arg_scope([convolution], padding="VALID") {\n    conv2d(4, 3)\n  }', [2, 8, 8, 3],
+     lambda s, x: _scoped(s, [s.convolution], dict(padding="VALID"), s.conv2d, x, 4, 3)),
+    ("arg_scope([convolution], stride=2) {\n    conv3d(4, 3)\n  }", [2, 4, 8, 8, 3],
+     lambda s, x: _scoped(s, [s.convolution], dict(stride=2), s.conv3d, x, 4, 3)),
+    ("linear(4, relu)", [2, 10], lambda s, x: s.linear(x, 4, s.conv2d)),
+    ("arg_scope([linear], trainable=false) {\n    relu()\n  }", [2, 10],
+     lambda s, x: _scoped(s, [s.linear], dict(trainable=False), s.fully_connected, x, 4)),
+    ("arg_scope([gdn], trainable=false) {\n    relu()\n  }", [2, 10],
+     lambda s, x: _scoped(s, [s.gdn], dict(trainable=False), s.fully_connected, x, 4)),
+]
+
+
+def _scoped(slim, fns, kwargs, layer, *args):
+    with slim.arg_scope(fns, **kwargs):
+        return layer(*args)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("body,shape,fn", ARGUMENT_RULES,
+                         ids=[b.split("\n")[0] for b, _, _ in ARGUMENT_RULES])
+def test_argument_rules_agree_with_tf_slim(body, shape, fn, tf, slim):
+    assert _tf_raises(tf, slim, shape, fn), "tf_slim accepts it"
+    dims = ", ".join(str(d) for d in shape)
+    source = f"model m {{\n  input x: [{dims}]\n  {body}\n}}\n"
+    from slimdsl.api import check_source
+    assert [d for d in check_source(source, "t.slim").diagnostics if d.is_error], source

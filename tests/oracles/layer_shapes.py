@@ -315,18 +315,26 @@ def build_all(cases: list[Case], tf: Any, slim: Any, *, share_variables: bool = 
 
 
 def _run_built(tf: Any, graph: Any, built: list, out: dict[str, Outcome]) -> None:
-    """Run each built case on ones; a case that fails becomes an error outcome."""
+    """Run the built cases on ones; a case that fails becomes an error outcome. They run
+    together, and a failing group is split in halves until the failing cases are found."""
     import numpy as np
     v1 = tf.compat.v1
     with v1.Session(graph=graph) as sess:
         sess.run(v1.global_variables_initializer())
-        for case, (tensor, xs) in built:
-            feed = {x: np.ones(s, case.dtype) for x, s in zip(xs, case.shapes)}
+
+        def run(group: list) -> None:
+            feed = {x: np.ones(s, case.dtype) for case, (_, xs) in group
+                    for x, s in zip(xs, case.shapes)}
             try:
-                sess.run(tensor, feed)
+                sess.run([tensor for _, (tensor, _) in group], feed)
             except tf.errors.OpError as e:
+                if len(group) > 1:
+                    run(group[:len(group) // 2])
+                    run(group[len(group) // 2:])
+                    return
                 message = str(e).strip().splitlines()[0][:200]
-                out[case.id] = Outcome(error=f"when run: {type(e).__name__}: {message}")
+                out[group[0][0].id] = Outcome(error=f"when run: {type(e).__name__}: {message}")
+        run(built)
 
 
 def compare_all(cases: list[Case], tf: Any, slim: Any, **options: Any) -> list[str]:

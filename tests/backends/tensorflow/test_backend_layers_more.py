@@ -170,7 +170,7 @@ def _model_variables(s, t, x):
     return x + scale + s.model_variable("w", shape=[9, 3])
 
 
-QUICK = {"conv3d_normalizers", "batch_norm_video"}
+QUICK = {"conv3d_normalizers"}
 
 
 @pytest.mark.parametrize("case", [pytest.param(c, id=c[0], marks=() if c[0] in QUICK
@@ -237,3 +237,27 @@ def test_gdn_gradients_match_tf_slims_lower_bound(tf, slim):
     source = _model("  gdn(beta_min=0.5)", X)
     mine, _ = _gradients(tf, slim, source, lambda s, t, x: s.gdn(x, beta_min=0.5), X)
     assert len(mine) == 3
+
+
+@pytest.mark.slow
+def test_the_video_showcase_runs_with_the_inferred_shapes(tf):
+    """Every model of the golden showcase_video.slim builds, runs (inference and training)
+    and produces the shapes slimdsl inferred."""
+    from pathlib import Path
+
+    from slimdsl.api import check_file
+    from slimdsl.backends.tensorflow.codegen import class_names, generate
+    from slimdsl.backends.tensorflow.run import load_module
+
+    path = Path(__file__).resolve().parents[2] / "golden" / "codegen" / "showcase_video.slim"
+    graphs = check_file(str(path)).graphs
+    assert len(graphs) == 2
+    module = load_module(generate(graphs, str(path)), "showcase_video")
+    for graph, name in zip(graphs, class_names(graphs)):
+        model = getattr(module, name)()
+        inputs = [tf.ones([2 if d is None else d for d in p.tensor.shape]) for p in graph.inputs]
+        for training in (False, True):
+            outputs = model(*inputs, training=training)[:-1]
+            for port, out in zip(graph.outputs, outputs):
+                assert all(d is None or d == o for d, o in zip(port.tensor.shape, out.shape))
+                assert np.all(np.isfinite(out.numpy()))
