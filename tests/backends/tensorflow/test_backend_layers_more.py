@@ -261,3 +261,59 @@ def test_the_video_showcase_runs_with_the_inferred_shapes(tf):
             for port, out in zip(graph.outputs, outputs):
                 assert all(d is None or d == o for d, o in zip(port.tensor.shape, out.shape))
                 assert np.all(np.isfinite(out.numpy()))
+
+
+VIDEO_NET = """model video {
+  input clips: [?, 4, 8, 8, 3]
+  conv3d(4, [3, 3, 3], stride=[1, 2, 2], normalizer_fn=batch_norm,
+         normalizer_params={scale: true}) as Conv3d_1a
+  max_pool3d([1, 3, 3], stride=[1, 2, 2], padding="SAME") as MaxPool3d_2a
+  conv3d(6, 1, normalizer_fn=group_norm, normalizer_params={groups: 2}) as Conv3d_2b
+  gdn() as gdn
+  conv3d_transpose(3, [1, 2, 2], stride=[1, 2, 2], normalizer_fn=instance_norm) as up
+  avg_pool3d([4, 4, 4], stride=1) as pool
+  flatten()
+  linear(5) as Logits
+}
+"""
+
+
+def _video_net(slim, tf, x):
+    with tf.compat.v1.variable_scope("video"):
+        net = slim.conv3d(x, 4, [3, 3, 3], stride=[1, 2, 2], normalizer_fn=slim.batch_norm,
+                          normalizer_params={"scale": True, "is_training": False},
+                          scope="Conv3d_1a")
+        net = slim.max_pool3d(net, [1, 3, 3], stride=[1, 2, 2], padding="SAME",
+                              scope="MaxPool3d_2a")
+        net = slim.conv3d(net, 6, 1, normalizer_fn=slim.group_norm,
+                          normalizer_params={"groups": 2}, scope="Conv3d_2b")
+        net = slim.gdn(net, name="gdn")
+        net = slim.conv3d_transpose(net, 3, [1, 2, 2], stride=[1, 2, 2],
+                                    normalizer_fn=slim.instance_norm, scope="up")
+        net = slim.avg_pool3d(net, [4, 4, 4], stride=1, scope="pool")
+        return slim.linear(slim.flatten(net), 5, scope="Logits")
+
+
+@pytest.mark.slow
+def test_a_tf_slim_video_checkpoint_gives_tf_slims_logits(tf, slim, tmp_path):
+    """A checkpoint tf_slim's Saver wrote (random weights) restores into the generated model by
+    TF-Slim's names (strict), and the logits agree."""
+    rng = np.random.RandomState(1)
+    x = rng.uniform(-1, 1, (2, 4, 8, 8, 3)).astype(np.float32)
+    v1 = tf.compat.v1
+    with tf.Graph().as_default() as g:
+        ph = v1.placeholder(tf.float32, [None, 4, 8, 8, 3])
+        logits = _video_net(slim, tf, ph)
+        with v1.Session(graph=g) as sess:
+            for v in v1.global_variables():
+                value = rng.uniform(0.5, 1.5, v.shape.as_list()).astype(np.float32)
+                v.load(value, sess)
+            want = sess.run(logits, {ph: x})
+            prefix = v1.train.Saver().save(sess, str(tmp_path / "video.ckpt"))
+    _, _, cls, _ = build_generated(VIDEO_NET)
+    model = cls()
+    report = model.load_slim_checkpoint(prefix)
+    assert not report["missing"] and not report["unexpected"] and not report["mismatched"]
+    assert len(report["loaded"]) == len(model.variables) == 15
+    got = model(tf.constant(x))[0].numpy()
+    np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-5)
