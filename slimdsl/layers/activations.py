@@ -63,7 +63,9 @@ KINDS = [
     LayerKind(
         "scale_gradient", "The identity forward; the gradient is multiplied by "
         "gradient_multiplier (a custom_gradient IdentityN op at the caller's level: no scope).",
-        (Arg("gradient_multiplier", "float", runtime=RUNTIME_VALUE),), _same_shape,
+        (Arg("gradient_multiplier", "float", runtime=RUNTIME_VALUE,
+             doc="may be given by keyword too (TF-Slim's graph mode takes it positionally "
+                 "only, a custom_gradient restriction)"),), _same_shape,
         default_scope="IdentityN", func_name="scale_gradient", scope_kind="op",
         tf_name="slim.scale_gradient", category="activation", arg_scopable=False,
         scope_arg=""),

@@ -17,18 +17,8 @@ from collections.abc import Callable
 
 from ...layers import ZEROS
 from . import source as src
-from .parts import (
-    Emitted,
-    NodeCtx,
-    dims,
-    dtype_kwargs,
-    ints,
-    linear,
-    regularization,
-    window_kwargs,
-)
-from .parts import activation as activation_code
-from .parts import initializer as initializer_code
+from .parts import dtype_kwargs, linear, regularization, window_kwargs
+from .pieces import Emitted, NodeCtx, activation, dims, initializer, ints
 from .translate_more import MORE_TRANSLATORS
 
 #: Runtime snippets (templates/runtime/NAME.py.j2) in the order they are written, with the
@@ -126,9 +116,9 @@ def _bias_add(ctx: NodeCtx) -> Emitted:
     a = ctx.a
     args = [src.string(ctx.node.scope), dims(ctx.var_shape("biases"))[1:-1]]
     if a["activation_fn"] is not None:
-        args.append(f"activation={activation_code(a['activation_fn'], needs)}")
+        args.append(f"activation={activation(a['activation_fn'], needs)}")
     if a["initializer"] != ZEROS:
-        args.append(f"initializer={initializer_code(a['initializer'], needs)}")
+        args.append(f"initializer={initializer(a['initializer'], needs)}")
     if not a["trainable"]:
         args.append("trainable=False")
     args.extend(dtype_kwargs(ctx))

@@ -9,17 +9,8 @@ from collections.abc import Callable
 
 from ...layers.shapes import expand
 from . import source as src
-from .parts import (
-    NORMALIZER_CLASSES,
-    Emitted,
-    NodeCtx,
-    dims,
-    dtype_kwargs,
-    linear,
-    normalizer_kwargs,
-    window_kwargs,
-)
-from .parts import initializer as initializer_code
+from .parts import NORMALIZER_CLASSES, dtype_kwargs, linear, normalizer_kwargs, window_kwargs
+from .pieces import Emitted, NodeCtx, dims, initializer
 
 
 def normalizer_layer(ctx: NodeCtx) -> Emitted:
@@ -128,7 +119,7 @@ def _model_variable(ctx: NodeCtx) -> Emitted:
     a, var = ctx.a, ctx.node.variables[0]
     parent = ctx.node.scope[:len(ctx.node.scope) - len(a["name"])].rstrip("/")
     needs = {"variable"}
-    args = [src.string(parent), src.string(a["name"]), initializer_code(var.initializer, needs),
+    args = [src.string(parent), src.string(a["name"]), initializer(var.initializer, needs),
             dims(ctx.params.variable_shape(var))]
     if a["dtype"] != "float32":
         args.append(f"dtype=tf.{src.identifier(a['dtype'])}")
