@@ -199,7 +199,7 @@ class ArgScopes:
                             f"{kind.name} needs {', '.join(repr(m) for m in missing)}",
                             (f"signature: {signature(kind)}",))
         if "normalizer_fn" in args:
-            args["normalizer_params"] = self._normalizer_params(args, explicit, sources)
+            args["normalizer_params"] = self._normalizer_params(args, explicit, sources, span)
         return args, sources
 
     def _check_positional(self, kind: LayerKind, pos: list[CallArg],
@@ -241,21 +241,31 @@ class ArgScopes:
                                         f"{show(explicit[name].value)}")
 
     def _normalizer_params(self, args: dict[str, Any], explicit: dict[str, CallArg],
-                           sources: dict[str, ArgSource]) -> dict[str, Any] | None:
-        """Effective arguments of a normalizer: its defaults < its arg_scope < params."""
+                           sources: dict[str, ArgSource], call: Span) -> dict[str, Any] | None:
+        """Effective arguments of a normalizer: its defaults < its arg_scope < params.
+
+        A problem is reported on the params written in the call, or on the call when they
+        come from an arg_scope (the call is where TF-Slim fails: another normalizer_fn may
+        take them), with a note where the arg_scope set them.
+        """
         if args["normalizer_fn"] is None:
             return args.get("normalizer_params")
         normalizer = LAYERS[args["normalizer_fn"].kind]
         accepted = {a.name: a for a in normalizer.args if a.name != "outputs_collections"}
         given = args.get("normalizer_params") or {}
-        span = explicit["normalizer_params"].span if "normalizer_params" in explicit else \
-            (sources["normalizer_params"].span if "normalizer_params" in sources else None)
-        where = span or Span.point("<unknown>", 1, 1)
+        notes: tuple = ()
+        if "normalizer_params" in explicit:
+            where = explicit["normalizer_params"].span
+        else:
+            where = call
+            source = sources.get("normalizer_params")
+            if source is not None and source.span is not None:
+                notes = (Note("normalizer_params set here", source.span),)
         for name in given:
             if name not in accepted:
                 raise EvalError(where, dg.UNKNOWN_ARGUMENT,
                                 f"normalizer_params: {normalizer.name} has no argument '{name}'"
-                                f"{did_you_mean(name, accepted)}")
+                                f"{did_you_mean(name, accepted)}", notes)
         scoped = self.scoped(normalizer.name)
         out: dict[str, Any] = {}
         for name, arg in accepted.items():
@@ -264,7 +274,7 @@ class ArgScopes:
                     out[name] = arg.check(given[name])
                 except ArgError as e:
                     raise EvalError(where, dg.BAD_VALUE,
-                                    f"normalizer_params {name}: {e}") from None
+                                    f"normalizer_params {name}: {e}", notes) from None
             elif name in scoped:
                 out[name] = arg.check(scoped[name][0])
                 param = scoped[name][1].param

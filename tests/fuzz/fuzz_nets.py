@@ -17,6 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from fuzz_more import more_layer_args
 from hypothesis import strategies as st
 from oracles.slim_text import Sym, slim_text
 
@@ -354,48 +355,10 @@ class _Gen:
         elif kind == "one_hot_encoding":
             pos = (c.int(1, 5),)
         else:
-            pos, kw = self._more(kind, in_block)
+            pos, kw = more_layer_args(self, kind, in_block)
         if named is None:
             named = c.int(0, 3) > 0 and kind not in UNNAMED
         return Layer(kind, pos, kw, self.fresh("L", reuse=True) if named else None)
-
-    def _more(self, kind: str, in_block: bool) -> tuple[tuple, tuple]:
-        """Arguments of the N-d layers, the normalizers and TF-Slim's less common layers."""
-        c = self.c
-        window = ("stride", "padding", "rate", "activation_fn", "normalizer_fn")
-        if kind in ("conv1d", "convolution"):
-            return (self.outs(in_block), c.int(1, 4)), self.kw(window)
-        if kind == "conv3d":
-            return (self.outs(in_block), _kernel3(c)), _triples(self.kw(window), c)
-        if kind == "conv3d_transpose":
-            return (self.outs(in_block), _kernel3(c)), _triples(
-                self.kw(("stride", "padding", "activation_fn", "normalizer_fn")), c)
-        if kind in ("max_pool3d", "avg_pool3d"):
-            return (_kernel3(c),), _triples(self.kw(("stride", "padding")), c)
-        if kind == "pool":
-            kw = self.kw(("padding",)) + (("stride", c.int(1, 2)),) * c.int(0, 1) \
-                + (("dilation_rate", c.int(1, 2)),) * c.int(0, 1)
-            return (c.int(1, 3), c.pick(("MAX", "AVG"))), kw
-        if kind == "instance_norm":
-            return (), self.kw(("center", "scale"))
-        if kind == "layer_norm":
-            return (), (("begin_norm_axis", c.pick((1, -1, 2))),) * c.int(0, 1) \
-                + (("begin_params_axis", c.pick((-1, 1))),) * c.int(0, 1)
-        if kind == "group_norm":
-            return (), (("groups", c.pick((1, 2, 3, 4))),)
-        if kind == "linear":
-            return (self.outs(in_block),), self.kw(("normalizer_fn", "biases_initializer"))
-        if kind == "maxout":
-            return (c.int(1, 3),), (("axis", c.pick((-1, 1))),) * (c.int(0, 4) == 0)
-        if kind == "scale_gradient":
-            return (0.5,), ()
-        if kind == "gdn":
-            return (), (("inverse", True),) * c.int(0, 1)
-        if kind == "spatial_softmax":
-            return (), (("temperature", 2.0),) * c.int(0, 1)
-        if kind == "sequence_to_images":
-            return (c.int(1, 3),), ()
-        return (), ()
 
     def seq(self, depth: int, lo: int = 1, hi: int = 4, in_block: bool = False) -> list:
         """A list of items; ``depth`` bounds the nesting of branches, scopes and blocks."""
@@ -485,23 +448,6 @@ class _Gen:
                              (None,) + tuple(c.int(1, 5) for _ in range(rank - 1)),
                              (c.int(1, 5),)))
         return Net(tuple(dims), "float32", items, second, self.blocks)
-
-
-def _kernel3(c: Chooser) -> Any:
-    return c.int(1, 3) if c.int(0, 2) else [c.int(1, 3), c.int(1, 3), c.int(1, 3)]
-
-
-def _triples(kw: tuple, c: Chooser) -> tuple:
-    """Stride and rate as 3-D windows take them: an int, or now and then a list of three."""
-    out = []
-    for k, v in kw:
-        if k in ("stride", "rate"):
-            if isinstance(v, list):  # a 2-D window's list: give it a third value
-                v = [v[0], v[1], c.int(1, 2)]
-            elif c.int(0, 2) == 0:
-                v = [1, v, v]
-        out.append((k, v))
-    return tuple(out)
 
 
 def _no_strided_atrous(kw: tuple) -> tuple:

@@ -148,3 +148,12 @@ def test_wrong_rank_for_a_3d_layer_is_a_rank_error():
     with pytest.raises(CompileError) as exc:
         build("max_pool3d(2)")
     assert [d.code for d in exc.value.diagnostics] == ["rank"]
+
+
+def test_normalizer_params_from_an_arg_scope_fail_on_the_call():
+    """Found by the differential fuzzer: the call (another normalizer_fn) is where TF-Slim
+    fails, not the arg_scope that set the params."""
+    [e] = errors("arg_scope([conv2d], normalizer_fn=group_norm, normalizer_params={groups: 2})"
+                 " {\n  conv2d(4, 3)\n  conv2d(4, 3, normalizer_fn=batch_norm)\n}")
+    assert e.span.line == 5 and "batch_norm has no argument 'groups'" in e.message
+    assert [n.span.line for n in e.notes if n.span is not None] == [3]
