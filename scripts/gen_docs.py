@@ -37,8 +37,18 @@ def layers_markdown() -> str:
                   "list": "a list of tensors, or branches"}[kind.inputs]
         scope = {"variable": "variable scope", "name": "name scope",
                  "op": "op name"}[kind.scope_kind]
-        out.append(f"Input: {inputs}. Default scope: `{kind.default_scope}` ({scope}); "
+        default = f"`{kind.default_scope}`" if kind.scope_rule is None else \
+            f"`{kind.default_scope}` or another, by its arguments"
+        out.append(f"Input: {inputs}. Default scope: {default} ({scope}); "
                    f"inner name in repeat/stack: `{kind.func_name}_N`.")
+        if kind.operator:
+            written = {"[]": "`x[...]` (not called by name)", "neg": "`-x`"}.get(
+                kind.operator, f"`a {kind.operator} b`")
+            out.append(f"Also written {written}; that form is named `{kind.operator_scope}`.")
+        if kind.input_dtypes is not None:
+            out.append(f"Input dtypes: {', '.join(kind.input_dtypes)}.")
+        if kind.multi_output:
+            out.append("Its value is a list of tensors, one per output.")
         if kind.arg_scope_key:
             out.append(f"Takes its defaults from `arg_scope([{kind.arg_scope_key}])`.")
         out.append("")

@@ -15,11 +15,12 @@ in its family's ``KINDS`` (and a translator in each backend). Shape arithmetic i
 
 from __future__ import annotations
 
-from . import activations, conv, dense, norm, pool, tensor_ops
+from . import activations, arithmetic, array_ops, conv, dense, norm, pool, tensor_ops
 from .argtypes import TYPES, ArgError, ArgType
 from .base import (
     FLOAT_DTYPES,
     INTEGER_DTYPES,
+    NUMERIC_DTYPES,
     ONES,
     REQUIRED,
     RUNTIME_SIZE,
@@ -27,18 +28,23 @@ from .base import (
     XAVIER,
     ZEROS,
     Arg,
+    DtypeError,
     LayerKind,
     VarSpec,
 )
 from .norm import BATCH_NORM_ARGS, batch_norm_variables
 
-_FAMILIES = (conv, dense, pool, norm, activations, tensor_ops)
+_FAMILIES = (conv, dense, pool, norm, activations, arithmetic, tensor_ops, array_ops)
 
 #: All layer kinds by canonical name, family by family.
 LAYERS: dict[str, LayerKind] = {k.name: k for family in _FAMILIES for k in family.KINDS}
-#: Every name (canonical or alias) a call may use, mapped to its canonical kind.
-LAYER_NAMES: dict[str, str] = {**{name: name for name in LAYERS},
-                               **{a: k.name for k in LAYERS.values() for a in k.aliases}}
+#: Every name (canonical or alias) a call may use, mapped to its canonical kind (kinds written
+#: only as syntax, such as slicing, are not called by name).
+LAYER_NAMES: dict[str, str] = {
+    **{name: name for name, k in LAYERS.items() if k.callable},
+    **{a: k.name for k in LAYERS.values() for a in k.aliases}}
+#: The kind each .slim operator on tensors lowers to (``*``: multiply; ``neg``: unary minus).
+OPERATORS: dict[str, str] = {k.operator: k.name for k in LAYERS.values() if k.operator}
 
 #: Built-in statements that take a layer as argument (TF-Slim's repeat/stack).
 META_LAYERS = ("repeat", "stack")
@@ -51,6 +57,6 @@ def lookup(name: str) -> LayerKind | None:
 
 
 __all__ = ["BATCH_NORM_ARGS", "FLOAT_DTYPES", "INTEGER_DTYPES", "LAYERS", "LAYER_NAMES",
-           "META_LAYERS", "ONES", "REQUIRED", "RUNTIME_SIZE", "RUNTIME_VALUE", "TYPES", "XAVIER",
-           "ZEROS", "Arg", "ArgError", "ArgType", "LayerKind", "VarSpec", "batch_norm_variables",
-           "lookup"]
+           "META_LAYERS", "NUMERIC_DTYPES", "ONES", "OPERATORS", "REQUIRED", "RUNTIME_SIZE",
+           "RUNTIME_VALUE", "TYPES", "XAVIER", "ZEROS", "Arg", "ArgError", "ArgType", "DtypeError",
+           "LayerKind", "VarSpec", "batch_norm_variables", "lookup"]

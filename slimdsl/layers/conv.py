@@ -56,6 +56,10 @@ def _conv2d_same_shape(ins: list[Shape], a: dict[str, Any]) -> Shape:
 # separable_conv2d
 def _separable_shape(ins: list[Shape], a: dict[str, Any]) -> Shape:
     _check_rate_stride(a)  # TF 2.21 does not raise here, but TF-Slim documents it as invalid
+    if a["num_outputs"] is None and a["padding"] not in ("SAME", "VALID"):
+        raise ShapeError(f"padding {show(a['padding'])}: without num_outputs, "
+                         f"separable_conv2d passes padding to tf.nn.depthwise_conv2d, which "
+                         f"takes only \"SAME\" or \"VALID\"")
     cin = in_channels(ins[0])
     channels = a["num_outputs"] if a["num_outputs"] is not None else cin * a["depth_multiplier"]
     if a.get("rate", (1, 1)) != (1, 1) and (ins[0][1] is None or ins[0][2] is None):
@@ -146,7 +150,7 @@ KINDS = [
         "pointwise conv; depthwise only when num_outputs is none.",
         (Arg("num_outputs", "int?", runtime=RUNTIME_SIZE), Arg("kernel_size", "int-or-pair"),
          Arg("depth_multiplier", "int", 1), Arg("stride", "int-or-pair", 1),
-         Arg("padding", "padding", "SAME"), Arg("data_format", "data-format", None),
+         Arg("padding", "padding~", "SAME"), Arg("data_format", "data-format", None),
          Arg("rate", "int-or-pair", 1))
         + LINEAR_ARGS[:4] + (Arg("pointwise_initializer", "initializer", None),)
         + LINEAR_ARGS[4:],
@@ -163,7 +167,7 @@ KINDS = [
     LayerKind(
         "conv2d_in_plane", "One [kh, kw, 1, 1] kernel applied to every channel.",
         (Arg("kernel_size", "int-or-pair"), Arg("stride", "int-or-pair", 1),
-         Arg("padding", "padding", "SAME")) + LINEAR_ARGS,
+         Arg("padding", "padding!", "SAME")) + LINEAR_ARGS,
         _in_plane_shape, aliases=("convolution2d_in_plane",), default_scope="ConvInPlane",
         func_name="convolution2d_in_plane", variables=_in_plane_vars, flops=_in_plane_flops,
         tf_name="slim.conv2d_in_plane"),

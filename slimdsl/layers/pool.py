@@ -45,5 +45,6 @@ KINDS = [
         "itself when factor is 1. Reads arg_scope([max_pool2d]).",
         (Arg("factor", "int"), COLLECT),
         _subsample_shape, default_scope="MaxPool2D", func_name="subsample", scope_kind="name",
-        arg_scope_key="max_pool2d", tf_name="resnet_utils.subsample", category="pool"),
+        arg_scope_key="max_pool2d", tf_name="resnet_utils.subsample", category="pool",
+        identity_when=lambda dtype, a: a["factor"] == 1),
 ]

@@ -331,15 +331,21 @@ def _merge_dims(dims: list[Dim], axis: int) -> Dim:
     return known[0][1] if known else None
 
 
-def broadcast(a: Shape, b: Shape) -> Shape:
-    """``tf.add`` broadcasting (numpy rules).
+def broadcast(a: Shape, b: Shape, verb: str = "add") -> Shape:
+    """TensorFlow's broadcasting of element-wise ops (numpy's rules, aligned from the right):
+    per dimension equal sizes, or a 1 that stretches; an unknown ``?`` meets a 1 as ``?`` and a
+    known size ``k > 1`` as ``k``.
 
-    >>> broadcast((None, 7, 7, 256), (None, 7, 7, 256))
+    >>> broadcast((None, 7, 7, 256), (None, 1, 1, 256))
     (None, 7, 7, 256)
-    >>> broadcast((7, 256), (7, 128))
+    >>> broadcast((7, 256), (7, 128))  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    slimdsl.layers.shapes.ShapeError: cannot add [7, 256] and [7, 128]: dimension 1 is 256 vs 128
+    slimdsl.layers.shapes.ShapeError: cannot add [7, 256] and [7, 128]: dimension 1 is 256 ...
+    >>> broadcast((7, 256), (5, 1, 128), "multiply")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    slimdsl.layers.shapes.ShapeError: cannot multiply [7, 256] and [5, 1, 128]: aligned ...
     """
     rank = max(len(a), len(b))
     pa = (1,) * (rank - len(a)) + tuple(a)
@@ -355,8 +361,11 @@ def broadcast(a: Shape, b: Shape) -> Shape:
         elif x == y:
             out.append(x)
         else:
-            raise ShapeError(f"cannot add {format_shape(a)} and {format_shape(b)}: "
-                             f"dimension {i} is {x} vs {y}")
+            aligned = "" if len(a) == len(b) else \
+                f"aligned from the right as {format_shape(pa)} and {format_shape(pb)}, "
+            raise ShapeError(f"cannot {verb} {format_shape(a)} and {format_shape(b)}: {aligned}"
+                             f"dimension {i} is {x} vs {y} (sizes must be equal, or one of "
+                             f"them 1)")
     return tuple(out)
 
 

@@ -30,7 +30,7 @@ class LayerNotFound(LookupError):
 def find_layer(graph: Graph, query: str) -> Node:
     """The node whose scope is ``query`` (full, model-relative, or a unique suffix)."""
     q = query.strip("/")
-    rel = {node: relative_scope(node.scope, graph.name) for node in graph.nodes}
+    rel = {node: relative_scope(node.scope, graph.scope) for node in graph.nodes}
     for node in graph.nodes:
         if q in (node.scope, rel[node]):
             return node
@@ -170,7 +170,7 @@ def explain_dict(graph: Graph, node: Node, read=None) -> dict[str, Any]:
 
 def _producer(tensor, graph: Graph) -> str:
     if tensor.producer is not None:
-        return relative_scope(tensor.producer.scope, graph.name)
+        return relative_scope(tensor.producer.scope, graph.scope)
     return tensor.name
 
 

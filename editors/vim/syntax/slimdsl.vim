@@ -19,11 +19,14 @@ syn keyword slimdslKeyword assert
 syn keyword slimdslKeyword arg_scope end_point input output scope
 syn keyword slimdslOperator and not or
 syn keyword slimdslConstant false none training true
-syn keyword slimdslLayer add avg_pool2d batch_norm bias_add concat conv2d conv2d_in_plane
-syn keyword slimdslLayer conv2d_same conv2d_transpose convolution2d convolution2d_in_plane
-syn keyword slimdslLayer convolution2d_transpose dropout elu flatten fully_connected leaky_relu
-syn keyword slimdslLayer max_pool2d one_hot_encoding pad reduce_mean relu relu6 repeat
-syn keyword slimdslLayer separable_conv2d sigmoid softmax squeeze stack subsample tanh unit_norm
+syn keyword slimdslLayer add avg_pool2d batch_norm bias_add cast clip_by_value concat conv2d
+syn keyword slimdslLayer conv2d_in_plane conv2d_same conv2d_transpose convolution2d
+syn keyword slimdslLayer convolution2d_in_plane convolution2d_transpose depth_to_space divide
+syn keyword slimdslLayer drop_path dropout elu expand_dims flatten fully_connected hard_sigmoid
+syn keyword slimdslLayer hard_swish leaky_relu lrn max_pool2d multiply negative one_hot_encoding
+syn keyword slimdslLayer pad pow reduce_max reduce_mean reduce_sum relu relu6 repeat reshape resize
+syn keyword slimdslLayer separable_conv2d sigmoid softmax space_to_depth split squeeze stack
+syn keyword slimdslLayer subsample subtract swish tanh tile transpose unit_norm
 syn keyword slimdslBuiltin abs ceil constant float floor glorot int known l1 l1_l2 l2 len max min
 syn keyword slimdslBuiltin ones random_normal random_uniform range round str truncated_normal
 syn keyword slimdslBuiltin variance_scaling xavier zeros

@@ -14,20 +14,13 @@ variables; the shapes they size name them (:func:`dims`).
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
-from ...ir import Node, RuntimeParams, SymShape
 from ...layers import XAVIER, ZEROS
-from ...values import (
-    ACTIVATION_PARAMS,
-    INITIALIZERS,
-    Activation,
-    Initializer,
-    Regularizer,
-    Training,
-)
+from ...values import Activation, Regularizer
 from . import source as src
+from .pieces import Emitted, NodeCtx, activation, dims, initializer, pair
+from .translate_ops import OP_TRANSLATORS
 
 #: Runtime snippets (templates/runtime/NAME.py.j2) in the order they are written, with the
 #: snippets each one uses. Layer classes come last, base class first.
@@ -40,7 +33,10 @@ SNIPPET_DEPS: dict[str, tuple[str, ...]] = {
     "random_uniform": (),
     "constant": (),
     "leaky_relu": (),
+    "hard_swish": (),
+    "hard_sigmoid": (),
     "dropout": (),
+    "drop_path": (),
     "unit_norm": (),
     "check_compiled": (),
     "load_checkpoint": (),
@@ -58,127 +54,12 @@ SNIPPET_DEPS: dict[str, tuple[str, ...]] = {
 #: names must not shadow them.
 RUNTIME_NAMES = frozenset({
     "_variable", "_variance_scaling", "_xavier", "_truncated_normal", "_random_normal",
-    "_random_uniform", "_constant", "_leaky_relu", "_dropout", "_unit_norm", "_check_compiled",
+    "_random_uniform", "_constant", "_leaky_relu", "_hard_swish", "_hard_sigmoid", "_dropout",
+    "_drop_path", "_unit_norm", "_check_compiled",
     "_frozen", "_load_slim_checkpoint", "_Layer", "_Conv2D", "_SeparableConv2D",
     "_Conv2DTranspose", "_Conv2DInPlane", "_FullyConnected", "_BatchNorm", "_BiasAdd",
     "_SOURCE",
 })
-
-# ---------------------------------------------------------------------------- translation
-
-
-@dataclass
-class Emitted:
-    """What one node becomes: an optional layer object and the forward expression.
-
-    ``call`` is ``func(args...)`` when ``args`` is given (so long calls can be wrapped by
-    argument), else ``call`` is the whole expression.
-    """
-
-    call: str
-    args: list[str] | None = None
-    cls: str | None = None
-    init_args: list[str] = field(default_factory=list)
-    needs: set[str] = field(default_factory=set)
-
-
-@dataclass
-class NodeCtx:
-    """Everything a translator needs about one node."""
-
-    node: Node
-    ins: list[str]  # Python expressions of the input tensors
-    attr: str  # the model attribute of its layer object ("self.<attr>")
-    params: RuntimeParams  # the graph's run-time parameters and the shapes they size
-
-    @property
-    def a(self) -> dict[str, Any]:
-        return self.node.args
-
-    @property
-    def runtime(self) -> dict[str, str]:
-        """Argument -> the model parameter read at run time in its place."""
-        return self.params.args.get(self.node.id, {})
-
-    def in_shape(self, i: int = 0) -> SymShape:
-        return self.params.tensor_shape(self.node.inputs[i])
-
-    @property
-    def out_shape(self) -> SymShape:
-        return self.params.tensor_shape(self.node.output)
-
-    def var_shape(self, suffix: str) -> SymShape:
-        name = f"{self.node.scope}/{suffix}"
-        return self.params.variable_shape(next(v for v in self.node.variables if v.name == name))
-
-    def value(self, arg: str, where: str) -> str:
-        """An argument as code: the plain parameter it is, or its literal value."""
-        param = self.runtime.get(arg)
-        if param is not None:
-            return param if where == "init" else f"self.{param}"
-        return src.literal(self.a[arg])
-
-    def flag(self, value: Any) -> str:
-        """``is_training``: the model's run-time ``training`` flag or a constant."""
-        return "training" if isinstance(value, Training) else src.literal(bool(value))
-
-
-def dims(shape: SymShape, where: str = "init") -> str:
-    """A shape as a list literal; plain parameters by name (``self.`` in the forward pass)."""
-    parts = []
-    for d in shape:
-        if isinstance(d, str):
-            parts.append(d if where == "init" else f"self.{d}")
-        else:
-            parts.append(src.number(d))
-    return "[" + ", ".join(parts) + "]"
-
-
-def _pair(value: tuple[int, int]) -> str:
-    return src.number(value[0]) if value[0] == value[1] else src.literal(list(value))
-
-
-def activation(act: Activation | None, needs: set[str]) -> str:
-    """An activation function as code (``tf.nn.relu``, ``_leaky_relu(0.1)``, ``None``)."""
-    if act is None:
-        return "None"
-    if act.name == "leaky_relu":
-        alpha = dict(act.params).get("alpha", ACTIVATION_PARAMS["leaky_relu"][0].default)
-        if alpha == 0.2:
-            return "tf.nn.leaky_relu"
-        needs.add("leaky_relu")
-        return f"_leaky_relu({src.number(alpha)})"
-    return {"relu": "tf.nn.relu", "relu6": "tf.nn.relu6", "elu": "tf.nn.elu",
-            "sigmoid": "tf.sigmoid", "tanh": "tf.tanh", "softmax": "tf.nn.softmax"}[act.name]
-
-
-def initializer(init: Initializer | None, needs: set[str]) -> str:
-    """An initializer as code: a function of (shape, dtype)."""
-    if init is None:
-        return "None"
-    name = {"glorot": "xavier"}.get(init.name, init.name)
-    values = {p.name: p.default for p in INITIALIZERS[name]}
-    values.update(dict(init.params))
-    if name in ("zeros", "ones"):
-        return f"tf.{name}"
-    if name == "xavier":
-        if values["uniform"]:
-            needs.add("xavier")
-            return "_xavier"
-        name, values = "variance_scaling", {"factor": 1.0, "mode": "FAN_AVG", "uniform": False}
-    needs.add(name)
-    if name == "variance_scaling":
-        return (f"_variance_scaling({src.number(float(values['factor']))}, "
-                f"{src.string(values['mode'])}, {src.literal(bool(values['uniform']))})")
-    if name == "constant":
-        return f"_constant({src.number(values['value'])})"
-    if name == "random_uniform":
-        return f"_random_uniform({src.number(values['minval'])}, {src.number(values['maxval'])})"
-    args = [src.number(values["stddev"])]
-    if values["mean"] != 0:
-        args.append(src.number(values["mean"]))
-    return f"_{name}({', '.join(args)})"
-
 
 def regularization(reg: Regularizer | None, variable: str) -> src.Expr | None:
     """TF-Slim's loss term for one variable, or None (no regularizer, or a zero scale)."""
@@ -267,11 +148,11 @@ def _linear(ctx: NodeCtx, cls: str, snippet: str, first: list[str], extra: list[
 def _window(ctx: NodeCtx, padding: bool = True) -> list[str]:
     a, out = ctx.a, []
     if a["stride"] != (1, 1):
-        out.append(f"stride={_pair(a['stride'])}")
-    if padding and a["padding"] != "SAME":
-        out.append(f"padding={src.string(a['padding'])}")
+        out.append(f"stride={pair(a['stride'])}")
+    if padding and a["padding"].upper() != "SAME":
+        out.append(f"padding={src.string(a['padding'].upper())}")
     if a.get("rate", (1, 1)) != (1, 1):
-        out.append(f"rate={_pair(a['rate'])}")
+        out.append(f"rate={pair(a['rate'])}")
     return out
 
 
@@ -291,7 +172,7 @@ def _conv2d_same(ctx: NodeCtx) -> Emitted:
         pads.append([total // 2, total - total // 2])
     padded = f"tf.pad({ctx.ins[0]}, {src.literal([[0, 0], *pads, [0, 0]])})"
     return _linear(ctx, "_Conv2D", "conv2d", [dims(ctx.var_shape("weights"))],
-                   [f"stride={_pair(a['stride'])}", 'padding="VALID"'], call_input=padded)
+                   [f"stride={pair(a['stride'])}", 'padding="VALID"'], call_input=padded)
 
 
 def _separable_conv2d(ctx: NodeCtx) -> Emitted:
@@ -344,8 +225,8 @@ def _bias_add(ctx: NodeCtx) -> Emitted:
 def _pool(op: str) -> Callable[[NodeCtx], Emitted]:
     def translate(ctx: NodeCtx) -> Emitted:
         a = ctx.a
-        return Emitted(f"tf.nn.{op}", [ctx.ins[0], _pair(a["kernel_size"]), _pair(a["stride"]),
-                                       src.string(a["padding"])])
+        return Emitted(f"tf.nn.{op}", [ctx.ins[0], pair(a["kernel_size"]), pair(a["stride"]),
+                                       src.string(a["padding"].upper())])
     return translate
 
 
@@ -408,14 +289,6 @@ def _concat(ctx: NodeCtx) -> Emitted:
     return Emitted("tf.concat", [f"[{', '.join(ctx.ins)}]", src.number(ctx.a["axis"])])
 
 
-def _add(ctx: NodeCtx) -> Emitted:
-    return Emitted(f"{ctx.ins[0]} + {ctx.ins[1]}")
-
-
-def _pad(ctx: NodeCtx) -> Emitted:
-    return Emitted("tf.pad", [ctx.ins[0], src.literal(ctx.a["paddings"])])
-
-
 def _activation_layer(fn: str) -> Callable[[NodeCtx], Emitted]:
     def translate(ctx: NodeCtx) -> Emitted:
         if fn == "tf.nn.leaky_relu" and ("alpha" in ctx.runtime or ctx.a["alpha"] != 0.2):
@@ -443,16 +316,14 @@ TRANSLATORS: dict[str, Callable[[NodeCtx], Emitted]] = {
     "unit_norm": _unit_norm,
     "softmax": lambda ctx: Emitted("tf.nn.softmax", [ctx.ins[0]]),
     "squeeze": _axes_call("tf.squeeze"),
-    "reduce_mean": _axes_call("tf.reduce_mean", "keepdims"),
     "concat": _concat,
-    "add": _add,
-    "pad": _pad,
     "relu": _activation_layer("tf.nn.relu"),
     "relu6": _activation_layer("tf.nn.relu6"),
     "elu": _activation_layer("tf.nn.elu"),
     "leaky_relu": _activation_layer("tf.nn.leaky_relu"),
     "sigmoid": _activation_layer("tf.sigmoid"),
     "tanh": _activation_layer("tf.tanh"),
+    **OP_TRANSLATORS,
 }
 
 #: Where each variable role lives on its layer object (for regularization terms).
