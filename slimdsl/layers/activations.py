@@ -26,8 +26,12 @@ _DOCS = {
     "hard_sigmoid": "relu6(x + 3) / 6 (Keras 3's and MobileNet v3's; tf_keras' "
                     "hard_sigmoid is the older clip(0.2 x + 0.5, 0, 1)).",
 }
-#: Activations TF applies to integer tensors too.
-_ANY_DTYPE = {"relu", "relu6"}
+#: Activations TF applies to integer tensors too (leaky_relu casts them to float32 first).
+_ANY_DTYPE = {"relu", "relu6", "leaky_relu"}
+
+
+def _leaky_relu_dtype(ins: list[tuple[str, Any]], a: dict[str, Any]) -> str:
+    return ins[0][0] if ins[0][0] in FLOAT_DTYPES else "float32"
 
 
 def _same_shape(ins: list[Shape], a: dict[str, Any]) -> Shape:
@@ -98,6 +102,7 @@ KINDS = [
         _same_shape, default_scope=_OP_NAMES[act], func_name=act, scope_kind="op",
         tf_name=f"tf.nn.{act}", category="activation",
         input_dtypes=None if act in _ANY_DTYPE else FLOAT_DTYPES,
+        dtype_rule=_leaky_relu_dtype if act == "leaky_relu" else None,
         more_names=(lambda a: _SWISH_OPS) if act == "swish" else None)
     for act in ACTIVATIONS if act != "softmax"
 ]

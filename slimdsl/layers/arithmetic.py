@@ -42,6 +42,12 @@ def _article(dtype: str) -> str:
     return "an" if dtype[0] in "aeiou" else "a"
 
 
+def _describe(dtype: str, const: Any) -> str:
+    if const is None:
+        return f"{_article(dtype)} {dtype} tensor"
+    return f"the number {show(const)} (made {dtype} on its own: it comes first)"
+
+
 def operand_dtype(verb: str, operands: list[Operand]) -> str:
     """The dtype of tensors and numbers combined by ``verb``, or :class:`DtypeError`.
 
@@ -52,13 +58,16 @@ def operand_dtype(verb: str, operands: list[Operand]) -> str:
     ...
     slimdsl.layers.base.DtypeError: cannot multiply an int32 tensor and the number 0.5: ...
     """
-    tensors = [d for d, c in operands if d not in WEAK_DTYPES]
-    for other in tensors[1:]:
-        if other != tensors[0]:
-            raise DtypeError(f"cannot {verb} {_article(tensors[0])} {tensors[0]} tensor and "
-                             f"{_article(other)} {other} tensor: TensorFlow never converts a "
-                             f"tensor's dtype implicitly (cast one with cast(...))")
-    dtype = tensors[0]
+    tensors = [(d, c) for d, c in operands if d not in WEAK_DTYPES]
+    for other, const in tensors[1:]:
+        if other != tensors[0][0]:
+            number = tensors[0][1] if tensors[0][1] is not None else const
+            hint = "cast one with cast(...)" if number is None else \
+                "put the tensor first, or write the number in the tensor's dtype"
+            raise DtypeError(f"cannot {verb} {_describe(*tensors[0])} and "
+                             f"{_describe(other, const)}: TensorFlow never converts a "
+                             f"tensor's dtype implicitly ({hint})")
+    dtype = tensors[0][0]
     for weak, value in operands:
         if weak == "float" and dtype not in FLOAT_DTYPES:
             raise DtypeError(f"cannot {verb} {_article(dtype)} {dtype} tensor and the number "

@@ -30,6 +30,7 @@ def _check_rate_stride(a: dict[str, Any]) -> None:
 def _conv2d_shape(ins: list[Shape], a: dict[str, Any]) -> Shape:
     _check_rate_stride(a)
     in_channels(ins[0])
+    sh.require_depth(ins[0], "a convolution")
     return sh.window_output(ins[0], window(a), a["num_outputs"])
 
 
@@ -49,6 +50,7 @@ def _conv2d_flops(ins: list[Shape], out: Shape, a: dict[str, Any]) -> int | None
 def _conv2d_same_shape(ins: list[Shape], a: dict[str, Any]) -> Shape:
     _check_rate_stride(a)
     in_channels(ins[0])
+    sh.require_depth(ins[0], "a convolution")
     return sh.window_output(ins[0], window(a, "SAME"), a["num_outputs"],
                             explicit_pad=True)
 
@@ -61,6 +63,7 @@ def _separable_shape(ins: list[Shape], a: dict[str, Any]) -> Shape:
                          f"separable_conv2d passes padding to tf.nn.depthwise_conv2d, which "
                          f"takes only \"SAME\" or \"VALID\"")
     cin = in_channels(ins[0])
+    sh.require_depth(ins[0], "a separable convolution")  # depthwise or pointwise, TF refuses
     channels = a["num_outputs"] if a["num_outputs"] is not None else cin * a["depth_multiplier"]
     if a.get("rate", (1, 1)) != (1, 1) and (ins[0][1] is None or ins[0][2] is None):
         # atrous depthwise goes through space_to_batch: TF's static shape then loses BOTH
@@ -117,6 +120,7 @@ def _transpose_flops(ins: list[Shape], out: Shape, a: dict[str, Any]) -> int | N
 # conv2d_in_plane
 def _in_plane_shape(ins: list[Shape], a: dict[str, Any]) -> Shape:
     cin = in_channels(ins[0])
+    sh.require_depth(ins[0], "an in-plane convolution")  # TF's depthwise op fails when run
     return sh.window_output(ins[0], window(a), cin)
 
 

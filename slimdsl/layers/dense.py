@@ -5,7 +5,16 @@ from __future__ import annotations
 from typing import Any
 
 from . import shapes as sh
-from .base import COLLECT, RUNTIME_SIZE, ZEROS, Arg, LayerKind, VarSpec, elementwise_flops
+from .base import (
+    COLLECT,
+    NUMERIC_DTYPES,
+    RUNTIME_SIZE,
+    ZEROS,
+    Arg,
+    LayerKind,
+    VarSpec,
+    elementwise_flops,
+)
 from .linear import LINEAR_ARGS, linear_vars, macs_flops
 from .shapes import Shape, ShapeError, size
 
@@ -47,5 +56,6 @@ KINDS = [
          Arg("regularizer", "regularizer", None), Arg("trainable", "bool", True), COLLECT,
          Arg("data_format", "data-format", None)),
         _bias_add_shape, default_scope="BiasAdd", func_name="bias_add", variables=_bias_add_vars,
+        input_dtypes=NUMERIC_DTYPES,
         flops=elementwise_flops(1), tf_name="slim.bias_add"),
 ]

@@ -247,6 +247,19 @@ def in_channels(shape: Shape) -> int:
     return shape[3]
 
 
+def require_depth(shape: Shape, what: str) -> None:
+    """TensorFlow's convolutions and pools refuse an input with 0 channels.
+
+    >>> require_depth((None, 5, 5, 0), "pooling")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    slimdsl.layers.shapes.ShapeError: pooling of a tensor with 0 channels [?, 5, 5, 0]: ...
+    """
+    if len(shape) == 4 and shape[3] == 0:
+        raise ShapeError(f"{what} of a tensor with 0 channels {format_shape(shape)}: "
+                         f"TensorFlow refuses a depth of 0")
+
+
 def flatten(shape: Shape) -> Shape:
     """``[N, ...] -> [N, prod(...)]``; unknown if any non-batch dimension is unknown.
 

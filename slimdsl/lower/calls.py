@@ -292,8 +292,11 @@ class CallLowerer:
         while pos and len(tensors) < 2 and (isinstance(pos[0].value, TensorValue) or (
                 kind.operator and is_finite_number(pos[0].value))):
             value = pos.pop(0).value
+            # tf.multiply / subtract / pow convert a number before the tensor on its own
+            # (2 -> int32, 2.0 -> float32); the operators, add (a + b) and divide do not
+            strong = not tensors and kind.name in ("multiply", "subtract", "pow")
             tensors.append(value.tensor if isinstance(value, TensorValue)
-                           else self.nodes.constant(value))
+                           else self.nodes.constant(value, strong))
         if len(tensors) == 1:
             tensors.insert(0, self._net(env, span).tensor)
         if len(tensors) != 2 or all(t.const is not None for t in tensors):

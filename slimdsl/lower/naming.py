@@ -47,9 +47,15 @@ class ScopeNames:
         self._suffix_hint: dict[tuple[str, str, str], int] = {}  # see _unique
 
     def open_variable_scope(self, full: str) -> None:
-        """Open the variable scope ``full`` (which also opens the name scope)."""
+        """Open the variable scope ``full``, which also opens a name scope: ``full`` itself,
+        or, when an op or name scope took that name already (TF compares names ignoring
+        case), ``full_1``... as TF's ``variable_scope`` does; later names see it taken."""
         self._variables[full] += 1
-        self._names[full] += 1
+        if self._names[full] == 0:
+            self._names[full] += 1
+            return
+        parent, _, base = full.rpartition("/")
+        self._names[join_scope(parent, self.unique_name_scope(parent, base))] += 1
 
     def open_name_scope(self, full: str) -> None:
         """Open the name scope (or take the op name) ``full``."""

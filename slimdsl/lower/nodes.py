@@ -78,10 +78,15 @@ class NodeBuilder:
         assert isinstance(out, TensorValue)
         return out
 
-    def constant(self, value: int | float) -> Tensor:
-        """A number in tensor arithmetic: a constant input of shape []."""
-        weak = "int" if isinstance(value, int) else "float"
-        return Tensor(self.model.next_id(), (), show(value), weak, const=value)
+    def constant(self, value: int | float, strong: bool = False) -> Tensor:
+        """A number in tensor arithmetic: a constant input of shape []. Its dtype is ``int`` or
+        ``float`` (it takes the other operand's), or with ``strong`` int32 / float32, as
+        TensorFlow converts a number that comes first in ``tf.multiply(2, x)``."""
+        if strong:
+            dtype = "int32" if isinstance(value, int) else "float32"
+        else:
+            dtype = "int" if isinstance(value, int) else "float"
+        return Tensor(self.model.next_id(), (), show(value), dtype, const=value)
 
     def _name(self, kind: LayerKind, args: dict[str, Any], ctx: StmtCtx, name: str | None,
               operator: bool) -> str:

@@ -75,22 +75,6 @@ def traced_activation(act: Activation, arg: Traced) -> Traced:
     return Traced(("act", act, arg.tree))
 
 
-def count_ops(tree: Any) -> int:
-    """The arithmetic operations of an activation's expression tree (its FLOPs per element).
-
-    >>> count_ops(("*", ("act", Activation("relu6"), ("+", ("x",), 3)), 0.16667))
-    2
-    """
-    if not isinstance(tree, tuple) or tree == ARGUMENT:
-        return 0
-    if tree[0] == "act":
-        inner = tree[1].expr
-        return (count_ops(inner) if inner is not None else 0) + count_ops(tree[2])
-    if tree[0] == "neg":
-        return 1 + count_ops(tree[1])
-    return 1 + count_ops(tree[1]) + count_ops(tree[2])
-
-
 class PowerError(ValueError):
     """``a ** b`` of numbers has no finite, real, bounded result."""
 

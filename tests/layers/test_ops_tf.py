@@ -110,6 +110,7 @@ def build_tf(ops: list[Op], tf: Any) -> dict[str, Outcome]:
 
 def _one(op: Op, tf: Any, v1: Any, session: Any) -> Outcome:
     xs = [v1.placeholder(op.dtype, list(s)) for s in op.shapes]
+    before = set(v1.global_variables())
     try:
         result = op.fn(tf, *xs)
     except (ValueError, TypeError, IndexError) as e:
@@ -119,6 +120,8 @@ def _one(op: Op, tf: Any, v1: Any, session: Any) -> Outcome:
                       results[0].dtype.base_dtype.name)
     if all(d is not None for s in op.shapes for d in s):
         try:
+            session.run(v1.variables_initializer(
+                [v for v in v1.global_variables() if v not in before]))
             session.run(results, {x: _feed(s, op.dtype) for x, s in zip(xs, op.shapes)})
         except tf.errors.OpError as e:
             return Outcome(error=f"fails when run: {str(e).splitlines()[0][:200]}")
@@ -136,6 +139,7 @@ def fails_when_run(op: Op, tf: Any) -> Outcome | None:
         xs = [v1.placeholder(op.dtype, list(s)) for s in op.shapes]
         result = op.fn(tf, *xs)
         results = list(result) if isinstance(result, (list, tuple)) else [result]
+        session.run(v1.global_variables_initializer())
         try:
             session.run(results, {x: _feed(s, op.dtype) for x, s in zip(xs, shapes)})
         except tf.errors.OpError as e:
@@ -232,6 +236,12 @@ def _quick() -> list[Op]:
           case("pow(x0, 2.0)", lambda tf, x: tf.pow(x, 2.0), N4),
           case("negative(x0)", lambda tf, x: tf.negative(x), N4),
           case("add(x0, 0.5)", lambda tf, x: tf.add(x, 0.5), N4),
+          # a number first is converted on its own by tf.multiply, subtract and pow
+          case("multiply(2, x0)", lambda tf, x: tf.multiply(2, x), N4),
+          case("multiply(2.0, x0)", lambda tf, x: tf.multiply(2.0, x), N4),
+          case("subtract(2, x0)", lambda tf, x: tf.subtract(2, x), (2, 3), dtype="int32"),
+          case("pow(2, x0)", lambda tf, x: tf.pow(2, x), N4),
+          case("divide(2, x0)", lambda tf, x: tf.divide(2, x), N4),
           case("clip_by_value(x0, 0, 6)", lambda tf, x: tf.clip_by_value(x, 0, 6), S4),
           case("clip_by_value(x0, 6.0, 0.0)", lambda tf, x: tf.clip_by_value(x, 6.0, 0.0), N4),
           case("clip_by_value(x0, 0, 6)", lambda tf, x: tf.clip_by_value(x, 0, 6), (2, 3),
@@ -380,7 +390,39 @@ def _quick() -> list[Op]:
     return t
 
 
-QUICK = _quick()
+def tf_slim() -> Any:
+    """The tf_slim oracle (the conftest's shim applied)."""
+    from oracles.tf_slim import apply_shim
+    apply_shim()
+    import tf_slim as slim
+    return slim
+
+
+def _zero_channels() -> list[Op]:
+    """Layers on 0 channels (a split or a slice can leave none): TF refuses some of them."""
+    def layer(name: str, *args: Any) -> Any:
+        def fn(tf: Any, x: Any) -> Any:
+            if name == "conv2d_same":
+                from tf_slim.nets import resnet_utils
+                return resnet_utils.conv2d_same(x[..., :0], *args)
+            return getattr(tf_slim(), name)(x[..., :0], *args)
+        return fn
+    out = []
+    for name, args, text in [("conv2d", (4, 3), "4, 3"), ("conv2d_same", (4, 3, 2), "4, 3, 2"),
+                             ("separable_conv2d", (4, 3), "4, 3"),
+                             ("separable_conv2d", (None, 3), "none, 3"),
+                             ("conv2d_transpose", (4, 3), "4, 3"), ("conv2d_in_plane", (3,), "3"),
+                             ("max_pool2d", (2,), "2"), ("avg_pool2d", (2,), "2"),
+                             ("fully_connected", (4,), "4"), ("batch_norm", (), ""),
+                             ("bias_add", (), "")]:
+        call = f"{name}(x0[..., :0]{', ' + text if text else ''})"
+        out.append(case(call, layer(name, *args), (2, 5, 5, 3)))
+    out.append(case("subsample(x0[..., :0], 2)", lambda tf, x: tf.nn.max_pool2d(
+        x[..., :0], 1, 2, "VALID"), (2, 5, 5, 3)))
+    return out
+
+
+QUICK = _quick() + _zero_channels()
 #: The registry kinds this module covers (test_shapes_tf.py covers the others).
 KINDS = {"add", "subtract", "multiply", "divide", "pow", "negative", "clip_by_value",
          "strided_slice", "reshape", "expand_dims", "tile", "split", "transpose",

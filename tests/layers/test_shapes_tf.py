@@ -524,7 +524,14 @@ def test_separable_stride_and_rate_is_rejected_on_purpose(case: Case, tf, slim) 
 #: Dtype rejections: shape rules cannot see dtypes, the registry's input dtypes do. The first was
 #: a mismatch found by this file (one_hot_encoding accepted float labels, tf.one_hot raises).
 DTYPE_CASES = [C("one_hot_encoding", (5,), args=(3,)),  # float32 labels: tf.one_hot raises
-               C("conv2d", (2, 8, 8, 3), args=(4, 3), dtype="int32")]  # TF: no int conv
+               C("conv2d", (2, 8, 8, 3), args=(4, 3), dtype="int32"),  # TF: no int conv
+               # integers TF takes (slimdsl refused them until the fuzzer's casts met them)
+               C("max_pool2d", (2, 8, 8, 3), args=(2,), dtype="int32"),
+               C("subsample", (2, 8, 8, 3), args=(2,), dtype="uint8"),
+               C("bias_add", (2, 8, 3), dtype="int64"),
+               C("leaky_relu", (2, 3), dtype="int32"),
+               C("avg_pool2d", (2, 8, 8, 3), args=(2,), dtype="int32"),  # TF: no int average
+               C("elu", (2, 3), dtype="int32")]
 
 
 @pytest.mark.parametrize("case", DTYPE_CASES, ids=[c.id for c in DTYPE_CASES])
