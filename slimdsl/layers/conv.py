@@ -69,7 +69,11 @@ def _separable_shape(ins: list[Shape], a: dict[str, Any]) -> Shape:
         # atrous depthwise goes through space_to_batch: TF's static shape then loses BOTH
         # spatial dimensions (and cannot check them), so ours does too
         return (ins[0][0], None, None, channels)
-    return sh.window_output(ins[0], window(a), channels)
+    out = sh.window_output(ins[0], window(a), channels)
+    if a["num_outputs"] is not None and 0 in out[1:3]:
+        raise ShapeError(f"the depthwise output {sh.format_shape(out[:3] + (cin,))} is empty: "
+                         f"the pointwise VALID 1x1 convolution on it gives floor((0-1)/1)+1 = 0")
+    return out
 
 
 def _separable_vars(ins: list[Shape], out: Shape, a: dict[str, Any]) -> list[VarSpec]:

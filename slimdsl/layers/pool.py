@@ -16,7 +16,8 @@ def _pool_shape(ins: list[Shape], a: dict[str, Any]) -> Shape:
 
 def _max_pool_shape(ins: list[Shape], a: dict[str, Any]) -> Shape:
     sh.require_rank(ins[0], 4)
-    sh.require_depth(ins[0], "max pooling")  # TF's MaxPool refuses it (AvgPool does not)
+    if window(a).padding == "VALID":  # TF's MaxPool slides a VALID depth window of 1
+        sh.require_depth(ins[0], "VALID max pooling")
     return sh.window_output(ins[0], window(a), ins[0][3])
 
 
@@ -28,7 +29,7 @@ def _pool_flops(ins: list[Shape], out: Shape, a: dict[str, Any]) -> int | None:
 
 def _subsample_shape(ins: list[Shape], a: dict[str, Any]) -> Shape:
     sh.require_rank(ins[0], 4)
-    sh.require_depth(ins[0], "max pooling")
+    sh.require_depth(ins[0], "VALID max pooling")
     f = a["factor"]
     return sh.window_output(ins[0], Window((1, 1), (f, f), "VALID"), ins[0][3])
 

@@ -158,6 +158,10 @@ def window_output(shape: Shape, window: Window, channels: Dim, *, explicit_pad: 
     """
     require_rank(shape, 4)
     n, h, w, _ = shape
+    for axis, d, r in ((1, h, window.rate[0]), (2, w, window.rate[1])):
+        if d == 0 and r > 1 and (window.padding == "SAME" or explicit_pad):
+            raise ShapeError(f"rate {r} on dimension {axis} of size 0: TensorFlow's atrous "
+                             f"convolution pads the empty dimension to less than the kernel")
     try:
         if explicit_pad:
             oh = conv2d_same_output_dim(h, window.kernel[0], window.stride[0], window.rate[0])

@@ -16,6 +16,7 @@ from .base import (
     RUNTIME_SIZE,
     RUNTIME_VALUE,
     Arg,
+    DtypeError,
     LayerKind,
 )
 from .shapes import Shape, size
@@ -43,6 +44,14 @@ def _reduce_flops(ins: list[Shape], out: Shape, a: dict[str, Any]) -> int | None
 
 def _concat_shape(ins: list[Shape], a: dict[str, Any]) -> Shape:
     return sh.concat(ins, a["axis"])
+
+
+def _concat_dtype(operands: list[tuple[str, Any]], a: dict[str, Any]) -> str:
+    dtypes = sorted({d for d, _ in operands})
+    if len(dtypes) > 1:
+        raise DtypeError(f"concat of tensors of different dtypes ({', '.join(dtypes)}): "
+                         f"TensorFlow never converts a dtype implicitly (cast them to one)")
+    return operands[0][0]
 
 
 def _pad_shape(ins: list[Shape], a: dict[str, Any]) -> Shape:
@@ -116,7 +125,8 @@ KINDS = [
         "concat", "tf.concat of the tensors given, or of the branches that follow.",
         (Arg("axis", "axis"),),
         _concat_shape, inputs="list", default_scope="concat", func_name="concat",
-        scope_kind="op", tf_name="tf.concat", category="combine", input_dtypes=None),
+        scope_kind="op", tf_name="tf.concat", category="combine", input_dtypes=None,
+        dtype_rule=_concat_dtype),
     LayerKind(
         "pad", "tf.pad: one [before, after] pair per dimension. CONSTANT fills with "
         "constant_values; REFLECT mirrors around the edge (each pad < the dimension); "

@@ -31,7 +31,7 @@ from ..values import (
 from .arg_scopes import ArgScopes
 from .context import CallArg, ModelBuild, StmtCtx
 from .evaluate import POISON, Env, EvalError, Evaluator, Poisoned
-from .naming import NO_SCOPE, ScopeNames, join_scope, scope_name
+from .naming import NO_SCOPE, ScopeNames, enter_scope, scope_name
 from .nodes import NodeBuilder
 from .params import bind_params
 
@@ -194,7 +194,7 @@ class CallLowerer:
                             f"repeat's second argument is a layer or block, got "
                             f"{type_name(layer.value)} {show(layer.value)}")
         outer, inner_base = self._meta_scope(ctx, name, "Repeat", layer.value)
-        inner_ctx = replace(ctx, scope=outer, trail=ctx.trail + (span,), top_level=False)
+        inner_ctx = replace(outer, trail=ctx.trail + (span,), top_level=False)
         out = x
         for i in range(count.value):
             out = self._invoke(layer.value, [CallArg(out, span)] + pos[2:], dict(kw), env,
@@ -217,7 +217,7 @@ class CallLowerer:
             raise EvalError(items.span, dg.BAD_VALUE,
                             f"stack's second argument is a list, got {type_name(items.value)}")
         outer, inner_base = self._meta_scope(ctx, name, "Stack", layer.value)
-        inner_ctx = replace(ctx, scope=outer, trail=ctx.trail + (span,), top_level=False)
+        inner_ctx = replace(outer, trail=ctx.trail + (span,), top_level=False)
         out = x
         for i, item in enumerate(items.value):
             args = list(item) if isinstance(item, (list, tuple)) else [item]
@@ -227,17 +227,17 @@ class CallLowerer:
         return out
 
     def _meta_scope(self, ctx: StmtCtx, name: str | None, default: str,
-                    layer: LayerRef | BlockRef) -> tuple[str, str]:
-        """The outer scope of a repeat/stack and the base of its inner scopes' names."""
+                    layer: LayerRef | BlockRef) -> tuple[StmtCtx, str]:
+        """The context inside a repeat/stack's outer scope, and the base of its inner scopes'
+        names."""
         if name is None:
-            outer = join_scope(ctx.scope, self.names.unique_variable_scope(ctx.scope, default))
+            scope = self.names.unique_variable_scope(ctx.scope, default)
             inner_base = LAYERS[layer.kind].func_name if isinstance(layer, LayerRef) \
                 else layer.name
         else:
-            outer = join_scope(ctx.scope, name)
+            scope = name
             inner_base = name  # TF-Slim: scope + '_' + str(i), even for "a/b" (a/b/a/b_1)
-        self.names.open_variable_scope(outer)
-        return outer, inner_base
+        return enter_scope(self.names, ctx, scope), inner_base
 
     def _invoke(self, ref: LayerRef | BlockRef, pos: list[CallArg], kw: dict[str, CallArg],
                 env: Env, ctx: StmtCtx, name: str | None, branches: list[Tensor] | None,
@@ -356,11 +356,12 @@ class CallLowerer:
                                 f"block '{name}' opens no scope here ('as none'), so its output "
                                 f"has no scope to be collected under",
                                 ("record it with end_point \"KEY\" after the call",))
-            full = ctx.scope
+            opened = ctx
         else:
-            full = join_scope(ctx.scope, scope)
-            self.names.open_variable_scope(full)
-        inner = StmtCtx(full, ctx.trail + (span,), False, ctx.blocks + (name,))
+            opened = enter_scope(self.names, ctx, scope)
+        full = opened.scope
+        inner = StmtCtx(full, ctx.trail + (span,), False, ctx.blocks + (name,),
+                        opened.name_scope)
         self.run_body(block.body, benv, inner)
         try:
             out = benv.lookup("net")

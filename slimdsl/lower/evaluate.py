@@ -113,6 +113,8 @@ class Evaluator(TensorExprs):
         self.call_hook = call_hook
         self.tensor_hook = tensor_hook
         self._tracing = 0  # > 0 while a def is traced as an activation
+        #: > 0 while a parameter default is evaluated (calls there make values, not layers)
+        self.in_default = 0
         #: The environment of the model's parameters, whose uses are tracked for codegen.
         self.param_env: Env | None = None
         self.param_names: frozenset[str] = frozenset()
@@ -236,6 +238,8 @@ class Evaluator(TensorExprs):
         if op in TENSOR_BINOPS and any(isinstance(v, (TensorValue, Traced))
                                        for v in (left, right)):
             return self._tensor_binop(e, left, right)
+        if op in ("==", "!=") and (left is None or right is None):  # `prev != none`
+            return (left is right) == (op == "==")
         for side, v in ((e.left, left), (e.right, right)):
             if isinstance(v, (TensorValue, Traced)):
                 raise EvalError(side.span, dg.EXPRESSION,

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 from .. import diagnostics as dg
@@ -46,16 +47,22 @@ class ScopeNames:
         self._names: Counter[str] = _NameScopes()
         self._suffix_hint: dict[tuple[str, str, str], int] = {}  # see _unique
 
-    def open_variable_scope(self, full: str) -> None:
-        """Open the variable scope ``full``, which also opens a name scope: ``full`` itself,
-        or, when an op or name scope took that name already (TF compares names ignoring
-        case), ``full_1``... as TF's ``variable_scope`` does; later names see it taken."""
+    def open_variable_scope(self, full: str, name: str | None = None,
+                            name_parent: str | None = None) -> str:
+        """Open the variable scope ``full`` (``name``: its last part as written, which may hold
+        "/"), and the name scope TF opens with it under ``name_parent`` (default: ``full``'s
+        parent): ``name_parent/name``, or ``name_1``... when an op or name scope took that
+        name already (TF compares names ignoring case). Returns the name scope's path."""
         self._variables[full] += 1
-        if self._names[full] == 0:
-            self._names[full] += 1
-            return
-        parent, _, base = full.rpartition("/")
-        self._names[join_scope(parent, self.unique_name_scope(parent, base))] += 1
+        if name is None:
+            name_parent, _, name = full.rpartition("/")
+        elif name_parent is None:
+            name_parent = full[:len(full) - len(name)].rstrip("/")
+        ns = join_scope(name_parent, name)
+        if self._names[ns] > 0:
+            ns = join_scope(name_parent, self.unique_name_scope(name_parent, name))
+        self._names[ns] += 1
+        return ns
 
     def open_name_scope(self, full: str) -> None:
         """Open the name scope (or take the op name) ``full``."""
@@ -84,6 +91,14 @@ class ScopeNames:
 
 
 Evaluate = Callable[[Any, Env], Any]  # an expression's value in an environment
+
+
+def enter_scope(names: ScopeNames, ctx: Any, name: str) -> Any:
+    """``ctx`` (a :class:`~.context.StmtCtx`) inside the variable scope ``name``, opened:
+    ``scope`` is its variable scope, ``name_scope`` the name scope TF gave it."""
+    full = join_scope(ctx.scope, name)
+    ns = names.open_variable_scope(full, name, ctx.ns)
+    return replace(ctx, scope=full, name_scope=None if ns == full else ns)
 
 
 def interpolate(text: str, parts: tuple | None, env: Env, scope: str,

@@ -91,26 +91,24 @@ class NodeBuilder:
     def _name(self, kind: LayerKind, args: dict[str, Any], ctx: StmtCtx, name: str | None,
               operator: bool) -> str:
         """The node's full scope; opens it (and takes the op names it builds besides)."""
+        ns = ctx.ns  # ops are named in the name scope, variables in the variable scope
         if kind.name == "conv2d_same" and args["stride"] != (1, 1):
             # resnet_utils pads first, with an op named "Pad" in the caller's name scope
-            pad = self.names.unique_name_scope(ctx.scope, "Pad")
-            self.names.open_name_scope(join_scope(ctx.scope, pad))
+            pad = self.names.unique_name_scope(ns, "Pad")
+            self.names.open_name_scope(join_scope(ns, pad))
         for extra in kind.more_names(args) if kind.more_names is not None else ():
-            taken = self.names.unique_name_scope(ctx.scope, extra)
-            self.names.open_name_scope(join_scope(ctx.scope, taken))
-        # Explicit names are used as given; defaults are uniquified per parent.
-        variable = kind.scope_kind == "variable"
-        unique = self.names.unique_variable_scope if variable else self.names.unique_name_scope
-        if name is None:
-            default = kind.operator_scope if operator else kind.default_name(args)
-            name = unique(ctx.scope, default)
-        elif not variable:  # TF uniquifies explicit name scopes and op names too
-            name = unique(ctx.scope, name)
-        full = join_scope(ctx.scope, name)
-        if variable:
-            self.names.open_variable_scope(full)
-        else:
-            self.names.open_name_scope(full)
+            taken = self.names.unique_name_scope(ns, extra)
+            self.names.open_name_scope(join_scope(ns, taken))
+        if kind.scope_kind == "variable":  # explicit names as given; defaults uniquified
+            if name is None:
+                name = self.names.unique_variable_scope(ctx.scope, kind.default_name(args))
+            full = join_scope(ctx.scope, name)
+            self.names.open_variable_scope(full, name, ns)
+            return full
+        default = kind.operator_scope if operator else kind.default_name(args)
+        # TF uniquifies explicit name scopes and op names too
+        full = join_scope(ns, self.names.unique_name_scope(ns, default if name is None else name))
+        self.names.open_name_scope(full)
         return full
 
     def _dtype(self, kind: LayerKind, inputs: Sequence[Tensor], args: dict[str, Any],

@@ -30,7 +30,7 @@ from .arg_scopes import ArgScopes
 from .calls import CallLowerer, is_graph_call
 from .context import ModelBuild, StmtCtx
 from .evaluate import POISON, Env, EvalError, Evaluator, Poisoned, WorkLimit
-from .naming import ScopeNames, interpolate, join_scope, scope_name
+from .naming import ScopeNames, enter_scope, interpolate, scope_name
 from .params import bind_params
 
 #: Statements and loop iterations one model may execute (an empty nested loop makes no nodes).
@@ -60,6 +60,11 @@ class Lowerer:
 
     def _call_hook(self, call: n.Call, env: Env) -> Any:
         """The evaluator met a call in an expression: lowered where the statement is."""
+        if not self._ctx_stack or self.evaluator.in_default:
+            if call.func in ACTIVATIONS and not call.args:  # leaky_relu(alpha=0.1)
+                return self.evaluator.activation_value(call, env)
+            raise EvalError(call.span, dg.STRUCTURE,
+                            f"{call.func}() builds a layer: a parameter default is a value")
         ctx = self._ctx_stack[-1]
         return self.calls.call_hook(call, env, ctx)
 
@@ -109,9 +114,9 @@ class Lowerer:
             return None
         graph = self.model.graph = Graph(name, definition.span.path, definition.span, params,
                                          root, param_uses=self.evaluator.param_uses)
-        if root:
-            self.names.open_variable_scope(root)
-        self.run_body(definition.body, env, StmtCtx(root, (), True))
+        ctx = enter_scope(self.names, StmtCtx("", (), True), root) if root else \
+            StmtCtx("", (), True)
+        self.run_body(definition.body, env, ctx)
         if not graph.inputs and not self.diags.has_errors:
             self.diags.error(definition.name_span, dg.STRUCTURE,
                              f"model '{name}' declares no input",
@@ -261,8 +266,7 @@ class Lowerer:
                 # `concat(axis=3) as Mixed_3b { ... }`: Mixed_3b is a variable scope holding
                 # the branches and the combining op (Mixed_3b/concat), as in TF-Slim's nets.
                 name = scope_name(scope, env, ctx.scope, self.evaluator.eval)
-                ctx = replace(ctx, scope=join_scope(ctx.scope, name))
-                self.names.open_variable_scope(ctx.scope)
+                ctx = enter_scope(self.names, ctx, name)
                 scope = None
             branch_tensors = self._branches(s.branches, env, ctx)
         if isinstance(s.value, n.Call) and is_graph_call(s.value.func, env, self.program):
@@ -302,8 +306,7 @@ class Lowerer:
                 benv.bind("net", source)
             if b.scope is not None:
                 name = scope_name(b.scope, env, ctx.scope, self.evaluator.eval)
-                bctx = replace(ctx, scope=join_scope(ctx.scope, name), top_level=False)
-                self.names.open_variable_scope(bctx.scope)
+                bctx = replace(enter_scope(self.names, ctx, name), top_level=False)
             else:
                 bctx = replace(ctx, top_level=False)
             self.run_body(b.body, benv, bctx)
@@ -332,8 +335,7 @@ class Lowerer:
 
     def _stmt_ScopeStmt(self, s: n.ScopeStmt, env: Env, ctx: StmtCtx) -> None:
         name = scope_name(s.scope, env, ctx.scope, self.evaluator.eval)
-        inner = replace(ctx, scope=join_scope(ctx.scope, name), top_level=False)
-        self.names.open_variable_scope(inner.scope)
+        inner = replace(enter_scope(self.names, ctx, name), top_level=False)
         self.run_body(s.body, env, inner)
 
     def _stmt_IfStmt(self, s: n.IfStmt, env: Env, ctx: StmtCtx) -> None:

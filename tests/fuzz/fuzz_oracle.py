@@ -383,6 +383,8 @@ class Oracle:
             counts = self.scope_store().variable_scopes_count
             before = dict(counts)
             out = fn(x, *args, **kw)
+            if kind in ("conv2d_in_plane", "separable_conv2d"):
+                run_time_checks(kind, x, args, kw)
             if out is x:  # no op built: subsample(1) and cast to x's dtype are no layer;
                 if kind not in ("subsample", "cast"):  # dropout(keep 1) is one
                     self.records.append((kind, _shape(out), None))
@@ -422,6 +424,10 @@ def run_time_checks(kind: str, x: Any, args: tuple, kw: dict) -> None:
             raise ValueError("fails when run: Axes contains duplicate dimension")
     if kind == "transpose" and args and sorted(p % rank for p in args[0]) != list(range(rank)):
         raise ValueError("fails when run: perm is not a permutation")
+    depthwise = kind == "conv2d_in_plane" or (
+        kind == "separable_conv2d" and (args[0] if args else kw.get("num_outputs")) is None)
+    if depthwise and shape[-1] == 0:
+        raise ValueError("fails when run: a depthwise convolution of 0 channels")
     if kind == "pad" and kw.get("mode", "CONSTANT").upper() != "CONSTANT":
         reflect = kw["mode"].upper() == "REFLECT"
         for d, (before, after) in zip(shape, args[0]):
@@ -470,6 +476,9 @@ def compare(result: Any, built: Built | None, reject: Reject | None, model: str 
     built_layers = built.layers if built is not None else reject.layers
     if errors and all(_deliberate(d, built_layers, reject) for d in errors):
         return "asymmetry", []
+    deliberate = [d.span.line for d in errors if _deliberate(d, built_layers, reject)]
+    if deliberate and reject is not None and min(deliberate) <= reject.line:
+        return "asymmetry", []  # TF failed later, on what the asymmetric layer made
     if reject is not None:
         if not errors:
             return "mismatch", [f"TensorFlow rejects ({reject}) but slimdsl accepts"]

@@ -419,6 +419,21 @@ def _zero_channels() -> list[Op]:
         out.append(case(call, layer(name, *args), (2, 5, 5, 3)))
     out.append(case("subsample(x0[..., :0], 2)", lambda tf, x: tf.nn.max_pool2d(
         x[..., :0], 1, 2, "VALID"), (2, 5, 5, 3)))
+    out.append(case('max_pool2d(x0[..., :0], 3, stride=1, padding="SAME")',
+                    lambda tf, x: tf_slim().max_pool2d(x[..., :0], 3, stride=1, padding="SAME"),
+                    (2, 5, 5, 3)))
+    # an empty spatial dimension: only the atrous (rate > 1) SAME convolutions refuse it
+    for args, kw in (("2, 3", {}), ("2, 3, rate=2", {"rate": 2}),
+                     ("2, [3, 4], rate=[1, 2]", {"rate": [1, 2]})):
+        kernel = [3, 4] if "[3, 4]" in args else 3
+        out.append(case(f"conv2d(x0[:, :, :0], {args})",
+                        lambda tf, x, k=kernel, kw=kw: tf_slim().conv2d(x[:, :, :0], 2, k, **kw),
+                        (None, 5, 5, 3)))
+    out.append(case("separable_conv2d(x0[:, :0], 2, 3, stride=2)",
+                    lambda tf, x: tf_slim().separable_conv2d(x[:, :0], 2, 3, stride=2),
+                    (None, 5, 5, 3)))
+    out.append(case('concat([x0, cast(x0, "int32")], axis=1)',
+                    lambda tf, x: tf.concat([x, tf.cast(x, tf.int32)], 1), (2, 3)))
     return out
 
 

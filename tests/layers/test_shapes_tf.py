@@ -464,6 +464,14 @@ def _quick_cases() -> list[Case]:
           C("pad", (None, None), args=([[1, 0], [0, 2]],)),
           C("pad", N4, args=([[0, 0], [1, 1]],)),
           C("pad", (5, 3), args=([[0, 0], [-1, 0]],))]
+    # lowercase padding: TF-Slim's Keras-based layers take it, the depthwise ops refuse it
+    c += [C("conv2d", N4, args=(4, 3), padding="valid"),
+          C("conv2d_transpose", N4, args=(4, 3), stride=2, padding="valid"),
+          C("max_pool2d", N4, args=(2,), padding="same"),
+          C("avg_pool2d", N4, args=(3,), stride=1, padding="Valid"),
+          C("separable_conv2d", N4, args=(4, 3), padding="valid"),
+          C("separable_conv2d", N4, args=(None, 3), padding="same"),
+          C("conv2d_in_plane", N4, args=(3,), padding="valid")]
     # activations as layers
     for kind in ("relu", "relu6", "elu", "sigmoid", "tanh"):
         c += [C(kind, N4), C(kind, ())]
