@@ -60,7 +60,7 @@ class NewlinePostLexer:
     def process(self, stream: Iterator[Token]) -> Iterator[Token]:
         stack: list[str] = []
         pending_nl: Token | None = None
-        previous = ""
+        previous: Token | None = None  # the token before, for telling a dict's { from a body's
         for tok in stream:
             kind = tok.type
             if kind == "_NL":
@@ -72,17 +72,18 @@ class NewlinePostLexer:
             if pending_nl is not None:
                 if kind not in ("ELSE", "ELIF"):
                     yield pending_nl
-                    previous = "_NL"
+                    previous = pending_nl
                 pending_nl = None
             if kind in _OPENERS:
                 dict_literal = kind == "LBRACE" and (
-                    (stack and stack[-1] in _NL_EATERS) or previous in _BEFORE_DICT)
+                    (stack and stack[-1] in _NL_EATERS) or (previous is not None and (
+                        previous.type in _BEFORE_DICT or previous.value in _BEFORE_DICT)))
                 stack.append("DICT" if dict_literal else kind)
                 if len(stack) > MAX_NESTING:
                     raise NestingTooDeep(tok)
             elif kind in _CLOSERS and stack:
                 stack.pop()
-            previous = tok.value if kind.startswith("__") else kind  # "//", "**"
+            previous = tok
             yield tok
         if pending_nl is not None:
             yield pending_nl

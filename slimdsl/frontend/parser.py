@@ -205,6 +205,8 @@ class _ToAst:
         #: (line, column) of the text's first character when it is a piece of a line (an
         #: interpolated expression), else None.
         self.origin = origin
+        if origin is None:  # the common case without the shift (a call per node saved)
+            self._span = lambda meta: _meta_span(path, meta)  # type: ignore[method-assign]
 
     def transform(self, tree: Tree) -> Any:
         """The AST of ``tree``: children first, then their rule's method (post-order)."""

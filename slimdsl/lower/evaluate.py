@@ -51,6 +51,8 @@ from .env import (
 )
 from .tensor_exprs import TENSOR_BINOPS, PowerError, TensorExprs, Traced, number_power
 
+_TENSORS = (TensorValue, Traced)
+
 
 def builtin_value(name: str) -> Any:
     """The value of a builtin name (constant, activation, bare initializer, layer), or KeyError."""
@@ -235,18 +237,17 @@ class Evaluator(TensorExprs):
         left = self.eval(e.left, env)
         right = self.eval(e.right, env)
         op = e.op
-        if op in TENSOR_BINOPS and any(isinstance(v, (TensorValue, Traced))
-                                       for v in (left, right)):
-            return self._tensor_binop(e, left, right)
-        if op in ("==", "!=") and (left is None or right is None):  # `prev != none`
-            return (left is right) == (op == "==")
-        for side, v in ((e.left, left), (e.right, right)):
-            if isinstance(v, (TensorValue, Traced)):
-                raise EvalError(side.span, dg.EXPRESSION,
-                                f"operator '{op}' does not apply to tensors"
-                                + (" (conditions are compile-time values: compare shapes, "
-                                   "e.g. x.shape[1] == 7)" if op in ("==", "!=", "<", "<=",
-                                                                     ">", ">=") else ""))
+        if isinstance(left, _TENSORS) or isinstance(right, _TENSORS):
+            if op in TENSOR_BINOPS:
+                return self._tensor_binop(e, left, right)
+            if op in ("==", "!=") and (left is None or right is None):  # `prev != none`
+                return (left is right) == (op == "==")
+            side = e.left if isinstance(left, _TENSORS) else e.right
+            raise EvalError(side.span, dg.EXPRESSION,
+                            f"operator '{op}' does not apply to tensors"
+                            + (" (conditions are compile-time values: compare shapes, "
+                               "e.g. x.shape[1] == 7)" if op in ("==", "!=", "<", "<=",
+                                                                 ">", ">=") else ""))
         if op in ("==", "!="):
             eq = _equal(left, right)
             return eq if op == "==" else not eq

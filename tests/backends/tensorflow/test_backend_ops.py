@@ -1,6 +1,6 @@
 """Generated code of tensor expressions, TensorFlow ops and scope-less models against the same
 network written with TensorFlow and tf_slim (oracles.backend.compare: variables by name, outputs
-in inference and training, regularization). Two cases run in the quick suite; the rest are slow.
+in inference and training, regularization). One case runs in the quick suite; the rest are slow.
 """
 
 from __future__ import annotations
@@ -174,7 +174,7 @@ CASES = [
     ("activations", "def gate(v) = relu6(v + 3) * 0.16667\n"
      "def leaky(v) = leaky_relu(-v, alpha=0.1) * 2 - v ** 2\n"
      + _model(ACTIVATIONS, head="model m(act: activation = elu)"),
-     "m", _activations, True),
+     "m", _activations, False),
     ("resize_lrn", _model(RESIZE), "m", _resize, False),
     ("no_scope_generator", GENERATOR, None, _generator, False),
 ]
@@ -222,6 +222,7 @@ def test_drop_path_drops_whole_examples_when_training(tf):
     assert np.all(same.numpy() == 1.0)
 
 
+@pytest.mark.slow
 def test_ops_showcase_runs_with_the_static_shapes(tf):
     """The golden showcase of tensor expressions builds, runs in training and inference, and
     every output and end point has the static shape slimc inferred."""
