@@ -53,13 +53,21 @@ def _kind_markdown(kind) -> list[str]:
               "list": "a list of tensors, or branches", "none": "none"}[kind.inputs]
     scope = {"variable": "variable scope", "name": "name scope", "op": "op name",
              "none": "the variable's own name"}[kind.scope_kind]
-    default = f"`{kind.default_scope}`" if kind.default_scope_of is None else \
-        "`max_pool` or `avg_pool` (from pooling_type)"
+    default = f"`{kind.default_scope}`" if kind.scope_rule is None else \
+        f"`{kind.default_scope}` or another, by its arguments"
     line = f"Input: {inputs}. "
     line += f"Default scope: {default} ({scope}); " if kind.default_scope else f"Named: {scope}; "
     line += f"inner name in repeat/stack: `{kind.func_name}_N`."
     out.append(line)
     notes = []
+    if kind.operator:
+        written = {"[]": "`x[...]` (not called by name)", "neg": "`-x`"}.get(
+            kind.operator, f"`a {kind.operator} b`")
+        notes.append(f"Also written {written}; that form is named `{kind.operator_scope}`.")
+    if kind.input_dtypes is not None:
+        notes.append(f"Input dtypes: {', '.join(kind.input_dtypes)}.")
+    if kind.multi_output:
+        notes.append("Its value is a list of tensors, one per output.")
     if kind.arg_scope_key:
         notes.append(f"Takes its defaults from `arg_scope([{kind.arg_scope_key}])`"
                      + (f", except {', '.join(f'`{a}`' for a in kind.own_args)}"

@@ -22,7 +22,11 @@ def relative_scope(scope: str, model: str) -> str:
 
     >>> relative_scope("vgg_16/conv1/conv1_1", "vgg_16"), relative_scope("other", "vgg_16")
     ('conv1/conv1_1', 'other')
+    >>> relative_scope("conv0/weights", "")
+    'conv0/weights'
     """
+    if not model:
+        return scope
     prefix = model + "/"
     return scope[len(prefix):] if scope.startswith(prefix) else scope
 
@@ -47,13 +51,19 @@ class ArgSource:
 
 @dataclass(eq=False)
 class Tensor:
-    """A value flowing between nodes; ``shape`` is None when an earlier error poisoned it."""
+    """A value flowing between nodes; ``shape`` is None when an earlier error poisoned it.
+
+    A number in tensor arithmetic (``0.17 * up``) is a constant input of its node: a Tensor of
+    shape ``[]`` with ``const`` set and no producer, whose dtype is ``"int"`` or ``"float"``
+    until the op converts it to the other operand's, as TensorFlow does.
+    """
 
     id: int
     shape: Shape | None
     name: str
     dtype: str = "float32"
     producer: Node | None = None
+    const: int | float | None = None
 
     @property
     def poisoned(self) -> bool:
@@ -78,7 +88,8 @@ class Variable:
 
 @dataclass(eq=False)
 class Node:
-    """One layer application."""
+    """One layer application (or TensorFlow op); ``outputs`` lists every output of an op with
+    several (``split``), ``output`` is the first."""
 
     id: int
     kind: str
@@ -92,6 +103,16 @@ class Node:
     variables: list[Variable] = field(default_factory=list)
     params: int = 0
     flops: int | None = 0
+    more_outputs: tuple[Tensor, ...] = ()
+
+    @property
+    def outputs(self) -> tuple[Tensor, ...]:
+        return (self.output,) + self.more_outputs
+
+    @property
+    def tensor_inputs(self) -> tuple[Tensor, ...]:
+        """The inputs other than constants."""
+        return tuple(t for t in self.inputs if t.const is None)
 
     @property
     def param_args(self) -> dict[str, str]:
@@ -114,12 +135,14 @@ class Port:
 
 @dataclass(eq=False)
 class Graph:
-    """One model, fully expanded."""
+    """One model, fully expanded. ``scope`` is its outer variable scope: its name, the one its
+    definition gives with ``as``, or "" (``as none``: its variables sit at the top level)."""
 
     name: str
     path: str
     span: Span
     params: dict[str, Any]
+    scope: str = ""
     inputs: list[Port] = field(default_factory=list)
     outputs: list[Port] = field(default_factory=list)
     nodes: list[Node] = field(default_factory=list)

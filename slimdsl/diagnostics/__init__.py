@@ -15,6 +15,7 @@ from .codes import (
     BAD_VALUE,
     BUDGET,
     CODES,
+    DTYPE,
     DUPLICATE_ARGUMENT,
     ENCODING,
     EXPRESSION,
@@ -40,7 +41,7 @@ from .codes import (
 from .data import CompileError, Diagnostic, Diagnostics, Note, Span, did_you_mean
 
 __all__ = [
-    "ARG_SCOPE", "ASSERTION", "BAD_VALUE", "BUDGET", "CODES", "CompileError",
+    "ARG_SCOPE", "ASSERTION", "BAD_VALUE", "BUDGET", "CODES", "CompileError", "DTYPE",
     "DUPLICATE_ARGUMENT", "Diagnostic", "Diagnostics", "ENCODING", "EXPRESSION", "ErrorCode",
     "IMPORT", "INCOMPATIBLE", "INTERNAL", "IO", "MISSING_ARGUMENT", "Note", "RANK",
     "RECURSION", "REDEFINED", "SCOPE_NAME", "SHAPE", "STRUCTURE", "SYNTAX", "Span", "TOO_DEEP",

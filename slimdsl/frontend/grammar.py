@@ -30,7 +30,11 @@ KEYWORDS = ("model", "block", "def", "import", "input", "output", "end_point", "
 
 _OPENERS = {"LPAR", "LSQB", "LBRACE"}
 _CLOSERS = {"RPAR", "RSQB", "RBRACE"}
-_NL_EATERS = {"LPAR", "LSQB"}  # inside (...) and [...] newlines are insignificant
+_NL_EATERS = {"LPAR", "LSQB", "DICT"}  # inside (...), [...] and {k: v} newlines are insignificant
+#: A ``{`` after one of these tokens starts a dict literal, not a body: it stands where an
+#: expression starts (``= {``, ``, {``, ``+ {``...). Inside brackets every ``{`` is a dict.
+_BEFORE_DICT = {"EQUAL", "COLON", "COMMA", "LPAR", "LSQB", "PLUS", "MINUS", "STAR", "SLASH",
+                "PERCENT", "COMP_OP", "IN", "NOT", "AND", "OR", "IF", "//", "**"}
 
 
 class NestingTooDeep(Exception):
@@ -44,7 +48,8 @@ class NestingTooDeep(Exception):
 class NewlinePostLexer:
     """Drops insignificant newlines so that the grammar can stay LALR(1).
 
-    - inside ``(...)`` and ``[...]`` (so long argument lists can wrap);
+    - inside ``(...)``, ``[...]`` and dict literals (so long argument lists and dicts can
+      wrap);
     - runs of newlines (blank lines, comment lines) collapse to one;
     - a newline right before ``else``/``elif`` (so ``}`` and ``else {`` may sit on two lines).
     It also enforces :data:`MAX_NESTING`.
@@ -55,6 +60,7 @@ class NewlinePostLexer:
     def process(self, stream: Iterator[Token]) -> Iterator[Token]:
         stack: list[str] = []
         pending_nl: Token | None = None
+        previous: Token | None = None  # the token before, for telling a dict's { from a body's
         for tok in stream:
             kind = tok.type
             if kind == "_NL":
@@ -66,13 +72,18 @@ class NewlinePostLexer:
             if pending_nl is not None:
                 if kind not in ("ELSE", "ELIF"):
                     yield pending_nl
+                    previous = pending_nl
                 pending_nl = None
             if kind in _OPENERS:
-                stack.append(kind)
+                dict_literal = kind == "LBRACE" and (
+                    (stack and stack[-1] in _NL_EATERS) or (previous is not None and (
+                        previous.type in _BEFORE_DICT or previous.value in _BEFORE_DICT)))
+                stack.append("DICT" if dict_literal else kind)
                 if len(stack) > MAX_NESTING:
                     raise NestingTooDeep(tok)
             elif kind in _CLOSERS and stack:
                 stack.pop()
+            previous = tok
             yield tok
         if pending_nl is not None:
             yield pending_nl
@@ -116,6 +127,19 @@ def grammar_cache_file(path: Path) -> str | bool:
         return os.path.join(directory, f"grammar-{key}.lark")
     except (OSError, RuntimeError, ValueError):  # no home, read-only file system, ...
         return False
+
+
+@functools.lru_cache(maxsize=1)
+def expression_parser() -> Lark:
+    """The same grammar parsing one expression: the ``{i + 1}`` of an interpolated string.
+
+    Built (or loaded from its cache) only when a string interpolates more than a plain name.
+    """
+    path = grammar_path()
+    cache = grammar_cache_file(path)
+    return Lark.open(str(path), parser="lalr", lexer="basic", start="expr",
+                     propagate_positions=True, postlex=NewlinePostLexer(),
+                     maybe_placeholders=True, cache=cache + "-expr" if cache else False)
 
 
 @functools.lru_cache(maxsize=1)

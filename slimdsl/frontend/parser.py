@@ -17,7 +17,7 @@ from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput
 from .. import diagnostics as dg
 from ..diagnostics import CompileError, Diagnostics, Span
 from . import tree as n
-from .grammar import KEYWORDS, MAX_NESTING, NestingTooDeep, grammar
+from .grammar import KEYWORDS, MAX_NESTING, NestingTooDeep, expression_parser, grammar
 
 #: Longest source accepted (files are read up to this many bytes). The largest model of the
 #: zoo is 9 KB; parsing costs ~10 us a token, so this bounds the time any input can take.
@@ -57,6 +57,25 @@ def parse(text: str, path: str = "<string>") -> n.File:
     return file
 
 
+def parse_expression(text: str, path: str = "<value>") -> n.Expr:
+    """Parse one expression (a ``-D`` value such as ``leaky_relu(alpha=0.1)``); raise
+    :class:`CompileError` on bad syntax."""
+    diags = Diagnostics()
+    try:
+        tree = expression_parser().parse(text)
+    except NestingTooDeep as exc:
+        diags.error(_token_span(path, exc.token), dg.TOO_DEEP,
+                    f"brackets nested more than {MAX_NESTING} deep")
+        raise CompileError(diags.items) from None
+    except UnexpectedInput as exc:
+        diags.items.append(_syntax_diagnostic(exc, text, path))
+        raise CompileError(diags.items) from None
+    expr = _ToAst(path, diags).transform(tree)
+    if diags.has_errors:
+        raise CompileError(diags.items)
+    return expr
+
+
 # ---------------------------------------------------------------------------- syntax errors
 
 _TOKEN_WORDS = {
@@ -67,6 +86,7 @@ _PUNCT = {
     "LPAR": "(", "RPAR": ")", "LSQB": "[", "RSQB": "]", "LBRACE": "{", "RBRACE": "}",
     "COMMA": ",", "COLON": ":", "EQUAL": "=", "DOT": ".", "PLUS": "+", "MINUS": "-",
     "STAR": "*", "SLASH": "/", "DOUBLESLASH": "//", "PERCENT": "%", "QMARK": "?", "_AS": "as",
+    "ELLIPSIS": "...",
 }
 
 
@@ -178,10 +198,15 @@ class _ToAst:
     Transformer does the same, but wraps the method anew for every node it visits.
     """
 
-    def __init__(self, path: str, diags: Diagnostics):
+    def __init__(self, path: str, diags: Diagnostics, origin: tuple[int, int] | None = None):
         self.path = path
         self.diags = diags
         self._handlers: dict[str, Any] = {}
+        #: (line, column) of the text's first character when it is a piece of a line (an
+        #: interpolated expression), else None.
+        self.origin = origin
+        if origin is None:  # the common case without the shift (a call per node saved)
+            self._span = lambda meta: _meta_span(path, meta)  # type: ignore[method-assign]
 
     def transform(self, tree: Tree) -> Any:
         """The AST of ``tree``: children first, then their rule's method (post-order)."""
@@ -207,14 +232,84 @@ class _ToAst:
 
     # -- helpers
     def _span(self, meta) -> Span:
-        return _meta_span(self.path, meta)
+        return self._shift(_meta_span(self.path, meta))
 
     def _tok_span(self, tok: Token) -> Span:
-        return _token_span(self.path, tok)
+        return self._shift(_token_span(self.path, tok))
 
-    def _unquote(self, tok: Token) -> str:
-        body = str(tok)[1:-1]
+    def _shift(self, span: Span) -> Span:
+        if self.origin is None:
+            return span
+        line, col = self.origin
+        return Span(span.path, line, span.column + col - 1, line, span.end_column + col - 1)
 
+    def _interpolation(self, tok: Token) -> tuple[str | n.Expr, ...] | None:
+        """The pieces of a string with ``{expr}`` interpolations (None without any): text
+        (``{{`` and ``}}`` are braces) and the expressions, parsed here."""
+        raw = str(tok)[1:-1]
+        if "{" not in raw and "}" not in raw:
+            return None
+        parts: list[str | n.Expr] = []
+        literal, i = "", 0
+        while i < len(raw):
+            c = raw[i]
+            if c == "\\":
+                literal += raw[i:i + 2]
+                i += 2
+            elif raw.startswith(("{{", "}}"), i):
+                literal += c
+                i += 2
+            elif c == "{":
+                j = raw.find("}", i)
+                if j < 0 or "\\" in raw[i:j]:
+                    self._string_error(tok, i, "an interpolation {...} ends with '}' on the same "
+                                       "string, without backslashes (write {{ for a brace)")
+                    return None
+                if literal:
+                    parts.append(self._unescape(literal, tok))
+                literal = ""
+                parts.append(self._interpolated(raw[i + 1:j], tok, i + 1))
+                i = j + 1
+            elif c == "}":
+                self._string_error(tok, i, "a '}' without its '{' (write }} for a brace)")
+                return None
+            else:
+                literal += c
+                i += 1
+        if literal:
+            parts.append(self._unescape(literal, tok))
+        return tuple(parts)
+
+    def _interpolated(self, text: str, tok: Token, offset: int) -> n.Expr:
+        """One ``{...}`` of a string at ``offset`` in its body: a name, or any expression."""
+        origin = (tok.line or 1, (tok.column or 1) + 1 + offset)
+        stripped = text.strip()
+        lead = len(text) - len(text.lstrip())
+        if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", stripped):  # the common case, no parser
+            col = origin[1] + lead
+            return n.Name(Span(self.path, origin[0], col, origin[0], col + len(stripped)),
+                          stripped)
+        try:
+            tree = expression_parser().parse(text)
+        except NestingTooDeep:
+            self._string_error(tok, offset, "brackets nested too deep in an interpolation")
+            return n.Unknown(self._tok_span(tok))
+        except UnexpectedInput as exc:
+            d = _syntax_diagnostic(exc, text, self.path)
+            shifted = _ToAst(self.path, self.diags, origin)._shift(d.span)
+            message = d.message.replace("end of file", "end")
+            self.diags.items.append(dg.Diagnostic(shifted, d.severity, d.code,
+                                                  f"in the interpolation {{{text}}}: {message}",
+                                                  d.notes))
+            return n.Unknown(self._tok_span(tok))
+        return _ToAst(self.path, self.diags, origin).transform(tree)
+
+    def _string_error(self, tok: Token, offset: int, message: str) -> None:
+        col = (tok.column or 1) + 1 + offset
+        self.diags.error(Span(self.path, tok.line or 1, col, tok.line or 1, col + 1), dg.SYNTAX,
+                         message)
+
+    def _unescape(self, body: str, tok: Token) -> str:
         def repl(m: re.Match) -> str:
             ch = m.group(1)
             if ch in _ESCAPES:
@@ -225,6 +320,9 @@ class _ToAst:
             return ch
 
         return _ESCAPE_RE.sub(repl, body)
+
+    def _unquote(self, tok: Token) -> str:
+        return self._unescape(str(tok)[1:-1], tok)
 
     # -- top level
     def start(self, meta, children):
@@ -244,20 +342,20 @@ class _ToAst:
         return n.Import(self._span(meta), self._unquote(children[0]))
 
     def model_def(self, meta, children):
-        name, params, body = children
+        name, params, scope, body = children
         return n.ModelDef(self._span(meta), str(name), self._tok_span(name),
-                          tuple(params or ()), body)
+                          tuple(params or ()), body, scope)
 
     def model_alias(self, meta, children):
-        name, base, arguments = children
+        name, base, arguments, scope = children
         args, kwargs = arguments or ((), ())
         return n.ModelAlias(self._span(meta), str(name), self._tok_span(name), str(base),
-                            self._tok_span(base), args, kwargs)
+                            self._tok_span(base), args, kwargs, scope)
 
     def block_def(self, meta, children):
-        name, params, body = children
+        name, params, scope, body = children
         return n.BlockDef(self._span(meta), str(name), self._tok_span(name),
-                          tuple(params or ()), body)
+                          tuple(params or ()), body, scope)
 
     def param_list(self, meta, children):
         return tuple(c for c in children if c is not None)
@@ -293,7 +391,8 @@ class _ToAst:
         span = self._span(meta)
         if key is None:
             return n.EndPointStmt(span, None, span, value)
-        return n.EndPointStmt(span, self._unquote(key), self._tok_span(key), value)
+        return n.EndPointStmt(span, self._unquote(key), self._tok_span(key), value,
+                              self._interpolation(key))
 
     def layer_stmt(self, meta, children):
         call, scope, branches = children
@@ -353,7 +452,8 @@ class _ToAst:
         return n.ScopeName(self._span(meta), str(children[0]), False)
 
     def scope_string(self, meta, children):
-        return n.ScopeName(self._span(meta), self._unquote(children[0]), True)
+        return n.ScopeName(self._span(meta), self._unquote(children[0]), True,
+                           self._interpolation(children[0]))
 
     # -- expressions
     def number(self, meta, children):
@@ -427,6 +527,24 @@ class _ToAst:
     mod = _binop("%")
     or_op = _binop("or")
     and_op = _binop("and")
+
+    pow = _binop("**")
+
+    def subscript(self, meta, children):
+        value, items = children
+        return n.Subscript(self._span(meta), value, items)
+
+    def subscripts(self, meta, children):
+        return tuple(self._item(c) for c in children if c is not None)
+
+    def _item(self, c):
+        if isinstance(c, Token):  # ELLIPSIS
+            return n.EllipsisLit(self._tok_span(c))
+        return c
+
+    def slice(self, meta, children):
+        start, stop, step = children
+        return n.Slice(self._span(meta), start, stop, step)
 
     def compare(self, meta, children):
         left, op, right = children

@@ -206,6 +206,10 @@ def window_output(shape: Shape, window: Window, channels: Dim, *, explicit_pad: 
     require_rank(shape, n + 2)
     spatial = shape[1:-1]
     out: list[Dim] = []
+    for axis, (d, r) in enumerate(zip(spatial, window.rates), 1):
+        if d == 0 and r > 1 and (window.padding == "SAME" or explicit_pad):
+            raise ShapeError(f"rate {r} on dimension {axis} of size 0: TensorFlow's atrous "
+                             f"convolution pads the empty dimension to less than the kernel")
     try:
         for d, k, s, r in zip(spatial, window.kernel, window.stride, window.rates):
             out.append(conv2d_same_output_dim(d, k, s, r) if explicit_pad
@@ -295,6 +299,19 @@ def in_channels(shape: Shape, rank: int = 4) -> int:
     return shape[-1]
 
 
+def require_depth(shape: Shape, what: str) -> None:
+    """TensorFlow's convolutions and pools refuse an input with 0 channels.
+
+    >>> require_depth((None, 5, 5, 0), "pooling")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    slimdsl.layers.shapes.ShapeError: pooling of a tensor with 0 channels [?, 5, 5, 0]: ...
+    """
+    if len(shape) == 4 and shape[3] == 0:
+        raise ShapeError(f"{what} of a tensor with 0 channels {format_shape(shape)}: "
+                         f"TensorFlow refuses a depth of 0")
+
+
 def flatten(shape: Shape) -> Shape:
     """``[N, ...] -> [N, prod(...)]``; unknown if any non-batch dimension is unknown.
 
@@ -379,15 +396,21 @@ def _merge_dims(dims: list[Dim], axis: int) -> Dim:
     return known[0][1] if known else None
 
 
-def broadcast(a: Shape, b: Shape) -> Shape:
-    """``tf.add`` broadcasting (numpy rules).
+def broadcast(a: Shape, b: Shape, verb: str = "add") -> Shape:
+    """TensorFlow's broadcasting of element-wise ops (numpy's rules, aligned from the right):
+    per dimension equal sizes, or a 1 that stretches; an unknown ``?`` meets a 1 as ``?`` and a
+    known size ``k > 1`` as ``k``.
 
-    >>> broadcast((None, 7, 7, 256), (None, 7, 7, 256))
+    >>> broadcast((None, 7, 7, 256), (None, 1, 1, 256))
     (None, 7, 7, 256)
-    >>> broadcast((7, 256), (7, 128))
+    >>> broadcast((7, 256), (7, 128))  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    slimdsl.layers.shapes.ShapeError: cannot add [7, 256] and [7, 128]: dimension 1 is 256 vs 128
+    slimdsl.layers.shapes.ShapeError: cannot add [7, 256] and [7, 128]: dimension 1 is 256 ...
+    >>> broadcast((7, 256), (5, 1, 128), "multiply")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    slimdsl.layers.shapes.ShapeError: cannot multiply [7, 256] and [5, 1, 128]: aligned ...
     """
     rank = max(len(a), len(b))
     pa = (1,) * (rank - len(a)) + tuple(a)
@@ -403,8 +426,11 @@ def broadcast(a: Shape, b: Shape) -> Shape:
         elif x == y:
             out.append(x)
         else:
-            raise ShapeError(f"cannot add {format_shape(a)} and {format_shape(b)}: "
-                             f"dimension {i} is {x} vs {y}")
+            aligned = "" if len(a) == len(b) else \
+                f"aligned from the right as {format_shape(pa)} and {format_shape(pb)}, "
+            raise ShapeError(f"cannot {verb} {format_shape(a)} and {format_shape(b)}: {aligned}"
+                             f"dimension {i} is {x} vs {y} (sizes must be equal, or one of "
+                             f"them 1)")
     return tuple(out)
 
 

@@ -11,15 +11,16 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Callable
+from dataclasses import replace
+from typing import Any
 
 from .. import diagnostics as dg
-from ..diagnostics import Span, did_you_mean
 from ..frontend import tree as n
 from ..values import show, type_name
 from .evaluate import Env, EvalError
 
 _SCOPE_PART = re.compile(r"[A-Za-z0-9_.][A-Za-z0-9_.\-]*")
-_INTERPOLATION = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
 
 def join_scope(parent: str, name: str) -> str:
@@ -46,10 +47,22 @@ class ScopeNames:
         self._names: Counter[str] = _NameScopes()
         self._suffix_hint: dict[tuple[str, str, str], int] = {}  # see _unique
 
-    def open_variable_scope(self, full: str) -> None:
-        """Open the variable scope ``full`` (which also opens the name scope)."""
+    def open_variable_scope(self, full: str, name: str | None = None,
+                            name_parent: str | None = None) -> str:
+        """Open the variable scope ``full`` (``name``: its last part as written, which may hold
+        "/"), and the name scope TF opens with it under ``name_parent`` (default: ``full``'s
+        parent): ``name_parent/name``, or ``name_1``... when an op or name scope took that
+        name already (TF compares names ignoring case). Returns the name scope's path."""
         self._variables[full] += 1
-        self._names[full] += 1
+        if name is None:
+            name_parent, _, name = full.rpartition("/")
+        elif name_parent is None:
+            name_parent = full[:len(full) - len(name)].rstrip("/")
+        ns = join_scope(name_parent, name)
+        if self._names[ns] > 0:
+            ns = join_scope(name_parent, self.unique_name_scope(name_parent, name))
+        self._names[ns] += 1
+        return ns
 
     def open_name_scope(self, full: str) -> None:
         """Open the name scope (or take the op name) ``full``."""
@@ -77,29 +90,64 @@ class ScopeNames:
         return f"{base}_{i}"
 
 
-def interpolate(text: str, span: Span, env: Env, scope: str) -> str:
-    """``text`` with every ``{name}`` replaced by its int or string value (``{scope}``: the
-    current variable scope)."""
-    def repl(m: re.Match) -> str:
-        key = m.group(1)
-        if key == "scope":
-            return scope
+Evaluate = Callable[[Any, Env], Any]  # an expression's value in an environment
+
+
+def enter_scope(names: ScopeNames, ctx: Any, name: str) -> Any:
+    """``ctx`` (a :class:`~.context.StmtCtx`) inside the variable scope ``name``, opened:
+    ``scope`` is its variable scope, ``name_scope`` the name scope TF gave it."""
+    full = join_scope(ctx.scope, name)
+    ns = names.open_variable_scope(full, name, ctx.ns)
+    return replace(ctx, scope=full, name_scope=None if ns == full else ns)
+
+
+def interpolate(text: str, parts: tuple | None, env: Env, scope: str,
+                evaluate: Evaluate) -> str:
+    """``text`` with every ``{expression}`` replaced by its int or string value; ``{scope}`` is
+    the current variable scope. ``parts`` are the pieces the parser split ``text`` into (None:
+    nothing to interpolate)."""
+    if parts is None:
+        return text
+    out = []
+    for part in parts:
+        if isinstance(part, str):
+            out.append(part)
+            continue
+        if isinstance(part, n.Name) and part.name == "scope":  # `scope` is a reserved word
+            out.append(scope)
+            continue
         try:
-            value = env.lookup(key)
-        except KeyError:
-            raise EvalError(span, dg.UNKNOWN_NAME, f"unknown name '{key}' in \"{text}\""
-                            f"{did_you_mean(key, env.names())}") from None
+            value = evaluate(part, env)
+        except EvalError as e:
+            if e.code is dg.UNKNOWN_NAME:
+                raise EvalError(e.span, e.code, f"{e.message} in \"{text}\"", e.notes) \
+                    from None
+            raise
         if isinstance(value, bool) or not isinstance(value, (int, str)):
-            raise EvalError(span, dg.BAD_VALUE,
-                            f"'{{{key}}}' must be an int or a string, got {type_name(value)}")
-        return str(value)
+            raise EvalError(part.span, dg.BAD_VALUE,
+                            f"an interpolated {{...}} must be an int or a string, got "
+                            f"{type_name(value)} {show(value)}")
+        out.append(str(value))
+    return "".join(out)
 
-    return _INTERPOLATION.sub(repl, text)
+
+#: What ``as none`` gives a model or block: no variable scope of its own.
+NO_SCOPE = ""
 
 
-def scope_name(scope: n.ScopeName, env: Env, parent: str) -> str:
-    """The name an ``as NAME`` / ``scope NAME`` gives, interpolated and checked."""
-    name = interpolate(scope.text, scope.span, env, parent) if scope.quoted else scope.text
+def scope_name(scope: n.ScopeName, env: Env, parent: str, evaluate: Evaluate,
+               allow_none: bool = False) -> str:
+    """The name an ``as NAME`` / ``scope NAME`` gives, interpolated and checked; ``as none``
+    gives :data:`NO_SCOPE` where ``allow_none`` (a model, or a call that may be a block's)."""
+    if not scope.quoted and scope.text == "none":
+        if allow_none:
+            return NO_SCOPE
+        raise EvalError(scope.span, dg.SCOPE_NAME,
+                        "'as none' (no scope) applies to block calls and models only",
+                        ("layers, repeat, stack, scope and branches always open a scope, as "
+                         "in TF-Slim",))
+    name = interpolate(scope.text, scope.parts, env, parent, evaluate) if scope.quoted \
+        else scope.text
     parts = name.split("/")
     if not name or not all(_SCOPE_PART.fullmatch(p) for p in parts):
         raise EvalError(scope.span, dg.SCOPE_NAME,

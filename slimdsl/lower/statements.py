@@ -30,7 +30,7 @@ from .arg_scopes import ArgScopes
 from .calls import CallLowerer, is_graph_call
 from .context import ModelBuild, StmtCtx
 from .evaluate import POISON, Env, EvalError, Evaluator, Poisoned, WorkLimit
-from .naming import ScopeNames, interpolate, join_scope, scope_name
+from .naming import ScopeNames, enter_scope, interpolate, scope_name
 from .params import bind_params
 
 #: Statements and loop iterations one model may execute (an empty nested loop makes no nodes).
@@ -43,7 +43,7 @@ class Lowerer:
     def __init__(self, program: Program, diags: Diagnostics):
         self.program = program
         self.diags = diags
-        self.evaluator = Evaluator(self._call_hook)
+        self.evaluator = Evaluator(self._call_hook, self._tensor_hook)
         self.root_env = Env()
         for name in program.blocks:
             self.root_env.bind(name, BlockRef(name))
@@ -51,7 +51,8 @@ class Lowerer:
             self.root_env.bind(fn.name, Function(fn.name, fn.params, fn.body, self.root_env))
         self.model = ModelBuild()
         self.names = ScopeNames()
-        self.scopes = ArgScopes(program, diags, self.evaluator.param_uses)
+        self.scopes = ArgScopes(program, diags, self.evaluator.param_uses,
+                                self.evaluator.activation_of)
         self.calls = CallLowerer(program, diags, self.evaluator, self.root_env, self.model,
                                  self.names, self.scopes, self.run_body)
         self._ctx_stack: list[StmtCtx] = []
@@ -59,14 +60,24 @@ class Lowerer:
 
     def _call_hook(self, call: n.Call, env: Env) -> Any:
         """The evaluator met a call in an expression: lowered where the statement is."""
+        if not self._ctx_stack or self.evaluator.in_default:
+            if call.func in ACTIVATIONS and not call.args:  # leaky_relu(alpha=0.1)
+                return self.evaluator.activation_value(call, env)
+            raise EvalError(call.span, dg.STRUCTURE,
+                            f"{call.func}() builds a layer: a parameter default is a value")
         ctx = self._ctx_stack[-1]
         return self.calls.call_hook(call, env, ctx)
+
+    def _tensor_hook(self, kind: str, operands: list, args: dict, span: Span) -> Any:
+        """The evaluator met tensor arithmetic or slicing: a node where the statement is."""
+        return self.calls.nodes.operator(kind, operands, args, span, self._ctx_stack[-1])
 
     # ------------------------------------------------------------------ models
 
     def lower_model(self, name: str, overrides: dict[str, Any]) -> Graph | None:
         definition = self.program.models[name]
         aliases: list[n.ModelAlias] = []
+        scope_clause = definition.scope  # the first `as` on the chain names the scope
         while isinstance(definition, n.ModelAlias):  # resolve the chain to a model first
             aliases.append(definition)
             if definition.base not in self.program.models or \
@@ -77,6 +88,7 @@ class Lowerer:
                                  f"model alias base '{definition.base}' {problem}")
                 return None
             definition = self.program.models[definition.base]
+            scope_clause = scope_clause or definition.scope
         for alias in aliases:  # the outer alias's values win over the inner ones'
             try:
                 alias_values = self._alias_overrides(alias, definition)
@@ -93,10 +105,18 @@ class Lowerer:
         if params is None:
             return None
         self.evaluator.track(env, params)
+        try:
+            root = name if scope_clause is None else \
+                scope_name(scope_clause, self.root_env, "", self.evaluator.eval,
+                           allow_none=True)
+        except EvalError as e:
+            self.diags.error(e.span, e.code, e.message, e.notes)
+            return None
         graph = self.model.graph = Graph(name, definition.span.path, definition.span, params,
-                                         param_uses=self.evaluator.param_uses)
-        self.names.open_variable_scope(name)
-        self.run_body(definition.body, env, StmtCtx(name, (), True))
+                                         root, param_uses=self.evaluator.param_uses)
+        ctx = enter_scope(self.names, StmtCtx("", (), True), root) if root else \
+            StmtCtx("", (), True)
+        self.run_body(definition.body, env, ctx)
         if not graph.inputs and not self.diags.has_errors:
             self.diags.error(definition.name_span, dg.STRUCTURE,
                              f"model '{name}' declares no input",
@@ -224,13 +244,13 @@ class Lowerer:
         if s.key is None:
             producer = value.tensor.producer
             if id(value.tensor) in self.model.call_scopes:
-                key = relative_scope(self.model.call_scopes[id(value.tensor)], graph.name)
+                key = relative_scope(self.model.call_scopes[id(value.tensor)], graph.scope)
             elif producer is None:
                 key = value.tensor.name
             else:
-                key = relative_scope(producer.scope, graph.name)
+                key = relative_scope(producer.scope, graph.scope)
         else:
-            key = interpolate(s.key, s.key_span, env, ctx.scope)
+            key = interpolate(s.key, s.key_parts, env, ctx.scope, self.evaluator.eval)
         if value.tensor.poisoned:
             raise Poisoned()
         graph.end_points[key] = value.tensor
@@ -245,8 +265,8 @@ class Lowerer:
             if scope is not None:
                 # `concat(axis=3) as Mixed_3b { ... }`: Mixed_3b is a variable scope holding
                 # the branches and the combining op (Mixed_3b/concat), as in TF-Slim's nets.
-                ctx = replace(ctx, scope=join_scope(ctx.scope, scope_name(scope, env, ctx.scope)))
-                self.names.open_variable_scope(ctx.scope)
+                name = scope_name(scope, env, ctx.scope, self.evaluator.eval)
+                ctx = enter_scope(self.names, ctx, name)
                 scope = None
             branch_tensors = self._branches(s.branches, env, ctx)
         if isinstance(s.value, n.Call) and is_graph_call(s.value.func, env, self.program):
@@ -259,6 +279,11 @@ class Lowerer:
                                 "'as NAME' names the scope of a layer or block call")
             value = self.evaluator.eval(s.value, env)
         if s.target is None:
+            if isinstance(value, list) and value and all(isinstance(v, TensorValue)
+                                                         for v in value):
+                raise EvalError(s.value.span, dg.STRUCTURE,
+                                "this gives a list of tensors, which cannot be net",
+                                ("bind it: parts = split(...), then use parts[0], parts[1]",))
             if not isinstance(value, TensorValue):
                 raise EvalError(s.value.span, dg.STRUCTURE,
                                 f"this statement computes a value ({type_name(value)}) and "
@@ -280,9 +305,8 @@ class Lowerer:
             if source is not None:
                 benv.bind("net", source)
             if b.scope is not None:
-                name = scope_name(b.scope, env, ctx.scope)
-                bctx = replace(ctx, scope=join_scope(ctx.scope, name), top_level=False)
-                self.names.open_variable_scope(bctx.scope)
+                name = scope_name(b.scope, env, ctx.scope, self.evaluator.eval)
+                bctx = replace(enter_scope(self.names, ctx, name), top_level=False)
             else:
                 bctx = replace(ctx, top_level=False)
             self.run_body(b.body, benv, bctx)
@@ -310,9 +334,8 @@ class Lowerer:
             self.run_body(s.body, env, ctx)
 
     def _stmt_ScopeStmt(self, s: n.ScopeStmt, env: Env, ctx: StmtCtx) -> None:
-        name = scope_name(s.scope, env, ctx.scope)
-        inner = replace(ctx, scope=join_scope(ctx.scope, name), top_level=False)
-        self.names.open_variable_scope(inner.scope)
+        name = scope_name(s.scope, env, ctx.scope, self.evaluator.eval)
+        inner = replace(enter_scope(self.names, ctx, name), top_level=False)
         self.run_body(s.body, env, inner)
 
     def _stmt_IfStmt(self, s: n.IfStmt, env: Env, ctx: StmtCtx) -> None:

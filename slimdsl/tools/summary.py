@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..ir import Graph
+from ..ir import Graph, Node
 from ..layers.shapes import format_shape
 
 
@@ -21,9 +21,7 @@ def summary_dict(graph: Graph) -> dict[str, Any]:
         "params": {k: _jsonable(v) for k, v in graph.params.items()},
         "inputs": [{"name": p.name, "shape": shape_json(p.tensor.shape),
                     "dtype": p.tensor.dtype} for p in graph.inputs],
-        "layers": [{"name": n.scope, "op": n.kind, "output_shape": shape_json(n.output.shape),
-                    "params": n.params, "flops": n.flops, "line": n.span.line,
-                    "inputs": [t.name for t in n.inputs]} for n in graph.nodes],
+        "layers": [_layer_json(n) for n in graph.nodes],
         "outputs": [{"name": p.name, "shape": shape_json(p.tensor.shape)}
                     for p in graph.outputs],
         "end_points": [{"name": k, "shape": shape_json(t.shape)}
@@ -34,6 +32,23 @@ def summary_dict(graph: Graph) -> dict[str, Any]:
         "total_params": graph.total_params,
         "flops": graph.flops,
     }
+
+
+def _layer_json(n: Node) -> dict[str, Any]:
+    out = {"name": n.scope, "op": n.kind, "output_shape": shape_json(n.output.shape),
+           "params": n.params, "flops": n.flops, "line": n.span.line,
+           "inputs": [t.name for t in n.inputs]}
+    if n.more_outputs:  # split: every piece
+        out["output_shapes"] = [shape_json(t.shape) for t in n.outputs]
+    return out
+
+
+def output_text(n: Node) -> str:
+    """A node's output shape, or ``2 x [...]`` / ``[...] [...]`` for an op with several."""
+    shapes = [format_shape(t.shape) for t in n.outputs]
+    if len(shapes) == 1:
+        return shapes[0]
+    return f"{len(shapes)} x {shapes[0]}" if len(set(shapes)) == 1 else " ".join(shapes)
 
 
 def _jsonable(v: Any) -> Any:
@@ -68,7 +83,7 @@ def summary_text(graph: Graph, show_variables: bool = True) -> str:
     lines.append("")
     rows = [["scope", "layer", "output shape", "params", "line"]]
     for n in graph.nodes:
-        rows.append([n.scope, n.kind, format_shape(n.output.shape), _num(n.params),
+        rows.append([n.scope, n.kind, output_text(n), _num(n.params),
                      str(n.span.line)])
     lines.extend(_table(rows, {3, 4}))
     lines.append("")

@@ -128,6 +128,47 @@ def test_conv2d_same_takes_the_pad_name(tf, slim):
         assert tf.pad(net, [[0, 0], [1, 1], [1, 1], [0, 0]]).op.name == "Pad_1"
 
 
+def test_a_scope_entered_again_names_its_ops_in_a_new_name_scope(tf, slim):
+    """A variable scope entered again (or named like an earlier op) keeps its name for its
+    variables, but TF names the ops inside it in a new name scope (sc_1), and later names see
+    that one taken."""
+    r = check("  scope sc { relu() as r }\n  scope sc {\n    relu() as r\n"
+              "    conv2d(2, 1) as c\n  }\n  relu() as sc\n  y = net * 2.0\n"
+              "  conv2d(y, 2, 1) as mul\n  z = net * 3.0\n")
+    assert [s for _, s, _ in scopes(r)] == ["m/sc/r", "m/sc_1/r", "m/sc/c", "m/sc_2", "m/mul",
+                                            "m/mul", "m/mul_2"]
+    assert [v.name for v in r.graphs[0].variables] == [
+        "m/sc/c/weights", "m/sc/c/biases", "m/mul/weights", "m/mul/biases"]
+    v1 = tf.compat.v1
+    with tf.Graph().as_default():
+        with v1.variable_scope("m"):
+            x = v1.placeholder(tf.float32, [None, 9, 9, 3])
+            with v1.variable_scope("sc"):
+                net = tf.nn.relu(x, name="r")
+            with v1.variable_scope("sc"):
+                ops = [tf.nn.relu(net, name="r").op.name]
+                net = slim.conv2d(net, 2, 1, scope="c")
+            net = tf.nn.relu(net, name="sc")
+            y = net * 2.0
+            slim.conv2d(y, 2, 1, scope="mul")
+            names = [net.op.name, y.op.name, (net * 3.0).op.name]
+            variables = [v.op.name for v in v1.global_variables()]
+    assert ops + names == ["m/sc_1/r", "m/sc_2", "m/mul", "m/mul_2"]
+    assert variables == [v.name for v in r.graphs[0].variables]
+
+
+def test_named_arithmetic_converts_a_number_first_on_its_own(tf):
+    """tf.multiply(2, x) converts 2 to int32 before it sees x: a float32 x is a TypeError
+    (the operator 2 * x and tf.divide(2, x) convert 2 to x's dtype)."""
+    r = check("  a = multiply(2, x)\n  b = multiply(2.0, x) + 2 * x + divide(2, x)\n")
+    assert [(c, line) for c, line, _ in errors(r)] == [("dtype", 3)]
+    with tf.Graph().as_default():
+        x = tf.compat.v1.placeholder(tf.float32, [None, 9, 9, 3])
+        with pytest.raises(TypeError):
+            tf.multiply(2, x)
+        assert (tf.multiply(2.0, x) + 2 * x + tf.divide(2, x)).dtype == tf.float32
+
+
 # ---------------------------------------------------------------------------- front end
 
 
