@@ -44,7 +44,8 @@ class Case:
 
 
 #: Every network written so far; the reference files not listed are not written yet.
-CASES = [Case("cyclegan_generator_resnet"), Case("mobilenet_v2"), Case("mobilenet_v2_140")]
+CASES = [Case("cyclegan_generator_resnet"), Case("mobilenet_v2"), Case("mobilenet_v2_140"),
+         Case("mobilenet_v3_large"), Case("mobilenet_v3_small")]
 
 
 def batchless(shape) -> list:
