@@ -45,7 +45,10 @@ class Case:
 
 #: Every network written so far; the reference files not listed are not written yet.
 CASES = [Case("cyclegan_generator_resnet"), Case("mobilenet_v2"), Case("mobilenet_v2_140"),
-         Case("mobilenet_v3_large"), Case("mobilenet_v3_small")]
+         Case("mobilenet_v3_large"), Case("mobilenet_v3_small"),
+         Case("i3d"), Case("s3dg"),
+         Case("i3d", "clip16_variant", (("num_frames", 16),)),
+         Case("s3dg", "clip16_variant", (("num_frames", 16),))]
 
 
 def batchless(shape) -> list:
