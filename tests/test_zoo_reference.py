@@ -48,7 +48,9 @@ CASES = [Case("cyclegan_generator_resnet"), Case("mobilenet_v2"), Case("mobilene
          Case("mobilenet_v3_large"), Case("mobilenet_v3_small"),
          Case("i3d"), Case("s3dg"),
          Case("i3d", "clip16_variant", (("num_frames", 16),)),
-         Case("s3dg", "clip16_variant", (("num_frames", 16),))]
+         Case("s3dg", "clip16_variant", (("num_frames", 16),)),
+         Case("nasnet_cifar"), Case("nasnet_mobile"), Case("nasnet_large"),
+         Case("pnasnet_mobile"), Case("pnasnet_large")]
 
 
 def batchless(shape) -> list:
