@@ -218,7 +218,7 @@ def _check_maybe_bool(v: Any) -> bool | None:
     return None if v is None else _check_bool(v)
 
 
-def _check_shape(v: Any) -> list[int] | None:
+def _check_variable_shape(v: Any) -> list[int] | None:
     ok = v is None or isinstance(v, (list, tuple)) and all(
         isinstance(d, int) and not isinstance(d, bool) and d >= 0 for d in v)
     if not ok:
@@ -293,8 +293,8 @@ TYPES = {t.name: t for t in (
     ArgType("axis", _check_axis, "an int axis (may be negative)"),
     ArgType("paddings", _check_paddings, "one [before, after] pair per dimension"),
     ArgType("bool?", _check_maybe_bool, "true, false or none"),
-    ArgType("shape", _check_shape, "a list of ints >= 0, e.g. [] or [64]"),
-    ArgType("dtype", _check_float_dtype, "a floating-point dtype name, e.g. \"float32\""),
+    ArgType("variable-shape", _check_variable_shape, "a list of ints >= 0, e.g. [] or [64]"),
+    ArgType("float-dtype", _check_float_dtype, "a floating-point dtype name, e.g. \"float32\""),
     ArgType("variable-name", _check_variable_name, "a variable name, e.g. \"scale\""),
     ArgType("data-format", _choice("NHWC", unsupported=("NCHW",), why=_CHANNELS_FIRST),
             '"NHWC" (channels-last: NCHW is not supported)'),
