@@ -1,0 +1,134 @@
+"""The lexer of the front end: text -> tokens, exactly as Lark's basic lexer and the grammar's
+newline post-lexer (:class:`slimdsl.frontend.grammar.NewlinePostLexer`) would make them.
+
+The terminals, their order of preference and the keywords come from the grammar through
+:mod:`.tables`; one compiled regular expression tries them in that order, as Lark's scanner
+does, and keywords are names re-typed by their text, as Lark's ``UnlessCallback`` does.
+Tokens are plain tuples (see :data:`TYPE` ... :data:`POS`): making 70,000 Lark ``Token``
+objects took longer than parsing them.
+
+The post-lexer's rules, applied in the same pass: newlines inside ``(...)`` and ``[...]`` are
+dropped, runs of newlines collapse to their first, a newline right before ``else``/``elif`` is
+dropped (so ``}`` and ``else {`` may sit on separate lines), and brackets and blocks nested more
+than :data:`MAX_NESTING` deep stop the lexer.
+"""
+
+from __future__ import annotations
+
+import re
+
+from .tables import Tables
+
+#: Brackets and blocks nested deeper than this are a diagnostic, not a stack overflow.
+MAX_NESTING = 64
+
+#: Reserved words of the grammar (they cannot be used as names).
+KEYWORDS = ("model", "block", "def", "import", "input", "output", "end_point", "arg_scope", "scope",
+            "if", "elif", "else", "for", "in", "assert", "as", "and", "or", "not")
+
+OPENERS = frozenset({"LPAR", "LSQB", "LBRACE"})
+CLOSERS = frozenset({"RPAR", "RSQB", "RBRACE"})
+NL_EATERS = frozenset({"LPAR", "LSQB"})  # inside (...) and [...] newlines are insignificant
+
+#: Fields of a token tuple: its terminal, text, start (1-based line and column), end (line and
+#: column just after it, as Lark's ``end_line``/``end_column``) and offset in the text.
+TYPE, VALUE, LINE, COLUMN, END_LINE, END_COLUMN, POS = range(7)
+
+Token = tuple  # (type, value, line, column, end_line, end_column, pos)
+
+
+class NestingTooDeep(Exception):
+    """Brackets and blocks nested deeper than :data:`MAX_NESTING`; carries the token (a token
+    tuple, or a Lark ``Token`` from :class:`~slimdsl.frontend.grammar.NewlinePostLexer`)."""
+
+    def __init__(self, token):
+        super().__init__("nesting too deep")
+        self.token = token
+
+
+class BadCharacter(Exception):
+    """No terminal matches at ``pos`` (``line``:``column``)."""
+
+    def __init__(self, pos: int, line: int, column: int):
+        super().__init__(f"no token at {line}:{column}")
+        self.pos = pos
+        self.line = line
+        self.column = column
+
+
+class Lexer:
+    """Tokens of a text (or of a slice of it) for the LALR tables of :mod:`.tables`."""
+
+    def __init__(self, tables: Tables):
+        self.regex = re.compile("|".join(f"(?P<{name}>{rx})" for name, rx in tables.terminals))
+        self.keywords = tables.keywords
+        self.ignore = tables.ignore
+        self.newline_types = tables.newline_types
+
+    def tokens(self, text: str, pos: int = 0, end: int | None = None, line: int = 1,
+               column: int = 1, depth: int = 0) -> tuple[list[Token], Exception | None]:
+        """The post-lexed tokens of ``text[pos:end]`` and the error that stopped the lexer.
+
+        ``line``/``column`` are those of ``pos``; ``depth`` is the number of blocks already
+        open around it (for :data:`MAX_NESTING`). On an error the tokens are those Lark's
+        parser would have received before the lexer raised: the parser must see them first,
+        since a syntax error among them is the one Lark reports.
+        """
+        if end is None:
+            end = len(text)
+        tokens: list[Token] = []
+        append = tokens.append
+        match = self.regex.scanner(text, pos, end).match
+        ignore, newline_types, keywords = self.ignore, self.newline_types, self.keywords
+        line_start = pos - column + 1
+        stack = ["LBRACE"] * depth
+        pending = None
+        error: Exception | None = None
+        m = last = None
+        while True:
+            m = match()
+            if m is None:
+                break
+            last = m
+            kind = m.lastgroup
+            value = m.group()
+            start = m.start()
+            col = start - line_start + 1
+            if kind in newline_types and "\n" in value:
+                end_line = line + value.count("\n")
+                line_start = start + value.rindex("\n") + 1
+                tok = (kind, value, line, col, end_line, m.end() - line_start + 1, start)
+                line = end_line
+                if kind in ignore:
+                    continue
+            elif kind in ignore:
+                continue
+            else:
+                if kind in keywords:
+                    kind = keywords[kind].get(value, kind)
+                tok = (kind, value, line, col, line, col + len(value), start)
+            if kind == "_NL":
+                if stack and stack[-1] in NL_EATERS:
+                    continue
+                if pending is None:
+                    pending = tok
+                continue
+            if pending is not None:
+                if kind != "ELSE" and kind != "ELIF":
+                    append(pending)
+                pending = None
+            if kind in OPENERS:
+                stack.append(kind)
+                if len(stack) > MAX_NESTING:
+                    error = NestingTooDeep(tok)
+                    break
+            elif kind in CLOSERS and stack:
+                stack.pop()
+            append(tok)
+        if error is None:
+            here = last.end() if last is not None else pos
+            if here < end:  # Lark's lexer raises before its post-lexer yields a pending newline
+                error = BadCharacter(here, line, here - line_start + 1)
+            elif pending is not None:
+                append(pending)
+        return tokens, error
