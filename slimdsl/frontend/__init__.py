@@ -6,6 +6,8 @@
 - :mod:`.parser`: :func:`parse`, text to :mod:`.tree`, syntax errors as diagnostics;
 - :mod:`.tree`: the syntax tree, one frozen dataclass per grammar rule;
 - :mod:`.program`: :func:`load_program`, a file and everything it imports, indexed by name;
+- :mod:`.incremental`: :class:`~.incremental.Document`, an editor's text re-parsed where edits
+  change it (loaded only by editors' tools);
 - :mod:`.formatter`: ``slimc fmt``, the canonical layout (loaded only by ``fmt``).
 """
 

@@ -110,6 +110,9 @@ class AstBuilder:
     def body(self, meta, children):
         return tuple(c for c in children if c is not None)
 
+    def stmts(self, meta, children):  # a body's statements without its braces (incremental)
+        return tuple(c for c in children if c is not None)
+
     # -- statements
     def input_stmt(self, meta, children):
         name, shape, dtype = children

@@ -60,10 +60,16 @@ def read_text(path: str) -> str:
     return data.decode("utf-8-sig")
 
 
-def load_program(text: str, path: str, reader: Reader = read_text) -> Program:
-    """Parse ``text`` (the file at ``path``) and its imports; raise CompileError on problems."""
+def load_program(text: str, path: str, reader: Reader = read_text,
+                 root: n.File | None = None) -> Program:
+    """Parse ``text`` (the file at ``path``) and its imports; raise CompileError on problems.
+
+    ``root``: the syntax tree of ``text`` when the caller has it already (an editor's
+    :class:`~slimdsl.frontend.incremental.Document`); it is then not parsed again.
+    """
     diags = Diagnostics()
-    root = parse(text, path)
+    if root is None:
+        root = parse(text, path)
     program = Program(root, {path: text})
     _index(program, root, diags)
     _load_imports(program, root, reader, diags, (os.path.abspath(path),))
