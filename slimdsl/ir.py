@@ -10,11 +10,11 @@ the trail of calls (blocks, repeat, stack) it was expanded through. Backends rea
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
 from typing import Any
 
 from .diagnostics import Span
 from .layers.shapes import Shape
+from .records import dataclass, field
 
 
 def relative_scope(scope: str, model: str) -> str:

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
+from ..records import dataclass, field
 from ..values import Initializer, Regularizer
 from .argtypes import TYPES
 from .shapes import Shape, Window, size
