@@ -4,8 +4,9 @@ Lark analyses ``grammar/slim.lark`` (:func:`slimdsl.frontend.grammar.grammar`); 
 copies what the front end's own lexer and parser loop (:mod:`.lexer`, :mod:`.lalr`) need out of
 the analysed parser: the terminals in Lark's order of preference, the keywords Lark re-types from
 names, the LALR actions and gotos, and every rule's shape. The copy is cached with :mod:`marshal`
-(plain lists, dicts and strings only) beside Lark's own cache, keyed by a hash of the grammar,
-so a ``slimc check`` neither imports Lark nor unpickles its parser: it reads one small file.
+(plain lists, dicts and strings only) beside Lark's own cache, with the grammar text it was made
+from (used only for exactly that text), so a ``slimc check`` neither imports Lark nor unpickles
+its parser: it reads one small file.
 
 Nothing here changes what the grammar means: the tables are Lark's, read as they are.
 """
@@ -13,11 +14,10 @@ Nothing here changes what the grammar means: the tables are Lark's, read as they
 from __future__ import annotations
 
 import functools
-import hashlib
 import marshal
 import os
 import sys
-import tempfile
+import zlib
 from typing import Any
 
 from ..resources import grammar_path
@@ -170,17 +170,20 @@ def cache_file(kind: str, grammar_text: bytes) -> str | None:
     directory = cache_directory()
     if directory is None:
         return None
-    key = hashlib.sha256(grammar_text + f"{kind} {FORMAT} {sys.version_info[:2]}".encode())
-    return os.path.join(directory, f"tables-{kind}-{key.hexdigest()[:20]}.marshal")
+    name = f"tables-{kind}-{FORMAT}-{zlib.crc32(grammar_text):08x}-{sys.version_info[0]}" \
+           f"{sys.version_info[1]}.marshal"
+    return os.path.join(directory, name)
 
 
-def _load(path: str | None) -> dict[str, Any] | None:
+def _load(path: str | None, grammar_text: bytes) -> dict[str, Any] | None:
+    """The cached data, if it was made from exactly this grammar text."""
     if path is None:
         return None
     try:
         with open(path, "rb") as f:
             data = marshal.load(f)
-        if isinstance(data, dict) and data.get("format") == FORMAT:
+        if isinstance(data, dict) and data.get("format") == FORMAT and \
+                data.get("grammar") == grammar_text:
             return data
     except (OSError, EOFError, ValueError, TypeError):
         pass
@@ -190,6 +193,8 @@ def _load(path: str | None) -> dict[str, Any] | None:
 def _store(path: str | None, data: dict[str, Any]) -> None:
     if path is None:
         return
+    import tempfile
+
     try:  # atomically: a reader sees the old file, the new one, or none
         fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path), prefix=".tables-")
         try:
@@ -208,19 +213,25 @@ def load_tables(kind: str, build) -> Tables:
     cached)."""
     text = grammar_path().read_bytes()
     path = cache_file(kind, text)
-    data = _load(path)
+    data = _load(path, text)
     if data is None:
         data = extract(build())
+        data["grammar"] = text  # the cache is used for exactly this text
         _store(path, data)
     return Tables(data)
+
+
+def _lark(kind: str):
+    """The Lark parser of ``kind`` (imported only when the tables are not cached)."""
+    from . import grammar
+
+    return grammar.grammar() if kind == "file" else grammar.fragment_parser()
 
 
 @functools.lru_cache(maxsize=1)
 def tables() -> Tables:
     """The tables of a whole file (start symbol ``start``), loaded once per process."""
-    from . import grammar
-
-    return load_tables("file", grammar.grammar)
+    return load_tables("file", lambda: _lark("file"))
 
 
 @functools.lru_cache(maxsize=1)
@@ -228,6 +239,4 @@ def fragment_tables() -> Tables:
     """The tables of a run of statements of one body (start symbol ``stmts``), for the
     incremental re-parse; a separate automaton, so that the whole-file tables (and their
     syntax errors) are exactly those of ``start`` alone."""
-    from . import grammar
-
-    return load_tables("fragment", grammar.fragment_parser)
+    return load_tables("fragment", lambda: _lark("fragment"))

@@ -156,3 +156,15 @@ def test_corrupt_or_foreign_tables_cache_is_rebuilt(tmp_path, monkeypatch):
         assert fresh.actions == tables_module.tables().actions
         assert Path(path).read_bytes() != junk  # rewritten
     assert parse(source, "lenet.slim") == expected
+def test_check_does_not_import_lark_once_the_tables_are_cached(tmp_path):
+    import subprocess
+
+    env = {"XDG_CACHE_HOME": str(tmp_path), "PATH": "/usr/bin:/bin"}
+    probe = ("import sys\nfrom slimdsl.cli import main\ncode = main(['check', sys.argv[1]])\n"
+             "print('LARK=' + str('lark' in sys.modules))\nsys.exit(code)\n")
+    runs = [subprocess.run([sys.executable, "-c", probe, "models/vgg_16.slim"], cwd=ROOT,
+                           env=env, capture_output=True, text=True, timeout=120)
+            for _ in range(2)]
+    assert all(r.returncode == 0 for r in runs), runs[0].stderr
+    assert "LARK=True" in runs[0].stdout  # the first run analyses the grammar with Lark
+    assert "LARK=False" in runs[1].stdout, runs[1].stdout
