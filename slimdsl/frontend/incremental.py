@@ -380,8 +380,47 @@ _NODE_TYPES = {cls for cls in vars(n).values()
 
 def shift(root: Any, after: int, delta: int) -> Any:
     """``root`` with every line number greater than ``after`` moved by ``delta``: new nodes
-    where a span changes, the same objects elsewhere. A loop, not a recursion: a long
-    ``a + b + ...`` nests as deep as it is long."""
+    where a span changes, the same objects elsewhere."""
+    try:
+        return _shift_fast(root, after, delta)
+    except RecursionError:  # a long ``a + b + ...`` nests as deep as it is long
+        return _shift_deep(root, after, delta)
+
+
+def _shift_fast(root: Any, after: int, delta: int) -> Any:
+    """:func:`shift` by recursion, one small function per node class."""
+
+    def span(x: Span) -> Span:
+        if x.end_line <= after:
+            return x
+        return Span(x.path, x.line + delta if x.line > after else x.line, x.column,
+                    x.end_line + delta, x.end_column)
+
+    def anything(x: Any) -> Any:
+        t = type(x)
+        if t is Span:
+            return span(x)
+        if t is tuple:
+            return tuple([anything(c) for c in x])
+        node = nodes.get(t)
+        return node(x) if node is not None else x
+
+    def for_class(cls: type):
+        names = cls.__slots__
+
+        def node(x: Any) -> Any:
+            s = getattr(x, "span", None)
+            if s is not None and s.end_line <= after:
+                return x  # wholly before: unchanged
+            return cls(*[anything(getattr(x, name)) for name in names])
+        return node
+
+    nodes = {cls: for_class(cls) for cls in _NODE_TYPES}
+    return anything(root)
+
+
+def _shift_deep(root: Any, after: int, delta: int) -> Any:
+    """:func:`shift` as a loop over an explicit stack: no tree is too deep for it."""
     results: list[Any] = []
     stack: list[tuple[Any, bool]] = [(root, False)]
     while stack:
