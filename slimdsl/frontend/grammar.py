@@ -5,9 +5,9 @@ drops the newlines the grammar does not see (inside brackets, blank lines, befor
 bounds bracket nesting. :func:`grammar` is Lark's analysis of it (cached on disk, see
 :func:`grammar_cache_file`), from which :mod:`.tables` takes the tables the front end's own
 lexer and parser loop run on (:mod:`.parser` does not call Lark's parser; Lark's, with
-``propagate_positions``, is the reference the tests hold it to); :func:`fragment_parser` is the
-same grammar started at ``stmts``, for the incremental re-parse; :func:`full_parser` keeps every
-token for the formatter.
+``propagate_positions``, is the reference the tests hold it to); :func:`start_parser` is the
+same grammar started at another rule (``stmts`` for the incremental re-parse);
+:func:`full_parser` keeps every token for the formatter.
 """
 
 from __future__ import annotations
@@ -94,14 +94,14 @@ def grammar_cache_file(path: Path, kind: str = "grammar") -> str | bool:
     return os.path.join(directory, f"{kind}-{key}.lark")
 
 
-@functools.lru_cache(maxsize=1)
-def fragment_parser() -> Lark:
-    """The same grammar with start symbol ``stmts`` (a run of statements of one body), for the
-    incremental re-parse (:mod:`.incremental`)."""
+@functools.cache
+def start_parser(start: str) -> Lark:
+    """The same grammar started at another rule (``stmts``: a run of statements of one body,
+    for the incremental re-parse; any rule can be one), its analysis cached as the main one."""
     path = grammar_path()
-    return Lark.open(str(path), parser="lalr", lexer="basic", start="stmts",
+    return Lark.open(str(path), parser="lalr", lexer="basic", start=start,
                      propagate_positions=True, postlex=NewlinePostLexer(),
-                     maybe_placeholders=True, cache=grammar_cache_file(path, "fragment"))
+                     maybe_placeholders=True, cache=grammar_cache_file(path, f"start-{start}"))
 
 
 @functools.lru_cache(maxsize=1)

@@ -36,7 +36,7 @@ from . import tree as n
 from .builder import AstBuilder
 from .lalr import Parser
 from .parser import check_source, front_end, parse, run_parser
-from .tables import fragment_tables
+from .tables import start_tables
 
 _BLANKS = " \t\f\r"
 
@@ -276,7 +276,7 @@ def _clean(text: str, starts: list[int], r1: int, r2: int, first: Span | None,
 
 @functools.lru_cache(maxsize=1)
 def _fragment_parser() -> Parser:
-    return Parser(fragment_tables())
+    return Parser(start_tables("stmts"))
 
 
 def _parse_region(text: str, path: str, lo: int, hi: int, line: int, level: _Level) -> tuple:

@@ -134,6 +134,8 @@ class Parser:
                     if top is None:
                         top = memo[key] = _unit_chain(tables, states[-2], rule, kind)
                     states[-1] = top
+                    if kind == "$END" and top == end_state:  # a start symbol like ?expr
+                        return values[-1]
                     continue
                 size = rule.size
                 if size:

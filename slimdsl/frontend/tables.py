@@ -221,22 +221,25 @@ def load_tables(kind: str, build) -> Tables:
     return Tables(data)
 
 
-def _lark(kind: str):
-    """The Lark parser of ``kind`` (imported only when the tables are not cached)."""
+def _lark(start: str):
+    """The Lark parser of ``start`` (imported only when the tables are not cached)."""
     from . import grammar
 
-    return grammar.grammar() if kind == "file" else grammar.fragment_parser()
+    return grammar.grammar() if start == "start" else grammar.start_parser(start)
 
 
 @functools.lru_cache(maxsize=1)
 def tables() -> Tables:
     """The tables of a whole file (start symbol ``start``), loaded once per process."""
-    return load_tables("file", lambda: _lark("file"))
+    return load_tables("file", lambda: _lark("start"))
 
 
-@functools.lru_cache(maxsize=1)
-def fragment_tables() -> Tables:
-    """The tables of a run of statements of one body (start symbol ``stmts``), for the
-    incremental re-parse; a separate automaton, so that the whole-file tables (and their
-    syntax errors) are exactly those of ``start`` alone."""
-    return load_tables("fragment", lambda: _lark("fragment"))
+@functools.cache
+def start_tables(start: str) -> Tables:
+    """The tables of the grammar started at another rule: ``stmts`` (a run of statements of
+    one body) for the incremental re-parse. A separate automaton for each, so that the
+    whole-file tables (and their syntax errors) are exactly those of ``start`` alone. Its
+    terminals are only those the rule reaches: lex with :func:`tables`' terminals."""
+    if start == "start":
+        return tables()
+    return load_tables(f"start-{start}", lambda: _lark(start))

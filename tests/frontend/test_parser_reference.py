@@ -168,3 +168,33 @@ def test_check_does_not_import_lark_once_the_tables_are_cached(tmp_path):
     assert all(r.returncode == 0 for r in runs), runs[0].stderr
     assert "LARK=True" in runs[0].stdout  # the first run analyses the grammar with Lark
     assert "LARK=False" in runs[1].stdout, runs[1].stdout
+
+
+STATEMENT_RUNS = [
+    "relu()\n\nconv2d(8, [3, 3]) as c  # note\nx = net\n",
+    "  if a > 1 {\n    relu()\n  }\n  else {\n  }\n  for i in range(2) { relu() }",
+    "concat(axis=3) {\n  Branch_0 { relu() }\n  { relu() }\n}\noutput y = net",
+    "relu() relu()",  # (Lark's lexer for `stmts` knows no `model`, `block`, `import`: the
+    "}",              # front end lexes a run with the whole grammar's terminals, as in a file)
+    "",
+]
+
+
+@pytest.mark.parametrize("text", STATEMENT_RUNS)
+def test_the_stmts_start_parses_as_lark_parses_it(text):
+    from slimdsl.diagnostics import Diagnostics
+    from slimdsl.frontend.builder import AstBuilder
+    from slimdsl.frontend.lalr import Parser
+    from slimdsl.frontend.parser import front_end, run_parser
+    from slimdsl.frontend.tables import start_tables
+
+    def ours(text, path):
+        diags = Diagnostics()
+        tokens, error = front_end()[0].tokens(text)
+        result = run_parser(Parser(start_tables("stmts")), tokens, error,
+                            AstBuilder(path, diags), text, path, "stmts")
+        if diags.has_errors:
+            raise CompileError(diags.items)
+        return result
+
+    assert outcome(ours, text) == outcome(lambda t, p: reference_parse(t, p, "stmts"), text)

@@ -20,7 +20,7 @@ from lark.exceptions import UnexpectedToken as LarkUnexpectedToken
 from slimdsl import diagnostics as dg
 from slimdsl.diagnostics import CompileError, Diagnostics
 from slimdsl.frontend.builder import AstBuilder, token_span
-from slimdsl.frontend.grammar import fragment_parser, grammar
+from slimdsl.frontend.grammar import grammar, start_parser
 from slimdsl.frontend.lalr import UnexpectedToken
 from slimdsl.frontend.lexer import MAX_NESTING, BadCharacter, NestingTooDeep
 from slimdsl.frontend.parser import check_source, syntax_diagnostic
@@ -65,7 +65,7 @@ def reference_parse(text: str, path: str = "<string>", start: str = "start") -> 
     raises CompileError with the diagnostics it must raise."""
     diags = Diagnostics()
     text = check_source(text, path, diags)
-    parser = grammar() if start == "start" else fragment_parser()
+    parser = grammar() if start == "start" else start_parser(start)
     try:
         tree = parser.parse(text)
     except NestingTooDeep as exc:
