@@ -76,7 +76,12 @@ class Parser:
     def __init__(self, tables: Tables):
         self.tables = tables
         self.filters = [_filter(r) for r in tables.rules]
-        empty = {r.origin for r in tables.rules if not r.size}
+        empty: set[str] = set()  # the rules that can match no text
+        while True:
+            more = {r.origin for r in tables.rules if all(s in empty for s in r.symbols)}
+            if more <= empty:
+                break
+            empty |= more
         nested = [r.origin for r in tables.rules if r.size and empty & set(r.symbols)]
         if nested:  # the loop takes a rule's last token to be the last one shifted
             raise ValueError(f"rules {sorted(set(nested))} contain a rule that can be empty")

@@ -96,7 +96,8 @@ def extract(parser: Any) -> dict[str, Any]:
 
     if parser.options.g_regex_flags:
         raise ValueError("the front end does not support global regexp flags")
-    basic = parser.parser.lexer.lexer  # PostLexConnector -> BasicLexer
+    basic = parser.parser.lexer
+    basic = getattr(basic, "lexer", basic)  # behind the post-lexer's PostLexConnector
     # Lark's names may be str subclasses (Token); marshal stores only plain str
     terminals = [(str(t.name), str(t.pattern.to_regexp())) for t in basic.scanner.terminals]
     keywords: dict[str, dict[str, str]] = {}

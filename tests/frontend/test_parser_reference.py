@@ -198,3 +198,14 @@ def test_the_stmts_start_parses_as_lark_parses_it(text):
         return result
 
     assert outcome(ours, text) == outcome(lambda t, p: reference_parse(t, p, "stmts"), text)
+
+
+def test_the_loop_refuses_a_grammar_with_a_rule_that_matches_nothing_inside_another():
+    from lark import Lark
+
+    from slimdsl.frontend.lalr import Parser
+    from slimdsl.frontend.tables import Tables, extract
+
+    lark = Lark('start: a "x"\na: "y" |\n', parser="lalr", lexer="basic")
+    with pytest.raises(ValueError, match="can be empty"):
+        Parser(Tables(extract(lark)))
