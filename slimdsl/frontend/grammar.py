@@ -34,6 +34,11 @@ class NewlinePostLexer:
     - runs of newlines (blank lines, comment lines) collapse to one;
     - a newline right before ``else``/``elif`` (so ``}`` and ``else {`` may sit on two lines).
     It also enforces :data:`MAX_NESTING`.
+
+    The front end's own lexer applies the same rules in its one pass
+    (:meth:`slimdsl.frontend.lexer.Lexer.tokens`); this class serves the Lark parsers (the
+    formatter's, and the reference parse ``tests/frontend/test_parser_reference.py`` holds the
+    lexer to, so a rule changed here and not there fails that test).
     """
 
     always_accept = ("_NL",)
