@@ -110,43 +110,40 @@ class Parser:
         rules, filters = tables.rules, self.filters
         handlers = self.handlers(builder)
         end_state = tables.end_states[start]
-        states = [tables.start_states[start]]
-        values: list[Any] = []
-        # The first token each value on the stack covers. The last token a reduction covers
-        # is always the last one shifted (no rule of the grammar derives the empty text
-        # inside another rule, which Parser checks), so it needs no stack.
-        firsts: list[Any] = []
-        push_state, push_value, push_first = states.append, values.append, firsts.append
+        # One stack: the start state, then (value, first token, state) for every symbol shifted
+        # or reduced. The last token a reduction covers is always the last one shifted (no rule
+        # matching no text sits inside another, which __init__ checked): it needs no stack.
+        stack: list[Any] = [tables.start_states[start]]
+        push = stack.extend
         last = None
         if end_token is not None:
             tokens = tokens + [end_token]
         for tok in tokens:
             kind = tok[0]
             while True:
-                action = actions[states[-1]].get(kind)
+                action = actions[stack[-1]].get(kind)
                 if action is None:
-                    raise UnexpectedToken(tok, set(actions[states[-1]]))
+                    raise UnexpectedToken(tok, set(actions[stack[-1]]))
                 if action >= 0:
-                    push_state(action)
-                    push_value(tok)
-                    push_first(tok)
+                    push((tok, tok, action))
                     last = tok
                     break
                 rule = rules[~action]
                 if rule.identity:  # ?a: b: only the state changes; a chain in one look-up
-                    key = (states[-2], states[-1], kind)
+                    key = (stack[-4], stack[-1], kind)
                     top = memo.get(key)
                     if top is None:
-                        top = memo[key] = _unit_chain(tables, states[-2], rule, kind)
-                    states[-1] = top
+                        top = memo[key] = _unit_chain(tables, stack[-4], rule, kind)
+                    stack[-1] = top
                     if kind == "$END" and top == end_state:  # a start symbol like ?expr
-                        return values[-1]
+                        return stack[-3]
                     continue
                 size = rule.size
                 if size:
-                    kids = values[-size:]
-                    first = firsts[-size]
-                    del values[-size:], states[-size:], firsts[-size:]
+                    n = 3 * size
+                    kids = stack[-n::3]
+                    first = stack[1 - n]
+                    del stack[-n:]
                     select = filters[~action]
                     children = kids if select is None else select(kids)
                 else:  # only a start symbol matches nothing
@@ -158,10 +155,8 @@ class Parser:
                 else:
                     value = handlers[~action]((first, last if first is not None else None),
                                               children)
-                push_state(gotos[states[-1]][rule.origin])
-                push_value(value)
-                push_first(first)
-                if kind == "$END" and states[-1] == end_state:
+                push((value, first, gotos[stack[-1]][rule.origin]))
+                if kind == "$END" and stack[-1] == end_state:
                     return value
         return None
 

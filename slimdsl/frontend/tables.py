@@ -23,7 +23,7 @@ from typing import Any
 from ..resources import grammar_path
 
 #: Bump when the layout of the cached data changes.
-FORMAT = 1
+FORMAT = 2
 
 
 class Rule:
@@ -68,8 +68,8 @@ class Rule:
 class Tables:
     """The lexer's terminals and the LALR automaton of one set of start symbols."""
 
-    __slots__ = ("terminals", "keywords", "ignore", "newline_types", "actions", "gotos",
-                 "rules", "start_states", "end_states", "unit_memo")
+    __slots__ = ("terminals", "keywords", "ignore", "newline_types", "skip", "actions",
+                 "gotos", "rules", "start_states", "end_states", "unit_memo")
 
     def __init__(self, data: dict[str, Any]):
         #: (name, regexp) in the order Lark's basic lexer tries them
@@ -78,6 +78,8 @@ class Tables:
         self.keywords: dict[str, dict[str, str]] = data["keywords"]
         self.ignore = frozenset(data["ignore"])
         self.newline_types = frozenset(data["newline_types"])
+        #: ignored terminals the lexer may skip before a token in the same match
+        self.skip = frozenset(data["skip"])
         #: state -> terminal -> action: a state to shift to (>= 0) or ~rule index (< 0)
         self.actions: dict[int, dict[str, int]] = data["actions"]
         #: state -> nonterminal -> state
@@ -132,12 +134,38 @@ def extract(parser: Any) -> dict[str, Any]:
         alias = str(rule.alias) if rule.alias else None
         rules[i] = (str(rule.origin.name), expansion, alias, bool(rule.options.expand1),
                     bool(rule.options.keep_all_tokens), empty)
+    ignore = sorted(map(str, basic.ignore_types))
+    newline_types = sorted(map(str, basic.newline_types))
     return {"format": FORMAT, "terminals": terminals, "keywords": keywords,
-            "ignore": sorted(map(str, basic.ignore_types)),
-            "newline_types": sorted(map(str, basic.newline_types)),
+            "ignore": ignore, "newline_types": newline_types,
+            "skip": skippable(terminals, ignore, newline_types),
             "actions": actions, "gotos": gotos, "rules": rules,
             "start_states": {str(k): int(v) for k, v in table.start_states.items()},
             "end_states": {str(k): int(v) for k, v in table.end_states.items()}}
+
+
+def skippable(terminals: list[tuple[str, str]], ignore: list[str],
+              newline_types: list[str]) -> list[str]:
+    """The ignored terminals (spaces) the lexer may skip as a prefix of the next match.
+
+    Lark tries the terminals in order at each position: skipping an ignored one first gives
+    the same tokens only if no terminal tried before it can match where it starts. That is
+    checked on every character up to U+2FFF the ignored one can start with. Ignored terminals
+    that may hold a newline are never skipped (the lexer counts lines on the tokens it sees).
+    """
+    import re
+
+    order = [name for name, _ in terminals]
+    out = []
+    for name, rx in terminals:
+        if name not in ignore or name in newline_types:
+            continue
+        starts = [chr(c) for c in range(1, 0x3000) if re.match(rx, chr(c))]
+        before = [orx for other, orx in terminals[:order.index(name)] if other not in ignore]
+        if not any(re.match(orx, c + tail) for orx in before for c in starts
+                   for tail in ("", c, "a", "0", "(")):
+            out.append(name)
+    return out
 
 
 def cache_directory() -> str | None:
