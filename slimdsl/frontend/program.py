@@ -64,8 +64,8 @@ def load_program(text: str, path: str, reader: Reader = read_text,
                  root: n.File | None = None) -> Program:
     """Parse ``text`` (the file at ``path``) and its imports; raise CompileError on problems.
 
-    ``root``: the syntax tree of ``text`` when the caller has it already (an editor's
-    :class:`~slimdsl.frontend.incremental.Document`); it is then not parsed again.
+    ``reader`` reads an imported file (the language server reads its open documents first);
+    ``root`` is the syntax tree of ``text`` when the caller has it already.
     """
     diags = Diagnostics()
     if root is None:
