@@ -2,11 +2,11 @@
 
 One method per grammar rule (and alias), called as ``method(meta, children)``: ``children``
 are those of Lark's tree for the rule (anonymous tokens dropped, ``None`` for an absent
-``[optional]`` part), already built; tokens are tuples (:mod:`.lexer`: ``tok[1]`` is the text);
-``meta`` is the first and last token the rule covers, for :meth:`AstBuilder._span`. A new
-grammar rule (or alias) needs a method here; the parser refuses tables with a rule no method
-builds. Problems found while building (bad escapes, a positional argument after a keyword, a
-huge integer) are collected as diagnostics, not raised.
+``[optional]`` part), already built; tokens are :class:`~.lexer.Token` s (``str(tok)`` is the
+text, ``tok.line``...); ``meta`` is the first and last token the rule covers, for
+:meth:`AstBuilder._span`. A new grammar rule (or alias) needs a method here; the parser refuses
+tables with a rule no method builds. Problems found while building (bad escapes, a positional
+argument after a keyword, a huge integer) are collected as diagnostics, not raised.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import re
 from .. import diagnostics as dg
 from ..diagnostics import Diagnostics, Span
 from . import tree as n
-from .lexer import COLUMN, END_COLUMN, END_LINE, LINE, TYPE, Token
+from .lexer import Token
 
 _ESCAPES = {"\\": "\\", '"': '"', "'": "'", "n": "\n", "t": "\t"}
 _ESCAPE_RE = re.compile(r"\\(.)")
@@ -24,11 +24,11 @@ _ESCAPE_RE = re.compile(r"\\(.)")
 
 def token_span(path: str, tok: Token) -> Span:
     """The span of one token (a newline's is the one column at the end of its line)."""
-    line = tok[LINE] or 1
-    col = tok[COLUMN] or 1
-    end_line = tok[END_LINE] or line
-    end_col = tok[END_COLUMN] or col + 1
-    if tok[TYPE] == "_NL":  # point at the end of the line, not at the newline's next line
+    line = tok.line or 1
+    col = tok.column or 1
+    end_line = tok.end_line or line
+    end_col = tok.end_column or col + 1
+    if tok.type == "_NL":  # point at the end of the line, not at the newline's next line
         end_line, end_col = line, col + 1
     return Span(path, line, col, end_line, max(end_col, col + 1) if end_line == line else end_col)
 
@@ -51,7 +51,7 @@ class AstBuilder:
         return token_span(self.path, tok)
 
     def _unquote(self, tok: Token) -> str:
-        body = tok[1][1:-1]
+        body = str(tok)[1:-1]
         if "\\" not in body:
             return body
 
@@ -85,18 +85,18 @@ class AstBuilder:
 
     def model_def(self, meta, children):
         name, params, body = children
-        return n.ModelDef(self._span(meta), name[1], self._tok_span(name),
+        return n.ModelDef(self._span(meta), str(name), self._tok_span(name),
                           tuple(params or ()), body)
 
     def model_alias(self, meta, children):
         name, base, arguments = children
         args, kwargs = arguments or ((), ())
-        return n.ModelAlias(self._span(meta), name[1], self._tok_span(name), base[1],
+        return n.ModelAlias(self._span(meta), str(name), self._tok_span(name), str(base),
                             self._tok_span(base), args, kwargs)
 
     def block_def(self, meta, children):
         name, params, body = children
-        return n.BlockDef(self._span(meta), name[1], self._tok_span(name),
+        return n.BlockDef(self._span(meta), str(name), self._tok_span(name),
                           tuple(params or ()), body)
 
     def param_list(self, meta, children):
@@ -104,7 +104,7 @@ class AstBuilder:
 
     def param(self, meta, children):
         name, type_tok, default = children
-        return n.Param(self._span(meta), name[1], type_tok[1], self._tok_span(type_tok),
+        return n.Param(self._span(meta), str(name), str(type_tok), self._tok_span(type_tok),
                        default)
 
     def body(self, meta, children):
@@ -116,20 +116,20 @@ class AstBuilder:
     # -- statements
     def input_stmt(self, meta, children):
         name, shape, dtype = children
-        return n.InputStmt(self._span(meta), name[1], shape,
-                           dtype[1] if dtype is not None else None)
+        return n.InputStmt(self._span(meta), str(name), shape,
+                           str(dtype) if dtype is not None else None)
 
     def def_stmt(self, meta, children):
         name, *params, body = children
-        names = tuple(p[1] for p in params if p is not None)
+        names = tuple(str(p) for p in params if p is not None)
         if len(set(names)) != len(names):
             self.diags.error(self._span(meta), dg.REDEFINED,
                              f"function '{name}' names a parameter twice")
-        return n.DefStmt(self._span(meta), name[1], self._tok_span(name), names, body)
+        return n.DefStmt(self._span(meta), str(name), self._tok_span(name), names, body)
 
     def output_stmt(self, meta, children):
         name, value = children
-        return n.OutputStmt(self._span(meta), name[1], value)
+        return n.OutputStmt(self._span(meta), str(name), value)
 
     def end_point_stmt(self, meta, children):
         key, value = children
@@ -144,7 +144,7 @@ class AstBuilder:
 
     def assign_stmt(self, meta, children):
         name, value, scope, branches = children
-        return n.LayerStmt(self._span(meta), name[1], self._tok_span(name), value, scope,
+        return n.LayerStmt(self._span(meta), str(name), self._tok_span(name), value, scope,
                            branches)
 
     def arg_scope_stmt(self, meta, children):
@@ -180,7 +180,7 @@ class AstBuilder:
 
     def for_stmt(self, meta, children):
         var, iterable, body = children
-        return n.ForStmt(self._span(meta), var[1], iterable, body)
+        return n.ForStmt(self._span(meta), str(var), iterable, body)
 
     def assert_stmt(self, meta, children):
         return n.AssertStmt(self._span(meta), children[0])
@@ -193,14 +193,14 @@ class AstBuilder:
         return n.Branch(self._span(meta), scope, body)
 
     def scope_ident(self, meta, children):
-        return n.ScopeName(self._span(meta), children[0][1], False)
+        return n.ScopeName(self._span(meta), str(children[0]), False)
 
     def scope_string(self, meta, children):
         return n.ScopeName(self._span(meta), self._unquote(children[0]), True)
 
     # -- expressions
     def number(self, meta, children):
-        text = children[0][1]
+        text = str(children[0])
         if text.isdecimal():  # what the NUMBER terminal's \d+ matches: an integer
             if len(text) > 100:  # int() refuses > 4300 digits; the evaluator caps at 256 bits
                 self.diags.error(self._span(meta), dg.EXPRESSION,
@@ -218,7 +218,7 @@ class AstBuilder:
         return n.Unknown(self._span(meta))
 
     def name(self, meta, children):
-        return n.Name(self._span(meta), children[0][1])
+        return n.Name(self._span(meta), str(children[0]))
 
     def list_lit(self, meta, children):
         return n.ListLit(self._span(meta), tuple(c for c in children if c is not None))
@@ -231,12 +231,12 @@ class AstBuilder:
 
     def dict_item(self, meta, children):
         key, value = children
-        return (key[1], value, self._tok_span(key))
+        return (str(key), value, self._tok_span(key))
 
     def call(self, meta, children):
         func, arguments = children
         args, kwargs = arguments or ((), ())
-        return n.Call(self._span(meta), func[1], self._tok_span(func), args, kwargs)
+        return n.Call(self._span(meta), str(func), self._tok_span(func), args, kwargs)
 
     def arguments(self, meta, children):
         args, kwargs = [], []
@@ -254,7 +254,7 @@ class AstBuilder:
 
     def keyword(self, meta, children):
         name, value = children
-        return n.Keyword(self._span(meta), name[1], self._tok_span(name), value)
+        return n.Keyword(self._span(meta), str(name), self._tok_span(name), value)
 
     def _binop(op):  # noqa: N805 - a factory used in the class body
         def method(self, meta, children):
@@ -273,7 +273,7 @@ class AstBuilder:
 
     def compare(self, meta, children):
         left, op, right = children
-        return n.BinOp(self._span(meta), op[1], left, right)
+        return n.BinOp(self._span(meta), str(op), left, right)
 
     def neg(self, meta, children):
         return n.UnaryOp(self._span(meta), "-", children[0])
@@ -291,4 +291,4 @@ class AstBuilder:
 
     def attribute(self, meta, children):
         value, attr = children
-        return n.Attribute(self._span(meta), value, attr[1])
+        return n.Attribute(self._span(meta), value, str(attr))

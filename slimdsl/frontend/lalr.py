@@ -29,10 +29,11 @@ from .tables import Tables
 
 
 class UnexpectedToken(Exception):
-    """``token`` cannot follow what came before; ``expected``: the terminals that could."""
+    """``token`` cannot follow what came before; ``expected``: the terminals that could (as
+    Lark's exception of that name says)."""
 
     def __init__(self, token: Token, expected: set[str]):
-        super().__init__(f"unexpected {token[0]}")
+        super().__init__(f"unexpected {token.type}")
         self.token = token
         self.expected = expected
 

@@ -4,8 +4,8 @@ newline post-lexer (:class:`slimdsl.frontend.grammar.NewlinePostLexer`) would ma
 The terminals, their order of preference and the keywords come from the grammar through
 :mod:`.tables`; one compiled regular expression tries them in that order, as Lark's scanner
 does, and keywords are names re-typed by their text, as Lark's ``UnlessCallback`` does.
-Tokens are plain tuples (see :data:`TYPE` ... :data:`POS`): making 70,000 Lark ``Token``
-objects took longer than parsing them.
+Tokens are tuples that read like Lark's (:class:`Token`): making 70,000 Lark ``Token`` objects
+took longer than parsing them.
 
 The post-lexer's rules, applied in the same pass: newlines inside ``(...)`` and ``[...]`` are
 dropped, runs of newlines collapse to their first, a newline right before ``else``/``elif`` is
@@ -16,6 +16,7 @@ than :data:`MAX_NESTING` deep stop the lexer.
 from __future__ import annotations
 
 import re
+from operator import itemgetter
 
 from .tables import Tables
 
@@ -30,11 +31,34 @@ OPENERS = frozenset({"LPAR", "LSQB", "LBRACE"})
 CLOSERS = frozenset({"RPAR", "RSQB", "RBRACE"})
 NL_EATERS = frozenset({"LPAR", "LSQB"})  # inside (...) and [...] newlines are insignificant
 
-#: Fields of a token tuple: its terminal, text, start (1-based line and column), end (line and
-#: column just after it, as Lark's ``end_line``/``end_column``) and offset in the text.
-TYPE, VALUE, LINE, COLUMN, END_LINE, END_COLUMN, POS = range(7)
+class Token(tuple):
+    """A token: the tuple (type, value, line, column, end_line, end_column, start_pos), which
+    also reads like a Lark ``Token``: ``tok.type``, ``tok.value``, ``tok.line``, ...; its
+    ``str()`` is its text. ``end_line``/``end_column`` are just after it, as in Lark."""
 
-Token = tuple  # (type, value, line, column, end_line, end_column, pos)
+    __slots__ = ()
+    type = property(itemgetter(0))
+    value = property(itemgetter(1))
+    line = property(itemgetter(2))
+    column = property(itemgetter(3))
+    end_line = property(itemgetter(4))
+    end_column = property(itemgetter(5))
+    start_pos = property(itemgetter(6))
+
+    def __str__(self) -> str:
+        return self[1]
+
+    def __repr__(self) -> str:
+        return f"Token({self[0]!r}, {self[1]!r}, {self[2]}:{self[3]})"
+
+
+def make_token(kind: str, value: str, line: int, column: int, end_line: int, end_column: int,
+               start_pos: int) -> Token:
+    """A :class:`Token` from its fields."""
+    return _new(Token, (kind, value, line, column, end_line, end_column, start_pos))
+
+
+_new = tuple.__new__
 
 
 class NestingTooDeep(Exception):
@@ -46,12 +70,13 @@ class NestingTooDeep(Exception):
         self.token = token
 
 
-class BadCharacter(Exception):
-    """No terminal matches at ``pos`` (``line``:``column``)."""
+class UnexpectedCharacters(Exception):
+    """No terminal matches at offset ``pos_in_stream`` (``line``:``column``), as Lark's
+    exception of that name says."""
 
-    def __init__(self, pos: int, line: int, column: int):
+    def __init__(self, pos_in_stream: int, line: int, column: int):
         super().__init__(f"no token at {line}:{column}")
-        self.pos = pos
+        self.pos_in_stream = pos_in_stream
         self.line = line
         self.column = column
 
@@ -89,6 +114,7 @@ class Lexer:
         append = tokens.append
         match = self.regex.scanner(text, pos, end).match
         ignore, newline_types, keywords = self.ignore, self.newline_types, self.keywords
+        new = _new
         line_start = pos - column + 1
         stack = ["LBRACE"] * depth
         pending = None
@@ -106,7 +132,8 @@ class Lexer:
             if kind in newline_types and "\n" in value:
                 end_line = line + value.count("\n")
                 line_start = start + value.rindex("\n") + 1
-                tok = (kind, value, line, col, end_line, m.end() - line_start + 1, start)
+                tok = new(Token, (kind, value, line, col, end_line, m.end() - line_start + 1,
+                                  start))
                 line = end_line
                 if kind in ignore:
                     continue
@@ -115,7 +142,7 @@ class Lexer:
             else:
                 if kind in keywords:
                     kind = keywords[kind].get(value, kind)
-                tok = (kind, value, line, col, line, col + len(value), start)
+                tok = new(Token, (kind, value, line, col, line, col + len(value), start))
             if kind == "_NL":
                 if stack and stack[-1] in NL_EATERS:
                     continue
@@ -137,7 +164,7 @@ class Lexer:
         if error is None:
             here = last.end() if last is not None else pos
             if here < end:  # Lark's lexer raises before its post-lexer yields a pending newline
-                error = BadCharacter(here, line, here - line_start + 1)
+                error = UnexpectedCharacters(here, line, here - line_start + 1)
             elif pending is not None:
                 append(pending)
         return tokens, error

@@ -14,9 +14,18 @@ import functools
 from .. import diagnostics as dg
 from ..diagnostics import CompileError, Diagnostics, Span
 from . import tree as n
-from .builder import AstBuilder, token_span
+from .builder import AstBuilder
+from .builder import token_span as _token_span
 from .lalr import Parser, UnexpectedToken
-from .lexer import KEYWORDS, MAX_NESTING, TYPE, VALUE, BadCharacter, Lexer, NestingTooDeep, Token
+from .lexer import (
+    KEYWORDS,
+    MAX_NESTING,
+    Lexer,
+    NestingTooDeep,
+    Token,
+    UnexpectedCharacters,
+    make_token,
+)
 from .tables import tables
 
 #: Longest source accepted (files are read up to this many bytes). The largest model of the
@@ -73,9 +82,9 @@ def run_parser(parser: Parser, tokens: list[Token], error: Exception | None,
     before = len(diags.items)
     last = tokens[-1] if tokens else None
     end = None
-    if error is None:
-        end = (("$END", "", last[2], last[3], last[4], last[5], last[6]) if last is not None
-               else ("$END", "", 1, 1, 1, 1, 0))
+    if error is None:  # Lark's $END borrows the last token's position
+        end = (make_token("$END", "", *last[2:]) if last is not None
+               else make_token("$END", "", 1, 1, 1, 1, 0))
     try:
         result = parser.parse(tokens, builder, start, end)
     except UnexpectedToken as exc:
@@ -84,7 +93,7 @@ def run_parser(parser: Parser, tokens: list[Token], error: Exception | None,
         return result
     del diags.items[before:]
     if isinstance(error, NestingTooDeep):
-        diags.error(token_span(path, error.token), dg.TOO_DEEP,
+        diags.error(_token_span(path, error.token), dg.TOO_DEEP,
                     f"brackets and blocks nested more than {MAX_NESTING} deep")
     else:
         diags.items.append(syntax_diagnostic(error, text, path))
@@ -113,11 +122,11 @@ def _describe_terminal(name: str) -> str:
 
 
 def _describe_token(tok: Token) -> str:
-    if tok[TYPE] == "_NL":
+    if tok.type == "_NL":
         return "end of line"
-    if tok[TYPE] == "$END":
+    if tok.type == "$END":
         return "end of file"
-    text = tok[VALUE]
+    text = str(tok)
     if len(text) > 40:
         text = text[:37] + "..."
     return f"'{text}'"
@@ -132,11 +141,12 @@ def _end_of_text(text: str, path: str) -> Span:
 
 
 def syntax_diagnostic(exc: Exception, text: str, path: str) -> dg.Diagnostic:
-    """The diagnostic of the lexer's :class:`BadCharacter` or the parser's UnexpectedToken."""
+    """The diagnostic of the lexer's UnexpectedCharacters or the parser's UnexpectedToken
+    (which carry what Lark's exceptions of the same names carry)."""
     notes: list[dg.Note] = []
-    if isinstance(exc, BadCharacter):
+    if isinstance(exc, UnexpectedCharacters):
         span = Span.point(path, exc.line, exc.column)
-        char = text[exc.pos] if exc.pos < len(text) else ""
+        char = text[exc.pos_in_stream] if exc.pos_in_stream < len(text) else ""
         if char in "\"'":
             message = "unterminated string (strings end on the line they start)"
         elif char == "\t" or char.isspace():
@@ -149,30 +159,29 @@ def syntax_diagnostic(exc: Exception, text: str, path: str) -> dg.Diagnostic:
             notes.append(dg.Note("names are ASCII letters, digits and '_'"))
     elif isinstance(exc, UnexpectedToken):
         tok = exc.token
-        kind, value = tok[TYPE], tok[VALUE]
-        if kind == "$END":
+        if tok.type == "$END":
             span = _end_of_text(text, path)
         else:
-            span = token_span(path, tok)
+            span = _token_span(path, tok)
         expected = sorted({_describe_terminal(t) for t in exc.expected if not t.startswith("__")})
         message = f"unexpected {_describe_token(tok)}"
-        if kind == "$END" and "'}'" in expected:
+        if tok.type == "$END" and "'}'" in expected:
             message = "unexpected end of file: a '{' block is not closed"
             expected = []
-        elif value in KEYWORDS and kind == value.upper():
-            message = f"unexpected keyword '{value}'"
-            if value == "scope":
+        elif str(tok) in KEYWORDS and tok.type == str(tok).upper():
+            message = f"unexpected keyword '{tok}'"
+            if str(tok) == "scope":
                 notes.append(dg.Note("a layer's scope is given after the call: "
                                      "conv2d(64, 3) as conv1"))
             else:
-                notes.append(dg.Note(f"'{value}' is a reserved word and cannot be a name"))
+                notes.append(dg.Note(f"'{tok}' is a reserved word and cannot be a name"))
             expected = []
         if expected:
             if len(expected) > 6:
                 expected = expected[:6] + ["..."]
             notes.append(dg.Note("expected " + ", ".join(expected)))
-        if kind == "NAME" and value in ("True", "False", "None"):
-            notes.append(dg.Note(f"write '{value.lower()}'"))
+        if tok.type == "NAME" and str(tok) in ("True", "False", "None"):
+            notes.append(dg.Note(f"write '{str(tok).lower()}'"))
     else:  # pragma: no cover - the lexer and the parser raise only the two above
         span = Span.point(path, 1, 1)
         message = str(exc).splitlines()[0]

@@ -14,7 +14,8 @@ from typing import Any
 
 from lark import Token as LarkToken
 from lark import Tree
-from lark.exceptions import UnexpectedCharacters, UnexpectedInput
+from lark.exceptions import UnexpectedCharacters as LarkUnexpectedCharacters
+from lark.exceptions import UnexpectedInput
 from lark.exceptions import UnexpectedToken as LarkUnexpectedToken
 
 from slimdsl import diagnostics as dg
@@ -22,14 +23,20 @@ from slimdsl.diagnostics import CompileError, Diagnostics
 from slimdsl.frontend.builder import AstBuilder, token_span
 from slimdsl.frontend.grammar import grammar, start_parser
 from slimdsl.frontend.lalr import UnexpectedToken
-from slimdsl.frontend.lexer import MAX_NESTING, BadCharacter, NestingTooDeep
+from slimdsl.frontend.lexer import (
+    MAX_NESTING,
+    NestingTooDeep,
+    Token,
+    UnexpectedCharacters,
+    make_token,
+)
 from slimdsl.frontend.parser import check_source, syntax_diagnostic
 
 
-def token(tok: LarkToken) -> tuple:
-    """A Lark token as the front end's token tuple."""
-    return (tok.type, str(tok), tok.line, tok.column, tok.end_line, tok.end_column,
-            tok.start_pos)
+def token(tok: LarkToken) -> Token:
+    """A Lark token as the front end's token."""
+    return make_token(tok.type, str(tok), tok.line, tok.column, tok.end_line, tok.end_column,
+                      tok.start_pos)
 
 
 def meta(tree: Tree) -> tuple:
@@ -37,8 +44,8 @@ def meta(tree: Tree) -> tuple:
     m = tree.meta
     if getattr(m, "empty", True):
         return (None, None)
-    return ((None, None, m.line, m.column, None, None, None),
-            (None, None, None, None, m.end_line, m.end_column, None))
+    return (make_token("", "", m.line, m.column, 0, 0, 0),
+            make_token("", "", 0, 0, m.end_line, m.end_column, 0))
 
 
 def build(tree: Tree, builder: AstBuilder) -> Any:
@@ -82,8 +89,8 @@ def reference_parse(text: str, path: str = "<string>", start: str = "start") -> 
 
 
 def _ours(exc: UnexpectedInput) -> Exception:
-    if isinstance(exc, UnexpectedCharacters):
-        return BadCharacter(exc.pos_in_stream, exc.line, exc.column)
+    if isinstance(exc, LarkUnexpectedCharacters):
+        return UnexpectedCharacters(exc.pos_in_stream, exc.line, exc.column)
     if isinstance(exc, LarkUnexpectedToken):
         return UnexpectedToken(token(exc.token), set(exc.expected))
     raise AssertionError(f"Lark's LALR parser raised {type(exc).__name__}")
