@@ -15,7 +15,8 @@ with ``default`` or ``default_factory``):
   ``__match_args__``, pickling of frozen slotted records: shared functions, not compiled;
 - frozen classes refuse assignment and deletion with :class:`FrozenInstanceError`.
 
-:func:`replace` and :func:`fields` work as the ``dataclasses`` functions of the same names.
+:func:`replace` and :func:`fields` work as the ``dataclasses`` functions of the same names, and
+those functions (``replace``, ``fields``, ``asdict``, ``is_dataclass``) take records too.
 Other ``dataclasses`` options (``order``, ``kw_only``, ``__post_init__``, ``ClassVar``) are
 not supported and raise :class:`TypeError`; use the standard module for such classes.
 """
@@ -105,6 +106,32 @@ def _methods(key):
     return __eq__, __hash__
 
 
+class _DataclassFields:
+    """``__dataclass_fields__``, made on first use, so that the standard ``dataclasses``
+    functions (``replace``, ``fields``, ``asdict``, ``is_dataclass``) take records too."""
+
+    def __get__(self, obj, cls):
+        import dataclasses
+
+        out = {}
+        annotations = {}
+        for klass in reversed(cls.__mro__):
+            annotations.update(klass.__dict__.get("__annotations__", {}))
+        for name in cls.__record_fields__:
+            default = cls.__record_defaults__.get(name)
+            if default is None:
+                f = dataclasses.field()
+            elif default.default_factory is not MISSING:
+                f = dataclasses.field(default_factory=default.default_factory)
+            else:
+                f = dataclasses.field(default=default.default)
+            f.name, f.type = name, annotations.get(name)
+            f._field_type = dataclasses._FIELD  # what dataclasses sets on its own fields
+            out[name] = f
+        type.__setattr__(cls, "__dataclass_fields__", out)
+        return out
+
+
 def _frozen_setattr(self, name, value):
     raise FrozenInstanceError(f"cannot assign to field {name!r}")
 
@@ -174,6 +201,7 @@ def _make(cls, frozen: bool, slots: bool, eq: bool, repr_: bool):
             namespace.pop(name, None)
         namespace["__slots__"] = tuple(n for n in names if n not in _inherited_slots(cls))
     namespace["__record_fields__"] = tuple(names)
+    namespace["__dataclass_fields__"] = _DataclassFields()
     namespace["__record_defaults__"] = defaults
     namespace["__match_args__"] = tuple(names)
     key = attrgetter(*names) if len(names) > 1 else \

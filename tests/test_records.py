@@ -92,3 +92,13 @@ def test_mistakes_dataclasses_refuse_are_refused():
             y: int
     with pytest.raises(TypeError):
         records.dataclass(order=True)
+
+
+def test_the_dataclasses_functions_take_records():
+    p = Frozen(1, (2,))
+    assert dataclasses.is_dataclass(p) and dataclasses.is_dataclass(Frozen)
+    assert [f.name for f in dataclasses.fields(p)] == ["a", "b"]
+    assert dataclasses.replace(p, a=5) == Frozen(5, (2,))
+    assert dataclasses.asdict(p) == {"a": 1, "b": (2,)}
+    _, Point = twins()
+    assert dataclasses.replace(Point(1, tags=[3]), y="q").tags == [3]
