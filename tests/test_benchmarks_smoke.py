@@ -92,3 +92,12 @@ def test_runner_arguments_and_discovery():
     assert args.quick and args.no_tf and args.only == ["zoo"] and args.sizes == [10, 20]
     assert args.write is None and run.parse_args(["--no-write"]).write is False
     assert all(p.name.startswith("bench_") for p in run.extra_scripts())
+
+
+def test_incremental_benchmark_at_toy_size():
+    r = core.bench_incremental(layers=40, edits=3, repeat=1, model="models/lenet.slim")
+    flat, lenet = r["rows"]
+    assert flat["line"]["n"] == 3 and flat["line"]["partial"] == 3
+    assert lenet["newline"]["partial"] == 3
+    text = core.incremental_markdown(r)
+    assert text.startswith("## Core: incremental re-parse") and "| flat 40 layers |" in text
