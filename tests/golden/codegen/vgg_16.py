@@ -12,10 +12,13 @@ import tensorflow as tf
 _SOURCE = "models/vgg_16.slim"
 
 
-def _variable(scope, name, initializer, shape, dtype=tf.float32, trainable=True):
-    """A variable named exactly ``scope/name``, as TF-Slim names it, in any enclosing scope."""
+def _variable(scope, name, initializer, shape, dtype=tf.float32, trainable=True, **options):
+    """A variable named exactly ``scope/name``, as TF-Slim names it, in any enclosing scope.
+
+    ``options`` go to tf.Variable (batch norm's statistics pass their synchronization).
+    """
     with tf.name_scope(scope + "/"):  # a trailing "/" makes the name scope absolute
-        return tf.Variable(initializer(shape, dtype), trainable=trainable, name=name)
+        return tf.Variable(initializer(shape, dtype), trainable=trainable, name=name, **options)
 
 
 def _variance_scaling(factor=2.0, mode="FAN_IN", uniform=False):
