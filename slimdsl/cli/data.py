@@ -9,8 +9,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from .common import EXIT_OK, EXIT_USAGE
-from .common import positive
+from .common import EXIT_OK, EXIT_USAGE, positive
 
 HELP = "build a small data set in TF-Slim's TFRecord format (digits, from scikit-learn)"
 

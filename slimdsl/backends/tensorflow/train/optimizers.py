@@ -12,7 +12,6 @@ every update runs on each device's copy (:meth:`Optimizer.apply` is the per-devi
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -199,5 +198,3 @@ def make_optimizer(name: str, params: dict[str, float]) -> Optimizer:
     merged.update(params)
     return Optimizer(OPTIMIZERS[name], merged)
 
-
-ApplyFn = Callable[..., Any]

@@ -161,6 +161,7 @@ class Trainer:
             raise TrainError(f"unknown optimizer '{opts.optimizer}'")
         self.notes: list[str] = []
         self.placement: Placement | None = None
+        self.loop: _Loop | None = None  # the running loop (tests inspect its step function)
 
     # ------------------------------------------------------------------ set-up
 
@@ -297,7 +298,7 @@ class Trainer:
         parts = StepParts(self.model, self.io.logits_index, self.io.num_classes,
                           opts.batch_size, opts.label_smoothing, self.optimizer, schedule,
                           self.global_step, self.trainable, self.variables, self.averages)
-        loop = _Loop(self, placement, spec, parts, ckdir, epoch, done, start)
+        self.loop = loop = _Loop(self, placement, spec, parts, ckdir, epoch, done, start)
         if resumed:
             loop.progress.note(f"resuming from {resumed} (step {start}, epoch {epoch})")
         for note in self.notes:

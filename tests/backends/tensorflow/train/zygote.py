@@ -7,8 +7,8 @@ per worker). The zygote imports TensorFlow and slimdsl but never starts TensorFl
 matters: it configures its own devices and runtime, and dies alone when killed.
 
 Protocol (JSON lines on stdin/stdout): ``{"spawn": argv, "env": {...}, "out": path,
-"err": path, "cwd": dir}`` -> ``{"pid": N}``; ``{"wait": N}`` -> ``{"status": code}``, where
-code is the exit code or minus the signal number.
+"err": path, "cwd": dir, "call": "module:function" or null}`` -> ``{"pid": N}``;
+``{"wait": N}`` -> ``{"status": code}``, where code is the exit code or minus the signal number.
 """
 
 from __future__ import annotations
@@ -24,7 +24,9 @@ from pathlib import Path
 
 def _serve() -> None:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    import tensorflow  # noqa: F401  (the point: imported once, runtime not started)
+    import tensorflow  # (the point: imported once, runtime not started)
+
+    tensorflow.debugging.disable_traceback_filtering()  # whole tracebacks from children
 
     import slimdsl.backends.tensorflow.codegen  # noqa: F401
     import slimdsl.backends.tensorflow.train.trainer  # noqa: F401
@@ -50,10 +52,19 @@ def _serve() -> None:
                     os.close(target)
                 sys.stdout = os.fdopen(1, "w", buffering=1)
                 sys.stderr = os.fdopen(2, "w", buffering=1)
-                code = cli.main(request["spawn"])
+                if request.get("call"):  # "module:function", run instead of slimc
+                    import importlib
+
+                    module, function = request["call"].split(":")
+                    code = getattr(importlib.import_module(module), function)(request["spawn"])
+                else:
+                    code = cli.main(request["spawn"])
                 sys.stdout.flush()
                 sys.stderr.flush()
             except BaseException as exc:  # noqa: BLE001 - report anything, then die
+                import traceback
+
+                traceback.print_exc()
                 print(f"zygote child failed: {exc!r}", file=sys.stderr, flush=True)
                 code = 99
             os._exit(code)
@@ -76,10 +87,10 @@ class Zygote:
         return json.loads(line)
 
     def spawn(self, argv: list[str], out: Path, err: Path, env: dict | None = None,
-              cwd: str | None = None) -> int:
-        """Start ``slimc argv``; returns its pid."""
+              cwd: str | None = None, call: str | None = None) -> int:
+        """Start ``slimc argv`` (or ``call``, "module:function", with argv); returns its pid."""
         self.proc.stdin.write(json.dumps({"spawn": argv, "env": env or {}, "out": str(out),
-                                          "err": str(err), "cwd": cwd}) + "\n")
+                                          "err": str(err), "cwd": cwd, "call": call}) + "\n")
         return self._read()["pid"]
 
     def wait(self, pid: int) -> int:
@@ -88,13 +99,13 @@ class Zygote:
         return self._read()["status"]
 
     def run(self, argv: list[str], folder: Path, name: str, env: dict | None = None,
-            kill_after: float | None = None) -> tuple[int, str, str]:
+            kill_after: float | None = None, call: str | None = None) -> tuple[int, str, str]:
         """Run ``slimc argv`` to the end (or SIGKILL it after ``kill_after`` seconds).
 
         Returns (status, stdout, stderr).
         """
         out, err = folder / f"{name}.out", folder / f"{name}.err"
-        pid = self.spawn(argv, out, err, env)
+        pid = self.spawn(argv, out, err, env, call=call)
         if kill_after is not None:
             time.sleep(kill_after)
             try:
