@@ -201,7 +201,7 @@ class AlexnetV2(tf.Module):
         self.spatial_squeeze = spatial_squeeze
         self.weight_decay = weight_decay
         self.device = device
-        with tf.device(device):
+        with tf.device(device or ""):  # "": keep the enclosing device
             self.conv1 = _Conv2D(  # alexnet_v2.slim:13
                 "alexnet_v2/conv1", [11, 11, 3, 64], stride=4, padding="VALID",
                 biases_initializer=_constant(0.1))
@@ -227,7 +227,7 @@ class AlexnetV2(tf.Module):
     def __call__(self, inputs, training=False):
         """inputs [?, 224, 224, 3] -> logits [?, 1000], end_points."""
         end_points = {}
-        with tf.device(self.device):
+        with tf.device(self.device or ""):  # "": keep the enclosing device
             net = self.conv1(inputs)  # alexnet_v2.slim:13
             end_points["alexnet_v2/conv1"] = net
             net = tf.nn.max_pool2d(net, 3, 2, "VALID")  # alexnet_v2.slim:14

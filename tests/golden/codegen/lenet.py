@@ -213,7 +213,7 @@ class LeNet(tf.Module):
         self.dropout_keep_prob = dropout_keep_prob
         self.weight_decay = weight_decay
         self.device = device
-        with tf.device(device):
+        with tf.device(device or ""):  # "": keep the enclosing device
             self.conv1 = _Conv2D(  # lenet.slim:11
                 "LeNet/conv1", [5, 5, 1, 32], weights_initializer=_truncated_normal(0.1))
             self.conv2 = _Conv2D(  # lenet.slim:15
@@ -228,7 +228,7 @@ class LeNet(tf.Module):
     def __call__(self, images, training=False):
         """images [?, 28, 28, 1] -> logits [?, 10], end_points."""
         end_points = {}
-        with tf.device(self.device):
+        with tf.device(self.device or ""):  # "": keep the enclosing device
             net = self.conv1(images)  # lenet.slim:11
             end_points["conv1"] = net
             net = tf.nn.max_pool2d(net, 2, 2, "VALID")  # lenet.slim:13

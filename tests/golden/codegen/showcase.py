@@ -180,17 +180,22 @@ class _BatchNorm(tf.Module):
         return tf.nn.batch_normalization(x, mean, variance, beta, gamma, self.epsilon)
 
     def _synchronized_batch_norm(self, x, beta, gamma):
-        """Batch statistics over the whole global batch: every replica's sums, all-reduced.
+        """Batch statistics over the whole global batch, all-reduced over the replicas.
 
-        The moving variance moves towards the Bessel-corrected variance, as on the fused path.
+        Two passes (the mean, then the squared deviations from it), as the fused kernel
+        computes them: E[x^2] - E[x]^2 loses the variance to cancellation in float32. The
+        moving variance moves towards the Bessel-corrected variance, as on the fused path.
         """
-        axes = list(range(x.shape.rank - 1))
+        axes, context = list(range(x.shape.rank - 1)), tf.distribute.get_replica_context()
         x32 = tf.cast(x, tf.float32)
         count = tf.cast(tf.reduce_prod(tf.shape(x)[:-1]), tf.float32)
-        total, squares, count = tf.distribute.get_replica_context().all_reduce(
-            "sum", [tf.reduce_sum(x32, axes), tf.reduce_sum(tf.square(x32), axes), count])
-        mean = total / count
-        variance = tf.maximum(squares / count - tf.square(mean), 0.0)
+        # all_reduce needs a tensor placed on this replica's device (multi-worker)
+        with tf.device(self.moving_mean.device):
+            sums = context.all_reduce("sum", tf.concat([tf.reduce_sum(x32, axes), [count]], 0))
+        mean, count = sums[:-1] / sums[-1], sums[-1]
+        with tf.device(self.moving_mean.device):
+            squares = context.all_reduce("sum", tf.reduce_sum(tf.square(x32 - mean), axes))
+        variance = squares / count
         self._update(mean, variance * count / tf.maximum(count - 1.0, 1.0))
         y = tf.nn.batch_normalization(x32, mean, variance, beta, gamma, self.epsilon)
         return tf.cast(y, x.dtype)
@@ -370,7 +375,7 @@ class Showcase(tf.Module):
         self.bn_decay = bn_decay
         self.bn = bn
         self.device = device
-        with tf.device(device):
+        with tf.device(device or ""):  # "": keep the enclosing device
             self.stem = _Conv2D(  # showcase.slim:17
                 "showcase/stem", [3, 3, 3, 8], stride=2, normalizer_fn=_BatchNorm,
                 normalizer_params={"scale": True},
@@ -407,7 +412,7 @@ class Showcase(tf.Module):
     def __call__(self, images, labels, training=False):
         """images [?, 32, 32, 3], labels [?] -> logits [?, 10], targets [?, 10], end_points."""
         end_points = {}
-        with tf.device(self.device):
+        with tf.device(self.device or ""):  # "": keep the enclosing device
             net = self.stem(images, training)  # showcase.slim:17
             net = tf.nn.max_pool2d(net, 3, 1, "SAME")  # showcase.slim:18
             block0_shortcut = self.block0_shortcut(net, training)  # showcase.slim:4
@@ -475,7 +480,7 @@ class Tiny(tf.Module):
         super().__init__(name="tiny")
         self.units = units
         self.device = device
-        with tf.device(device):
+        with tf.device(device or ""):  # "": keep the enclosing device
             self.fc1 = _FullyConnected(  # showcase.slim:42
                 "tiny/fc1", [6, units], activation=_leaky_relu(0.1))
             self.fc2 = _FullyConnected(  # showcase.slim:43
@@ -486,7 +491,7 @@ class Tiny(tf.Module):
     def __call__(self, x, training=False):
         """x [?, 6] -> net [?, 2], end_points."""
         end_points = {}
-        with tf.device(self.device):
+        with tf.device(self.device or ""):  # "": keep the enclosing device
             net = self.fc1(x)  # showcase.slim:42
             net = self.fc2(net)  # showcase.slim:43
             net = self.out(net)  # showcase.slim:44
