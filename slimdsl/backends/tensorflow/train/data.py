@@ -92,7 +92,14 @@ def count_records(tf: Any, files: Iterable[str]) -> int:
             total += int(tf.data.TFRecordDataset(path).reduce(
                 0, plain(tf, lambda n, _: n + 1)))
         except tf.errors.OpError as exc:
-            raise DataError(f"{path}: not a readable TFRecord file: {error_text(exc)}") from None
+            good = 0
+            try:  # find where: count the records that read
+                for _ in tf.data.TFRecordDataset(path):
+                    good += 1
+            except tf.errors.OpError:
+                pass
+            raise DataError(f"{path}: record {good}: corrupt TFRecord data "
+                            f"({error_text(exc)})") from None
     return total
 
 
