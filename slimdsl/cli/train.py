@@ -184,7 +184,8 @@ def _print(report: Any, fmt: str) -> None:
         print(json.dumps({
             "model": report.model, "start_step": report.start_step, "step": report.step,
             "seconds": round(report.seconds, 3),
-            "examples_per_second": round(report.examples_per_second, 1),
+            "examples_per_second": round(report.steady_examples_per_second, 1),
+            "examples_per_second_overall": round(report.examples_per_second, 1),
             "loss": report.loss, "accuracy": report.accuracy, "checkpoint": report.checkpoint,
             "strategy": report.strategy, "devices": report.devices,
             "replicas": report.replicas}, indent=2))
@@ -197,6 +198,7 @@ def _print(report: Any, fmt: str) -> None:
           f"{report.seconds:.1f} s on {', '.join(report.devices)} ({report.strategy}, "
           f"{report.replicas} replica{'s' if report.replicas > 1 else ''})")
     print(f"  loss {report.loss:.4f}, accuracy {report.accuracy:.3f} (last batch), "
-          f"{report.examples_per_second:,.0f} examples/s")
+          f"{report.steady_examples_per_second:,.0f} examples/s after the first step "
+          f"({report.examples_per_second:,.0f} overall)")
     if report.checkpoint:
         print(f"  checkpoint {report.checkpoint}")

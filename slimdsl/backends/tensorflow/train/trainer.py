@@ -102,6 +102,7 @@ class TrainReport:
     devices: list[str]
     replicas: int
     notes: list[str] = field(default_factory=list)
+    steady_examples_per_second: float = 0.0  # after the first step (tracing, first batches)
 
 
 @dataclass(frozen=True)
@@ -319,6 +320,7 @@ class _Loop:
         self.last_save = time.monotonic()
         self.checkpoint: str | None = None
         self.sums = [0.0, 0.0, 0.0, 0]  # ce, reg, correct, steps since the last summary
+        self.times: list[float] = []  # when this run's first and latest steps ended
         self.loss = self.accuracy = None
         self.writer = None
         if placement.is_chief and self.opts.summary_every > 0:
@@ -372,9 +374,11 @@ class _Loop:
         seconds = time.monotonic() - began
         rate = (self.step - self.start) * opts.batch_size / seconds if seconds > 0 else 0.0
         final = self.checkpoint or (self.ckdir.listed() or [None])[-1]
+        steady = (self.step - self.start - 1) * opts.batch_size / (self.times[1] - self.times[0]) \
+            if len(self.times) == 2 and self.times[1] > self.times[0] else rate
         return TrainReport(self.t.graph.name, self.start, self.step, seconds, rate, self.loss,
                            self.accuracy, final, self.placement.kind, self.placement.devices,
-                           self.placement.replicas, self.t.notes)
+                           self.placement.replicas, self.t.notes, steady)
 
     def _one_step(self, batch: Any) -> None:
         tf, opts = self.tf, self.opts
@@ -382,6 +386,7 @@ class _Loop:
             time.monotonic() - self.last_save >= opts.save_minutes * 60
         vote = tf.constant(1.0 if due_time and self.placement.is_chief else 0.0)
         ce, reg, correct, votes = (float(x) for x in self.step_fn(batch, vote).numpy())
+        self.times[1 if self.times else 0:] = [time.monotonic()]
         self.step += 1
         self.done += 1
         self.loss = ce / opts.batch_size + reg
