@@ -6,7 +6,8 @@
 
 LeNet (models/lenet.slim) on the digits (``slimc data digits``, built in a temporary folder),
 batch 32, momentum, one CPU device. Both routes use the same generated model class and the same
-input pipeline (``data.epoch_dataset``: parallel decode, shuffle, prefetch):
+input pipeline (``data.training_dataset``: parallel reads and decoding,
+shuffle, prefetch):
 
 - **slimc train**: the Trainer of ``slimc train`` (OneDeviceStrategy, the TF1 momentum kernel,
   batch-norm / regularization / accuracy sums, the save vote, progress bookkeeping), its
@@ -72,7 +73,7 @@ def run_slimc(tf, graph, cls, data: str, steps: int, folder: str) -> float:
 
 def run_hand_written(tf, cls, data: str, steps: int) -> float:
     """examples/s of a plain tf.function training loop on the same model and pipeline."""
-    from slimdsl.backends.tensorflow.train.data import InputSpec, epoch_dataset, list_files
+    from slimdsl.backends.tensorflow.train.data import InputSpec, list_files, training_dataset
 
     spec = InputSpec(tuple(list_files(data)), 28, 28, 1, 10, "lenet", BATCH)
     with tf.device("/device:CPU:0"):
@@ -94,12 +95,12 @@ def run_hand_written(tf, cls, data: str, steps: int) -> float:
                                              grad=grad, momentum=0.9)
         return loss
 
-    batches = iter(epoch_dataset(tf, spec, training=True).repeat())
-    images, labels = next(batches)
+    batches = iter(training_dataset(tf, spec))
+    images, labels, _ = next(batches)
     step(images, labels).numpy()  # trace
     start = time.perf_counter()
     for _ in range(steps):
-        images, labels = next(batches)
+        images, labels, _ = next(batches)
         loss = step(images, labels)
     loss.numpy()
     return steps * BATCH / (time.perf_counter() - start)

@@ -3,16 +3,18 @@ pipeline over them.
 
 A record holds ``image/encoded`` (JPEG, PNG, GIF or BMP bytes), ``image/format``,
 ``image/class/label`` (int64) and ``image/height`` / ``image/width``, as TF-Slim's
-``dataset_utils.image_to_tfexample`` writes them. :func:`epoch_dataset` reads one epoch:
+``dataset_utils.image_to_tfexample`` writes them. :func:`training_dataset` reads, for every epoch:
 
 1. the files in an order shuffled per epoch, read in parallel (``interleave``);
-2. a shuffle buffer over the *serialized* records (cheap to hold), seeded from ``--seed`` and
-   the epoch, then each record numbered within the epoch;
+2. the *serialized* records (cheap to hold) shuffled in blocks of ``--shuffle-buffer`` by
+   stateless random keys from ``--seed`` and the epoch, then numbered within the epoch;
 3. grouped into global batches; a resumed run skips the batches already trained on here, before
    anything is decoded, so resuming costs reading, not decoding;
 4. each input pipeline keeps its slice of every global batch (one pipeline per worker under
    ``multi-worker``), so N devices see exactly the examples one device would;
-5. decoded and preprocessed in parallel (deterministic order), batched per replica, prefetched.
+5. decoded and preprocessed in parallel (deterministic order), batched per replica, prefetched;
+6. epochs follow one another in one endless dataset (:func:`training_dataset`), so the
+   pipeline never stops to be rebuilt at an epoch's end.
 
 Bad data raises :class:`DataError` with the file and record number: :func:`locate_error` replays
 the checks record by record when TensorFlow's own error does not say where.
@@ -173,64 +175,101 @@ def decode(tf: Any, spec: InputSpec, serialized: Any) -> tuple[Any, Any]:
         return tf.identity(image), tf.cast(label, tf.int32)
 
 
-def _prepare(tf: Any, spec: InputSpec, training: bool, epoch_seed: int) -> Any:
+def _prepare(tf: Any, spec: InputSpec, training: bool) -> Any:
     preprocess = PREPROCESSING[spec.preprocessing]
 
-    def fn(index: Any, serialized: Any) -> tuple[Any, Any]:
+    def fn(index: Any, serialized: Any, epoch: Any) -> tuple[Any, Any, Any]:
         image, label = decode(tf, spec, serialized)
-        seed = tf.stack([tf.constant(epoch_seed, tf.int64), index])
-        image = preprocess(tf, image, spec.height, spec.width, training, seed)
+        seed = epoch_seed(tf.constant(spec.seed, tf.int64), epoch)
+        image = preprocess(tf, image, spec.height, spec.width, training, tf.stack([seed, index]))
         image = tf.ensure_shape(image, [spec.height, spec.width, spec.channels])
-        return image, label
+        return image, label, epoch
 
     return fn
 
 
-def epoch_seed(seed: int, epoch: int) -> int:
-    """The seed of one epoch's file order, shuffle and augmentation."""
+def epoch_seed(seed: Any, epoch: Any) -> Any:
+    """The seed of one epoch's file order, shuffle and augmentation (ints or int64 tensors)."""
     return (seed * 1_000_003 + epoch * 7919 + 17) % (2 ** 31 - 1)
 
 
-def epoch_dataset(tf: Any, spec: InputSpec, *, training: bool, epoch: int = 0,
-                  skip_batches: int = 0, pipeline: int = 0, pipelines: int = 1,
-                  replica_batch: int | None = None) -> Any:
-    """One epoch of (images, labels) batches of ``replica_batch`` (default: the global batch).
-
-    Training shuffles and drops the last partial global batch; evaluation reads every record
-    once, in order. The order depends only on ``spec.seed`` and ``epoch``: set
-    ``tf.random.set_seed`` to the same value before every call for a reproducible shuffle
-    (the trainer does).
-    """
-    seed = epoch_seed(spec.seed, epoch)
-    files = list(spec.files)
-    if training:
-        import random
-        random.Random(seed).shuffle(files)
+def _records(tf: Any, files: Any) -> Any:
+    """The records of ``files`` (a string tensor), read in parallel, in a fixed order."""
     ds = tf.data.Dataset.from_tensor_slices(files)
-    parallel = {"num_parallel_calls": tf.data.AUTOTUNE, "deterministic": True} \
-        if len(files) > 1 else {}
-    ds = ds.interleave(plain(tf, lambda f: tf.data.TFRecordDataset(f, buffer_size=1 << 20)),
-                       cycle_length=min(len(files), 8), block_length=1, **parallel)
-    if training:
-        ds = ds.shuffle(spec.shuffle_buffer, seed=seed, reshuffle_each_iteration=False)
-    ds = ds.enumerate()
-    if training:
-        ds = ds.batch(spec.batch_size, drop_remainder=True)
-        if skip_batches:
-            ds = ds.skip(skip_batches)
-        if pipelines > 1:
-            share = spec.batch_size // pipelines
-            lo, hi = pipeline * share, (pipeline + 1) * share
-            ds = ds.map(plain(tf, lambda i, r: (i[lo:hi], r[lo:hi])))
-        ds = ds.unbatch()
-    ds = ds.map(plain(tf, _prepare(tf, spec, training, seed)), num_parallel_calls=tf.data.AUTOTUNE,
+    return ds.interleave(plain(tf, lambda f: tf.data.TFRecordDataset(f, buffer_size=1 << 20)),
+                         cycle_length=8, block_length=1, num_parallel_calls=tf.data.AUTOTUNE,
+                         deterministic=True)
+
+
+def _block_shuffle(tf: Any, ds: Any, size: int, seed: Any) -> Any:
+    """Shuffle within consecutive blocks of ``size`` records, by stateless random keys drawn
+    from ``seed`` and the block's number: the same order every time, whatever else ran."""
+    def shuffle(block: Any, records: Any) -> Any:
+        keys = tf.random.stateless_uniform(tf.shape(records), tf.stack([seed, block]))
+        return tf.gather(records, tf.argsort(keys))
+
+    return ds.batch(size).enumerate().map(plain(tf, shuffle)).unbatch()
+
+
+def _epoch(tf: Any, spec: InputSpec, epoch: Any, skip: int, pipeline: int,
+           pipelines: int) -> Any:
+    """One training epoch as (index in the epoch, record, epoch): this pipeline's slice of every
+    global batch, the first ``skip`` global batches left out."""
+    epoch = tf.cast(epoch, tf.int64)
+    seed = epoch_seed(tf.constant(spec.seed, tf.int64), epoch)
+    files = tf.random.experimental.stateless_shuffle(
+        tf.constant(list(spec.files)), tf.stack([seed, tf.constant(1, tf.int64)]))
+    ds = _block_shuffle(tf, _records(tf, files), spec.shuffle_buffer, seed).enumerate()
+    ds = ds.batch(spec.batch_size, drop_remainder=True)
+    if skip:
+        ds = ds.skip(skip)
+    share = spec.batch_size // pipelines
+    lo, hi = pipeline * share, (pipeline + 1) * share
+    ds = ds.map(plain(tf, lambda i, r: (i[lo:hi], r[lo:hi], tf.fill([hi - lo], epoch))))
+    return ds.unbatch()
+
+
+def training_dataset(tf: Any, spec: InputSpec, *, epoch: int = 0, skip_batches: int = 0,
+                     pipeline: int = 0, pipelines: int = 1,
+                     replica_batch: int | None = None) -> Any:
+    """Endless training batches ``(images, labels, epochs)`` of ``replica_batch`` (default:
+    the global batch), from ``epoch`` on, its first ``skip_batches`` global batches skipped.
+
+    Each epoch has its own file order and shuffle, drops its last partial global batch and
+    never shares a batch with the next; the order depends only on ``spec.seed`` and the epoch.
+    The epoch of every example comes along, so the trainer knows where an epoch starts.
+    """
+    first = _epoch(tf, spec, epoch, skip_batches, pipeline, pipelines)
+    rest = tf.data.Dataset.range(epoch + 1, 2 ** 62).flat_map(
+        plain(tf, lambda e: _epoch(tf, spec, e, 0, pipeline, pipelines)))
+    ds = first.concatenate(rest)
+    ds = ds.map(plain(tf, _prepare(tf, spec, True)), num_parallel_calls=tf.data.AUTOTUNE,
                 deterministic=True)
-    ds = ds.batch(replica_batch or spec.batch_size, drop_remainder=training)
+    ds = ds.batch(replica_batch or spec.batch_size, drop_remainder=True)
+    return _finish(tf, ds)
+
+
+def epoch_dataset(tf: Any, spec: InputSpec, batch: int | None = None) -> Any:
+    """Every record once, in order, as evaluation batches ``(images, labels)``."""
+    ds = _records(tf, tf.constant(list(spec.files))).enumerate()
+    prepare = _prepare(tf, spec, False)
+    ds = ds.map(plain(tf, lambda i, r: prepare(i, r, tf.constant(0, tf.int64))[:2]),
+                num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+    return _finish(tf, ds.batch(batch or spec.batch_size))
+
+
+def _finish(tf: Any, ds: Any) -> Any:
     options = tf.data.Options()
     options.deterministic = True
     options.experimental_distribute.auto_shard_policy = \
         tf.data.experimental.AutoShardPolicy.OFF  # each pipeline takes its slice itself
     return ds.with_options(options).prefetch(tf.data.AUTOTUNE)
+
+
+def has_one_batch(tf: Any, spec: InputSpec) -> bool:
+    """Whether the files hold at least one global batch (reads at most that many records)."""
+    first = _records(tf, tf.constant(list(spec.files))).take(spec.batch_size)
+    return int(first.reduce(0, plain(tf, lambda n, _: n + 1))) >= spec.batch_size
 
 
 def locate_error(tf: Any, spec: InputSpec, exc: Exception,

@@ -82,7 +82,7 @@ def evaluate(tf: Any, graph: Graph, cls: Any, opts: EvalOptions, device: str,
     began = last = time.monotonic()
     try:
         with tf.device(device):
-            for i, (images, labels) in enumerate(epoch_dataset(tf, spec, training=False)):
+            for i, (images, labels) in enumerate(epoch_dataset(tf, spec)):
                 if opts.max_batches is not None and i >= opts.max_batches:
                     break
                 totals = [a + float(b) for a, b in zip(totals, eval_step(images, labels))]

@@ -28,11 +28,12 @@ from .data import (
     DataError,
     InputSpec,
     count_records,
-    epoch_dataset,
     epoch_seed,
     first_record_check,
+    has_one_batch,
     list_files,
     locate_error,
+    training_dataset,
 )
 from .distribute import Placement, make_placement
 from .optimizers import OPTIMIZERS, MovingAverages, Schedule, decay_steps, make_optimizer
@@ -237,7 +238,13 @@ class Trainer:
                     f"{opts.train_dir} was trained with {flag} {int(reader.get_tensor(key))}; "
                     f"resuming with {mine} would change the data order: use the same value "
                     f"or another --train-dir")
-        restore(tf, reader, self.saveables, prefix)
+        try:
+            restore(tf, reader, self.saveables, prefix)
+        except CheckpointError as exc:
+            raise CheckpointError(f"{exc}\n  was it trained with another --optimizer or "
+                                  f"--moving-average-decay? resume with the same options, or "
+                                  f"start another --train-dir from it with --checkpoint-path"
+                                  ) from None
         if opts.checkpoint_path:
             self.notes.append(f"--checkpoint-path ignored: resuming from {prefix}")
         position = [int(reader.get_tensor(k)) if k in shapes else 0 for k in POSITION_KEYS]
@@ -334,13 +341,16 @@ class _Loop:
             self.step_fn = make_step(self.tf, self.placement.strategy, self.parts,
                                      epoch_seed(self.opts.seed, 1_000_003 + self.step))
 
-    def _dataset(self) -> Any:
+    def _batches(self) -> Any:
+        """The distributed iterator of training batches, from the data position on."""
         tf, spec = self.tf, self.spec
-        tf.random.set_seed(epoch_seed(spec.seed, self.epoch))  # the shuffle's seed
+        if not has_one_batch(tf, spec):
+            raise DataError(f"fewer records than one batch of {spec.batch_size} in "
+                            f"{', '.join(spec.files)}")
 
         def fn(ctx: Any) -> Any:
-            return epoch_dataset(
-                tf, spec, training=True, epoch=self.epoch, skip_batches=self.done,
+            return training_dataset(
+                tf, spec, epoch=self.epoch, skip_batches=self.done,
                 pipeline=ctx.input_pipeline_id, pipelines=ctx.num_input_pipelines,
                 replica_batch=ctx.get_per_replica_batch_size(spec.batch_size))
 
@@ -350,19 +360,15 @@ class _Loop:
         tf, opts = self.tf, self.opts
         began = time.monotonic()
         self._trace()
+        local = self.placement.strategy.experimental_local_results
         try:
+            batches = self._batches()
             while self.step < opts.steps:
-                had_batch = False
-                for batch in self._dataset():
-                    had_batch = True
-                    self._one_step(batch)
-                    if self.step >= opts.steps:
-                        break
-                if not had_batch and self.done == 0:
-                    raise DataError(f"fewer records than one batch of {opts.batch_size} in "
-                                    f"{', '.join(self.spec.files)}")
-                if self.step < opts.steps:
-                    self.epoch, self.done = self.epoch + 1, 0
+                images, labels, epochs = next(batches)
+                epoch = int(local(epochs)[0][0])
+                if epoch != self.epoch:  # the batch opens a new epoch
+                    self.epoch, self.done = epoch, 0
+                self._one_step((images, labels))
         except tf.errors.OpError as exc:
             if isinstance(exc, (tf.errors.ResourceExhaustedError, tf.errors.UnavailableError)):
                 raise

@@ -10,7 +10,7 @@ import sys
 def main(argv: list[str]) -> int:
     """argv: model, data pattern, train dir, strategy, devices."""
     from slimdsl.backends.tensorflow.run import import_tensorflow
-    from slimdsl.backends.tensorflow.train.data import epoch_dataset
+    from slimdsl.backends.tensorflow.train.data import training_dataset
     from slimdsl.backends.tensorflow.train.trainer import Trainer, TrainOptions
     from slimdsl.cli.common import load_model
 
@@ -25,11 +25,11 @@ def main(argv: list[str]) -> int:
     placement, spec = trainer.placement, trainer.loop.spec
 
     def fn(ctx):
-        return epoch_dataset(tf, spec, training=True, pipeline=ctx.input_pipeline_id,
+        return training_dataset(tf, spec, pipeline=ctx.input_pipeline_id,
                              pipelines=ctx.num_input_pipelines,
                              replica_batch=ctx.get_per_replica_batch_size(spec.batch_size))
 
-    element = placement.strategy.distribute_datasets_from_function(fn).element_spec
+    element = placement.strategy.distribute_datasets_from_function(fn).element_spec[:2]
     concrete = trainer.loop.step_fn.get_concrete_function(element,
                                                           tf.TensorSpec([], tf.float32))
     ops: dict[str, list[str]] = {}

@@ -53,23 +53,28 @@ def test_file_lists(tmp_path):
 
 @pytest.mark.slow
 def test_order_is_seeded_resumable_and_split_exactly(tf, digits):
-    spec = _spec(td.list_files(str(digits / "digits_train-*")))
-    tf.random.set_seed(1)
-    first = _labels(td.epoch_dataset(tf, spec, training=True, epoch=0).take(12))
-    tf.random.set_seed(1)
-    again = _labels(td.epoch_dataset(tf, spec, training=True, epoch=0).take(12))
-    tf.random.set_seed(1)
-    resumed = _labels(td.epoch_dataset(tf, spec, training=True, epoch=0, skip_batches=5).take(7))
-    tf.random.set_seed(1)
-    other = _labels(td.epoch_dataset(tf, spec, training=True, epoch=1).take(12))
-    assert first == again and first[5 * 8:] == resumed and first != other
-    halves = []
-    for pipeline in (0, 1):
-        tf.random.set_seed(1)
-        halves.append(_labels(td.epoch_dataset(tf, spec, training=True, epoch=0, pipeline=pipeline,
-                                               pipelines=2, replica_batch=4).take(12)))
-    for k in range(12):  # global batch k = the first pipeline's half, then the second's
-        assert first[8 * k: 8 * k + 8] == halves[0][4 * k: 4 * k + 4] + halves[1][4 * k: 4 * k + 4]
+    spec = _spec(td.list_files(str(digits / "digits_train-*")), batch_size=64, shuffle_buffer=2048)
+    per_epoch = 1438 // 64  # the last partial batch of an epoch is dropped
+
+    def labels(n, **kw):
+        return [int(x) for _, batch, _ in td.training_dataset(tf, spec, **kw).take(n)
+                for x in batch.numpy()]
+
+    def epochs(n, **kw):
+        return [int(e[0]) for _, _, e in td.training_dataset(tf, spec, **kw).take(n)]
+
+    first = labels(30)
+    tf.random.set_seed(99)  # the order depends on --seed and the epoch only
+    assert labels(30) == first
+    assert labels(30 - 5, skip_batches=5) == first[5 * 64:]
+    assert labels(30 - per_epoch, epoch=1) == first[per_epoch * 64:]  # epochs chain
+    assert epochs(30) == [0] * per_epoch + [1] * (30 - per_epoch)
+    assert first[:per_epoch * 64] != first[per_epoch * 64:2 * per_epoch * 64]  # reshuffled
+    assert sorted(first[:per_epoch * 64]) != sorted(labels(per_epoch, epoch=3))  # other drops
+    halves = [labels(30, pipeline=p, pipelines=2, replica_batch=32) for p in (0, 1)]
+    for k in range(30):  # global batch k = the first pipeline's half, then the second's
+        assert first[64 * k: 64 * k + 32] == halves[0][32 * k: 32 * k + 32]
+        assert first[64 * k + 32: 64 * k + 64] == halves[1][32 * k: 32 * k + 32]
 
 
 @pytest.mark.parametrize("name", sorted(PREPROCESSING))
@@ -110,7 +115,7 @@ def test_bad_records_are_located(tf, tmp_path):
     for name, (records, message) in cases.items():
         spec = _spec([_write(tf, tmp_path / f"{name}.tfrecord", records)], batch_size=1)
         with pytest.raises(tf.errors.OpError) as info:
-            _labels(td.epoch_dataset(tf, spec, training=False))
+            _labels(td.epoch_dataset(tf, spec))
         error = td.locate_error(tf, spec, info.value)
         assert str(error).startswith(str(tmp_path / f"{name}.tfrecord")), str(error)
         assert message in str(error), str(error)
@@ -120,7 +125,7 @@ def test_bad_records_are_located(tf, tmp_path):
     open(path, "wb").write(bytes(raw))
     spec = _spec([path], batch_size=1)
     with pytest.raises(tf.errors.OpError) as info:
-        _labels(td.epoch_dataset(tf, spec, training=False))
+        _labels(td.epoch_dataset(tf, spec))
     assert "corrupt.tfrecord: record 1: corrupt TFRecord data" in \
         str(td.locate_error(tf, spec, info.value))
     shifted = _spec([_write(tf, tmp_path / "zero.tfrecord", [_good(tf, 0)])], labels_offset=1)
