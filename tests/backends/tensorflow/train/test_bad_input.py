@@ -4,7 +4,7 @@ nothing half-written (no train dir, no checkpoint, no temporary file)."""
 from __future__ import annotations
 
 import pytest
-from conftest import TINY
+from trainkit import TINY
 
 from slimdsl import cli
 from slimdsl.backends.tensorflow.train.data import example_bytes

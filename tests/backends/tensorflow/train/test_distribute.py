@@ -10,7 +10,7 @@ import socket
 
 import numpy as np
 import pytest
-from conftest import TINY
+from trainkit import TINY
 
 pytestmark = pytest.mark.slow
 

@@ -13,7 +13,7 @@ import random
 
 import numpy as np
 import pytest
-from conftest import TINY
+from trainkit import TINY
 
 pytestmark = pytest.mark.slow
 

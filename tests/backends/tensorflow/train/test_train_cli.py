@@ -11,8 +11,8 @@ import re
 
 import numpy as np
 import pytest
-from conftest import LENET, TINY
 from oracles.nets import lenet, lenet_arg_scope
+from trainkit import LENET, TINY
 
 pytestmark = pytest.mark.slow
 
