@@ -121,7 +121,10 @@ def markdown(rows: list[tuple[float, float]], info: dict, steps: int) -> str:
                      ", ".join(f"{r[1]:,.0f}" for r in rows)]]), "",
              f"slimc train runs at **{slimc / hand:.0%}** of the hand-written loop's rate "
              f"(target: within 10%, i.e. at least 90%: "
-             f"**{'met' if slimc >= 0.9 * hand else 'not met'}**)."]
+             f"**{'met' if slimc >= 0.9 * hand else 'not met'}**).", "",
+             "Rounds alternate between the routes, but on a shared machine a single round can "
+             "swing by a\nfactor of two either way: compare the medians, and re-measure on an "
+             "idle machine."]
     return "\n".join(lines)
 
 
