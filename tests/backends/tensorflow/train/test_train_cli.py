@@ -16,7 +16,7 @@ from trainkit import LENET, TINY
 
 pytestmark = pytest.mark.slow
 
-LENET_STEPS = 300
+LENET_STEPS = 400  # 0.978 at 300 steps, 0.981 at 400 (2026-11-27)
 
 
 def _train(digits, train_dir, model=LENET, *extra):
@@ -57,12 +57,12 @@ def test_lenet_reaches_97_percent_on_held_out_digits(zygote, digits, lenet_dir, 
     assert status == 0, err
     report = json.loads(out)
     assert report["examples"] == 359 and report["global_step"] == LENET_STEPS
-    assert report["accuracy"] >= 0.9 and report["top5"] >= report["accuracy"]
+    assert report["accuracy"] >= 0.97 and report["top5"] >= report["accuracy"]  # averages
     # keep-N and the state file: every checkpoint listed, newest last
     state = (lenet_dir / "checkpoint").read_text().splitlines()
     assert state[0] == f'model_checkpoint_path: "model.ckpt-{LENET_STEPS}"'
     assert state[1:] == [f'all_model_checkpoint_paths: "model.ckpt-{s}"'
-                         for s in (100, 200, 300)]
+                         for s in (100, 200, 300, 400)]
     assert list(lenet_dir.glob("events.out.tfevents.*"))
 
 
