@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Any
 
+from ..records import replace
 from . import shapes as sh
 from .base import COLLECT, RUNTIME_SIZE, ZEROS, Arg, LayerKind, VarSpec, elementwise_flops
 from .linear import LINEAR_ARGS, linear_vars, macs_flops, with_normalizer
