@@ -6,7 +6,9 @@ attribute) is a supported layer, a statement, left out with a reason, or not a l
 from __future__ import annotations
 
 import importlib
+import re
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -20,6 +22,7 @@ from slimdsl.layers.tf_slim_names import (
 )
 
 DOCUMENTED = {**LANGUAGE, **LEFT_OUT, **NOT_LAYERS}
+LAYERS_MD = Path(__file__).resolve().parent.parent / "docs" / "layers.md"
 
 
 def public_callables(module) -> set[str]:
@@ -48,6 +51,21 @@ def test_every_public_layer_function_is_supported_or_documented(tf_slim_layer_na
     missing = sorted(n for n in tf_slim_layer_names if not supported(n) and n not in DOCUMENTED)
     assert not missing, ("tf_slim functions neither supported nor listed in "
                          f"slimdsl/layers/tf_slim_names.py: {missing}")
+
+
+def test_docs_layers_md_names_every_public_layer_function(tf_slim_layer_names):
+    """The acceptance reads docs/layers.md itself: its tf_slim section names every function,
+    supported ones in the table (with the .slim layer), the others with a reason."""
+    text = LAYERS_MD.read_text()
+    section = text[text.index("## tf_slim's public layer functions"):]
+    supported_rows = set(re.findall(r"^\| `(\w+)` \| `?\w", section, re.M))
+    explained = set(re.findall(r"^- `(\w+)`: \S", section, re.M))
+    for name in sorted(tf_slim_layer_names):
+        assert name in supported_rows or name in explained, f"docs/layers.md misses {name}"
+        assert not (name in supported_rows and name in explained), name
+    for name in supported_rows - set(LANGUAGE):
+        assert supported(name), f"docs/layers.md lists {name} as supported"
+        assert f"## `{LAYER_NAMES[name]}`" in text, f"no reference section for {name}"
 
 
 def test_documented_names_exist_and_are_not_also_supported(tf_slim_layer_names, slim):

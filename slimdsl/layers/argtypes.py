@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 from ..diagnostics import did_you_mean
+from ..records import dataclass
 from ..values import (
     ACTIVATIONS,
     DTYPES,

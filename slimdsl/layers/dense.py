@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Any
 
+from ..records import replace
 from . import shapes as sh
 from .base import (
     COLLECT,

@@ -32,8 +32,8 @@ KINDS = [
         "as a tensor of `shape` (no input). Without an initializer TensorFlow's default, "
         "glorot_uniform (= xavier).",
         (Arg("name", "variable-name", doc="the variable's name (not `as`)"),
-         Arg("shape", "shape", None, "required"),
-         Arg("dtype", "dtype", "float32"),
+         Arg("shape", "variable-shape", None, "required"),
+         Arg("dtype", "float-dtype", "float32"),
          Arg("initializer", "initializer", None, "none: xavier (glorot_uniform)"),
          Arg("regularizer", "regularizer", None),
          Arg("trainable", "bool", True),

@@ -109,6 +109,11 @@ def test_model_variable_is_named_by_its_argument_in_the_enclosing_scopes():
     assert "needs a shape" in errors('model_variable("w")')[0].message
     [e] = errors('a = model_variable("w", [3])\nb = model_variable("w", [3])')
     assert "already exist" in e.message and e.span.line == 4
+    # a variable's shape is fully known, not a reshape's -1 or ? (tf_slim fails on both); its
+    # dtype is a float one (slimdsl's choice: tf_slim would zero-fill an int32 variable)
+    for bad in ('[-1]', '[?]', '[3], dtype="int32"'):
+        [e] = errors(f'v = model_variable("w", {bad})')
+        assert e.code == "bad-value", bad
 
 
 @pytest.mark.parametrize("args, text", [

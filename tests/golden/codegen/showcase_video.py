@@ -12,10 +12,13 @@ import tensorflow as tf
 _SOURCE = "tests/golden/codegen/showcase_video.slim"
 
 
-def _variable(scope, name, initializer, shape, dtype=tf.float32, trainable=True):
-    """A variable named exactly ``scope/name``, as TF-Slim names it, in any enclosing scope."""
+def _variable(scope, name, initializer, shape, dtype=tf.float32, trainable=True, **options):
+    """A variable named exactly ``scope/name``, as TF-Slim names it, in any enclosing scope.
+
+    ``options`` go to tf.Variable (batch norm's statistics pass their synchronization).
+    """
     with tf.name_scope(scope + "/"):  # a trailing "/" makes the name scope absolute
-        return tf.Variable(initializer(shape, dtype), trainable=trainable, name=name)
+        return tf.Variable(initializer(shape, dtype), trainable=trainable, name=name, **options)
 
 
 def _variance_scaling(factor=2.0, mode="FAN_IN", uniform=False):
@@ -145,17 +148,26 @@ class _BatchNorm(tf.Module):
         if scale:
             self.gamma = _variable(scope, "gamma", init.get("gamma", tf.ones), [channels],
                                    trainable=trainable)
+        # Under tf.distribute each replica moves its own copy of the statistics in replica
+        # context (a mirrored variable refuses that); reading them outside it, to save or
+        # evaluate, averages the copies. Without a strategy these are ordinary variables.
+        stats = {"trainable": False, "synchronization": tf.VariableSynchronization.ON_READ,
+                 "aggregation": tf.VariableAggregation.MEAN}
         self.moving_mean = _variable(scope, "moving_mean", init.get("moving_mean", tf.zeros),
-                                     [channels], trainable=False)
+                                     [channels], **stats)
         self.moving_variance = _variable(scope, "moving_variance",
                                          init.get("moving_variance", tf.ones), [channels],
-                                         trainable=False)
+                                         **stats)
+        self.synchronized = False  # True: batch statistics over every replica (sync BN)
 
     def __call__(self, x, training=False):
         channels, rank = self.moving_mean.shape[0], x.shape.rank
         beta = tf.zeros([channels]) if self.beta is None else self.beta
         gamma = tf.ones([channels]) if self.gamma is None else self.gamma
-        if rank not in (2, 4, 5) or not self.fused:
+        if (training and self.synchronized
+                and tf.distribute.get_strategy().num_replicas_in_sync > 1):
+            y = self._synchronized_batch_norm(x, beta, gamma)
+        elif rank not in (2, 4, 5) or not self.fused:
             y = self._moments_batch_norm(x, beta, gamma, training)
         else:
             fused = tf.reshape(x, [-1, 1, 1, channels]) if rank == 2 else x
@@ -177,6 +189,27 @@ class _BatchNorm(tf.Module):
             mean, variance = tf.nn.moments(x, list(range(x.shape.rank - 1)))
             self._update(mean, variance)
         return tf.nn.batch_normalization(x, mean, variance, beta, gamma, self.epsilon)
+
+    def _synchronized_batch_norm(self, x, beta, gamma):
+        """Batch statistics over the whole global batch, all-reduced over the replicas.
+
+        Two passes (the mean, then the squared deviations from it), as the fused kernel
+        computes them: E[x^2] - E[x]^2 loses the variance to cancellation in float32. The
+        moving variance moves towards the Bessel-corrected variance, as on the fused path.
+        """
+        axes, context = list(range(x.shape.rank - 1)), tf.distribute.get_replica_context()
+        x32 = tf.cast(x, tf.float32)
+        count = tf.cast(tf.reduce_prod(tf.shape(x)[:-1]), tf.float32)
+        # all_reduce needs a tensor placed on this replica's device (multi-worker)
+        with tf.device(self.moving_mean.device):
+            sums = context.all_reduce("sum", tf.concat([tf.reduce_sum(x32, axes), [count]], 0))
+        mean, count = sums[:-1] / sums[-1], sums[-1]
+        with tf.device(self.moving_mean.device):
+            squares = context.all_reduce("sum", tf.reduce_sum(tf.square(x32 - mean), axes))
+        variance = squares / count
+        self._update(mean, variance * count / tf.maximum(count - 1.0, 1.0))
+        y = tf.nn.batch_normalization(x32, mean, variance, beta, gamma, self.epsilon)
+        return tf.cast(y, x.dtype)
 
     def _update(self, mean, variance):
         self.moving_mean.assign_sub((self.moving_mean - mean) * (1.0 - self.decay))
@@ -485,7 +518,7 @@ class Video(tf.Module):
         self.num_classes = num_classes
         self.groups = groups
         self.device = device
-        with tf.device(device):
+        with tf.device(device or ""):  # "": keep the enclosing device
             self.conv3d_1a = _ConvND(  # showcase_video.slim:8
                 "video/Conv3d_1a", [3, 5, 5, 3, 8], stride=2, normalizer_fn=_BatchNorm)
             self.mixed_branch_0_conv3d_0a_1x1 = _ConvND(  # showcase_video.slim:11
@@ -510,7 +543,7 @@ class Video(tf.Module):
     def __call__(self, clips, training=False):
         """clips [?, 4, 16, 16, 3] -> net [?, 5], end_points."""
         end_points = {}
-        with tf.device(self.device):
+        with tf.device(self.device or ""):  # "": keep the enclosing device
             net = self.conv3d_1a(clips, training)  # showcase_video.slim:8
             net = tf.nn.max_pool3d(net, [1, 3, 3], [1, 2, 2], "SAME")  # showcase_video.slim:9
             branch_0_conv3d_0a_1x1 = self.mixed_branch_0_conv3d_0a_1x1(  # showcase_video.slim:11
@@ -572,7 +605,7 @@ class Sequences(tf.Module):
         _check_compiled("sequences", "height", height, 8)
         self.height = height
         self.device = device
-        with tf.device(device):
+        with tf.device(device or ""):  # "": keep the enclosing device
             self.norm = _InstanceNorm(  # showcase_video.slim:37
                 "sequences/norm", 4, activation=tf.nn.relu)
             self.gnorm = _GroupNorm(  # showcase_video.slim:38
@@ -589,7 +622,7 @@ class Sequences(tf.Module):
     def __call__(self, images, training=False):
         """images [2, 8, 10, 4] -> net [2, 12], end_points."""
         end_points = {}
-        with tf.device(self.device):
+        with tf.device(self.device or ""):  # "": keep the enclosing device
             net = self.norm(images)  # showcase_video.slim:37
             net = self.gnorm(net)  # showcase_video.slim:38
             net = self.lnorm(net)  # showcase_video.slim:39
