@@ -63,6 +63,14 @@ class CallLowerer:
         if call.func in ACTIVATIONS and self._in_args and not call.args:
             return self.evaluator.activation_value(call, env)  # activation_fn=leaky_relu(0.1)
         if not is_graph_call(call.func, env, self.program):
+            found = env.find(call.func)
+            if found is not None:  # a parameter such as `prediction_fn: activation = none`
+                value = found.vars[call.func]
+                what = "none" if value is None else f"{type_name(value)} {show(value)}"
+                raise EvalError(call.func_span, dg.EXPRESSION,
+                                f"'{call.func}' is {what}, which "
+                                "cannot be called: only layers, blocks and activations apply "
+                                "to a tensor")
             names = list(LAYER_NAMES) + list(self.program.blocks) + list(META_LAYERS)
             raise EvalError(call.func_span, dg.UNKNOWN_LAYER,
                             f"unknown layer or block '{call.func}'{did_you_mean(call.func, names)}")

@@ -274,10 +274,12 @@ class Lowerer:
             span = s.span if s.span.line == s.span.end_line else s.value.span
             value = self.calls.call(s.value, env, ctx, scope, branch_tensors, span)
         else:
+            # Evaluated first: a call of a value that is not callable (`prediction_fn(net) as
+            # P` with prediction_fn none) is reported as such, not as a misplaced `as`.
+            value = self.evaluator.eval(s.value, env)
             if s.scope is not None:
                 raise EvalError(s.scope.span, dg.STRUCTURE,
                                 "'as NAME' names the scope of a layer or block call")
-            value = self.evaluator.eval(s.value, env)
         if s.target is None:
             if isinstance(value, list) and value and all(isinstance(v, TensorValue)
                                                          for v in value):
