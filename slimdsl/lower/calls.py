@@ -8,7 +8,6 @@ stack, the model being built, and ``run_body`` (the statement lowerer, for block
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import replace
 from typing import Any
 
 from .. import diagnostics as dg
@@ -17,6 +16,7 @@ from ..frontend import Program
 from ..frontend import tree as n
 from ..ir import Tensor
 from ..layers import LAYER_NAMES, LAYERS, META_LAYERS, OPERATORS, LayerKind
+from ..records import replace
 from ..values import (
     ACTIVATIONS,
     Activation,

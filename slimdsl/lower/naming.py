@@ -12,11 +12,11 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import replace
 from typing import Any
 
 from .. import diagnostics as dg
 from ..frontend import tree as n
+from ..records import replace
 from ..values import show, type_name
 from .evaluate import Env, EvalError
 
