@@ -49,8 +49,10 @@ def effective_kernel(k: int, rate: int) -> int:
     return k + (k - 1) * (rate - 1)
 
 
-def conv_output_dim(size: Dim, kernel: int, stride: int, padding: str, rate: int = 1) -> Dim:
-    """Output extent of a convolution or pooling window along one axis.
+def conv_output_dim(size: Dim, kernel: int, stride: int, padding: str, rate: int = 1,
+                    allow_empty: bool = False) -> Dim:
+    """Output extent of a convolution or pooling window along one axis (``allow_empty``: an
+    extent of 0 is no error, only a negative one).
 
     >>> conv_output_dim(224, 7, 2, "SAME")
     112
@@ -64,6 +66,8 @@ def conv_output_dim(size: Dim, kernel: int, stride: int, padding: str, rate: int
     Traceback (most recent call last):
     ...
     slimdsl.layers.shapes.ShapeError: VALID 3 on 2: floor((2-3)/1)+1 = 0
+    >>> conv_output_dim(2, 3, 1, "VALID", allow_empty=True)
+    0
     """
     if size is None:
         return None
@@ -71,7 +75,7 @@ def conv_output_dim(size: Dim, kernel: int, stride: int, padding: str, rate: int
     if padding == "SAME":
         return -(-size // stride)
     out = (size - k_eff) // stride + 1
-    if out <= 0:
+    if out < 0 or (out == 0 and not allow_empty):
         kernel_text = f"{kernel} (dilated to {k_eff} by rate {rate})" if rate != 1 else str(kernel)
         raise ShapeError(f"VALID {kernel_text} on {size}: "
                          f"floor(({size}-{k_eff})/{stride})+1 = {out}")
@@ -201,6 +205,8 @@ def window_output(shape: Shape, window: Window, channels: Dim, *, explicit_pad: 
     Traceback (most recent call last):
     ...
     slimdsl.layers.shapes.ShapeError: VALID 3x3 on 2x2: floor((2-3)/1)+1 = 0
+    >>> window_output((5, 1, None, 3), Window((2, 4), (1, 1), "VALID", (1, 2)), 8)
+    (5, 0, None, 8)
     """
     n = len(window.kernel)
     require_rank(shape, n + 2)
@@ -210,10 +216,14 @@ def window_output(shape: Shape, window: Window, channels: Dim, *, explicit_pad: 
         if d == 0 and r > 1 and (window.padding == "SAME" or explicit_pad):
             raise ShapeError(f"rate {r} on dimension {axis} of size 0: TensorFlow's atrous "
                              f"convolution pads the empty dimension to less than the kernel")
+    # An atrous VALID convolution goes through space_to_batch; with a spatial dimension
+    # unknown, TF's static shapes then check only that no extent is negative (0 passes).
+    lenient = (window.padding == "VALID" and not explicit_pad
+               and any(r != 1 for r in window.rates) and any(d is None for d in spatial))
     try:
         for d, k, s, r in zip(spatial, window.kernel, window.stride, window.rates):
             out.append(conv2d_same_output_dim(d, k, s, r) if explicit_pad
-                       else conv_output_dim(d, k, s, window.padding, r))
+                       else conv_output_dim(d, k, s, window.padding, r, lenient))
     except ShapeError:
         raise ShapeError(_window_failure(shape, window)) from None
     return (shape[0], *out, channels)

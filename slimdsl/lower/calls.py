@@ -63,6 +63,14 @@ class CallLowerer:
         if call.func in ACTIVATIONS and self._in_args and not call.args:
             return self.evaluator.activation_value(call, env)  # activation_fn=leaky_relu(0.1)
         if not is_graph_call(call.func, env, self.program):
+            found = env.find(call.func)
+            if found is not None:  # a parameter such as `prediction_fn: activation = none`
+                value = found.vars[call.func]
+                what = "none" if value is None else f"{type_name(value)} {show(value)}"
+                raise EvalError(call.func_span, dg.EXPRESSION,
+                                f"'{call.func}' is {what}, which "
+                                "cannot be called: only layers, blocks and activations apply "
+                                "to a tensor")
             names = list(LAYER_NAMES) + list(self.program.blocks) + list(META_LAYERS)
             raise EvalError(call.func_span, dg.UNKNOWN_LAYER,
                             f"unknown layer or block '{call.func}'{did_you_mean(call.func, names)}")
@@ -196,9 +204,12 @@ class CallLowerer:
         outer, inner_base = self._meta_scope(ctx, name, "Repeat", layer.value)
         inner_ctx = replace(outer, trail=ctx.trail + (span,), top_level=False)
         out = x
-        for i in range(count.value):
-            out = self._invoke(layer.value, [CallArg(out, span)] + pos[2:], dict(kw), env,
-                               inner_ctx, f"{inner_base}_{i + 1}", None, span)
+        try:
+            for i in range(count.value):
+                out = self._invoke(layer.value, [CallArg(out, span)] + pos[2:], dict(kw), env,
+                                   inner_ctx, f"{inner_base}_{i + 1}", None, span)
+        finally:
+            self.names.close_variable_scope(outer.scope)
         return out
 
     def _stack(self, call: n.Call, pos: list[CallArg], kw: dict[str, CallArg], env: Env,
@@ -219,11 +230,14 @@ class CallLowerer:
         outer, inner_base = self._meta_scope(ctx, name, "Stack", layer.value)
         inner_ctx = replace(outer, trail=ctx.trail + (span,), top_level=False)
         out = x
-        for i, item in enumerate(items.value):
-            args = list(item) if isinstance(item, (list, tuple)) else [item]
-            out = self._invoke(layer.value,
-                               [CallArg(out, span)] + [CallArg(a, items.span) for a in args],
-                               dict(kw), env, inner_ctx, f"{inner_base}_{i + 1}", None, span)
+        try:
+            for i, item in enumerate(items.value):
+                args = list(item) if isinstance(item, (list, tuple)) else [item]
+                out = self._invoke(layer.value,
+                                   [CallArg(out, span)] + [CallArg(a, items.span) for a in args],
+                                   dict(kw), env, inner_ctx, f"{inner_base}_{i + 1}", None, span)
+        finally:
+            self.names.close_variable_scope(outer.scope)
         return out
 
     def _meta_scope(self, ctx: StmtCtx, name: str | None, default: str,
@@ -366,7 +380,11 @@ class CallLowerer:
         full = opened.scope
         inner = StmtCtx(full, ctx.trail + (span,), False, ctx.blocks + (name,),
                         opened.name_scope)
-        self.run_body(block.body, benv, inner)
+        try:
+            self.run_body(block.body, benv, inner)
+        finally:
+            if scope != NO_SCOPE:
+                self.names.close_variable_scope(full)
         try:
             out = benv.lookup("net")
         except KeyError:

@@ -12,11 +12,11 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import replace
 from typing import Any
 
 from .. import diagnostics as dg
 from ..frontend import tree as n
+from ..records import replace
 from ..values import show, type_name
 from .evaluate import Env, EvalError
 
@@ -46,6 +46,9 @@ class ScopeNames:
         self._variables: Counter[str] = Counter()
         self._names: Counter[str] = _NameScopes()
         self._suffix_hint: dict[tuple[str, str, str], int] = {}  # see _unique
+        #: The variable scopes counted under each path ("a/b" under "a", "a" under ""), for
+        #: resetting a closed scope's subtree without scanning every count.
+        self._under: dict[str, set[str]] = {}
 
     def open_variable_scope(self, full: str, name: str | None = None,
                             name_parent: str | None = None) -> str:
@@ -54,6 +57,16 @@ class ScopeNames:
         parent): ``name_parent/name``, or ``name_1``... when an op or name scope took that
         name already (TF compares names ignoring case). Returns the name scope's path."""
         self._variables[full] += 1
+        child = full
+        while True:  # index the path's every prefix (a scope "g/L7" sits under "g")
+            parent = child.rpartition("/")[0]
+            siblings = self._under.setdefault(parent, set())
+            if child in siblings:
+                break
+            siblings.add(child)
+            if not parent:
+                break
+            child = parent
         if name is None:
             name_parent, _, name = full.rpartition("/")
         elif name_parent is None:
@@ -63,6 +76,22 @@ class ScopeNames:
             ns = join_scope(name_parent, self.unique_name_scope(name_parent, name))
         self._names[ns] += 1
         return ns
+
+    def close_variable_scope(self, full: str) -> None:
+        """Leave the variable scope ``full``. TF then forgets how often each scope *inside* it
+        was opened (``close_variable_subscopes``): entered again, its default names start over
+        (``Conv``, not ``Conv_1``), so a default-named layer clashes with its variables."""
+        stack = list(self._under.pop(full, ()))
+        if not stack:
+            return
+        while stack:
+            key = stack.pop()
+            self._variables.pop(key, None)
+            stack.extend(self._under.pop(key, ()))
+        prefix = full + "/"
+        for key in [k for k in self._suffix_hint
+                    if k[0] == "variable" and (k[1] == full or k[1].startswith(prefix))]:
+            del self._suffix_hint[key]
 
     def open_name_scope(self, full: str) -> None:
         """Open the name scope (or take the op name) ``full``."""
@@ -80,8 +109,9 @@ class ScopeNames:
         """TF's default-name uniquification: ``base``, then ``base_1``, ``base_2``, ..."""
         if counts[join_scope(parent, base)] == 0:
             return base
-        # Counts only grow, so the suffix found last time is a lower bound for this one:
-        # resuming there keeps a chain of N unnamed layers linear instead of quadratic.
+        # Counts only grow (until close_variable_scope forgets a subtree, and its hints), so
+        # the suffix found last time is a lower bound for this one: resuming there keeps a
+        # chain of N unnamed layers linear instead of quadratic.
         key = (kind, parent, base)
         i = self._suffix_hint.get(key, 1)
         while counts[join_scope(parent, f"{base}_{i}")] > 0:

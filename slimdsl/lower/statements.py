@@ -256,28 +256,37 @@ class Lowerer:
         graph.end_points[key] = value.tensor
 
     def _stmt_LayerStmt(self, s: n.LayerStmt, env: Env, ctx: StmtCtx) -> None:
+        if s.branches is not None and not isinstance(s.value, n.Call):
+            raise EvalError(s.span, dg.STRUCTURE,
+                            "branches { ... } follow a call such as concat(axis=3)")
+        if s.branches is not None and s.scope is not None:
+            # `concat(axis=3) as Mixed_3b { ... }`: Mixed_3b is a variable scope holding the
+            # branches and the combining op (Mixed_3b/concat), as in TF-Slim's nets.
+            name = scope_name(s.scope, env, ctx.scope, self.evaluator.eval)
+            inner = enter_scope(self.names, ctx, name)
+            try:
+                self._layer_stmt(s, env, inner, None)
+            finally:
+                self.names.close_variable_scope(inner.scope)
+        else:
+            self._layer_stmt(s, env, ctx, s.scope)
+
+    def _layer_stmt(self, s: n.LayerStmt, env: Env, ctx: StmtCtx,
+                    scope: n.ScopeName | None) -> None:
         branch_tensors = None
-        scope = s.scope
         if s.branches is not None:
-            if not isinstance(s.value, n.Call):
-                raise EvalError(s.span, dg.STRUCTURE,
-                                "branches { ... } follow a call such as concat(axis=3)")
-            if scope is not None:
-                # `concat(axis=3) as Mixed_3b { ... }`: Mixed_3b is a variable scope holding
-                # the branches and the combining op (Mixed_3b/concat), as in TF-Slim's nets.
-                name = scope_name(scope, env, ctx.scope, self.evaluator.eval)
-                ctx = enter_scope(self.names, ctx, name)
-                scope = None
             branch_tensors = self._branches(s.branches, env, ctx)
         if isinstance(s.value, n.Call) and is_graph_call(s.value.func, env, self.program):
             # Point diagnostics at the whole statement, or at the call if it spans lines.
             span = s.span if s.span.line == s.span.end_line else s.value.span
             value = self.calls.call(s.value, env, ctx, scope, branch_tensors, span)
         else:
+            # Evaluated first: a call of a value that is not callable (`prediction_fn(net) as
+            # P` with prediction_fn none) is reported as such, not as a misplaced `as`.
+            value = self.evaluator.eval(s.value, env)
             if s.scope is not None:
                 raise EvalError(s.scope.span, dg.STRUCTURE,
                                 "'as NAME' names the scope of a layer or block call")
-            value = self.evaluator.eval(s.value, env)
         if s.target is None:
             if isinstance(value, list) and value and all(isinstance(v, TensorValue)
                                                          for v in value):
@@ -307,9 +316,12 @@ class Lowerer:
             if b.scope is not None:
                 name = scope_name(b.scope, env, ctx.scope, self.evaluator.eval)
                 bctx = replace(enter_scope(self.names, ctx, name), top_level=False)
+                try:
+                    self.run_body(b.body, benv, bctx)
+                finally:
+                    self.names.close_variable_scope(bctx.scope)
             else:
-                bctx = replace(ctx, top_level=False)
-            self.run_body(b.body, benv, bctx)
+                self.run_body(b.body, benv, replace(ctx, top_level=False))
             out = benv.lookup("net")
             if not isinstance(out, TensorValue):
                 raise Poisoned()
@@ -336,7 +348,10 @@ class Lowerer:
     def _stmt_ScopeStmt(self, s: n.ScopeStmt, env: Env, ctx: StmtCtx) -> None:
         name = scope_name(s.scope, env, ctx.scope, self.evaluator.eval)
         inner = replace(enter_scope(self.names, ctx, name), top_level=False)
-        self.run_body(s.body, env, inner)
+        try:
+            self.run_body(s.body, env, inner)
+        finally:
+            self.names.close_variable_scope(inner.scope)
 
     def _stmt_IfStmt(self, s: n.IfStmt, env: Env, ctx: StmtCtx) -> None:
         for test, body in s.clauses:

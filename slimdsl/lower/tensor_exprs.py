@@ -50,13 +50,9 @@ class Traced:
 ARGUMENT = ("x",)
 
 
-def is_number(value: Any) -> bool:
-    return is_finite_number(value)
-
-
 def operand_problem(op: str, value: Any) -> str | None:
     """Why ``value`` cannot be an operand of ``op`` next to a tensor, or None."""
-    if isinstance(value, (TensorValue, Traced)) or is_number(value):
+    if isinstance(value, (TensorValue, Traced)) or is_finite_number(value):
         return None
     if value is UNKNOWN:
         return (f"operator '{op}' of a tensor and an unknown dimension '?' (a tensor's static "

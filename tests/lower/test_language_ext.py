@@ -148,6 +148,20 @@ model m(act: activation = leaky_relu(alpha=0.1)) {
     assert list(graph.end_points) == ["unit_1"]
 
 
+@pytest.mark.parametrize("statement", ["prediction_fn(net)", "prediction_fn(net) as P",
+                                       "y = prediction_fn(net) as P", "net = k(net)"])
+def test_calling_a_value_that_is_not_an_activation_says_so(statement):
+    text = f"""model m(prediction_fn: activation = none, k: int = 3) {{
+  input x: [?, 4]
+  {statement}
+}}
+"""
+    what = "none" if "prediction_fn" in statement else "int 3"
+    name = "prediction_fn" if "prediction_fn" in statement else "k"
+    assert _errors(text) == [f"3:expression: '{name}' is {what}, which cannot be called: only "
+                             "layers, blocks and activations apply to a tensor"]
+
+
 def test_def_activations_are_traced_into_the_layer():
     text = """def gate(x) = relu6(x + 3) * 0.16667
 def swishy(v) = v * sigmoid(v)

@@ -12,10 +12,13 @@ import tensorflow as tf
 _SOURCE = "tests/golden/codegen/ops_showcase.slim"
 
 
-def _variable(scope, name, initializer, shape, dtype=tf.float32, trainable=True):
-    """A variable named exactly ``scope/name``, as TF-Slim names it, in any enclosing scope."""
+def _variable(scope, name, initializer, shape, dtype=tf.float32, trainable=True, **options):
+    """A variable named exactly ``scope/name``, as TF-Slim names it, in any enclosing scope.
+
+    ``options`` go to tf.Variable (batch norm's statistics pass their synchronization).
+    """
     with tf.name_scope(scope + "/"):  # a trailing "/" makes the name scope absolute
-        return tf.Variable(initializer(shape, dtype), trainable=trainable, name=name)
+        return tf.Variable(initializer(shape, dtype), trainable=trainable, name=name, **options)
 
 
 def _variance_scaling(factor=2.0, mode="FAN_IN", uniform=False):
@@ -219,7 +222,7 @@ class OpsShowcase(tf.Module):
         self.act = act
         self.prediction = prediction
         self.device = device
-        with tf.device(device):
+        with tf.device(device or ""):  # "": keep the enclosing device
             self.encoder_conv = _Conv2D(  # ops_showcase.slim:17
                 "encoder/Conv", [3, 3, 3, 16], padding="VALID")
             self.encoder_conv_1 = _Conv2D(  # ops_showcase.slim:17
@@ -240,7 +243,7 @@ class OpsShowcase(tf.Module):
     def __call__(self, images, training=False):
         """images [?, 32, 32, 3] -> predictions [?, 32], probs [?, 32], end_points."""
         end_points = {}
-        with tf.device(self.device):
+        with tf.device(self.device or ""):  # "": keep the enclosing device
             net = tf.pad(  # ops_showcase.slim:16
                 images, [[0, 0], [1, 1], [1, 1], [0, 0]], mode="REFLECT")
             net = self.encoder_conv(net)  # ops_showcase.slim:17
