@@ -121,8 +121,6 @@ class LayerKind:
     arg_scopable: bool = True
     #: The name of TF-Slim's scope argument ("" for none), written ``as NAME`` in .slim.
     scope_arg: str = "scope"
-    #: Explicit names are uniquified too (``name``, name_1, ...), as a Keras layer's are (gdn).
-    unique_names: bool = False
 
     def default_name(self, args: dict[str, Any]) -> str:
         """The default scope (or op name) of a call with effective arguments ``args``."""
