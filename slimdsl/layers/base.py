@@ -121,6 +121,10 @@ class LayerKind:
     arg_scopable: bool = True
     #: The name of TF-Slim's scope argument ("" for none), written ``as NAME`` in .slim.
     scope_arg: str = "scope"
+    #: Explicit names uniquified like default ones (``name``, name_1, ...). No kind sets it:
+    #: TF-Slim opens an explicit variable scope as given, gdn's Keras layer too (the lowering
+    #: on branch i12lang reads this switch).
+    unique_names: bool = False
 
     def default_name(self, args: dict[str, Any]) -> str:
         """The default scope (or op name) of a call with effective arguments ``args``."""

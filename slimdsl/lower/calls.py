@@ -258,8 +258,8 @@ class CallLowerer:
         unique = self.names.unique_variable_scope if variable else self.names.unique_name_scope
         if name is None:
             name = unique(ctx.scope, kind.default_name(args))
-        elif not variable:  # TF uniquifies explicit name scopes and op names, never an
-            name = unique(ctx.scope, name)  # explicit variable scope (gdn's `name` included)
+        elif not variable or kind.unique_names:  # TF uniquifies explicit name scopes and
+            name = unique(ctx.scope, name)  # op names, not explicit variable scopes (gdn's too)
         full = join_scope(ctx.scope, name)
         if variable:
             self.names.open_variable_scope(full)
