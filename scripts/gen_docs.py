@@ -78,9 +78,7 @@ def _kind_markdown(kind) -> list[str]:
     if kind.positional is not None:
         notes.append(f"Only the first {kind.positional} argument(s) may be positional.")
     if kind.scope_arg not in ("scope", ""):
-        notes.append(f"TF-Slim's `{kind.scope_arg}` argument is written `as NAME`"
-                     + (" (uniquified like a default name, as a Keras layer's name is)"
-                        if kind.unique_names else "") + ".")
+        notes.append(f"TF-Slim's `{kind.scope_arg}` argument is written `as NAME`.")
     if not kind.scope_arg and kind.scope_kind == "op":
         notes.append("TF-Slim's function has no scope argument; `as NAME` names the op.")
     out += notes

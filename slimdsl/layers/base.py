@@ -147,7 +147,9 @@ class LayerKind:
     arg_scopable: bool = True
     #: The name of TF-Slim's scope argument ("" for none), written ``as NAME`` in .slim.
     scope_arg: str = "scope"
-    #: Explicit names are uniquified too (``name``, name_1, ...), as a Keras layer's are (gdn).
+    #: Explicit names uniquified like default ones (``name``, name_1, ...). No kind sets it:
+    #: TF-Slim opens an explicit variable scope as given, gdn's Keras layer too (the lowering
+    #: on branch i12lang reads this switch).
     unique_names: bool = False
 
 

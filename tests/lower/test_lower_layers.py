@@ -40,9 +40,14 @@ def test_pool_scope_comes_from_pooling_type():
     assert scopes(g) == ["m/max_pool", "m/avg_pool", "m/max_pool_1"]
 
 
-def test_gdn_names_are_uniquified_like_a_keras_layers():
-    g = build("gdn() as g\ngdn() as g\ngdn()")
-    assert scopes(g) == ["m/g", "m/g_1", "m/gdn"]
+def test_gdn_names_are_variable_scopes_like_tf_slims_layers():
+    """Its Keras layer opens variable_scope(name) (uniquified only by default: gdn, gdn_1);
+    tf_slim: a second gdn named g raises "Variable g/reparam_beta already exists" (found by
+    the differential fuzzer, seed 101004564)."""
+    g = build("gdn() as g\nconv2d(3, 1) as g\ngdn()\ngdn()")
+    assert scopes(g) == ["m/g", "m/g", "m/gdn", "m/gdn_1"]
+    [e] = errors("gdn() as g\ngdn() as g")
+    assert "already exist" in e.message and e.span.line == 4
     [e] = errors('gdn(name="g")')
     assert e.code == "unknown-argument" and any("as NAME" in str(n) for n in e.notes)
 

@@ -323,8 +323,9 @@ def build_all(cases: list[Case], tf: Any, slim: Any, *, share_variables: bool = 
             for i, c in enumerate(cases[start:start + chunk], start):
                 shared = None
                 kind = LAYERS[c.kind]
+                # gdn builds each case in its own scope (its grid is small)
                 if share_variables and kind.scope_kind == "variable" and kind.scope_arg \
-                        and not kind.unique_names:
+                        and c.kind != "gdn":
                     key = (c.kind, repr(c.args), c.dtype,
                            tuple((len(s), *s[-1:]) for s in c.shapes),
                            tuple((k, repr(v)) for k, v in c.kwargs
