@@ -297,8 +297,15 @@ def vim_ftdetect() -> str:
     ]) + "\n"
 
 
+#: ``:make`` runs ``slimc check`` on the file; the quickfix list reads its text output:
+#: ``path:line:col: error: message [code]`` (and warnings, and notes that point somewhere).
+VIM_ERRORFORMAT = r"%f:%l:%c:\ %trror:\ %m,%f:%l:%c:\ %tarning:\ %m,%f:%l:%c:\ %tote:\ %m,%-G%.%#"
+
+
 def vim_ftplugin() -> str:
-    """``ftplugin/slimdsl.vim``: comments, 2-space indentation, ``gq`` through ``slimc fmt``."""
+    """``ftplugin/slimdsl.vim``: comments, 2-space indentation, ``gq`` through ``slimc fmt``
+    (``--quiet``: Vim reads a filter's standard error into the buffer too; a text that does
+    not parse comes back unchanged), ``:make`` through ``slimc check``."""
     return "\n".join([
         '" slimdsl filetype settings.',
         f'" {NOTICE}',
@@ -309,9 +316,11 @@ def vim_ftplugin() -> str:
         "",
         r"setlocal commentstring=#\ %s comments=:#",
         "setlocal expandtab shiftwidth=2 softtabstop=2",
-        r"setlocal formatprg=slimc\ fmt\ -",
+        r"setlocal formatprg=slimc\ fmt\ --quiet\ -",
+        r"setlocal makeprg=slimc\ check\ --color\ never\ %",
+        f"setlocal errorformat={VIM_ERRORFORMAT}",
         "let b:undo_ftplugin = 'setlocal commentstring< comments< expandtab< shiftwidth<"
-        " softtabstop< formatprg<'",
+        " softtabstop< formatprg< makeprg< errorformat<'",
     ]) + "\n"
 
 

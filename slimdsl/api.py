@@ -8,7 +8,7 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from . import diagnostics as dg
@@ -59,29 +59,60 @@ def _check_source(text: str, path: str, models: Iterable[str] | None,
     try:
         program = load_program(text, path)
     except CompileError as exc:
-        result.diagnostics = exc.diagnostics
+        result.diagnostics = _with_sources(exc.diagnostics, {path: text})
         return result
     except RecursionError:
         diags.error(Span.point(path, 1, 1), dg.TOO_DEEP,
                     "expression nested too deeply to analyse")
-        result.diagnostics = diags.sorted()
+        result.diagnostics = _with_sources(diags.sorted(), {path: text})
         return result
     names = list(models) if models is not None else [m.name for m in program.own_models]
-    if not names and not program.root.blocks:  # a file of blocks only is a library
-        diags.error(Span.point(path, 1, 1), dg.STRUCTURE, "no model defined in this file",
-                    ["a file defines models with: model NAME(params) { ... }"])
+    diags.extend(program_diagnostics(program, names))
     for name in names:
-        try:
-            graph = lower_collecting(program, name, overrides, diags)
-            if graph is not None:  # also after errors: a variable clash before them is found
-                account_collecting(graph, diags)
-            if graph is not None:
-                result.graphs.append(graph)
-        except RecursionError:
-            diags.error(Span.point(path, 1, 1), dg.TOO_DEEP,
-                        "expression nested too deeply to analyse")
-    result.diagnostics = diags.sorted()
+        graph, found = check_model(program, name, overrides)
+        diags.extend(found)
+        if graph is not None:
+            result.graphs.append(graph)
+    result.diagnostics = _with_sources(diags.sorted(), program.sources)
     return result
+
+
+def program_diagnostics(program: Program, names: list[str]) -> list[Diagnostic]:
+    """What is wrong with a loaded program as a whole: a file with no model and no block (a
+    file of blocks only is a library) when no model was asked for."""
+    if names or program.root.blocks:
+        return []
+    return [Diagnostic(Span.point(program.root.path, 1, 1), "error", dg.STRUCTURE.name,
+                       "no model defined in this file",
+                       (dg.Note("a file defines models with: model NAME(params) { ... }"),))]
+
+
+def check_model(program: Program, name: str, overrides: dict[str, Any] | None = None
+                ) -> tuple[Graph | None, list[Diagnostic]]:
+    """Lower and account the model ``name`` of ``program``: its (possibly partial) graph, or
+    None, and its diagnostics. Models are independent: the language server re-checks only the
+    models an edit can change and keeps the others' results."""
+    diags = Diagnostics()
+    graph = None
+    try:
+        graph = lower_collecting(program, name, overrides, diags)
+        if graph is not None:  # also after errors: a variable clash before them is found
+            account_collecting(graph, diags)
+    except RecursionError:
+        diags.error(Span.point(program.root.path, 1, 1), dg.TOO_DEEP,
+                    "expression nested too deeply to analyse")
+    return graph, diags.items
+
+
+def _with_sources(diags: list[Diagnostic], sources: dict[str, str]) -> list[Diagnostic]:
+    """The diagnostics, each knowing the text of the file it points into (for ``str(d)``)."""
+    out = []
+    for d in diags:
+        text = sources.get(d.span.path)
+        if text is None:
+            text = sources.get(os.path.abspath(d.span.path))
+        out.append(replace(d, source=text) if text is not None else d)
+    return out
 
 
 def check_file(path: str, **kwargs: Any) -> CheckResult:
@@ -137,6 +168,12 @@ def read_source(path: str) -> tuple[str, str]:
                 data = f.read(MAX_SOURCE_BYTES + 1)  # bounded: /dev/zero is a path too
         except OSError as exc:
             raise SourceError(path, f"cannot read {path}: {exc.strerror or exc}") from None
+    return decode_source(data, shown)
+
+
+def decode_source(data: bytes, shown: str) -> tuple[str, str]:
+    """The text of a source read as bytes (UTF-8, a BOM allowed); raises :class:`SourceError`
+    when it is too large or not UTF-8."""
     if len(data) > MAX_SOURCE_BYTES:
         raise SourceError(shown, f"{shown} is larger than {MAX_SOURCE_BYTES:,} bytes, the "
                                  f"largest source slimc reads")
@@ -174,5 +211,6 @@ def expand_paths(paths: Iterable[str]) -> tuple[list[str], list[Diagnostic]]:
     return files, problems
 
 
-__all__ = ["CheckResult", "CompileError", "Program", "check_file", "check_source",
-           "compile_file", "compile_source", "expand_paths", "read_source", "read_text"]
+__all__ = ["CheckResult", "CompileError", "Program", "check_file", "check_model", "check_source",
+           "compile_file", "compile_source", "expand_paths", "program_diagnostics", "read_source",
+           "read_text"]

@@ -104,6 +104,17 @@ class Node:
 
 
 @dataclass(frozen=True, slots=True)
+class StatementOutput:
+    """The tensor one run of a layer statement produced (a statement in a block body or a loop
+    runs once per call or iteration), in the order the statements ran; editors show it."""
+
+    span: Span  # the statement
+    call_span: Span  # its call (or value) expression
+    trail: tuple[Span, ...]  # the calls (blocks, repeat, stack) it was expanded through
+    tensor: Tensor
+
+
+@dataclass(frozen=True, slots=True)
 class Port:
     """A named model input or output."""
 
@@ -124,6 +135,8 @@ class Graph:
     outputs: list[Port] = field(default_factory=list)
     nodes: list[Node] = field(default_factory=list)
     end_points: dict[str, Tensor] = field(default_factory=dict)
+    #: Every run of a layer statement and the tensor it produced, in execution order.
+    statement_outputs: list[StatementOutput] = field(default_factory=list)
     #: How each model parameter is used: "plain" (only as a whole layer argument: generated code
     #: may read it at run time) or "structural" (shapes, control flow, arithmetic, blocks...).
     param_uses: dict[str, str] = field(default_factory=dict)

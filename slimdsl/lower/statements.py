@@ -11,10 +11,10 @@ from dataclasses import replace
 from typing import Any
 
 from .. import diagnostics as dg
-from ..diagnostics import Diagnostics, Span, did_you_mean
+from ..diagnostics import Diagnostics, Span, did_you_mean, suggest
 from ..frontend import Program
 from ..frontend import tree as n
-from ..ir import Graph, Port, Tensor, relative_scope
+from ..ir import Graph, Port, StatementOutput, Tensor, relative_scope
 from ..layers import LAYER_NAMES, META_LAYERS
 from ..values import (
     ACTIVATIONS,
@@ -71,17 +71,21 @@ class Lowerer:
             aliases.append(definition)
             if definition.base not in self.program.models or \
                     definition.base in [a.name for a in aliases]:
-                problem = "is not a model" + did_you_mean(definition.base, self.program.models) \
-                    if definition.base not in self.program.models else "refers back to itself"
+                suffix, fixes = suggest(definition.base, self.program.models,
+                                        definition.base_span)
+                if definition.base in self.program.models:
+                    problem, fixes = "refers back to itself", ()
+                else:
+                    problem = "is not a model" + suffix
                 self.diags.error(definition.base_span, dg.UNKNOWN_NAME,
-                                 f"model alias base '{definition.base}' {problem}")
+                                 f"model alias base '{definition.base}' {problem}", (), fixes)
                 return None
             definition = self.program.models[definition.base]
         for alias in aliases:  # the outer alias's values win over the inner ones'
             try:
                 alias_values = self._alias_overrides(alias, definition)
             except EvalError as e:
-                self.diags.error(e.span, e.code, e.message, e.notes)
+                self.diags.error(e.span, e.code, e.message, e.notes, e.fixes)
                 return None
             except Poisoned:
                 return None
@@ -121,9 +125,10 @@ class Lowerer:
             out[p.name] = self.evaluator.eval(a, self.root_env)
         for kw in alias.kwargs:
             if kw.name not in names:
+                suffix, fixes = suggest(kw.name, names, kw.name_span)
                 raise EvalError(kw.name_span, dg.UNKNOWN_ARGUMENT,
-                                f"model '{base.name}' has no parameter '{kw.name}'"
-                                f"{did_you_mean(kw.name, names)}")
+                                f"model '{base.name}' has no parameter '{kw.name}'{suffix}",
+                                fixes=fixes)
             out[kw.name] = self.evaluator.eval(kw.value, self.root_env)
         return out
 
@@ -143,7 +148,7 @@ class Lowerer:
             try:
                 getattr(self, "_stmt_" + type(stmt).__name__)(stmt, env, ctx)
             except EvalError as e:
-                self.diags.error(e.span, e.code, e.message, e.notes)
+                self.diags.error(e.span, e.code, e.message, e.notes, e.fixes)
                 self._poison(stmt, env)
             except Poisoned:
                 self._poison(stmt, env)
@@ -258,6 +263,9 @@ class Lowerer:
                 raise EvalError(s.scope.span, dg.STRUCTURE,
                                 "'as NAME' names the scope of a layer or block call")
             value = self.evaluator.eval(s.value, env)
+        if isinstance(value, TensorValue):
+            self.model.graph.statement_outputs.append(
+                StatementOutput(s.span, s.value.span, ctx.trail, value.tensor))
         if s.target is None:
             if not isinstance(value, TensorValue):
                 raise EvalError(s.value.span, dg.STRUCTURE,

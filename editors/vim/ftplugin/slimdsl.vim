@@ -7,5 +7,7 @@ let b:did_ftplugin = 1
 
 setlocal commentstring=#\ %s comments=:#
 setlocal expandtab shiftwidth=2 softtabstop=2
-setlocal formatprg=slimc\ fmt\ -
-let b:undo_ftplugin = 'setlocal commentstring< comments< expandtab< shiftwidth< softtabstop< formatprg<'
+setlocal formatprg=slimc\ fmt\ --quiet\ -
+setlocal makeprg=slimc\ check\ --color\ never\ %
+setlocal errorformat=%f:%l:%c:\ %trror:\ %m,%f:%l:%c:\ %tarning:\ %m,%f:%l:%c:\ %tote:\ %m,%-G%.%#
+let b:undo_ftplugin = 'setlocal commentstring< comments< expandtab< shiftwidth< softtabstop< formatprg< makeprg< errorformat<'
