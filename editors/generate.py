@@ -124,19 +124,43 @@ def tm_grammar() -> dict:
     }
 
 
+#: The npm packages of the extension, pinned (``package-lock.json`` pins what they need).
+VSCODE_DEPENDENCIES = {"vscode-languageclient": "9.0.1"}
+VSCODE_DEV_DEPENDENCIES = {"@vscode/vsce": "3.9.1", "vscode-tmgrammar-test": "0.1.3"}
+
+
 def vscode_package() -> dict:
-    """The extension manifest: language ``slimdsl`` for ``.slim`` files."""
+    """The extension manifest: language ``slimdsl`` for ``.slim`` files, its grammar, and the
+    language client (``extension.js``) that starts ``slimc lsp``, with its settings."""
     return {
         "name": "slimdsl",
         "displayName": "slimdsl (.slim neural network specs)",
-        "description": "Syntax highlighting for slimdsl .slim files (TF-Slim style networks). "
-                       + NOTICE,
+        "description": "Highlighting and the slimdsl language server (slimc lsp) for .slim files "
+                       "(TF-Slim style networks). " + NOTICE,
         "version": __version__,
         "publisher": "slimdsl",
         "license": "Apache-2.0",
         "engines": {"vscode": "^1.85.0"},
-        "categories": ["Programming Languages"],
+        "categories": ["Programming Languages", "Linters", "Formatters"],
+        "main": "./extension.js",
+        "activationEvents": ["onLanguage:slimdsl"],
         "contributes": {
+            "configuration": {"title": "slimdsl", "properties": {
+                "slimdsl.server.path": {
+                    "type": "string", "default": "slimc", "scope": "machine-overridable",
+                    "description": "The slimc executable that runs the language server "
+                                   "(slimc lsp); the one of the environment slimdsl is "
+                                   "installed in, with its [lsp] extra."},
+                "slimdsl.server.args": {
+                    "type": "array", "items": {"type": "string"}, "default": [],
+                    "scope": "machine-overridable",
+                    "description": "Extra arguments, placed before 'lsp'."},
+                "slimdsl.trace.server": {
+                    "type": "string", "enum": ["off", "messages", "verbose"], "default": "off",
+                    "description": "Show the LSP traffic in the output panel."},
+            }},
+            "commands": [{"command": "slimdsl.restartServer",
+                          "title": "slimdsl: Restart Language Server"}],
             "languages": [{
                 "id": "slimdsl",
                 "aliases": ["slimdsl", "Slim NN"],
@@ -147,9 +171,14 @@ def vscode_package() -> dict:
             "grammars": [{"language": "slimdsl", "scopeName": "source.slimdsl",
                           "path": "./syntaxes/slimdsl.tmLanguage.json"}],
         },
-        "scripts": {"test": "vscode-tmgrammar-test -g syntaxes/slimdsl.tmLanguage.json "
-                            "'tests/*.test.slimdsl'"},
-        "devDependencies": {"vscode-tmgrammar-test": "0.1.3"},
+        "scripts": {
+            "test": "node --test test/",
+            "test:grammar": "vscode-tmgrammar-test -g syntaxes/slimdsl.tmLanguage.json "
+                            "'tests/*.test.slimdsl'",
+            "package": "vsce package --skip-license --allow-missing-repository -o slimdsl.vsix",
+        },
+        "dependencies": VSCODE_DEPENDENCIES,
+        "devDependencies": VSCODE_DEV_DEPENDENCIES,
     }
 
 
