@@ -18,13 +18,18 @@ from .frontend.parser import MAX_SOURCE_BYTES
 from .frontend.program import Program, load_program, read_text
 from .ir import Graph
 from .lower import lower_collecting
+from .lower.incremental import Change, IncrementalModel
 
 SOURCE_SUFFIX = ".slim"
 
 
-@dataclass
+@dataclass(repr=False)
 class CheckResult:
-    """The outcome of checking one file: its diagnostics and the models it defines."""
+    """The outcome of checking one file: its diagnostics and the models it defines.
+
+    ``str(result)`` is what ``slimc check`` prints for it (each diagnostic with its source line
+    and caret, then the count); the repr is one line.
+    """
 
     path: str
     diagnostics: list[Diagnostic] = field(default_factory=list)
@@ -34,6 +39,24 @@ class CheckResult:
     @property
     def ok(self) -> bool:
         return not any(d.is_error for d in self.diagnostics)
+
+    def format(self, color: bool = False) -> str:
+        """Every diagnostic in the printer's text form, then ``Found N errors...``."""
+        from .diagnostics.printer import count_summary
+        parts = [d.format(color=color) for d in self.diagnostics]
+        return "\n".join(parts + [count_summary([(self.path, self.diagnostics)])])
+
+    def __str__(self) -> str:
+        return self.format()
+
+    def __repr__(self) -> str:
+        errors = sum(1 for d in self.diagnostics if d.is_error)
+        others = len(self.diagnostics) - errors
+        state = "ok" if self.ok else f"{errors} error{'s' if errors != 1 else ''}"
+        if others:
+            state += f", {others} other diagnostic{'s' if others != 1 else ''}"
+        models = ", ".join(g.name for g in self.graphs)
+        return f"<CheckResult {self.path}: {state}; models: {models or 'none'}>"
 
 
 def check_source(text: str, path: str = "<string>", *, models: Iterable[str] | None = None,
@@ -87,18 +110,32 @@ def program_diagnostics(program: Program, names: list[str]) -> list[Diagnostic]:
                        (dg.Note("a file defines models with: model NAME(params) { ... }"),))]
 
 
-def check_model(program: Program, name: str, overrides: dict[str, Any] | None = None
+def check_model(program: Program, name: str, overrides: dict[str, Any] | None = None, *,
+                incremental: IncrementalModel | None = None, change: Change | None = None
                 ) -> tuple[Graph | None, list[Diagnostic]]:
     """Lower and account the model ``name`` of ``program``: its (possibly partial) graph, or
-    None, and its diagnostics. Models are independent: the language server re-checks only the
-    models an edit can change and keeps the others' results."""
+    None, and its diagnostics.
+
+    Models are independent: the language server re-checks only the models an edit can change.
+    With ``incremental`` (the model's state from the last check) and ``change`` (the lines the
+    edit changed), lowering resumes where the edit is (:mod:`slimdsl.lower.incremental`) and
+    accounting keeps the layers it kept; the run-time parameter analysis, which only code
+    generation reads, is left out then.
+    """
     diags = Diagnostics()
     graph = None
     try:
-        graph = lower_collecting(program, name, overrides, diags)
+        if incremental is None:
+            graph = lower_collecting(program, name, overrides, diags)
+        else:
+            graph, lowered = incremental.lower(program, change)
+            diags.extend(lowered.items)
         if graph is not None:  # also after errors: a variable clash before them is found
-            account_collecting(graph, diags)
+            account_collecting(graph, diags, runtime=incremental is None,
+                               reuse=incremental is not None)
     except RecursionError:
+        if incremental is not None:
+            incremental.complete = False
         diags.error(Span.point(program.root.path, 1, 1), dg.TOO_DEEP,
                     "expression nested too deeply to analyse")
     return graph, diags.items
@@ -126,10 +163,21 @@ def check_file(path: str, **kwargs: Any) -> CheckResult:
 
 def compile_source(text: str, path: str = "<string>", *, model: str | None = None,
                    overrides: dict[str, Any] | None = None) -> Graph:
-    """Chain the stages for one model; raise :class:`CompileError` with every diagnostic."""
+    """Chain the stages for one model; raise :class:`CompileError` with every diagnostic.
+
+    ``model`` names the model to compile; it may be left out when the file defines one (a file
+    of several asks which, in the error). ``overrides`` replace parameter defaults.
+    """
     result = check_source(text, path, models=[model] if model else None, overrides=overrides)
     if not result.ok:
         raise CompileError(result.diagnostics)
+    if model is None and len(result.graphs) > 1:
+        names = ", ".join(g.name for g in result.graphs)
+        raise CompileError([Diagnostic(
+            Span.point(path, 1, 1), "error", dg.STRUCTURE.name,
+            f"{path} defines {len(result.graphs)} models ({names}): say which one to compile",
+            (dg.Note(f"compile_file({path!r}, model={result.graphs[0].name!r})"),),
+            source=text)])
     if not result.graphs:
         raise CompileError([Diagnostic(Span.point(path, 1, 1), "error", dg.STRUCTURE.name,
                                        "no model defined in this file")])

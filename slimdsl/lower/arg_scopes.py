@@ -57,6 +57,19 @@ class ArgScopes:
         self.param_uses = param_uses
         self._stack: list[Scoped] = [{}]
 
+    @property
+    def stack(self) -> list[Scoped]:
+        """The scoped defaults, outermost first (each entry is never changed once pushed)."""
+        return self._stack
+
+    @stack.setter
+    def stack(self, value: list[Scoped]) -> None:
+        self._stack = value
+
+    def close(self) -> None:
+        """Leave the innermost arg_scope (what the end of :meth:`opened`'s block does)."""
+        self._stack.pop()
+
     def scoped(self, key: str) -> dict[str, tuple[Any, ArgSource]]:
         """The defaults the innermost arg_scope gives the layer kind or block ``key``."""
         return self._stack[-1].get(key, {})

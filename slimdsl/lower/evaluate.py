@@ -184,6 +184,15 @@ class Evaluator:
         self._function_depth = 0
         self._function_calls = 0
 
+    @property
+    def function_calls(self) -> int:
+        """``def`` calls evaluated so far (bounded by ``MAX_FUNCTION_CALLS``)."""
+        return self._function_calls
+
+    @function_calls.setter
+    def function_calls(self, value: int) -> None:
+        self._function_calls = value
+
     def track(self, env: Env, names: Iterable[str]) -> None:
         """Record in :attr:`param_uses` how the model parameters ``names`` (bound in ``env``)
         are used from now on."""

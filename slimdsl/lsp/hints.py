@@ -26,7 +26,8 @@ MAX_TOOLTIP_RUNS = 12
 
 
 class StatementRuns:
-    """The runs of every layer statement of one file, by statement, in run order."""
+    """The runs of every layer statement of one file, by statement, in run order (for hover;
+    the hints look only at the lines they are asked for)."""
 
     def __init__(self, path: str, graphs: Iterable[Graph]):
         self.path = path
@@ -43,16 +44,6 @@ class StatementRuns:
                     runs = self.by_span[span] = []
                 runs.append(out)
                 self.models[id(out)] = graph.name
-        self._by_line: dict[int, list] | None = None
-
-    def by_line(self) -> dict[int, list]:
-        """Statement spans by the line their hint goes on (where the call ends)."""
-        if self._by_line is None:
-            index: dict[int, list] = {}
-            for span, runs in self.by_span.items():
-                index.setdefault(runs[-1].call_span.end_line, []).append(span)
-            self._by_line = index
-        return self._by_line
 
     def runs(self, span) -> list[StatementOutput]:
         return self.by_span.get(span, [])
@@ -103,23 +94,31 @@ def tooltip(runs: list[StatementOutput], path: str) -> str:
 def inlay_hints(analysis: Analysis, first_line: int, last_line: int,
                 others: Iterable[Analysis] = ()) -> list[lsp.InlayHint]:
     """The hints of the 1-based lines ``first_line..last_line`` (the client asks for what it
-    shows; only those lines are computed)."""
-    runs = statement_runs(analysis, others)
-    by_line = runs.by_line()
-    out = []
-    lines = range(first_line, last_line + 1) if last_line - first_line < len(by_line) \
-        else sorted(k for k in by_line if first_line <= k <= last_line)
-    for line in lines:
-        for span in by_line.get(line, ()):
-            statement = runs.runs(span)
-            label = hint_label(statement)
-            if label is None:
+    shows; only the statements ending there are looked at)."""
+    path, key = analysis.path, file_key(analysis.path)
+    ours: dict[str, bool] = {path: True}
+    groups: dict = {}
+    for graph in [*analysis.graphs, *(g for o in others for g in o.graphs)]:
+        for out in graph.statement_outputs:
+            if not first_line <= out.call_span.end_line <= last_line:
                 continue
-            out.append(lsp.InlayHint(
-                position=analysis.lines.end_of_line(line),
-                label=label,
-                kind=lsp.InlayHintKind.Type,
-                padding_left=True,
-                tooltip=tooltip(statement, analysis.path) if len(statement) > 1 else None,
-            ))
-    return out
+            where = out.span.path
+            mine = ours.get(where)
+            if mine is None:
+                mine = ours[where] = file_key(where) == key
+            if mine:
+                groups.setdefault(out.span, []).append(out)
+    result = []
+    for runs in sorted(groups.values(), key=lambda r: r[-1].call_span.end_line):
+        label = hint_label(runs)
+        if label is None:
+            continue
+        line = runs[-1].call_span.end_line
+        result.append(lsp.InlayHint(
+            position=analysis.lines.end_of_line(line),
+            label=label,
+            kind=lsp.InlayHintKind.Type,
+            padding_left=True,
+            tooltip=tooltip(runs, path) if len(runs) > 1 else None,
+        ))
+    return result

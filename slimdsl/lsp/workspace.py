@@ -9,7 +9,9 @@ into an :class:`Analysis`: its syntax tree, program, graphs and diagnostics, the
   parsed once (:func:`slimdsl.frontend.program.parse_import` memoises the tree);
 - a model is lowered again only when its definition (or the alias chain it expands), a block or
   a ``def`` of its program changed; an edit inside one model of a file of several re-checks
-  that model only.
+  that model only;
+- and then from the statement the edit touched, keeping the rest of the old graph once the
+  lowering is back where it was (:mod:`slimdsl.lower.incremental`).
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from ..frontend import tree as n
 from ..frontend.parser import parse
 from ..frontend.program import Program, load_program, read_text
 from ..ir import Graph
+from ..lower.incremental import Change, IncrementalModel
 from .text import Lines, same_file
 
 
@@ -59,21 +62,25 @@ class Analysis:
         return key in self.deps
 
 
-@dataclass
-class _ModelEntry:
-    key: tuple
-    graph: Graph | None
-    diagnostics: list[Diagnostic]
-
-
 class Checker:
     """Checks documents, reusing the parse and the models an edit did not touch."""
 
     def __init__(self, read_import) -> None:
         self._read_import = read_import
         self._parsed: dict[str, tuple[str, n.File | None, list[Diagnostic]]] = {}
-        self._models: dict[str, dict[str, _ModelEntry]] = {}
-        self.stats = {"lowered": 0, "reused": 0}
+        #: path -> (the text last checked, its models' incremental states)
+        self._models: dict[str, tuple[str, dict[str, IncrementalModel]]] = {}
+
+    @property
+    def stats(self) -> dict[str, int]:
+        """How the models were checked, over every document: lowered in ``full``, ``resumed``
+        at an edit (and of those, ``cutoff`` early), or ``kept`` as they were."""
+        total = {"full": 0, "resumed": 0, "cutoff": 0, "kept": 0}
+        for _, models in self._models.values():
+            for model in models.values():
+                for k, v in model.stats.items():
+                    total[k] += v
+        return total
 
     def forget(self, path: str) -> None:
         self._parsed.pop(path, None)
@@ -130,23 +137,17 @@ class Checker:
         result.program = program
         names = [m.name for m in program.own_models]
         found: dict[Diagnostic, None] = dict.fromkeys(program_diagnostics(program, names))
-        previous = self._models.get(path, {})
-        entries: dict[str, _ModelEntry] = {}
-        blocks, functions = dict(program.blocks), dict(program.functions)
+        last_text, previous = self._models.get(path, (None, {}))
+        change = Change.between(path, last_text, text) if last_text is not None else None
+        models: dict[str, IncrementalModel] = {}
         for name in names:
-            key = (_alias_chain(program, name), blocks, functions)
-            entry = previous.get(name)
-            if entry is None or entry.key != key:
-                graph, diags = check_model(program, name)
-                entry = _ModelEntry(key, graph, diags)
-                self.stats["lowered"] += 1
-            else:
-                self.stats["reused"] += 1
-            entries[name] = entry
-            found.update(dict.fromkeys(entry.diagnostics))
-            if entry.graph is not None:
-                result.graphs.append(entry.graph)
-        self._models[path] = entries
+            model = previous.get(name) or IncrementalModel(name)
+            graph, diags = check_model(program, name, incremental=model, change=change)
+            models[name] = model
+            found.update(dict.fromkeys(diags))
+            if graph is not None:
+                result.graphs.append(graph)
+        self._models[path] = (text, models)
         result.diagnostics = sorted(found, key=lambda d: (not same_file(d.span.path, path),
                                                           d.span.line, d.span.column))
         return result
@@ -173,16 +174,6 @@ def recover_tree(analysis: Analysis) -> n.File | None:
         except (CompileError, RecursionError):
             continue
     return None
-
-
-def _alias_chain(program: Program, name: str) -> tuple:
-    """The definitions lowering the model ``name`` reads: it, and the models it aliases."""
-    chain = []
-    current = program.models.get(name)
-    while current is not None and current not in chain:
-        chain.append(current)
-        current = program.models.get(current.base) if isinstance(current, n.ModelAlias) else None
-    return tuple(chain)
 
 
 @dataclass

@@ -70,14 +70,14 @@ def test_positions_count_utf16_units_beyond_the_basic_plane():
 
 def test_an_edit_relowers_only_the_models_it_can_change():
     ws, doc, _ = opened(TWO_MODELS)
-    assert ws.checker.stats == {"lowered": 2, "reused": 0}
+    assert ws.checker.stats == {"full": 2, "resumed": 0, "cutoff": 0, "kept": 0}
     ws.update(doc.path, TWO_MODELS.replace("conv2d(8, 3) as c", "conv2d(16, 3) as c"), 2)
-    analysis = ws.analysis(doc)
-    assert ws.checker.stats == {"lowered": 3, "reused": 1}
+    analysis = ws.analysis(doc)  # model a is kept, model b resumes at the edited statement
+    assert ws.checker.stats == {"full": 2, "resumed": 1, "cutoff": 0, "kept": 1}
     assert [g.nodes[-1].output.shape[-1] for g in analysis.graphs] == [4, 16]
     ws.update(doc.path, TWO_MODELS.replace("conv2d(depth, 3)", "conv2d(depth, 5)"), 3)
     ws.analysis(doc)  # a block changed: every model may call it
-    assert ws.checker.stats == {"lowered": 5, "reused": 1}
+    assert ws.checker.stats == {"full": 4, "resumed": 1, "cutoff": 0, "kept": 1}
 
 
 def test_cursor_context_reads_half_typed_calls():
