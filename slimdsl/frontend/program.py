@@ -61,14 +61,15 @@ def read_text(path: str) -> str:
 
 
 def load_program(text: str, path: str, reader: Reader = read_text,
-                 tree: n.File | None = None) -> Program:
+                 root: n.File | None = None) -> Program:
     """Parse ``text`` (the file at ``path``) and its imports; raise CompileError on problems.
 
     ``reader`` reads an imported file (the language server reads its open documents first);
-    ``tree`` is ``text`` already parsed, when the caller has it.
+    ``root`` is the syntax tree of ``text`` when the caller has it already.
     """
     diags = Diagnostics()
-    root = tree if tree is not None else parse(text, path)
+    if root is None:
+        root = parse(text, path)
     program = Program(root, {path: text})
     _index(program, root, diags)
     _load_imports(program, root, reader, diags, (os.path.abspath(path),))

@@ -248,7 +248,7 @@ class Change:
 
     @staticmethod
     def between(path: str, old: str, new: str) -> Change | None:
-        """The lines that differ between two texts (None when they are equal).
+        r"""The lines that differ between two texts (None when they are equal).
 
         >>> Change.between("m.slim", "a\nb\nc\n", "a\nB\nc\n")
         Change(path='m.slim', first=2, last_old=2, last_new=2)

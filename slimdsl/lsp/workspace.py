@@ -126,7 +126,7 @@ class Checker:
             return content
 
         try:
-            program = load_program(text, path, reader, tree=tree)
+            program = load_program(text, path, reader, root=tree)
         except CompileError as exc:
             result.diagnostics = list(exc.diagnostics)
             return result
