@@ -60,6 +60,12 @@ class SlimLanguageServer(LanguageServer):
             return None
         return self.documents.analysis(doc)
 
+    def last_tree(self, params: Any):
+        """The last syntax tree of the request's document that parsed (completion, definition
+        and the outline work while a line is half typed)."""
+        doc = self.document(params.text_document.uri)
+        return doc.last_tree if doc is not None else None
+
     def others(self, analysis: Analysis) -> list[Analysis]:
         """The analyses of the open documents importing this one (for blocks they call)."""
         return [self.documents.analysis(d) for d in self.documents.importers(analysis.path)]
@@ -141,14 +147,18 @@ def guarded(default: Any = None) -> Callable:
     return wrap
 
 
-def _position(analysis: Analysis, position: lsp.Position) -> tuple[int, int]:
-    return analysis.lines.point(position)
-
-
-def _last_tree(ls: SlimLanguageServer, uri: str):
-    """The last syntax tree of a document that parsed (completion works mid-edit)."""
-    doc = ls.document(uri)
-    return doc.last_tree if doc is not None else None
+def document_request(default: Any = None) -> Callable:
+    """A request about an open document: the handler also gets the document's analysis, up to
+    date (``default`` is the answer for a document that is not open); it never raises
+    (:func:`guarded`)."""
+    def wrap(fn: Callable) -> Callable:
+        @guarded(default)
+        @functools.wraps(fn)
+        def handler(ls: SlimLanguageServer, params: Any) -> Any:
+            analysis = ls.analysis(params.text_document.uri)
+            return default if analysis is None else fn(ls, params, analysis)
+        return handler
+    return wrap
 
 
 def build_server() -> SlimLanguageServer:
@@ -200,83 +210,58 @@ def build_server() -> SlimLanguageServer:
                 ls.schedule(other.uri)
 
     @server.feature(lsp.TEXT_DOCUMENT_INLAY_HINT)
-    @guarded([])
-    def inlay_hint(ls: SlimLanguageServer, params: lsp.InlayHintParams) -> list[lsp.InlayHint]:
-        analysis = ls.analysis(params.text_document.uri)
-        if analysis is None:
-            return []
+    @document_request([])
+    def inlay_hint(ls: SlimLanguageServer, params: lsp.InlayHintParams, analysis: Analysis):
         r = params.range
         return hints.inlay_hints(analysis, r.start.line + 1, r.end.line + 1,
                                  ls.others(analysis))
 
     @server.feature(lsp.TEXT_DOCUMENT_HOVER)
-    @guarded()
-    def on_hover(ls: SlimLanguageServer, params: lsp.HoverParams) -> lsp.Hover | None:
-        analysis = ls.analysis(params.text_document.uri)
-        if analysis is None:
-            return None
-        line, column = _position(analysis, params.position)
-        return hover.hover(analysis, line, column, ls.others(analysis))
+    @document_request()
+    def on_hover(ls: SlimLanguageServer, params: lsp.HoverParams, analysis: Analysis):
+        return hover.hover(analysis, *analysis.lines.point(params.position), ls.others(analysis))
 
     @server.feature(lsp.TEXT_DOCUMENT_COMPLETION,
                     lsp.CompletionOptions(trigger_characters=["(", ",", "=", " ", "[", '"']))
-    @guarded()
-    def on_completion(ls: SlimLanguageServer, params: lsp.CompletionParams):
-        uri = params.text_document.uri
-        analysis = ls.analysis(uri)
-        if analysis is None:
-            return None
-        line, column = _position(analysis, params.position)
-        return completion.completion(analysis, line, column, _last_tree(ls, uri))
+    @document_request()
+    def on_completion(ls: SlimLanguageServer, params: lsp.CompletionParams, analysis: Analysis):
+        return completion.completion(analysis, *analysis.lines.point(params.position),
+                                     ls.last_tree(params))
 
     @server.feature(lsp.TEXT_DOCUMENT_SIGNATURE_HELP,
                     lsp.SignatureHelpOptions(trigger_characters=["(", ","],
                                              retrigger_characters=["="]))
-    @guarded()
-    def on_signature_help(ls: SlimLanguageServer, params: lsp.SignatureHelpParams):
-        uri = params.text_document.uri
-        analysis = ls.analysis(uri)
-        if analysis is None:
-            return None
-        line, column = _position(analysis, params.position)
-        return completion.signature_help(analysis, line, column, _last_tree(ls, uri))
+    @document_request()
+    def on_signature_help(ls: SlimLanguageServer, params: lsp.SignatureHelpParams,
+                          analysis: Analysis):
+        return completion.signature_help(analysis, *analysis.lines.point(params.position),
+                                         ls.last_tree(params))
 
     @server.feature(lsp.TEXT_DOCUMENT_DEFINITION)
-    @guarded([])
-    def on_definition(ls: SlimLanguageServer, params: lsp.DefinitionParams):
-        uri = params.text_document.uri
-        analysis = ls.analysis(uri)
-        if analysis is None:
-            return []
-        line, column = _position(analysis, params.position)
-        return navigation.definition(analysis, line, column, _last_tree(ls, uri))
+    @document_request([])
+    def on_definition(ls: SlimLanguageServer, params: lsp.DefinitionParams, analysis: Analysis):
+        return navigation.definition(analysis, *analysis.lines.point(params.position),
+                                     ls.last_tree(params))
 
     @server.feature(lsp.TEXT_DOCUMENT_DOCUMENT_SYMBOL)
-    @guarded([])
-    def on_symbols(ls: SlimLanguageServer, params: lsp.DocumentSymbolParams):
-        uri = params.text_document.uri
-        analysis = ls.analysis(uri)
-        if analysis is None:
-            return []
-        return navigation.document_symbols(analysis, _last_tree(ls, uri))
+    @document_request([])
+    def on_symbols(ls: SlimLanguageServer, params: lsp.DocumentSymbolParams,
+                   analysis: Analysis):
+        return navigation.document_symbols(analysis, ls.last_tree(params))
 
     @server.feature(lsp.TEXT_DOCUMENT_FORMATTING)
-    @guarded()
-    def on_formatting(ls: SlimLanguageServer, params: lsp.DocumentFormattingParams):
-        analysis = ls.analysis(params.text_document.uri)
-        if analysis is None:
-            return None
+    @document_request()
+    def on_formatting(ls: SlimLanguageServer, params: lsp.DocumentFormattingParams,
+                      analysis: Analysis):
         return actions.formatting(analysis)
 
     @server.feature(lsp.TEXT_DOCUMENT_CODE_ACTION,
                     lsp.CodeActionOptions(code_action_kinds=[lsp.CodeActionKind.QuickFix]))
-    @guarded([])
-    def on_code_action(ls: SlimLanguageServer, params: lsp.CodeActionParams):
-        uri = params.text_document.uri
-        analysis = ls.analysis(uri)
-        if analysis is None:
-            return []
-        return actions.code_actions(analysis, uri, params.range, params.context.diagnostics)
+    @document_request([])
+    def on_code_action(ls: SlimLanguageServer, params: lsp.CodeActionParams,
+                       analysis: Analysis):
+        return actions.code_actions(analysis, params.text_document.uri, params.range,
+                                    params.context.diagnostics)
 
     return server
 
