@@ -150,8 +150,8 @@ def _argument_items(analysis: Analysis, ctx: CursorContext, tree: n.File | None,
                            TYPE_VALUES.get(arg.type, ())]
         return values + _name_items(tree, line, column)
     items: list[lsp.CompletionItem] = []
-    positional = frame.index - (1 if frame.first and _is_tensor(frame.first, tree, line, column)
-                                else 0)
+    positional = frame.positional - (1 if frame.first and
+                                     _is_tensor(frame.first, tree, line, column) else 0)
     for kind in kinds:
         given = positional if kind.name == callee or lookup(callee) is kind else 0
         for arg in kind.args[max(given, 0):]:
@@ -284,8 +284,8 @@ def signature_help(analysis: Analysis, line: int, column: int,
     if frame.keyword is not None:
         active = names.index(frame.keyword) if frame.keyword in names else None
     else:
-        active = frame.index + offset
-        if active >= len(params):
+        active = frame.positional + offset if not frame.keywords else None
+        if active is not None and active >= len(params):
             active = None
     return lsp.SignatureHelp(
         signatures=[lsp.SignatureInformation(label=label, documentation=doc, parameters=infos,

@@ -32,7 +32,8 @@ class Frame:
 
     bracket: str  # ( [ {
     callee: str | None = None  # the name before "(" (a call), else None
-    index: int = 0  # commas seen at this level: the positional argument's index
+    index: int = 0  # commas seen at this level: the argument's index
+    positional: int = 0  # the arguments before this one given without a keyword
     keyword: str | None = None  # "name=" seen in the current argument
     keywords: list[str] = field(default_factory=list)  # every keyword given so far
     first: list[str] = field(default_factory=list)  # the tokens of the first argument
@@ -108,6 +109,8 @@ def cursor_context(lines: list[str], line: int, column: int) -> CursorContext:
                     break
         elif kind == "op" and text == "," and frames:
             frames[-1].index += 1
+            if frames[-1].keyword is None:
+                frames[-1].positional += 1
             frames[-1].keyword = None
         elif kind == "op" and text == "=" and frames and significant and \
                 significant[-1][0] == "name" and frames[-1].bracket == "(":

@@ -127,3 +127,28 @@ def test_a_document_opened_broken_still_completes_its_blocks():
     assert analysis.tree is None and doc.last_tree is not None
     items = completion.completion(analysis, 12, 10, doc.last_tree).items
     assert "depth=" in [i.label for i in items]
+
+
+def test_a_failing_feature_is_logged_and_answered_with_nothing(monkeypatch):
+    """The server's guard: a request whose feature raises gets the default answer and a log
+    message; a check that raises publishes an ``internal`` diagnostic instead."""
+    from slimdsl.lsp import server as srv
+
+    ls = srv.build_server()
+    logged, published = [], []
+    monkeypatch.setattr(ls, "window_log_message", logged.append)
+    monkeypatch.setattr(ls, "text_document_publish_diagnostics", published.append)
+    ls.documents.open("file:///virtual/m.slim", "/virtual/m.slim", TWO_MODELS, 1)
+
+    def boom(*args, **kwargs):
+        raise RuntimeError("feature broke")
+
+    monkeypatch.setattr(srv.hover, "hover", boom)
+    handler = ls.protocol.fm.features[t.TEXT_DOCUMENT_HOVER]
+    params = t.HoverParams(t.TextDocumentIdentifier("file:///virtual/m.slim"), t.Position(1, 3))
+    assert handler(params) is None
+    assert "RuntimeError: feature broke" in logged[-1].message
+    monkeypatch.setattr(srv, "document_diagnostics", boom)
+    ls.publish("file:///virtual/m.slim")
+    [d] = published[-1].diagnostics
+    assert d.code == "internal" and "feature broke" in d.message

@@ -189,26 +189,28 @@ async def test_hover_explains_a_layer_and_documents_kinds_and_arguments(
 
 
 async def test_completion_and_signature_help(client: LanguageClient, folder: Path):
-    text = BLOCKS.replace("  unit(16) as u2\n", "  conv2d(16, 3, st\n")
+    text = BLOCKS.replace("  unit(16) as u2\n", "  conv2d(16, 3, rate=2, st\n")
     uri = await open_doc(client, folder / "complete.slim", text)
     line = 8
     args = await client.text_document_completion_async(t.CompletionParams(
-        doc_id(uri), at(line, len("  conv2d(16, 3, st"))))
+        doc_id(uri), at(line, len("  conv2d(16, 3, rate=2, st"))))
     labels = [i.label for i in args.items]
-    assert "stride=" in labels and "padding=" in labels and "num_outputs=" not in labels
+    assert "stride=" in labels and "padding=" in labels
+    assert "num_outputs=" not in labels and "rate=" not in labels  # given already
     values = await client.text_document_completion_async(t.CompletionParams(
         doc_id(uri), at(7, len("  unit("))))
     assert "depth=" in [i.label for i in values.items]
-    change(client, uri, text.replace("  conv2d(16, 3, st\n", "  max_pool2d(2, padding=\n"), 2)
+    change(client, uri, text.replace("  conv2d(16, 3, rate=2, st\n",
+                                     "  max_pool2d(2, padding=\n"), 2)
     padding = await client.text_document_completion_async(t.CompletionParams(
         doc_id(uri), at(line, len("  max_pool2d(2, padding="))))
     assert [i.label for i in padding.items][:2] == ['"SAME"', '"VALID"']
-    change(client, uri, text.replace("  conv2d(16, 3, st\n", "  \n"), 3)
+    change(client, uri, text.replace("  conv2d(16, 3, rate=2, st\n", "  \n"), 3)
     start = await client.text_document_completion_async(t.CompletionParams(
         doc_id(uri), at(line, 2)))
     labels = [i.label for i in start.items]
     assert {"conv2d", "unit", "images", "repeat", "arg_scope"} <= set(labels)
-    change(client, uri, text.replace("  conv2d(16, 3, st\n", "  conv2d(16, 3, \n"), 4)
+    change(client, uri, text.replace("  conv2d(16, 3, rate=2, st\n", "  conv2d(16, 3, \n"), 4)
     sig = await client.text_document_signature_help_async(t.SignatureHelpParams(
         doc_id(uri), at(line, len("  conv2d(16, 3, "))))
     [info] = sig.signatures
@@ -231,7 +233,7 @@ async def test_definition_of_blocks_names_and_imports(client: LanguageClient, fo
     assert block[0].uri == (folder / "lib.slim").as_uri() and block[0].range.start.line == 0
     name = await client.text_document_definition_async(t.DefinitionParams(doc_id(uri),
                                                                            at(5, 13)))
-    assert name[0].uri == uri and name[0].range.start == at(4, 2)
+    assert name[0].uri == uri and name[0].range == t.Range(at(4, 2), at(4, 3))  # the x of x =
     imported = await client.text_document_definition_async(t.DefinitionParams(doc_id(uri),
                                                                                at(0, 10)))
     assert imported[0].uri == (folder / "lib.slim").as_uri()
@@ -240,13 +242,16 @@ async def test_definition_of_blocks_names_and_imports(client: LanguageClient, fo
 
 async def test_document_symbols_outline_models_blocks_and_scopes(client: LanguageClient,
                                                                 folder: Path):
-    text = BLOCKS.replace("  unit(16) as u2\n", '  scope "head" {\n    unit(16) as u2\n  }\n')
+    (folder / "lib.slim").write_text("block other(depth: int) {\n  conv2d(depth, 3)\n}\n")
+    text = 'import "lib.slim"\n' + BLOCKS.replace(
+        "  unit(16) as u2\n", '  scope "head" {\n    unit(16) as u2\n  }\n')
     uri = await open_doc(client, folder / "outline.slim", text)
     symbols = await client.text_document_document_symbol_async(t.DocumentSymbolParams(
         doc_id(uri)))
-    assert [(s.name, s.kind) for s in symbols] == [("unit", t.SymbolKind.Function),
+    assert [(s.name, s.kind) for s in symbols] == [("lib.slim", t.SymbolKind.Module),
+                                                    ("unit", t.SymbolKind.Function),
                                                     ("m", t.SymbolKind.Class)]
-    unit, model = symbols
+    _, unit, model = symbols
     assert [c.name for c in unit.children] == ["depth", "conv", "pool"]
     assert [c.name for c in model.children] == ["u1", "head"]
     assert [c.name for c in model.children[1].children] == ["u2"]
