@@ -16,8 +16,11 @@ the text and the lines an edit changed, it
    equal to, but not the same object as, the old one that later layers read: the old object is
    kept and given the new producer.
 
-Anything it cannot resume (another model, a block, a ``def`` or an import changed, the edit is
-in a block body or a loop, the old lowering stopped early) is lowered from the start. The result
+An edit inside a block's body (that keeps the line count and the block's parameters) resumes at
+the first statement of the model that ran that block, without cutoff (a later call runs the new
+body again); a model that never called the block is kept as it is. Anything else it cannot
+resume (the parameters, a ``def`` or an import changed, a block was added or removed, the edit
+is inside a loop, the old lowering stopped early) is lowered from the start. The result
 is always the graph and diagnostics a full lowering gives (``tests/lower/test_incremental.py``
 compares them on random edits).
 """
@@ -28,21 +31,15 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from .. import diagnostics as dg
-from ..diagnostics import Diagnostics, Span
+from ..diagnostics import Diagnostics
 from ..frontend import Program
 from ..frontend import tree as n
 from ..ir import Graph, Port, Tensor
 from ..values import TensorValue
 from .context import StmtCtx
+from .edits import RESUMABLE, Change, bodies_along, resume_point
 from .evaluate import WorkLimit
 from .statements import MAX_STEPS, Lowerer
-
-#: Statements whose body runs once, in order, where a lowering may resume: the attribute that
-#: holds the body, and what ending the statement does once its body has run.
-RESUMABLE: dict[type, tuple[str, str | None]] = {
-    n.ArgScopeStmt: ("body", "close_arg_scope"),
-    n.ScopeStmt: ("body", None),
-}
 
 
 @dataclass
@@ -127,8 +124,16 @@ class Recorder:
         self.checkpoints: dict[tuple[int, ...], Checkpoint] = {}
         self.fresh: list[Checkpoint] = []  # taken by the current lowering
         self.comparison: _Comparison | None = None
+        #: For each block, the first statement (path) whose lowering ran its body; a statement
+        #: of a later path may have been deleted since (resuming earlier is only slower).
+        self.first_call: dict[str, tuple[int, ...]] = {}
 
     def enter(self, stmts: tuple, ctx: StmtCtx) -> None:
+        if ctx.blocks:  # a block's body: which statement of the model called it?
+            path = tuple(lv.index for lv in self.levels if lv.resumable)
+            known = self.first_call.get(ctx.blocks[-1])
+            if known is None or path < known:
+                self.first_call[ctx.blocks[-1]] = path
         if not self.levels:
             resumable = True  # the model's body
         else:
@@ -232,55 +237,6 @@ def _remap(value: Any, swap: dict[int, Tensor]) -> Any:
     return value
 
 
-@dataclass
-class Change:
-    """What an edit changed, in lines of a file: lines ``first..last_old`` of the old text
-    became ``first..last_new`` of the new one (1-based, inclusive)."""
-
-    path: str
-    first: int
-    last_old: int
-    last_new: int
-
-    @property
-    def delta(self) -> int:
-        return self.last_new - self.last_old
-
-    @staticmethod
-    def between(path: str, old: str, new: str) -> Change | None:
-        r"""The lines that differ between two texts (None when they are equal).
-
-        >>> Change.between("m.slim", "a\nb\nc\n", "a\nB\nc\n")
-        Change(path='m.slim', first=2, last_old=2, last_new=2)
-        >>> Change.between("m.slim", "a\nc\n", "a\nb\nc\n").delta
-        1
-        """
-        if old == new:
-            return None
-        limit = min(len(old), len(new))
-        start, step = 0, 4096
-        while start < limit:  # compare in chunks: fast in C, exact at the end
-            end = min(start + step, limit)
-            if old[start:end] != new[start:end]:
-                while old[start] == new[start]:
-                    start += 1
-                break
-            start = end
-        tail, room = 0, limit - start  # the common end, not overlapping the common start
-        while tail < room:
-            size = min(step, room - tail)
-            if old[len(old) - tail - size:len(old) - tail] != \
-                    new[len(new) - tail - size:len(new) - tail]:
-                while tail < room and old[len(old) - 1 - tail] == new[len(new) - 1 - tail]:
-                    tail += 1
-                break
-            tail += size
-        first = old.count("\n", 0, start) + 1
-        last_old = old.count("\n", 0, len(old) - tail) + 1
-        last_new = new.count("\n", 0, len(new) - tail) + 1
-        return Change(path, first, max(last_old, first), max(last_new, first))
-
-
 _TOO_LARGE = "are a loop's bounds or a repeat count too large?"
 
 
@@ -296,6 +252,7 @@ class IncrementalModel:
     graph: Graph | None = None
     diags: Diagnostics | None = None
     key: tuple = ()
+    blocks: dict = field(default_factory=dict)  # the blocks the last lowering read
     complete: bool = False  # the last lowering ran to the end (no work limit)
     stats: dict[str, int] = field(default_factory=lambda: {"full": 0, "resumed": 0,
                                                            "cutoff": 0, "kept": 0})
@@ -305,20 +262,28 @@ class IncrementalModel:
         """Lower the model of ``program``: keep the last result when the edit (``change``,
         since the program last lowered; None: the text is the same) is outside the model's
         definition, resume the last lowering when it is inside, else lower from the start."""
-        key = _key(program, self.name)
+        key, blocks = _key(program, self.name), dict(program.blocks)
         result = None
-        if self.complete and key == self.key and self.graph is not None and \
+        changed = _changed_blocks(self.blocks, blocks)
+        if self.complete and key == self.key and changed is not None and \
+                self.graph is not None and self.recorder is not None and \
                 self.lowerer is not None and self.lowerer.definition is not None:
             span = self.lowerer.definition.span
-            if change is None or span.path != change.path or change.first > span.end_line or \
-                    (change.last_old < span.line and change.delta == 0):
+            outside = change is None or span.path != change.path or \
+                change.first > span.end_line or (change.last_old < span.line and
+                                                  change.delta == 0)
+            called = sorted(self.recorder.first_call[b] for b in changed
+                            if b in self.recorder.first_call)
+            if outside and not called:
                 self.stats["kept"] += 1
                 self.last_resume = None
+                self.blocks = blocks
                 return self.graph, self.diags  # type: ignore[return-value]
-            result = self._resume(program, change)
+            if change is not None and (not called or change.delta == 0):
+                result = self._resume(program, change, called[0] if called else None, outside)
         if result is None:
             result = self._full(program)
-        self.key = key
+        self.key, self.blocks = key, blocks
         return result
 
     def _full(self, program: Program) -> tuple[Graph | None, Diagnostics]:
@@ -344,18 +309,29 @@ class IncrementalModel:
         self.graph = graph
         return graph, diags
 
-    def _resume(self, program: Program, change: Change) -> tuple[Graph | None, Diagnostics] | None:
+    def _resume(self, program: Program, change: Change, first_call: tuple[int, ...] | None,
+                outside: bool) -> tuple[Graph | None, Diagnostics] | None:
+        """Lower again from the first statement the edit touched (``outside``: the edit is
+        outside the model's definition) or that called a block it changed (``first_call``),
+        whichever comes first."""
         lowerer, recorder, graph, diags = self.lowerer, self.recorder, self.graph, self.diags
         assert lowerer is not None and recorder is not None and diags is not None
         old_def = lowerer.definition
         assert old_def is not None
         new_def = program.models.get(old_def.name)
-        if graph is None or not isinstance(new_def, n.ModelDef) or \
-                not (old_def.span.path == new_def.span.path == change.path) or \
-                old_def.params != new_def.params or \
-                not old_def.span.line < change.first <= change.last_old < old_def.span.end_line:
-            return None  # another file, the parameters, the header or the closing brace
-        found = _resume_point(old_def.body, new_def.body, change)
+        if graph is None or not isinstance(new_def, n.ModelDef) or old_def.params != new_def.params:
+            return None
+        found = None
+        if not outside:
+            if not (old_def.span.path == new_def.span.path == change.path) or \
+                    not old_def.span.line < change.first <= change.last_old < old_def.span.end_line:
+                return None  # another file, the header or the closing brace
+            found = resume_point(old_def.body, new_def.body, change)
+            if found is None:
+                return None
+        if first_call is not None and (found is None or first_call < found[0]):
+            along = bodies_along(new_def.body, first_call)
+            found = (first_call, along) if along is not None else None
         checkpoint = recorder.checkpoints.get(found[0]) if found is not None else None
         if found is None or checkpoint is None:
             return None
@@ -363,7 +339,7 @@ class IncrementalModel:
         old = _OldRun(graph, diags, recorder, lowerer, checkpoint)
         self._restore(checkpoint, program, new_def)
         recorder.fresh = []
-        if change.delta == 0:
+        if change.delta == 0 and first_call is None:  # a changed block may run again later
             recorder.comparison = _Comparison(change.last_new + 1, old.undone, checkpoint.names)
         self.stats["resumed"] += 1
         self.last_resume = path
@@ -512,61 +488,30 @@ class _OldRun:
 
 
 def _key(program: Program, name: str) -> tuple:
-    """What lowering a model reads besides its own body: the models it aliases, the blocks, the
-    ``def`` functions, the imports; an edit of any of them lowers it from the start."""
+    """What lowering a model reads besides its own body and the blocks' bodies: the models it
+    aliases, the ``def`` functions, the imports; an edit of any of them lowers it from the
+    start."""
     chain = []
     current = program.models.get(name)
     while isinstance(current, n.ModelAlias) and current not in chain:
         chain.append(current)
         current = program.models.get(current.base)
-    return (tuple(chain), dict(program.blocks), dict(program.functions), program.root.imports)
+    return (tuple(chain), dict(program.functions), program.root.imports)
 
 
-def _header_end(stmt: Any, body_field: str) -> int:
-    """The last line of a statement's header: its fields but the body."""
-    last = stmt.span.line
-    stack = [getattr(stmt, f) for f in type(stmt).__dataclass_fields__
-             if f not in ("span", body_field)]
-    while stack:
-        value = stack.pop()
-        if isinstance(value, tuple):
-            stack.extend(value)
-        elif isinstance(getattr(value, "span", None), Span):
-            last = max(last, value.span.end_line)
-    return last
-
-
-def _resume_point(old_body: tuple, new_body: tuple, change: Change
-                  ) -> tuple[tuple[int, ...], list[tuple]] | None:
-    """The path of the first statement the edit touches (descending into resumable statements
-    whose header and closing line it leaves alone) and the new tree's body at each level. The
-    statements before it end before the edit, so they read the same text in both trees."""
-    path: list[int] = []
-    bodies: list[tuple] = []
-    old, new = old_body, new_body
-    while True:
-        if not old:
-            return None
-        i = next((k for k, s in enumerate(old) if s.span.end_line >= change.first), len(old))
-        i = min(i, len(old) - 1)  # after the last statement: run the last one again
-        if i >= len(new) or (i > 0 and old[i - 1].span != new[i - 1].span):
-            return None
-        path.append(i)
-        bodies.append(new)
-        stmt, stmt_new = old[i], new[i]
-        rule = RESUMABLE.get(type(stmt))
-        if rule is None or type(stmt_new) is not type(stmt) or \
-                stmt.span.line != stmt_new.span.line:
-            break
-        inner, inner_new = getattr(stmt, rule[0]), getattr(stmt_new, rule[0])
-        if not inner or not inner_new or change.first <= _header_end(stmt, rule[0]) or \
-                change.last_old >= stmt.span.end_line or \
-                change.last_new >= stmt_new.span.end_line or \
-                replace(stmt, span=None, **{rule[0]: ()}) != \
-                replace(stmt_new, span=None, **{rule[0]: ()}):
-            break  # the edit is in the header or on the closing line: the statement runs again
-        old, new = inner, inner_new
-    return tuple(path), bodies
+def _changed_blocks(old: dict, new: dict) -> list[str] | None:
+    """The blocks whose body changed; None when a block was added, removed, renamed or given
+    other parameters (which also changes what arg_scopes and calls accept)."""
+    if old.keys() != new.keys():
+        return None
+    changed = []
+    for name, block in new.items():
+        before = old[name]
+        if block is not before and block != before:
+            if (block.params, block.span.path) != (before.params, before.span.path):
+                return None
+            changed.append(name)
+    return changed
 
 
 __all__ = ["RESUMABLE", "Change", "Checkpoint", "IncrementalModel"]
