@@ -92,3 +92,14 @@ def test_runner_arguments_and_discovery():
     assert args.quick and args.no_tf and args.only == ["zoo"] and args.sizes == [10, 20]
     assert args.write is None and run.parse_args(["--no-write"]).write is False
     assert all(p.name.startswith("bench_") for p in run.extra_scripts())
+
+
+@pytest.mark.slow  # starts a language server
+def test_lsp_benchmark_on_a_tiny_file():
+    from benchmarks import bench_lsp
+
+    text = generate(12, "flat")
+    r = bench_lsp.bench_file("tiny", text, edits=3, interval=0.0)
+    assert len(r["total"]) == len(r["diagnostics"]) == len(r["cpu"]) == 3
+    assert all(d <= t for d, t in zip(r["diagnostics"], r["total"]))
+    assert [e[2:] for e in bench_lsp.edits_for(text, 4, 1)][:1] in ([("3", "4")], [("4", "3")])

@@ -152,3 +152,15 @@ def test_a_failing_feature_is_logged_and_answered_with_nothing(monkeypatch):
     ls.publish("file:///virtual/m.slim")
     [d] = published[-1].diagnostics
     assert d.code == "internal" and "feature broke" in d.message
+
+
+def test_slimc_lsp_without_its_extra_says_how_to_install_it(monkeypatch, capsys):
+    import importlib.util
+
+    from slimdsl.cli import main
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec",
+                        lambda name, *a: None if name == "pygls" else real(name, *a))
+    assert main(["lsp"]) == 2
+    assert "pip install 'slimdsl[lsp]'" in capsys.readouterr().err
