@@ -164,3 +164,14 @@ def test_slimc_lsp_without_its_extra_says_how_to_install_it(monkeypatch, capsys)
                         lambda name, *a: None if name == "pygls" else real(name, *a))
     assert main(["lsp"]) == 2
     assert "pip install 'slimdsl[lsp]'" in capsys.readouterr().err
+
+
+def test_definition_of_a_def_function_and_a_loop_variable():
+    text = ("def half(x) = x // 2\n\nmodel m() {\n  input images: [?, 8, 8, 3]\n"
+            "  for k in [1, 2] {\n    conv2d(half(8) * k, 1)\n  }\n}\n")
+    _, _, analysis = opened(text)
+    assert analysis.diagnostics == []
+    [fn] = navigation.definition(analysis, 6, 13)
+    assert fn.range.start == t.Position(0, 4)
+    [loop] = navigation.definition(analysis, 6, 22)
+    assert loop.range.start == t.Position(4, 2)  # the for statement binds k
