@@ -23,10 +23,9 @@ from ..diagnostics import Span
 from ..frontend import tree as n
 from ..frontend.program import parse_import
 from ..ir import Graph, Node, StatementOutput, relative_scope
-from ..layers import LAYERS, lookup
+from ..layers import lookup
 from ..layers.docs import arg_markdown, kind_markdown
 from ..layers.shapes import format_shape
-from ..lower.arg_scopes import signature
 from ..tools.explain import arg_scope_index, explain_text
 from . import syntax
 from .hints import statement_runs
@@ -227,8 +226,3 @@ def _scopes(analysis: Analysis, path: str):
             memo[key] = arg_scope_index(parse_import(text, path), text) if text else {}
     return memo[key]
 
-
-def signature_markdown(name: str) -> str | None:
-    """``conv2d(inputs, num_outputs, ...)`` for a layer kind, for completion details."""
-    kind = LAYERS.get(name) or lookup(name)
-    return signature(kind) if kind is not None else None
