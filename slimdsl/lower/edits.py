@@ -4,7 +4,7 @@ it touched first (:func:`resume_point`), for lowering again from there
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 from ..diagnostics import Span
@@ -70,7 +70,7 @@ class Change:
 def header_end(stmt: Any, body_field: str) -> int:
     """The last line of a statement's header: its fields but the body."""
     last = stmt.span.line
-    stack = [getattr(stmt, f) for f in type(stmt).__dataclass_fields__
+    stack = [getattr(stmt, f) for f in type(stmt).__match_args__
              if f not in ("span", body_field)]
     while stack:
         value = stack.pop()
@@ -107,13 +107,21 @@ def resume_point(old_body: tuple, new_body: tuple, change: Change
         if not inner or not inner_new or change.first <= header_end(stmt, rule[0]) or \
                 change.last_old >= stmt.span.end_line or \
                 change.last_new >= stmt_new.span.end_line or \
-                replace(stmt, span=None, **{rule[0]: ()}) != \
-                replace(stmt_new, span=None, **{rule[0]: ()}):
+                with_fields(stmt, span=None, **{rule[0]: ()}) != \
+                with_fields(stmt_new, span=None, **{rule[0]: ()}):
             break  # the edit is in the header or on the closing line: the statement runs again
         old, new = inner, inner_new
     return tuple(path), bodies
 
 
+
+
+def with_fields(record: Any, **changes: Any) -> Any:
+    """A record of the syntax tree or the IR with some fields changed (``dataclasses.replace``
+    for any record class: its fields are its ``__match_args__``, in order)."""
+    cls = type(record)
+    return cls(*[changes[f] if f in changes else getattr(record, f)
+                 for f in cls.__match_args__])
 
 
 def bodies_along(body: tuple, path: tuple[int, ...]) -> list[tuple] | None:

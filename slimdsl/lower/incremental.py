@@ -27,7 +27,7 @@ compares them on random edits).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 from .. import diagnostics as dg
@@ -37,7 +37,7 @@ from ..frontend import tree as n
 from ..ir import Graph, Port, Tensor
 from ..values import TensorValue
 from .context import StmtCtx
-from .edits import RESUMABLE, Change, bodies_along, resume_point
+from .edits import RESUMABLE, Change, bodies_along, resume_point, with_fields
 from .evaluate import WorkLimit
 from .statements import MAX_STEPS, Lowerer
 
@@ -227,7 +227,7 @@ def _remap(value: Any, swap: dict[int, Tensor]) -> Any:
         return TensorValue(tensor) if tensor is not None else value
     if isinstance(value, Port):
         tensor = swap.get(id(value.tensor))
-        return replace(value, tensor=tensor) if tensor is not None else value
+        return with_fields(value, tensor=tensor) if tensor is not None else value
     if isinstance(value, list):
         return [_remap(v, swap) for v in value]
     if isinstance(value, tuple) and not hasattr(value, "_fields"):
@@ -457,7 +457,7 @@ class _OldRun:
         for node in fresh:
             if any(id(t) in swap for t in node.inputs):
                 node.inputs = tuple(swap.get(id(t), t) for t in node.inputs)
-        outputs = [replace(o, tensor=swap[id(o.tensor)]) if id(o.tensor) in swap else o
+        outputs = [with_fields(o, tensor=swap[id(o.tensor)]) if id(o.tensor) in swap else o
                    for o in graph.statement_outputs[first_output:]]
         graph.nodes[start:] = fresh + self.nodes[at.nodes:]
         graph.statement_outputs[first_output:] = outputs + self.outputs[at.outputs:]

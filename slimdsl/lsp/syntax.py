@@ -1,14 +1,13 @@
 """Walking the syntax tree generically: children, the nodes at a position, the names a
 statement binds.
 
-The tree (:mod:`slimdsl.frontend.tree`) is made of frozen dataclasses; these helpers read their
-fields rather than naming node kinds, so statements and expressions added to the language later
-are walked too (a node is any dataclass with a ``span``; tuples are looked into).
+The tree (:mod:`slimdsl.frontend.tree`) is made of frozen records; these helpers read their
+fields (``__match_args__``) rather than naming node kinds, so statements and expressions added
+to the language later are walked too (tuples are looked into).
 """
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Iterator
 from typing import Any
 
@@ -22,13 +21,13 @@ def _fields(node: Any) -> tuple[str, ...]:
     cls = type(node)
     names = _FIELDS.get(cls)
     if names is None:
-        names = _FIELDS[cls] = tuple(f.name for f in dataclasses.fields(cls))
+        names = _FIELDS[cls] = tuple(cls.__match_args__)
     return names
 
 
 def is_node(value: Any) -> bool:
     """A syntax-tree node: a dataclass instance other than a span."""
-    return dataclasses.is_dataclass(value) and not isinstance(value, (Span, type))
+    return hasattr(type(value), "__match_args__") and not isinstance(value, (Span, type))
 
 
 def children(node: Any) -> Iterator[Any]:
