@@ -50,7 +50,7 @@ from benchmarks.common import (  # noqa: E402
     machine_markdown,
     ms,
     table,
-    write_section,
+    write_own_section,
 )
 from benchmarks.generate import generate  # noqa: E402
 
@@ -269,10 +269,7 @@ def main(argv: list[str] | None = None) -> int:
     text = markdown(results, info, args.interval)
     print(text)
     if write:
-        current = DOCS.read_text(encoding="utf-8") if DOCS.exists() else None
-        if current is not None and START not in current:
-            DOCS.write_text(current.rstrip("\n") + f"\n\n{START}\n{END}\n", encoding="utf-8")
-        write_section(text, DOCS, START, END)
+        write_own_section(text, START, END)
         log(f"lsp: wrote the Language server section of {DOCS}")
     return 0
 
