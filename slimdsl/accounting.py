@@ -27,7 +27,8 @@ from .layers.shapes import Shape, ShapeError
 
 def account(graph: Graph) -> Graph:
     """Fill ``variables``, ``params`` and ``flops`` of every node and the graph's totals, and
-    the graph's :class:`~slimdsl.ir.RuntimeParams`; raise CompileError on any problem."""
+    set up the graph's :class:`~slimdsl.ir.RuntimeParams` (:func:`runtime_params`, run on
+    first use of ``graph.runtime``); raise CompileError on any problem."""
     diags = Diagnostics()
     account_collecting(graph, diags)
     if diags.has_errors:
@@ -35,12 +36,10 @@ def account(graph: Graph) -> Graph:
     return graph
 
 
-def account_collecting(graph: Graph, diags: Diagnostics, *, runtime: bool = True,
-                       reuse: bool = False) -> Graph:
+def account_collecting(graph: Graph, diags: Diagnostics, *, reuse: bool = False) -> Graph:
     """Like :func:`account`, appending problems to ``diags`` instead of raising.
 
-    ``runtime=False`` leaves out the run-time parameter analysis (code generation needs it, an
-    editor does not); ``reuse=True`` keeps the variables of nodes accounted before (the
+    ``reuse=True`` keeps the variables of nodes accounted before (the
     language server's incremental check keeps the nodes an edit did not change).
     """
     owners: dict[str, object] = {}
@@ -95,7 +94,7 @@ def account_collecting(graph: Graph, diags: Diagnostics, *, runtime: bool = True
     graph.trainable_params = trainable
     graph.total_params = total
     graph.flops = total_flops
-    graph.runtime = runtime_params(graph) if complete and runtime else None
+    graph.set_runtime_analysis(runtime_params if complete else None)  # run when asked for
     return graph
 
 

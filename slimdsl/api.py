@@ -8,7 +8,6 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Iterable
-from dataclasses import dataclass, field, replace
 from typing import Any
 
 from . import diagnostics as dg
@@ -19,6 +18,7 @@ from .frontend.program import Program, load_program, read_text
 from .ir import Graph
 from .lower import lower_collecting
 from .lower.incremental import Change, IncrementalModel
+from .records import dataclass, field, replace
 
 SOURCE_SUFFIX = ".slim"
 
@@ -119,8 +119,7 @@ def check_model(program: Program, name: str, overrides: dict[str, Any] | None = 
     Models are independent: the language server re-checks only the models an edit can change.
     With ``incremental`` (the model's state from the last check) and ``change`` (the lines the
     edit changed), lowering resumes where the edit is (:mod:`slimdsl.lower.incremental`) and
-    accounting keeps the layers it kept; the run-time parameter analysis, which only code
-    generation reads, is left out then.
+    accounting keeps the layers it kept.
     """
     diags = Diagnostics()
     graph = None
@@ -131,8 +130,7 @@ def check_model(program: Program, name: str, overrides: dict[str, Any] | None = 
             graph, lowered = incremental.lower(program, change)
             diags.extend(lowered.items)
         if graph is not None:  # also after errors: a variable clash before them is found
-            account_collecting(graph, diags, runtime=incremental is None,
-                               reuse=incremental is not None)
+            account_collecting(graph, diags, reuse=incremental is not None)
     except RecursionError:
         if incremental is not None:
             incremental.complete = False

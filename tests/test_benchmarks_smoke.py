@@ -103,3 +103,12 @@ def test_lsp_benchmark_on_a_tiny_file():
     assert len(r["total"]) == len(r["diagnostics"]) == len(r["cpu"]) == 3
     assert all(d <= t for d, t in zip(r["diagnostics"], r["total"]))
     assert [e[2:] for e in bench_lsp.edits_for(text, 4, 1)][:1] in ([("3", "4")], [("4", "3")])
+
+
+def test_incremental_benchmark_at_toy_size():
+    r = core.bench_incremental(layers=40, edits=3, repeat=1, model="models/lenet.slim")
+    flat, lenet = r["rows"]
+    assert flat["line"]["n"] == 3 and flat["line"]["partial"] == 3
+    assert lenet["newline"]["partial"] == 3
+    text = core.incremental_markdown(r)
+    assert text.startswith("## Core: incremental re-parse") and "| flat 40 layers |" in text

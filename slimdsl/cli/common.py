@@ -6,7 +6,6 @@ import argparse
 import json
 import os
 import sys
-import tempfile
 from typing import Any, TextIO
 
 from ..api import CheckResult
@@ -105,6 +104,8 @@ def write_atomic(path: str, text: str) -> None:
         umask = os.umask(0)
         os.umask(umask)
         mode = 0o666 & ~umask
+    import tempfile  # here: its imports (random, shutil) would slow every slimc check
+
     fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(target) + ".", suffix=".tmp",
                                dir=directory)
     try:

@@ -9,12 +9,12 @@ from __future__ import annotations
 import functools
 import os
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from .. import diagnostics as dg
 from ..diagnostics import CompileError, Diagnostics
 from ..layers import LAYER_NAMES, META_LAYERS
+from ..records import dataclass, field
 from ..values import BUILTIN_FUNCTIONS, CONSTANTS, INITIALIZERS, REGULARIZERS
 from . import tree as n
 from .parser import MAX_SOURCE_BYTES, parse

@@ -182,27 +182,30 @@ class ArgScopes:
         args: dict[str, Any] = {}
         sources: dict[str, ArgSource] = {}
         missing = []
+        own = _OWN_ARGS.get(kind.name, ())
+        defaults = kind.checked_defaults
         for arg in kind.args:
-            if arg.name in explicit:
-                given = explicit[arg.name]
+            name = arg.name
+            if name in explicit:
+                given = explicit[name]
                 try:
-                    args[arg.name] = arg.check(given.value)
+                    args[name] = arg.check(given.value)
                 except ArgError as e:
                     raise EvalError(given.span, dg.BAD_VALUE,
-                                    f"{kind.name} {arg.name}: {e}") from None
-                sources[arg.name] = ArgSource("explicit", given.span, given.param)
-            elif arg.name in scoped and arg.name not in _OWN_ARGS.get(kind.name, ()):
-                value, source = scoped[arg.name]
+                                    f"{kind.name} {name}: {e}") from None
+                sources[name] = ArgSource("explicit", given.span, given.param)
+            elif name in scoped and name not in own:
+                value, source = scoped[name]
                 try:
-                    args[arg.name] = arg.check(value)
+                    args[name] = arg.check(value)
                 except ArgError:  # reported where the arg_scope set it
                     raise Poisoned() from None
-                sources[arg.name] = source
+                sources[name] = source
             elif arg.required:
-                missing.append(arg.name)
+                missing.append(name)
             else:
-                args[arg.name] = arg.check(arg.default) if arg.default is not None else None
-                sources[arg.name] = _DEFAULT_SOURCE
+                args[name] = defaults[name] if name in defaults else arg.check(arg.default)
+                sources[name] = _DEFAULT_SOURCE
         if missing:
             raise EvalError(span, dg.MISSING_ARGUMENT,
                             f"{kind.name} needs {', '.join(repr(m) for m in missing)}",

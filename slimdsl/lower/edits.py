@@ -4,11 +4,12 @@ it touched first (:func:`resume_point`), for lowering again from there
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from ..diagnostics import Span
 from ..frontend import tree as n
+from ..frontend.incremental import common_ends
+from ..records import dataclass, replace
 
 #: Statements whose body runs once, in order, where a lowering may resume: the attribute that
 #: holds the body, and what ending the statement does once its body has run.
@@ -43,24 +44,7 @@ class Change:
         """
         if old == new:
             return None
-        limit = min(len(old), len(new))
-        start, step = 0, 4096
-        while start < limit:  # compare in chunks: fast in C, exact at the end
-            end = min(start + step, limit)
-            if old[start:end] != new[start:end]:
-                while old[start] == new[start]:
-                    start += 1
-                break
-            start = end
-        tail, room = 0, limit - start  # the common end, not overlapping the common start
-        while tail < room:
-            size = min(step, room - tail)
-            if old[len(old) - tail - size:len(old) - tail] != \
-                    new[len(new) - tail - size:len(new) - tail]:
-                while tail < room and old[len(old) - 1 - tail] == new[len(new) - 1 - tail]:
-                    tail += 1
-                break
-            tail += size
+        start, tail = common_ends(old, new)
         first = old.count("\n", 0, start) + 1
         last_old = old.count("\n", 0, len(old) - tail) + 1
         last_new = new.count("\n", 0, len(new) - tail) + 1
@@ -107,21 +91,11 @@ def resume_point(old_body: tuple, new_body: tuple, change: Change
         if not inner or not inner_new or change.first <= header_end(stmt, rule[0]) or \
                 change.last_old >= stmt.span.end_line or \
                 change.last_new >= stmt_new.span.end_line or \
-                with_fields(stmt, span=None, **{rule[0]: ()}) != \
-                with_fields(stmt_new, span=None, **{rule[0]: ()}):
+                replace(stmt, span=None, **{rule[0]: ()}) != \
+                replace(stmt_new, span=None, **{rule[0]: ()}):
             break  # the edit is in the header or on the closing line: the statement runs again
         old, new = inner, inner_new
     return tuple(path), bodies
-
-
-
-
-def with_fields(record: Any, **changes: Any) -> Any:
-    """A record of the syntax tree or the IR with some fields changed (``dataclasses.replace``
-    for any record class: its fields are its ``__match_args__``, in order)."""
-    cls = type(record)
-    return cls(*[changes[f] if f in changes else getattr(record, f)
-                 for f in cls.__match_args__])
 
 
 def bodies_along(body: tuple, path: tuple[int, ...]) -> list[tuple] | None:

@@ -21,13 +21,12 @@ the first statement of the model that ran that block, without cutoff (a later ca
 body again); a model that never called the block is kept as it is. Anything else it cannot
 resume (the parameters, a ``def`` or an import changed, a block was added or removed, the edit
 is inside a loop, the old lowering stopped early) is lowered from the start. The result
-is always the graph and diagnostics a full lowering gives (``tests/lower/test_incremental.py``
-compares them on random edits).
+is always the graph and diagnostics a full lowering gives
+(``tests/lower/test_incremental_lowering.py`` compares them on random edits).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
 
 from .. import diagnostics as dg
@@ -35,9 +34,10 @@ from ..diagnostics import Diagnostics
 from ..frontend import Program
 from ..frontend import tree as n
 from ..ir import Graph, Port, Tensor
+from ..records import dataclass, field, replace
 from ..values import TensorValue
 from .context import StmtCtx
-from .edits import RESUMABLE, Change, bodies_along, resume_point, with_fields
+from .edits import RESUMABLE, Change, bodies_along, resume_point
 from .evaluate import WorkLimit
 from .statements import MAX_STEPS, Lowerer
 
@@ -227,7 +227,7 @@ def _remap(value: Any, swap: dict[int, Tensor]) -> Any:
         return TensorValue(tensor) if tensor is not None else value
     if isinstance(value, Port):
         tensor = swap.get(id(value.tensor))
-        return with_fields(value, tensor=tensor) if tensor is not None else value
+        return replace(value, tensor=tensor) if tensor is not None else value
     if isinstance(value, list):
         return [_remap(v, swap) for v in value]
     if isinstance(value, tuple) and not hasattr(value, "_fields"):
@@ -457,7 +457,7 @@ class _OldRun:
         for node in fresh:
             if any(id(t) in swap for t in node.inputs):
                 node.inputs = tuple(swap.get(id(t), t) for t in node.inputs)
-        outputs = [with_fields(o, tensor=swap[id(o.tensor)]) if id(o.tensor) in swap else o
+        outputs = [replace(o, tensor=swap[id(o.tensor)]) if id(o.tensor) in swap else o
                    for o in graph.statement_outputs[first_output:]]
         graph.nodes[start:] = fresh + self.nodes[at.nodes:]
         graph.statement_outputs[first_output:] = outputs + self.outputs[at.outputs:]

@@ -17,17 +17,19 @@ into an :class:`Analysis`: its syntax tree, program, graphs and diagnostics, the
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
 from typing import Any
 
 from .. import diagnostics as dg
 from ..api import check_model, program_diagnostics
 from ..diagnostics import CompileError, Diagnostic, Span
 from ..frontend import tree as n
+from ..frontend.incremental import Document as ParsedText
+from ..frontend.incremental import parse_document
 from ..frontend.parser import parse
 from ..frontend.program import Program, load_program, read_text
 from ..ir import Graph
 from ..lower.incremental import Change, IncrementalModel
+from ..records import dataclass, field
 from .text import Lines, same_file
 
 
@@ -67,7 +69,7 @@ class Checker:
 
     def __init__(self, read_import) -> None:
         self._read_import = read_import
-        self._parsed: dict[str, tuple[str, n.File | None, list[Diagnostic]]] = {}
+        self._parsed: dict[str, ParsedText] = {}
         #: path -> (the text last checked, its models' incremental states)
         self._models: dict[str, tuple[str, dict[str, IncrementalModel]]] = {}
 
@@ -87,18 +89,18 @@ class Checker:
         self._models.pop(path, None)
 
     def parse(self, path: str, text: str) -> tuple[n.File | None, list[Diagnostic]]:
-        cached = self._parsed.get(path)
-        if cached is not None and cached[0] == text:
-            return cached[1], cached[2]
+        """The text's syntax tree (None when it does not parse) and syntax errors: after an
+        edit, only the statements it touched are parsed again
+        (:mod:`slimdsl.frontend.incremental`)."""
+        doc = self._parsed.get(path)
         try:
-            tree, diags = parse(text, path), []
-        except CompileError as exc:
-            tree, diags = None, list(exc.diagnostics)
+            doc = parse_document(text, path) if doc is None else doc.update(text)
         except RecursionError:
-            tree, diags = None, [Diagnostic(Span.point(path, 1, 1), "error", dg.TOO_DEEP.name,
-                                            "expression nested too deeply to analyse")]
-        self._parsed[path] = (text, tree, diags)
-        return tree, diags
+            self._parsed.pop(path, None)
+            return None, [Diagnostic(Span.point(path, 1, 1), "error", dg.TOO_DEEP.name,
+                                     "expression nested too deeply to analyse")]
+        self._parsed[path] = doc
+        return doc.tree, doc.diagnostics
 
     def analyze(self, path: str, text: str, version: int | None,
                 encoding: str = "utf-16") -> Analysis:
