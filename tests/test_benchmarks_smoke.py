@@ -112,3 +112,17 @@ def test_incremental_benchmark_at_toy_size():
     assert lenet["newline"]["partial"] == 3
     text = core.incremental_markdown(r)
     assert text.startswith("## Core: incremental re-parse") and "| flat 40 layers |" in text
+
+
+def test_training_benchmark_report():
+    import collections
+
+    from benchmarks import bench_train
+
+    info = collections.defaultdict(lambda: "x")
+    text = bench_train.markdown([(300.0, 310.0), (290.0, 330.0), (320.0, 300.0)], info, steps=10)
+    assert text.startswith("## Training: slimc train against a hand-written step")
+    assert "| slimc train | 300 | 300, 290, 320 |" in text
+    assert "runs at **97%** of the hand-written loop's rate" in text and "**met**" in text
+    slow = bench_train.markdown([(200.0, 310.0)], info, steps=10)
+    assert "**not met**" in slow

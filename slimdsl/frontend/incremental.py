@@ -125,7 +125,7 @@ def common_ends(old: str, new: str) -> tuple[int, int]:
     end not overlapping the start (what an edit left alone on either side of it).
 
     >>> common_ends("conv2d(64, 3)", "conv2d(128, 3)")
-    (7, 5)
+    (7, 4)
     >>> common_ends("ab", "ab")
     (2, 0)
     """

@@ -139,6 +139,19 @@ class LayerKind:
                 out[a.name] = value
         return out
 
+    @functools.cached_property
+    def arg_template(self) -> tuple[dict[str, Any], dict[str, int], tuple[str, ...],
+                                    tuple[str, ...]]:
+        """What a call starts from, for the lowering: every argument in order with its
+        checked default (:data:`REQUIRED` for a required one, None where the default must be
+        checked anew), the position of each, the required ones, and those checked anew."""
+        defaults = self.checked_defaults
+        template = {a.name: REQUIRED if a.required else defaults.get(a.name) for a in self.args}
+        positions = {a.name: i for i, a in enumerate(self.args)}
+        required = tuple(a.name for a in self.args if a.required)
+        anew = tuple(a.name for a in self.args if not a.required and a.name not in defaults)
+        return template, positions, required, anew
+
     @property
     def scoped_key(self) -> str:
         """The arg_scope key whose defaults this kind reads (conv2d_same reads conv2d's)."""

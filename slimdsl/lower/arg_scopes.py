@@ -179,13 +179,16 @@ class ArgScopes:
             explicit[name] = value
         scoped = self.scoped(kind.scoped_key)
         self._check_positional(kind, pos, explicit, scoped, span)
-        args: dict[str, Any] = {}
-        sources: dict[str, ArgSource] = {}
-        missing = []
+        # Every argument starts at its (checked) default; those given explicitly or by an
+        # arg_scope are checked in the order of the signature, as TF-Slim binds them.
+        template, positions, required, anew = kind.arg_template
+        args: dict[str, Any] = dict(template)
+        sources: dict[str, ArgSource] = dict.fromkeys(template, _DEFAULT_SOURCE)
         own = _OWN_ARGS.get(kind.name, ())
-        defaults = kind.checked_defaults
-        for arg in kind.args:
-            name = arg.name
+        from_scope = [name for name in scoped
+                      if name in positions and name not in explicit and name not in own]
+        for name in sorted((*explicit, *from_scope), key=positions.__getitem__):
+            arg = kind.args[positions[name]]
             if name in explicit:
                 given = explicit[name]
                 try:
@@ -194,18 +197,18 @@ class ArgScopes:
                     raise EvalError(given.span, dg.BAD_VALUE,
                                     f"{kind.name} {name}: {e}") from None
                 sources[name] = ArgSource("explicit", given.span, given.param)
-            elif name in scoped and name not in own:
+            else:
                 value, source = scoped[name]
                 try:
                     args[name] = arg.check(value)
                 except ArgError:  # reported where the arg_scope set it
                     raise Poisoned() from None
                 sources[name] = source
-            elif arg.required:
-                missing.append(name)
-            else:
-                args[name] = defaults[name] if name in defaults else arg.check(arg.default)
-                sources[name] = _DEFAULT_SOURCE
+        missing = [name for name in required if sources[name] is _DEFAULT_SOURCE]
+        for name in anew:
+            if sources[name] is _DEFAULT_SOURCE:
+                arg = kind.args[positions[name]]
+                args[name] = arg.check(arg.default)
         if missing:
             raise EvalError(span, dg.MISSING_ARGUMENT,
                             f"{kind.name} needs {', '.join(repr(m) for m in missing)}",
