@@ -17,10 +17,13 @@ the text and the lines an edit changed, it
    kept and given the new producer.
 
 An edit inside a block's body (that keeps the line count and the block's parameters) resumes at
-the first statement of the model that ran that block, without cutoff (a later call runs the new
-body again); a model that never called the block is kept as it is. Anything else it cannot
-resume (the parameters, a ``def`` or an import changed, a block was added or removed, the edit
-is inside a loop, the old lowering stopped early) is lowered from the start. The result
+the first statement of the model that ran that block, and may cut off only after the last
+statement that ran it (a later call runs the new body again); a model that never called the
+block is kept as it is. A cutoff also needs the statement to start where the old one at the
+same place in the tree did (a statement written on a blank line keeps the line count but
+shifts the statements after it). Anything else it cannot resume (the parameters, a ``def`` or
+an import changed, a block was added or removed, the edit is inside a loop, the old lowering
+stopped early) is lowered from the start. The result
 is always the graph and diagnostics a full lowering gives
 (``tests/lower/test_incremental_lowering.py`` compares them on random edits).
 """
@@ -47,6 +50,7 @@ class Checkpoint:
     """The state of a lowering just before one statement (see the module's docstring)."""
 
     path: tuple[int, ...]  # the statement's index in each enclosing resumable body
+    at: tuple[int, int]  # where the statement starts (line, column)
     ctxs: tuple[StmtCtx, ...]  # the context of each of those bodies
     env: dict[str, Any]
     names: int  # entries of the scope-name journal
@@ -127,13 +131,22 @@ class Recorder:
         #: For each block, the first statement (path) whose lowering ran its body; a statement
         #: of a later path may have been deleted since (resuming earlier is only slower).
         self.first_call: dict[str, tuple[int, ...]] = {}
+        #: For each block, the last line of the last statement whose lowering ran its body
+        #: (an upper bound: a later line only cuts off later); after it, an edit of the block
+        #: can no longer change what is lowered.
+        self.last_call_line: dict[str, int] = {}
 
     def enter(self, stmts: tuple, ctx: StmtCtx) -> None:
         if ctx.blocks:  # a block's body: which statement of the model called it?
-            path = tuple(lv.index for lv in self.levels if lv.resumable)
-            known = self.first_call.get(ctx.blocks[-1])
+            resumable = [lv for lv in self.levels if lv.resumable]
+            path = tuple(lv.index for lv in resumable)
+            block = ctx.blocks[-1]
+            known = self.first_call.get(block)
             if known is None or path < known:
-                self.first_call[ctx.blocks[-1]] = path
+                self.first_call[block] = path
+            end = resumable[-1].stmts[resumable[-1].index].span.end_line
+            if end > self.last_call_line.get(block, 0):
+                self.last_call_line[block] = end
         if not self.levels:
             resumable = True  # the model's body
         else:
@@ -153,22 +166,25 @@ class Recorder:
         if not level.resumable:
             return
         path = tuple(lv.index for lv in self.levels)
-        checkpoint = self.snapshot(path)
+        span = level.stmts[index].span
+        checkpoint = self.snapshot(path, (span.line, span.column))
         old = self.checkpoints.get(path)
         self.checkpoints[path] = checkpoint
         self.fresh.append(checkpoint)
         comparison = self.comparison
-        if comparison is not None and old is not None and \
-                level.stmts[index].span.line >= comparison.after_line and \
+        # the same path is the same statement only where it starts at the same place (a
+        # statement written on a line that was blank keeps the line count, not the indexes)
+        if comparison is not None and old is not None and old.at == checkpoint.at and \
+                span.line >= comparison.after_line and \
                 self._same(old, checkpoint, comparison):
             self.checkpoints[path] = old  # the old lowering's rest stays as it was
             raise Converged(old, checkpoint)
 
-    def snapshot(self, path: tuple[int, ...]) -> Checkpoint:
+    def snapshot(self, path: tuple[int, ...], at: tuple[int, int]) -> Checkpoint:
         low = self.lowerer
         graph = low.model.graph
         return Checkpoint(
-            path, tuple(lv.ctx for lv in self.levels), dict(low.model_env.vars),
+            path, at, tuple(lv.ctx for lv in self.levels), dict(low.model_env.vars),
             len(low.names.journal), list(low.scopes.stack), len(graph.nodes),
             len(graph.statement_outputs), list(graph.inputs), list(graph.outputs),
             dict(graph.end_points), dict(low.model.call_scopes), low.model.ids, low.steps,
@@ -186,7 +202,7 @@ class Recorder:
             return False
         pairs: list[tuple[Tensor, Tensor]] = []
         return (_equivalent(old.env, new.env, pairs)
-                and _equivalent(old.end_points, new.end_points, pairs)
+                and _end_points_match(old, new, pairs)
                 and _equivalent(old.inputs, new.inputs, pairs)
                 and _equivalent(old.graph_outputs, new.graph_outputs, pairs)
                 and sorted(old.call_scopes.values()) == sorted(new.call_scopes.values()))
@@ -216,6 +232,53 @@ def _equivalent(old: Any, new: Any, pairs: list[tuple[Tensor, Tensor]]) -> bool:
         return type(old) is type(new) and bool(old == new)
     except Exception:  # noqa: BLE001 - values that cannot be compared are not equal
         return False
+
+
+def _end_point_changes(old: dict[str, Any], new: dict[str, Any],
+                       pairs: list[tuple[Tensor, Tensor]]) -> list[tuple[Any, Any]] | None:
+    """The end points (same names, in the same order, else None) whose tensors are not
+    equivalent, as (old, new); the equivalent ones are added to ``pairs``."""
+    if len(old) != len(new) or list(old) != list(new):
+        return None
+    return [(a, new[k]) for k, a in old.items() if not _equivalent(a, new[k], pairs)]
+
+
+def _end_points_match(old: Checkpoint, new: Checkpoint, pairs: list[tuple[Tensor, Tensor]]
+                      ) -> bool:
+    """Do the end points leave the rest of the lowering as it was? Lowering only writes
+    them, so an end point may hold another tensor (an edited layer's output, with its new
+    shape) as long as nothing later can read the old one: it is not reachable from the
+    bindings, inputs or outputs. The splice then turns the old tensor into the new one."""
+    changes = _end_point_changes(old.end_points, new.end_points, pairs)
+    if changes is None:
+        return False
+    if not changes:
+        return True
+    reachable: set[int] = set()
+    _tensor_ids((old.env, old.inputs, old.graph_outputs), reachable)
+    target: dict[int, int] = {}
+    for a, b in changes:
+        if not (isinstance(a, Tensor) and isinstance(b, Tensor)) or id(a) in reachable or \
+                target.setdefault(id(a), id(b)) != id(b):
+            return False
+    return True
+
+
+def _tensor_ids(value: Any, out: set[int]) -> None:
+    """The ids of the tensors in ``value`` (bindings, ports, lists, dicts), added to out."""
+    stack = [value]
+    while stack:
+        v = stack.pop()
+        if isinstance(v, Tensor):
+            out.add(id(v))
+        elif isinstance(v, TensorValue):
+            out.add(id(v.tensor))
+        elif isinstance(v, Port):
+            out.add(id(v.tensor))
+        elif isinstance(v, (list, tuple)):
+            stack.extend(v)
+        elif isinstance(v, dict):
+            stack.extend(v.values())
 
 
 def _remap(value: Any, swap: dict[int, Tensor]) -> Any:
@@ -280,7 +343,9 @@ class IncrementalModel:
                 self.blocks = blocks
                 return self.graph, self.diags  # type: ignore[return-value]
             if change is not None and (not called or change.delta == 0):
-                result = self._resume(program, change, called[0] if called else None, outside)
+                last = max((self.recorder.last_call_line.get(b, 0) for b in changed), default=0)
+                result = self._resume(program, change, called[0] if called else None, outside,
+                                      last)
         if result is None:
             result = self._full(program)
         self.key, self.blocks = key, blocks
@@ -310,10 +375,12 @@ class IncrementalModel:
         return graph, diags
 
     def _resume(self, program: Program, change: Change, first_call: tuple[int, ...] | None,
-                outside: bool) -> tuple[Graph | None, Diagnostics] | None:
+                outside: bool, last_call: int) -> tuple[Graph | None, Diagnostics] | None:
         """Lower again from the first statement the edit touched (``outside``: the edit is
         outside the model's definition) or that called a block it changed (``first_call``),
-        whichever comes first."""
+        whichever comes first; cut off (when the edit kept the line count) no earlier than
+        after the edit and after ``last_call``, the last line of the last statement that ran
+        a changed block."""
         lowerer, recorder, graph, diags = self.lowerer, self.recorder, self.graph, self.diags
         assert lowerer is not None and recorder is not None and diags is not None
         old_def = lowerer.definition
@@ -339,8 +406,9 @@ class IncrementalModel:
         old = _OldRun(graph, diags, recorder, lowerer, checkpoint)
         self._restore(checkpoint, program, new_def)
         recorder.fresh = []
-        if change.delta == 0 and first_call is None:  # a changed block may run again later
-            recorder.comparison = _Comparison(change.last_new + 1, old.undone, checkpoint.names)
+        if change.delta == 0:  # past the edit and the changed blocks' last call
+            after = max(last_call, change.last_new if not outside else 0) + 1
+            recorder.comparison = _Comparison(after, old.undone, checkpoint.names)
         self.stats["resumed"] += 1
         self.last_resume = path
         self.complete = False
@@ -442,9 +510,15 @@ class _OldRun:
         low, graph, recorder = self.lowerer, self.graph, self.recorder
         assert low.model_env is not None
         pairs: list[tuple[Tensor, Tensor]] = []
-        for a, b in ((at.env, new.env), (at.end_points, new.end_points),
-                     (at.inputs, new.inputs), (at.graph_outputs, new.graph_outputs)):
+        for a, b in ((at.env, new.env), (at.inputs, new.inputs),
+                     (at.graph_outputs, new.graph_outputs)):
             _equivalent(a, b, pairs)
+        for old_t, new_t in _end_point_changes(at.end_points, new.end_points, pairs) or ():
+            # an end point nothing later reads: the old object (the kept end points and the
+            # old checkpoints hold it) becomes the new tensor
+            old_t.id, old_t.shape, old_t.name, old_t.dtype = \
+                new_t.id, new_t.shape, new_t.name, new_t.dtype
+            pairs.append((old_t, new_t))
         swap: dict[int, Tensor] = {}
         for old_t, new_t in pairs:
             if old_t is not new_t:  # the old object stays: the kept layers read it

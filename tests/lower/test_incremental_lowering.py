@@ -142,7 +142,7 @@ def test_random_edits_give_what_a_full_check_gives(name):
         assert [dump(g) for g in analysis.graphs] == [dump(g) for g in full.graphs], step
         for g in analysis.graphs:
             consistent(g)
-    stats = ws.checker.stats  # inception's edits are mostly in blocks: resumed, no cutoff
+    stats = ws.checker.stats
     assert stats["resumed"] > 5 and stats["cutoff"] > 0, stats
 
 
@@ -179,5 +179,73 @@ def test_an_edit_in_a_block_resumes_at_its_first_call():
     analysis = ws.analysis(doc)
     [model] = ws.checker._models[path][1].values()
     assert model.last_resume == (1, 3, 2)  # arg_scope, scope "stage", unit(16) as u
+    # no cutoff: the layers opened other scope names (Relu6), which later layers could meet
     assert model.stats == {"full": 1, "resumed": 1, "cutoff": 0, "kept": 0}
     assert [nd.kind for nd in analysis.graphs[0].nodes if "/u/" in nd.scope] == ["conv2d", "relu6"]
+    assert dump(analysis.graphs[0]) == dump(check_source(text.replace("relu()", "relu6()"),
+                                                         path).graphs[0])
+
+
+def test_a_block_called_twice_cuts_off_only_after_its_last_call():
+    # between the two calls the shapes are the old ones again: no cutoff there
+    text = NAMED.replace("      max_pool2d(2)\n    }", "      max_pool2d(2)\n      conv2d(16, 1)\n"
+                         "      unit(16)\n      conv2d(16, 1)\n    }")
+    path = "/virtual/m.slim"
+    ws = Workspace()
+    doc = ws.open("file://" + path, path, text, 1)
+    ws.analysis(doc)
+    new = text.replace("conv2d(depth, 3) as conv\n", "conv2d(depth + 1, 3) as conv\n", 1)
+    ws.update(path, new, 2)
+    analysis = ws.analysis(doc)
+    [model] = ws.checker._models[path][1].values()
+    assert model.last_resume == (1, 3, 2)  # the first call: unit(16) as u
+    assert dump(analysis.graphs[0]) == dump(check_source(new, path).graphs[0])
+    assert [nd.output.shape[-1] for nd in analysis.graphs[0].nodes
+            if nd.scope.endswith(("/u/conv", "/unit/conv"))] == [17, 17]
+    # cut off after the second call, at the first statement after the scope
+    assert model.stats["cutoff"] == 1
+    cut = [c for c in model.recorder.fresh if c.at[0] > 0]
+    lines = new.split("\n")
+    assert "conv2d(depth, 1)" in lines[cut[-1].at[0] - 1], [lines[c.at[0] - 1] for c in cut]
+
+
+def test_a_statement_written_on_a_blank_line_is_not_cut_off_against_the_next_one():
+    old = "model m {\n  input images: [?, 32, 32, 3]\n  conv2d(8, 3)\n\n  relu()\n" \
+          "  conv2d(8, 3)\n  output logits = net\n}\n"
+    new = old.replace("conv2d(8, 3)\n\n", "conv2d(8, 3)\n  relu()\n", 1)  # same line count
+    path = "/virtual/m.slim"
+    ws = Workspace()
+    doc = ws.open("file://" + path, path, old, 1)
+    ws.analysis(doc)
+    ws.update(path, new, 2)
+    analysis = ws.analysis(doc)
+    assert [nd.scope for nd in analysis.graphs[0].nodes] == \
+        ["m/Conv", "m/Relu", "m/Relu_1", "m/Conv_1"]
+    assert dump(analysis.graphs[0]) == dump(check_source(new, path).graphs[0])
+
+
+def test_an_edited_layer_that_is_an_end_point_still_cuts_off_and_later_edits_see_it():
+    """End points are only written while lowering: a changed channel count of an end point
+    settles one layer later, the end point shows the new shape, and a later edit that resumes
+    from a checkpoint kept from before still gives the full check's graph."""
+    path = "/virtual/inception.slim"
+    text = SOURCES["inception"]
+    ws = Workspace()
+    doc = ws.open("file://" + path, path, text, 1)
+    ws.analysis(doc)
+    edits = [("conv2d(depth(32), 3) as Conv2d_2a_3x3", "conv2d(depth(33), 3) as Conv2d_2a_3x3"),
+             ("conv2d(depth(192), 3) as Conv2d_4a_3x3", "conv2d(depth(193), 3) as Conv2d_4a_3x3"),
+             ("conv2d(depth(64), 3, padding=", "conv2d(depth(65), 3, padding=")]
+    for step, (old, new) in enumerate(edits):
+        assert text.count(old) == 1
+        text = text.replace(old, new)
+        ws.update(path, text, step + 2)
+        analysis = ws.analysis(doc)
+        full = check_source(text, path)
+        assert [dump(g) for g in analysis.graphs] == [dump(g) for g in full.graphs], step
+        for g in analysis.graphs:
+            consistent(g)
+    [model] = ws.checker._models[path][1].values()
+    assert model.stats["cutoff"] == 3, model.stats
+    shapes = {k: t.shape for k, t in analysis.graphs[0].end_points.items()}
+    assert shapes["Conv2d_2a_3x3"][-1] == 33 and shapes["Conv2d_4a_3x3"][-1] == 193
