@@ -331,10 +331,46 @@ def vim_ftdetect() -> str:
 VIM_ERRORFORMAT = r"%f:%l:%c:\ %trror:\ %m,%f:%l:%c:\ %tarning:\ %m,%f:%l:%c:\ %tote:\ %m,%-G%.%#"
 
 
+#: ``gq`` through ``slimc fmt`` as a 'formatexpr': the lines are replaced only when it exits
+#: 0. A 'formatprg' filter replaces them with whatever the command printed, also when it
+#: failed: "slimc: command not found" from the shell, or a traceback of a broken install.
+VIM_FORMAT = r"""if !exists('*SlimdslFormat')
+  " gq: the lines through slimc fmt, replaced only when it succeeded (an error message, a
+  " text that does not parse or a missing slimc leave them as they are)
+  function SlimdslFormat() abort
+    if mode() =~# '[iR]'
+      return 1
+    endif
+    let l:first = v:lnum
+    let l:last = v:lnum + v:count - 1
+    let l:lines = getline(l:first, l:last)
+    let l:out = systemlist('slimc fmt --quiet -', l:lines)
+    if v:shell_error != 0
+      echohl WarningMsg
+      echomsg 'slimc fmt: ' . (v:shell_error == 1 ? 'the text does not parse (:make says why)'
+            \ : 'exit status ' . v:shell_error . ' (is slimc on $PATH?)') . ', left as it was'
+      echohl None
+      return 0
+    endif
+    if l:out ==# l:lines
+      return 0
+    endif
+    let l:n = len(l:out)
+    if l:n < v:count
+      silent execute (l:first + l:n) . ',' . l:last . 'delete _'
+    elseif l:n > v:count
+      call append(l:last, repeat([''], l:n - v:count))
+    endif
+    call setline(l:first, l:out)
+    return 0
+  endfunction
+endif"""
+
+
 def vim_ftplugin() -> str:
     """``ftplugin/slimdsl.vim``: comments, 2-space indentation, ``gq`` through ``slimc fmt``
-    (``--quiet``: Vim reads a filter's standard error into the buffer too; a text that does
-    not parse comes back unchanged), ``:make`` through ``slimc check``."""
+    (:data:`VIM_FORMAT`: only a successful run replaces the lines), ``:make`` through
+    ``slimc check``."""
     return "\n".join([
         '" slimdsl filetype settings.',
         f'" {NOTICE}',
@@ -345,11 +381,13 @@ def vim_ftplugin() -> str:
         "",
         r"setlocal commentstring=#\ %s comments=:#",
         "setlocal expandtab shiftwidth=2 softtabstop=2",
-        r"setlocal formatprg=slimc\ fmt\ --quiet\ -",
+        "setlocal formatexpr=SlimdslFormat()",
         r"setlocal makeprg=slimc\ check\ --color\ never\ %",
         f"setlocal errorformat={VIM_ERRORFORMAT}",
         "let b:undo_ftplugin = 'setlocal commentstring< comments< expandtab< shiftwidth<"
-        " softtabstop< formatprg< makeprg< errorformat<'",
+        " softtabstop< formatexpr< makeprg< errorformat<'",
+        "",
+        VIM_FORMAT,
     ]) + "\n"
 
 

@@ -130,23 +130,16 @@ def common_ends(old: str, new: str) -> tuple[int, int]:
     (2, 0)
     """
     limit = min(len(old), len(new))
-    start, step = 0, 4096
-    while start < limit:  # compare in chunks (in C), then character by character in the last
-        end = min(start + step, limit)
-        if old[start:end] != new[start:end]:
-            while old[start] == new[start]:
-                start += 1
-            break
-        start = end
-    tail, room = 0, limit - start
-    while tail < room:
-        size = min(step, room - tail)
-        if old[len(old) - tail - size:len(old) - tail] != \
-                new[len(new) - tail - size:len(new) - tail]:
-            while tail < room and old[len(old) - 1 - tail] == new[len(new) - 1 - tail]:
-                tail += 1
-            break
-        tail += size
+    start = 0
+    for step in (4096, 64, 1):  # whole chunks compare in C; a step at most 64 times the next
+        while start + step <= limit and old[start:start + step] == new[start:start + step]:
+            start += step
+    room, tail = limit - start, 0
+    lo, hi = len(old), len(new)
+    for step in (4096, 64, 1):
+        while tail + step <= room and \
+                old[lo - tail - step:lo - tail] == new[hi - tail - step:hi - tail]:
+            tail += step
     return start, tail
 
 

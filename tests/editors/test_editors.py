@@ -261,9 +261,9 @@ def test_vim_ftplugin(tmp_path):
     subprocess.run([vim, "-Nu", "NONE", "-i", "NONE", "-es", "--cmd",
                     f"set rtp^={EDITORS / 'vim'}", "-c", "filetype plugin on", "-c",
                     f"edit {model}", "-c",
-                    f"call writefile([&commentstring, &shiftwidth, &formatprg], '{out}')",
+                    f"call writefile([&commentstring, &shiftwidth, &formatexpr], '{out}')",
                     "-c", "qa!"], capture_output=True, timeout=60, stdin=subprocess.DEVNULL)
-    assert out.read_text().split("\n")[:3] == ["# %s", "2", "slimc fmt --quiet -"]
+    assert out.read_text().split("\n")[:3] == ["# %s", "2", "SlimdslFormat()"]
 
 
 # ---------------------------------------------------------------------------- Pygments

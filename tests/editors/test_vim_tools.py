@@ -40,12 +40,14 @@ def test_the_formatter_as_a_filter_gives_back_what_it_cannot_format():
     assert loud.stdout == BROKEN.encode() and b"[syntax]" in loud.stderr
 
 
-def _vim(tmp_path: Path, path: Path, commands: list[str]) -> subprocess.CompletedProcess:
+def _vim(tmp_path: Path, path: Path, commands: list[str],
+         path_env: str | None = None) -> subprocess.CompletedProcess:
     vim = shutil.which("vim")
     if vim is None:
         pytest.skip("vim not installed (apt-get install vim)")
-    env = {**os.environ, "HOME": str(tmp_path),
-           "PATH": os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", "")}
+    if path_env is None:
+        path_env = os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", "")
+    env = {**os.environ, "HOME": str(tmp_path), "PATH": path_env}
     slimc = Path(sys.executable).with_name("slimc")
     if not slimc.exists():
         pytest.skip("slimc is not installed next to this Python")
@@ -66,6 +68,18 @@ def test_vim_gq_formats_and_never_replaces_the_buffer_with_an_error(tmp_path):
     broken.write_text(BROKEN)
     _vim(tmp_path, broken, ["silent! normal! gggqG", "write!"])
     assert broken.read_text() == BROKEN
+    part = tmp_path / "part.slimdsl"  # gq on some lines: only those are formatted
+    part.write_text("# head\n" + MESSY + "# tail\n")
+    _vim(tmp_path, part, ["normal! 2GV$Gkgq", "write"])
+    assert part.read_text() == "# head\n" + TIDY + "# tail\n"
+
+
+def test_vim_gq_without_slimc_on_the_path_leaves_the_buffer_alone(tmp_path):
+    messy = tmp_path / "messy.slimdsl"
+    messy.write_text(MESSY)
+    vim_dir = os.path.dirname(shutil.which("vim") or "/usr/bin/vim")
+    _vim(tmp_path, messy, ["silent! normal! gggqG", "write!"], path_env=f"{vim_dir}:/bin")
+    assert messy.read_text() == MESSY
 
 
 def test_vim_make_fills_the_quickfix_list(tmp_path):
