@@ -8,7 +8,7 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import diagnostics as dg
 from .accounting import account_collecting
@@ -17,8 +17,10 @@ from .frontend.parser import MAX_SOURCE_BYTES
 from .frontend.program import Program, load_program, read_text
 from .ir import Graph
 from .lower import lower_collecting
-from .lower.incremental import Change, IncrementalModel
 from .records import dataclass, field, replace
+
+if TYPE_CHECKING:  # the language server's; a check does not import them
+    from .lower.incremental import Change, IncrementalModel
 
 SOURCE_SUFFIX = ".slim"
 
