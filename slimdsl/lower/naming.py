@@ -23,6 +23,10 @@ from .evaluate import Env, EvalError
 _SCOPE_PART = re.compile(r"[A-Za-z0-9_.][A-Za-z0-9_.\-]*")
 
 
+#: The journal entry of a closed variable scope (see :meth:`ScopeNames.close_variable_scope`).
+_CLOSE = "close"
+
+
 def join_scope(parent: str, name: str) -> str:
     """``parent/name``, or ``name`` at the top."""
     return f"{parent}/{name}" if parent else name
@@ -38,6 +42,14 @@ class _NameScopes(Counter):
         super().__setitem__(key.lower(), value)
 
 
+def _counts(entries: list[tuple[bool, str]]) -> tuple[Counter[str], Counter[str]]:
+    """How many times journal entries open each variable scope (entries ``(True, path)``), and
+    each name scope (``(False, path)``, lower case; a variable scope's name scope is an entry of
+    its own, as it may be uniquified); counted in C, a journal may hold 30,000 entries."""
+    names = [e[1] for e in entries if e[0] is False]
+    return (Counter(e[1] for e in entries if e[0] is True), Counter(map(str.lower, names)))
+
+
 class ScopeNames:
     """The variable scopes and name scopes opened so far in one model, and TF's uniquification.
     """
@@ -49,6 +61,60 @@ class ScopeNames:
         #: The variable scopes counted under each path ("a/b" under "a", "a" under ""), for
         #: resetting a closed scope's subtree without scanning every count.
         self._under: dict[str, set[str]] = {}
+        #: Every scope opened, in order, when recording (see :meth:`record`); else None:
+        #: ``(True, variable scope)``, ``(False, name scope)``, and ``("close", (scope, counts,
+        #: index))`` for a closed scope's forgotten subtree (what a rollback restores).
+        self.journal: list[tuple] | None = None
+        # Scopes undone by rollback() but not yet taken off the counts (see commit()).
+        self._undone: list[tuple] = []
+        self._pending_variables: Counter[str] = Counter()
+        self._pending_names: Counter[str] = Counter()  # lower-cased, as name scopes count
+
+    def record(self) -> None:
+        """Keep a journal of the scopes opened from now on, so that :meth:`rollback` can undo
+        them (the language server resumes a lowering from a statement)."""
+        self.journal = []
+
+    def rollback(self, mark: int) -> list[tuple]:
+        """Undo every scope opened since the journal had ``mark`` entries; return them.
+
+        The counts are corrected lazily (a resumed lowering that soon finds its old state again
+        keeps most of them): until :meth:`commit`, they are read net of the undone entries.
+        """
+        assert self.journal is not None and not self._undone
+        undone = self.journal[mark:]
+        del self.journal[mark:]
+        for entry in reversed(undone):  # a closed scope's subtree counts come back
+            if entry[0] == _CLOSE:
+                _, counts, under = entry[1]
+                self._variables.update(dict(counts))
+                for key, children in under:
+                    self._under.setdefault(key, set()).update(children)
+        self._undone = undone
+        self._pending_variables, self._pending_names = _counts(undone)
+        self._suffix_hint.clear()  # the hints are lower bounds only for counts that grow
+        return undone
+
+    def commit(self, keep_from: int | None = None) -> None:
+        """End a rollback: the undone scopes are gone, or with ``keep_from`` those from that
+        index of the undone entries on are opened again (the old lowering's rest is kept)."""
+        undone, self._undone = self._undone, []
+        gone = undone if keep_from is None else undone[:keep_from]
+        if keep_from is not None:
+            assert self.journal is not None
+            self.journal.extend(undone[keep_from:])
+            for entry in undone[keep_from:]:  # closed again
+                if entry[0] == _CLOSE:
+                    _, counts, under = entry[1]
+                    self._variables.subtract(dict(counts))
+                    for key, _children in under:
+                        self._under.pop(key, None)
+        variables, names = _counts(gone)
+        for key, count in variables.items():
+            self._variables[key] -= count
+        for key, count in names.items():
+            self._names[key] -= count
+        self._pending_variables, self._pending_names = Counter(), Counter()
 
     def open_variable_scope(self, full: str, name: str | None = None,
                             name_parent: str | None = None) -> str:
@@ -75,19 +141,36 @@ class ScopeNames:
         if self._names[ns] > 0:
             ns = join_scope(name_parent, self.unique_name_scope(name_parent, name))
         self._names[ns] += 1
+        if self.journal is not None:  # the variable scope, and the name scope it opened
+            self.journal += [(True, full), (False, ns)]
         return ns
 
     def close_variable_scope(self, full: str) -> None:
         """Leave the variable scope ``full``. TF then forgets how often each scope *inside* it
         was opened (``close_variable_subscopes``): entered again, its default names start over
         (``Conv``, not ``Conv_1``), so a default-named layer clashes with its variables."""
-        stack = list(self._under.pop(full, ()))
-        if not stack:
+        children = self._under.pop(full, None)
+        if not children:
             return
+        under = {full: children}
+        counts: dict[str, int] = {}
+        stack = list(children)
         while stack:
             key = stack.pop()
-            self._variables.pop(key, None)
-            stack.extend(self._under.pop(key, ()))
+            # forget what this lowering opened; keep the count a rollback has yet to take off
+            pending = self._pending_variables.get(key, 0) if self._undone else 0
+            counts[key] = self._variables.pop(key, 0) - pending
+            if pending:
+                self._variables[key] = pending
+            below = self._under.pop(key, None)
+            if below:
+                under[key] = below
+                stack.extend(below)
+        if self.journal is not None:
+            # hashable (an incremental check counts journal entries in a dict)
+            # (sorted: the same closing gives the same entry, whatever the sets' order)
+            self.journal.append((_CLOSE, (full, tuple(sorted(counts.items())), tuple(
+                sorted((k, tuple(sorted(v))) for k, v in under.items())))))
         prefix = full + "/"
         for key in [k for k in self._suffix_hint
                     if k[0] == "variable" and (k[1] == full or k[1].startswith(prefix))]:
@@ -96,6 +179,8 @@ class ScopeNames:
     def open_name_scope(self, full: str) -> None:
         """Open the name scope (or take the op name) ``full``."""
         self._names[full] += 1
+        if self.journal is not None:
+            self.journal.append((False, full))
 
     def unique_variable_scope(self, parent: str, base: str) -> str:
         """``base`` or the first free ``base_N`` among the variable scopes of ``parent``."""
@@ -105,16 +190,23 @@ class ScopeNames:
         """``base`` or the first free ``base_N`` among the name scopes and ops of ``parent``."""
         return self._unique(parent, base, self._names, "name")
 
+    def _taken(self, counts: Counter[str], kind: str, key: str) -> bool:
+        count = counts[key]
+        if count and self._undone:  # net of a rollback not yet committed
+            pending = self._pending_variables if kind == "variable" else self._pending_names
+            count -= pending.get(key if kind == "variable" else key.lower(), 0)
+        return count > 0
+
     def _unique(self, parent: str, base: str, counts: Counter[str], kind: str) -> str:
         """TF's default-name uniquification: ``base``, then ``base_1``, ``base_2``, ..."""
-        if counts[join_scope(parent, base)] == 0:
+        if not self._taken(counts, kind, join_scope(parent, base)):
             return base
         # Counts only grow (until close_variable_scope forgets a subtree, and its hints), so
         # the suffix found last time is a lower bound for this one: resuming there keeps a
         # chain of N unnamed layers linear instead of quadratic.
         key = (kind, parent, base)
         i = self._suffix_hint.get(key, 1)
-        while counts[join_scope(parent, f"{base}_{i}")] > 0:
+        while self._taken(counts, kind, join_scope(parent, f"{base}_{i}")):
             i += 1
         self._suffix_hint[key] = i
         return f"{base}_{i}"
