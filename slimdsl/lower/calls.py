@@ -11,7 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 from .. import diagnostics as dg
-from ..diagnostics import Diagnostics, Span, did_you_mean
+from ..diagnostics import Diagnostics, Span, suggest
 from ..frontend import Program
 from ..frontend import tree as n
 from ..ir import Tensor
@@ -72,8 +72,9 @@ class CallLowerer:
                                 "cannot be called: only layers, blocks and activations apply "
                                 "to a tensor")
             names = list(LAYER_NAMES) + list(self.program.blocks) + list(META_LAYERS)
+            suffix, fixes = suggest(call.func, names, call.func_span)
             raise EvalError(call.func_span, dg.UNKNOWN_LAYER,
-                            f"unknown layer or block '{call.func}'{did_you_mean(call.func, names)}")
+                            f"unknown layer or block '{call.func}'{suffix}", fixes=fixes)
         return self.call(call, env, ctx, None, None, call.span)
 
     def call(self, call: n.Call, env: Env, ctx: StmtCtx, scope: n.ScopeName | None,
@@ -414,10 +415,10 @@ class CallLowerer:
                 collect = a.value
                 continue
             if key not in names:
+                suffix, fixes = suggest(key, names, a.name_span) if a.name_span else ("", ())
                 raise EvalError(a.name_span or a.span, dg.UNKNOWN_ARGUMENT,
-                                f"block '{name}' has no parameter '{key}'"
-                                f"{did_you_mean(key, names)}",
-                                (f"signature: {_block_signature(block)}",))
+                                f"block '{name}' has no parameter '{key}'{suffix}",
+                                (f"signature: {_block_signature(block)}",), fixes)
             if key in given:
                 raise EvalError(a.name_span or a.span, dg.DUPLICATE_ARGUMENT,
                                 f"block '{name}' got '{key}' both positionally and by keyword")

@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from .. import diagnostics as dg
-from ..diagnostics import ErrorCode, Span
+from ..diagnostics import ErrorCode, Fix, Span
 from ..values import show, type_name
 
 #: Limits that keep hostile input from exhausting memory or time.
@@ -21,12 +21,14 @@ MAX_FUNCTION_CALLS = 20_000
 class EvalError(Exception):
     """An expression cannot be evaluated; carries the diagnostic's pieces."""
 
-    def __init__(self, span: Span, code: ErrorCode, message: str, notes: tuple[str, ...] = ()):
+    def __init__(self, span: Span, code: ErrorCode, message: str, notes: tuple[str, ...] = (),
+                 fixes: tuple[Fix, ...] = ()):
         super().__init__(message)
         self.span = span
         self.code = code
         self.message = message
         self.notes = notes
+        self.fixes = fixes  # a "did you mean" suggestion as data (dg.suggest)
 
 
 class WorkLimit(Exception):

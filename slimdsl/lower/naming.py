@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Callable
+from operator import itemgetter
 from typing import Any
 
 from .. import diagnostics as dg
@@ -38,6 +39,24 @@ class _NameScopes(Counter):
         super().__setitem__(key.lower(), value)
 
 
+def _counts(entries: list[tuple]) -> tuple[Counter[str], Counter[str]]:
+    """How much journal entries change the count of each variable scope, and each name scope
+    (lower case); counted in C, a journal may hold 30,000 entries. An entry is ``(True, full)``
+    (a variable scope and its name scope), ``(False, full)`` (a name scope or op), and rarely
+    ``("v", full)`` (a variable scope alone: its name scope was uniquified, an entry of its
+    own) or ``("c", full, removed)`` (a scope left: the counts inside it set back to 0)."""
+    fulls = list(map(itemgetter(1), entries))
+    variables = Counter(map(itemgetter(1), filter(itemgetter(0), entries)))
+    names = Counter(map(str.lower, fulls))
+    for entry in [e for e in entries if e[0] in ("v", "c")]:  # (rare) corrections
+        names[entry[1].lower()] -= 1
+        if entry[0] == "c":
+            variables[entry[1]] -= 1
+            for key, count in entry[2]:
+                variables[key] -= count
+    return variables, names
+
+
 class ScopeNames:
     """The variable scopes and name scopes opened so far in one model, and TF's uniquification.
     """
@@ -49,6 +68,46 @@ class ScopeNames:
         #: The variable scopes counted under each path ("a/b" under "a", "a" under ""), for
         #: resetting a closed scope's subtree without scanning every count.
         self._under: dict[str, set[str]] = {}
+        #: Every scope opened, in order, when recording (see :meth:`record`); else None.
+        self.journal: list[tuple[bool, str]] | None = None
+        # Scopes undone by rollback() but not yet taken off the counts (see commit()).
+        self._undone: list[tuple[bool, str]] = []
+        self._pending_variables: Counter[str] = Counter()
+        self._pending_names: Counter[str] = Counter()  # lower-cased, as name scopes count
+
+    def record(self) -> None:
+        """Keep a journal of the scopes opened from now on, so that :meth:`rollback` can undo
+        them (the language server resumes a lowering from a statement)."""
+        self.journal = []
+
+    def rollback(self, mark: int) -> list[tuple[bool, str]]:
+        """Undo every scope opened since the journal had ``mark`` entries; return them.
+
+        The counts are corrected lazily (a resumed lowering that soon finds its old state again
+        keeps most of them): until :meth:`commit`, they are read net of the undone entries.
+        """
+        assert self.journal is not None and not self._undone
+        undone = self.journal[mark:]
+        del self.journal[mark:]
+        self._undone = undone
+        self._pending_variables, self._pending_names = _counts(undone)
+        self._suffix_hint.clear()  # the hints are lower bounds only for counts that grow
+        return undone
+
+    def commit(self, keep_from: int | None = None) -> None:
+        """End a rollback: the undone scopes are gone, or with ``keep_from`` those from that
+        index of the undone entries on are opened again (the old lowering's rest is kept)."""
+        undone, self._undone = self._undone, []
+        gone = undone if keep_from is None else undone[:keep_from]
+        if keep_from is not None:
+            assert self.journal is not None
+            self.journal.extend(undone[keep_from:])
+        variables, names = _counts(gone)
+        for key, count in variables.items():
+            self._variables[key] -= count
+        for key, count in names.items():
+            self._names[key] -= count
+        self._pending_variables, self._pending_names = Counter(), Counter()
 
     def open_variable_scope(self, full: str, name: str | None = None,
                             name_parent: str | None = None) -> str:
@@ -72,22 +131,31 @@ class ScopeNames:
         elif name_parent is None:
             name_parent = full[:len(full) - len(name)].rstrip("/")
         ns = join_scope(name_parent, name)
-        if self._names[ns] > 0:
+        if self._taken(self._names, "name", ns):
             ns = join_scope(name_parent, self.unique_name_scope(name_parent, name))
         self._names[ns] += 1
+        if self.journal is not None:
+            self.journal.extend([(True, full)] if ns == full else [("v", full), (False, ns)])
         return ns
 
     def close_variable_scope(self, full: str) -> None:
         """Leave the variable scope ``full``. TF then forgets how often each scope *inside* it
         was opened (``close_variable_subscopes``): entered again, its default names start over
         (``Conv``, not ``Conv_1``), so a default-named layer clashes with its variables."""
-        stack = list(self._under.pop(full, ()))
-        if not stack:
-            return
+        # Recording (the language server), the index keeps every scope (a rollback may bring
+        # counts back) and the counts set back go into the journal; else it forgets the subtree.
+        under = self._under.pop if self.journal is None else self._under.get
+        stack = list(under(full, ()))
+        removed = []
         while stack:
             key = stack.pop()
-            self._variables.pop(key, None)
-            stack.extend(self._under.pop(key, ()))
+            count = self._count(self._variables, "variable", key)
+            if count:
+                self._variables[key] -= count
+                removed.append((key, count))
+            stack.extend(under(key, ()))
+        if self.journal is not None and removed:
+            self.journal.append(("c", full, tuple(removed)))
         prefix = full + "/"
         for key in [k for k in self._suffix_hint
                     if k[0] == "variable" and (k[1] == full or k[1].startswith(prefix))]:
@@ -96,6 +164,8 @@ class ScopeNames:
     def open_name_scope(self, full: str) -> None:
         """Open the name scope (or take the op name) ``full``."""
         self._names[full] += 1
+        if self.journal is not None:
+            self.journal.append((False, full))
 
     def unique_variable_scope(self, parent: str, base: str) -> str:
         """``base`` or the first free ``base_N`` among the variable scopes of ``parent``."""
@@ -105,16 +175,26 @@ class ScopeNames:
         """``base`` or the first free ``base_N`` among the name scopes and ops of ``parent``."""
         return self._unique(parent, base, self._names, "name")
 
+    def _count(self, counts: Counter[str], kind: str, key: str) -> int:
+        count = counts[key]
+        if self._undone:  # net of a rollback not yet committed (a close undone: more)
+            pending = self._pending_variables if kind == "variable" else self._pending_names
+            count -= pending.get(key if kind == "variable" else key.lower(), 0)
+        return count
+
+    def _taken(self, counts: Counter[str], kind: str, key: str) -> bool:
+        return self._count(counts, kind, key) > 0
+
     def _unique(self, parent: str, base: str, counts: Counter[str], kind: str) -> str:
         """TF's default-name uniquification: ``base``, then ``base_1``, ``base_2``, ..."""
-        if counts[join_scope(parent, base)] == 0:
+        if not self._taken(counts, kind, join_scope(parent, base)):
             return base
         # Counts only grow (until close_variable_scope forgets a subtree, and its hints), so
         # the suffix found last time is a lower bound for this one: resuming there keeps a
         # chain of N unnamed layers linear instead of quadratic.
         key = (kind, parent, base)
         i = self._suffix_hint.get(key, 1)
-        while counts[join_scope(parent, f"{base}_{i}")] > 0:
+        while self._taken(counts, kind, join_scope(parent, f"{base}_{i}")):
             i += 1
         self._suffix_hint[key] = i
         return f"{base}_{i}"

@@ -10,10 +10,10 @@ from __future__ import annotations
 from typing import Any
 
 from .. import diagnostics as dg
-from ..diagnostics import Diagnostics, Span, did_you_mean
+from ..diagnostics import Diagnostics, Span, did_you_mean, suggest
 from ..frontend import Program
 from ..frontend import tree as n
-from ..ir import Graph, Port, Tensor, relative_scope
+from ..ir import Graph, Port, StatementOutput, Tensor, relative_scope
 from ..layers import LAYER_NAMES, META_LAYERS
 from ..records import replace
 from ..values import (
@@ -57,6 +57,26 @@ class Lowerer:
                                  self.names, self.scopes, self.run_body)
         self._ctx_stack: list[StmtCtx] = []
         self._steps = 0
+        #: Told about every statement before it runs, when set (see :mod:`.incremental`).
+        self.recorder: Any = None
+        self.model_env: Env | None = None  # the model body's environment, once bound
+        self.definition: n.ModelDef | None = None  # the model definition being lowered
+        self.root_ctx = StmtCtx("", (), True)  # the model body's context, once begun
+
+    @property
+    def steps(self) -> int:
+        """Statements and loop iterations run so far (bounded by :data:`MAX_STEPS`)."""
+        return self._steps
+
+    @steps.setter
+    def steps(self, value: int) -> None:
+        self._steps = value
+
+    def rebind(self, program: Program, definition: n.ModelDef) -> None:
+        """Lower the next version of the program from here on (:mod:`.incremental`: its blocks
+        and functions are the same, the model's body may differ)."""
+        self.program = self.calls.program = self.scopes.program = program
+        self.definition = definition
 
     def _call_hook(self, call: n.Call, env: Env) -> Any:
         """The evaluator met a call in an expression: lowered where the statement is."""
@@ -75,6 +95,15 @@ class Lowerer:
     # ------------------------------------------------------------------ models
 
     def lower_model(self, name: str, overrides: dict[str, Any]) -> Graph | None:
+        if not self.begin_model(name, overrides):
+            return None
+        assert self.definition is not None and self.model_env is not None
+        self.run_body(self.definition.body, self.model_env, self.root_ctx)
+        return self.finish_model()
+
+    def begin_model(self, name: str, overrides: dict[str, Any]) -> bool:
+        """Resolve the model ``name`` (through aliases), bind its parameters and open its
+        graph: what comes before its body. False when that failed (reported)."""
         definition = self.program.models[name]
         aliases: list[n.ModelAlias] = []
         scope_clause = definition.scope  # the first `as` on the chain names the scope
@@ -82,28 +111,32 @@ class Lowerer:
             aliases.append(definition)
             if definition.base not in self.program.models or \
                     definition.base in [a.name for a in aliases]:
-                problem = "is not a model" + did_you_mean(definition.base, self.program.models) \
-                    if definition.base not in self.program.models else "refers back to itself"
+                suffix, fixes = suggest(definition.base, self.program.models,
+                                        definition.base_span)
+                if definition.base in self.program.models:
+                    problem, fixes = "refers back to itself", ()
+                else:
+                    problem = "is not a model" + suffix
                 self.diags.error(definition.base_span, dg.UNKNOWN_NAME,
-                                 f"model alias base '{definition.base}' {problem}")
-                return None
+                                 f"model alias base '{definition.base}' {problem}", (), fixes)
+                return False
             definition = self.program.models[definition.base]
             scope_clause = scope_clause or definition.scope
         for alias in aliases:  # the outer alias's values win over the inner ones'
             try:
-                alias_values = self._alias_overrides(alias, definition)
+                alias_values = alias_overrides(self.evaluator, self.root_env, alias, definition)
             except EvalError as e:
-                self.diags.error(e.span, e.code, e.message, e.notes)
-                return None
+                self.diags.error(e.span, e.code, e.message, e.notes, e.fixes)
+                return False
             except Poisoned:
-                return None
+                return False
             overrides = {**alias_values, **overrides}
         assert isinstance(definition, n.ModelDef)
         env = self.root_env.child()
         params = bind_params(self.evaluator, self.diags, definition.params, env, overrides,
                              definition.span, f"model '{name}'", require_defaults=True)
         if params is None:
-            return None
+            return False
         self.evaluator.track(env, params)
         try:
             root = name if scope_clause is None else \
@@ -111,12 +144,20 @@ class Lowerer:
                            allow_none=True)
         except EvalError as e:
             self.diags.error(e.span, e.code, e.message, e.notes)
-            return None
-        graph = self.model.graph = Graph(name, definition.span.path, definition.span, params,
-                                         root, param_uses=self.evaluator.param_uses)
-        ctx = enter_scope(self.names, StmtCtx("", (), True), root) if root else \
+            return False
+        self.model.graph = Graph(name, definition.span.path, definition.span, params,
+                                 root, param_uses=self.evaluator.param_uses)
+        self.root_ctx = enter_scope(self.names, StmtCtx("", (), True), root) if root else \
             StmtCtx("", (), True)
-        self.run_body(definition.body, env, ctx)
+        self.definition, self.model_env = definition, env
+        return True
+
+    def finish_model(self) -> Graph:
+        """What comes after the model's body: no input is an error; without an ``output``
+        statement, ``net`` is the output."""
+        graph, definition, env = self.model.graph, self.definition, self.model_env
+        assert definition is not None and env is not None
+        name = graph.name
         if not graph.inputs and not self.diags.has_errors:
             self.diags.error(definition.name_span, dg.STRUCTURE,
                              f"model '{name}' declares no input",
@@ -130,23 +171,6 @@ class Lowerer:
                 graph.outputs.append(Port("net", net.tensor, definition.span))
         return graph
 
-    def _alias_overrides(self, alias: n.ModelAlias, base: n.ModelDef) -> dict[str, Any]:
-        names = [p.name for p in base.params]
-        if len(alias.args) > len(names):
-            raise EvalError(alias.span, dg.TOO_MANY_ARGUMENTS,
-                            f"model '{base.name}' takes {len(names)} parameters, "
-                            f"got {len(alias.args)}")
-        out = {}
-        for p, a in zip(base.params, alias.args):
-            out[p.name] = self.evaluator.eval(a, self.root_env)
-        for kw in alias.kwargs:
-            if kw.name not in names:
-                raise EvalError(kw.name_span, dg.UNKNOWN_ARGUMENT,
-                                f"model '{base.name}' has no parameter '{kw.name}'"
-                                f"{did_you_mean(kw.name, names)}")
-            out[kw.name] = self.evaluator.eval(kw.value, self.root_env)
-        return out
-
     # ------------------------------------------------------------------ statements
 
     def _step(self, span: Span) -> None:
@@ -155,20 +179,32 @@ class Lowerer:
             raise WorkLimit(span, f"it takes more than {MAX_STEPS:,} statements and loop "
                                   f"iterations to expand")
 
-    def run_body(self, stmts: tuple[n.Stmt, ...], env: Env, ctx: StmtCtx) -> None:
-        """Lower ``stmts`` in ``env``; a failed statement is reported and poisons its names."""
-        for stmt in stmts:
-            self._step(stmt.span)
-            self._ctx_stack.append(ctx)
-            try:
-                getattr(self, "_stmt_" + type(stmt).__name__)(stmt, env, ctx)
-            except EvalError as e:
-                self.diags.error(e.span, e.code, e.message, e.notes)
-                self._poison(stmt, env)
-            except Poisoned:
-                self._poison(stmt, env)
-            finally:
-                self._ctx_stack.pop()
+    def run_body(self, stmts: tuple[n.Stmt, ...], env: Env, ctx: StmtCtx,
+                 start: int = 0) -> None:
+        """Lower ``stmts[start:]`` in ``env``; a failed statement is reported and poisons its
+        names."""
+        recorder = self.recorder
+        if recorder is not None:
+            recorder.enter(stmts, ctx)
+        try:
+            for i in range(start, len(stmts)):
+                stmt = stmts[i]
+                if recorder is not None:
+                    recorder.before(i)
+                self._step(stmt.span)
+                self._ctx_stack.append(ctx)
+                try:
+                    getattr(self, "_stmt_" + type(stmt).__name__)(stmt, env, ctx)
+                except EvalError as e:
+                    self.diags.error(e.span, e.code, e.message, e.notes, e.fixes)
+                    self._poison(stmt, env)
+                except Poisoned:
+                    self._poison(stmt, env)
+                finally:
+                    self._ctx_stack.pop()
+        finally:
+            if recorder is not None:
+                recorder.exit()
 
     def _poison(self, stmt: n.Stmt, env: Env) -> None:
         """Bind what a failed statement would have defined, so later uses stay silent."""
@@ -287,6 +323,9 @@ class Lowerer:
             if s.scope is not None:
                 raise EvalError(s.scope.span, dg.STRUCTURE,
                                 "'as NAME' names the scope of a layer or block call")
+        if isinstance(value, TensorValue):
+            self.model.graph.statement_outputs.append(
+                StatementOutput(s.span, s.value.span, ctx.trail, value.tensor))
         if s.target is None:
             if isinstance(value, list) and value and all(isinstance(v, TensorValue)
                                                          for v in value):
@@ -383,20 +422,44 @@ class Lowerer:
                             f"assert needs a bool condition, got {type_name(value)}")
         if value:
             return
-        text = self._source(s.test.span)
+        text = source_text(self.program, s.test.span)
         notes: list[str] = []
         if isinstance(s.test, n.BinOp) and s.test.op in ("==", "!=", "<", "<=", ">", ">="):
             left = self.evaluator.eval(s.test.left, env)
             right = self.evaluator.eval(s.test.right, env)
-            notes.append(f"left side: {self._source(s.test.left.span)} = {show(left)}")
+            left_text = source_text(self.program, s.test.left.span)
+            notes.append(f"left side: {left_text} = {show(left)}")
             notes.append(f"right side: {show(right)}")
         raise EvalError(s.test.span, dg.ASSERTION, f"assertion failed: {text}", tuple(notes))
 
-    def _source(self, span: Span) -> str:
-        text = self.program.sources.get(span.path)
-        if text is None:
-            return "condition"
-        lines = text.splitlines()
-        if span.line != span.end_line or span.line > len(lines):
-            return "condition"
-        return lines[span.line - 1][span.column - 1:span.end_column - 1]
+
+def alias_overrides(evaluator: Evaluator, root_env: Env, alias: n.ModelAlias,
+                    base: n.ModelDef) -> dict[str, Any]:
+    """The parameter values a model alias gives its base (positional, then by keyword)."""
+    names = [p.name for p in base.params]
+    if len(alias.args) > len(names):
+        raise EvalError(alias.span, dg.TOO_MANY_ARGUMENTS,
+                        f"model '{base.name}' takes {len(names)} parameters, "
+                        f"got {len(alias.args)}")
+    out = {}
+    for p, a in zip(base.params, alias.args):
+        out[p.name] = evaluator.eval(a, root_env)
+    for kw in alias.kwargs:
+        if kw.name not in names:
+            suffix, fixes = suggest(kw.name, names, kw.name_span)
+            raise EvalError(kw.name_span, dg.UNKNOWN_ARGUMENT,
+                            f"model '{base.name}' has no parameter '{kw.name}'{suffix}",
+                            fixes=fixes)
+        out[kw.name] = evaluator.eval(kw.value, root_env)
+    return out
+
+
+def source_text(program: Program, span: Span) -> str:
+    """The text of a one-line span (an assertion's condition), or "condition"."""
+    text = program.sources.get(span.path)
+    if text is None:
+        return "condition"
+    lines = text.splitlines()
+    if span.line != span.end_line or span.line > len(lines):
+        return "condition"
+    return lines[span.line - 1][span.column - 1:span.end_column - 1]
