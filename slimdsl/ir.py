@@ -108,9 +108,9 @@ class Node:
     params: int = 0
     trainable_params: int = 0
     flops: int | None = 0
+    more_outputs: tuple[Tensor, ...] = ()
     #: ``variables``, ``params`` and ``flops`` are filled (an incremental check keeps them).
     accounted: bool = False
-    more_outputs: tuple[Tensor, ...] = ()
 
     @property
     def outputs(self) -> tuple[Tensor, ...]:
@@ -285,14 +285,6 @@ def _table(rows: list[list[str]], right: set[int]) -> list[str]:
     return out
 
 
-def _outputs_text(n: Node) -> str:
-    """A node's output shape, or ``2 x [...]`` / ``[...] [...]`` for an op with several."""
-    shapes = [format_shape(t.shape) for t in n.outputs]
-    if len(shapes) == 1:
-        return shapes[0]
-    return f"{len(shapes)} x {shapes[0]}" if len(set(shapes)) == 1 else " ".join(shapes)
-
-
 def _layer_json(n: Node) -> dict[str, Any]:
     out = {"name": n.scope, "op": n.kind, "output_shape": shape_json(n.output.shape),
            "params": n.params, "flops": n.flops, "line": n.span.line,
@@ -300,6 +292,14 @@ def _layer_json(n: Node) -> dict[str, Any]:
     if n.more_outputs:  # split: every piece
         out["output_shapes"] = [shape_json(t.shape) for t in n.outputs]
     return out
+
+
+def _output_text(n: Node) -> str:
+    """A node's output shape, or ``2 x [...]`` / ``[...] [...]`` for an op with several."""
+    shapes = [format_shape(t.shape) for t in n.outputs]
+    if len(shapes) == 1:
+        return shapes[0]
+    return f"{len(shapes)} x {shapes[0]}" if len(set(shapes)) == 1 else " ".join(shapes)
 
 
 class Summary:
@@ -313,7 +313,7 @@ class Summary:
         self.graph = graph
 
     def rows(self) -> list[list[str]]:
-        return [[n.scope, n.kind, _outputs_text(n), _num(n.params), str(n.span.line)]
+        return [[n.scope, n.kind, _output_text(n), _num(n.params), str(n.span.line)]
                 for n in self.graph.nodes]
 
     def totals(self) -> list[tuple[str, str]]:

@@ -365,7 +365,7 @@ class IncrementalModel:
             if lowerer.begin_model(self.name, {}):
                 assert lowerer.definition is not None and lowerer.model_env is not None
                 lowerer.run_body(lowerer.definition.body, lowerer.model_env,
-                                 lowerer.model_ctx)
+                                 lowerer.root_ctx)
                 graph = lowerer.finish_model()
                 self.complete = True
         except WorkLimit as e:
@@ -475,10 +475,10 @@ class IncrementalModel:
             self._run_from(bodies, path, k + 1)
         finally:
             recorder.levels.pop()
-        ending = RESUMABLE[type(stmts[i])][1]
-        if ending == "close_arg_scope":
+        closing = RESUMABLE[type(stmts[i])][1]
+        if closing == "close_arg_scope":
             low.scopes.close()
-        elif ending == "close_variable_scope":  # TF forgets the names opened inside it
+        elif closing == "close_scope":
             low.names.close_variable_scope(bodies[k + 1][1].scope)
         low.run_body(stmts, low.model_env, ctx, start=i + 1)
 

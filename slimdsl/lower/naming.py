@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Callable
+from operator import itemgetter
 from typing import Any
 
 from .. import diagnostics as dg
@@ -21,10 +22,6 @@ from ..values import show, type_name
 from .evaluate import Env, EvalError
 
 _SCOPE_PART = re.compile(r"[A-Za-z0-9_.][A-Za-z0-9_.\-]*")
-
-
-#: The journal entry of a closed variable scope (see :meth:`ScopeNames.close_variable_scope`).
-_CLOSE = "close"
 
 
 def join_scope(parent: str, name: str) -> str:
@@ -42,12 +39,22 @@ class _NameScopes(Counter):
         super().__setitem__(key.lower(), value)
 
 
-def _counts(entries: list[tuple[bool, str]]) -> tuple[Counter[str], Counter[str]]:
-    """How many times journal entries open each variable scope (entries ``(True, path)``), and
-    each name scope (``(False, path)``, lower case; a variable scope's name scope is an entry of
-    its own, as it may be uniquified); counted in C, a journal may hold 30,000 entries."""
-    names = [e[1] for e in entries if e[0] is False]
-    return (Counter(e[1] for e in entries if e[0] is True), Counter(map(str.lower, names)))
+def _counts(entries: list[tuple]) -> tuple[Counter[str], Counter[str]]:
+    """How much journal entries change the count of each variable scope, and each name scope
+    (lower case); counted in C, a journal may hold 30,000 entries. An entry is ``(True, full)``
+    (a variable scope and its name scope), ``(False, full)`` (a name scope or op), and rarely
+    ``("v", full)`` (a variable scope alone: its name scope was uniquified, an entry of its
+    own) or ``("c", full, removed)`` (a scope left: the counts inside it set back to 0)."""
+    fulls = list(map(itemgetter(1), entries))
+    variables = Counter(map(itemgetter(1), filter(itemgetter(0), entries)))
+    names = Counter(map(str.lower, fulls))
+    for entry in [e for e in entries if e[0] in ("v", "c")]:  # (rare) corrections
+        names[entry[1].lower()] -= 1
+        if entry[0] == "c":
+            variables[entry[1]] -= 1
+            for key, count in entry[2]:
+                variables[key] -= count
+    return variables, names
 
 
 class ScopeNames:
@@ -61,12 +68,10 @@ class ScopeNames:
         #: The variable scopes counted under each path ("a/b" under "a", "a" under ""), for
         #: resetting a closed scope's subtree without scanning every count.
         self._under: dict[str, set[str]] = {}
-        #: Every scope opened, in order, when recording (see :meth:`record`); else None:
-        #: ``(True, variable scope)``, ``(False, name scope)``, and ``("close", (scope, counts,
-        #: index))`` for a closed scope's forgotten subtree (what a rollback restores).
-        self.journal: list[tuple] | None = None
+        #: Every scope opened, in order, when recording (see :meth:`record`); else None.
+        self.journal: list[tuple[bool, str]] | None = None
         # Scopes undone by rollback() but not yet taken off the counts (see commit()).
-        self._undone: list[tuple] = []
+        self._undone: list[tuple[bool, str]] = []
         self._pending_variables: Counter[str] = Counter()
         self._pending_names: Counter[str] = Counter()  # lower-cased, as name scopes count
 
@@ -75,7 +80,7 @@ class ScopeNames:
         them (the language server resumes a lowering from a statement)."""
         self.journal = []
 
-    def rollback(self, mark: int) -> list[tuple]:
+    def rollback(self, mark: int) -> list[tuple[bool, str]]:
         """Undo every scope opened since the journal had ``mark`` entries; return them.
 
         The counts are corrected lazily (a resumed lowering that soon finds its old state again
@@ -84,12 +89,6 @@ class ScopeNames:
         assert self.journal is not None and not self._undone
         undone = self.journal[mark:]
         del self.journal[mark:]
-        for entry in reversed(undone):  # a closed scope's subtree counts come back
-            if entry[0] == _CLOSE:
-                _, counts, under = entry[1]
-                self._variables.update(dict(counts))
-                for key, children in under:
-                    self._under.setdefault(key, set()).update(children)
         self._undone = undone
         self._pending_variables, self._pending_names = _counts(undone)
         self._suffix_hint.clear()  # the hints are lower bounds only for counts that grow
@@ -103,12 +102,6 @@ class ScopeNames:
         if keep_from is not None:
             assert self.journal is not None
             self.journal.extend(undone[keep_from:])
-            for entry in undone[keep_from:]:  # closed again
-                if entry[0] == _CLOSE:
-                    _, counts, under = entry[1]
-                    self._variables.subtract(dict(counts))
-                    for key, _children in under:
-                        self._under.pop(key, None)
         variables, names = _counts(gone)
         for key, count in variables.items():
             self._variables[key] -= count
@@ -138,39 +131,31 @@ class ScopeNames:
         elif name_parent is None:
             name_parent = full[:len(full) - len(name)].rstrip("/")
         ns = join_scope(name_parent, name)
-        if self._names[ns] > 0:
+        if self._taken(self._names, "name", ns):
             ns = join_scope(name_parent, self.unique_name_scope(name_parent, name))
         self._names[ns] += 1
-        if self.journal is not None:  # the variable scope, and the name scope it opened
-            self.journal += [(True, full), (False, ns)]
+        if self.journal is not None:
+            self.journal.extend([(True, full)] if ns == full else [("v", full), (False, ns)])
         return ns
 
     def close_variable_scope(self, full: str) -> None:
         """Leave the variable scope ``full``. TF then forgets how often each scope *inside* it
         was opened (``close_variable_subscopes``): entered again, its default names start over
         (``Conv``, not ``Conv_1``), so a default-named layer clashes with its variables."""
-        children = self._under.pop(full, None)
-        if not children:
-            return
-        under = {full: children}
-        counts: dict[str, int] = {}
-        stack = list(children)
+        # Recording (the language server), the index keeps every scope (a rollback may bring
+        # counts back) and the counts set back go into the journal; else it forgets the subtree.
+        under = self._under.pop if self.journal is None else self._under.get
+        stack = list(under(full, ()))
+        removed = []
         while stack:
             key = stack.pop()
-            # forget what this lowering opened; keep the count a rollback has yet to take off
-            pending = self._pending_variables.get(key, 0) if self._undone else 0
-            counts[key] = self._variables.pop(key, 0) - pending
-            if pending:
-                self._variables[key] = pending
-            below = self._under.pop(key, None)
-            if below:
-                under[key] = below
-                stack.extend(below)
-        if self.journal is not None:
-            # hashable (an incremental check counts journal entries in a dict)
-            # (sorted: the same closing gives the same entry, whatever the sets' order)
-            self.journal.append((_CLOSE, (full, tuple(sorted(counts.items())), tuple(
-                sorted((k, tuple(sorted(v))) for k, v in under.items())))))
+            count = self._count(self._variables, "variable", key)
+            if count:
+                self._variables[key] -= count
+                removed.append((key, count))
+            stack.extend(under(key, ()))
+        if self.journal is not None and removed:
+            self.journal.append(("c", full, tuple(removed)))
         prefix = full + "/"
         for key in [k for k in self._suffix_hint
                     if k[0] == "variable" and (k[1] == full or k[1].startswith(prefix))]:
@@ -190,12 +175,15 @@ class ScopeNames:
         """``base`` or the first free ``base_N`` among the name scopes and ops of ``parent``."""
         return self._unique(parent, base, self._names, "name")
 
-    def _taken(self, counts: Counter[str], kind: str, key: str) -> bool:
+    def _count(self, counts: Counter[str], kind: str, key: str) -> int:
         count = counts[key]
-        if count and self._undone:  # net of a rollback not yet committed
+        if self._undone:  # net of a rollback not yet committed (a close undone: more)
             pending = self._pending_variables if kind == "variable" else self._pending_names
             count -= pending.get(key if kind == "variable" else key.lower(), 0)
-        return count > 0
+        return count
+
+    def _taken(self, counts: Counter[str], kind: str, key: str) -> bool:
+        return self._count(counts, kind, key) > 0
 
     def _unique(self, parent: str, base: str, counts: Counter[str], kind: str) -> str:
         """TF's default-name uniquification: ``base``, then ``base_1``, ``base_2``, ..."""

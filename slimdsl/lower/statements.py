@@ -61,6 +61,7 @@ class Lowerer:
         self.recorder: Any = None
         self.model_env: Env | None = None  # the model body's environment, once bound
         self.definition: n.ModelDef | None = None  # the model definition being lowered
+        self.root_ctx = StmtCtx("", (), True)  # the model body's context, once begun
 
     @property
     def steps(self) -> int:
@@ -97,7 +98,7 @@ class Lowerer:
         if not self.begin_model(name, overrides):
             return None
         assert self.definition is not None and self.model_env is not None
-        self.run_body(self.definition.body, self.model_env, self.model_ctx)
+        self.run_body(self.definition.body, self.model_env, self.root_ctx)
         return self.finish_model()
 
     def begin_model(self, name: str, overrides: dict[str, Any]) -> bool:
@@ -123,8 +124,7 @@ class Lowerer:
             scope_clause = scope_clause or definition.scope
         for alias in aliases:  # the outer alias's values win over the inner ones'
             try:
-                alias_values = alias_overrides(self.evaluator, self.root_env, alias,
-                                               definition)
+                alias_values = alias_overrides(self.evaluator, self.root_env, alias, definition)
             except EvalError as e:
                 self.diags.error(e.span, e.code, e.message, e.notes, e.fixes)
                 return False
@@ -143,12 +143,11 @@ class Lowerer:
                 scope_name(scope_clause, self.root_env, "", self.evaluator.eval,
                            allow_none=True)
         except EvalError as e:
-            self.diags.error(e.span, e.code, e.message, e.notes, e.fixes)
+            self.diags.error(e.span, e.code, e.message, e.notes)
             return False
-        self.model.graph = Graph(name, definition.span.path, definition.span, params, root,
-                                 param_uses=self.evaluator.param_uses)
-        # the model's own variable scope (none for `as none`): what its body runs in
-        self.model_ctx = enter_scope(self.names, StmtCtx("", (), True), root) if root else \
+        self.model.graph = Graph(name, definition.span.path, definition.span, params,
+                                 root, param_uses=self.evaluator.param_uses)
+        self.root_ctx = enter_scope(self.names, StmtCtx("", (), True), root) if root else \
             StmtCtx("", (), True)
         self.definition, self.model_env = definition, env
         return True
@@ -158,12 +157,16 @@ class Lowerer:
         statement, ``net`` is the output."""
         graph, definition, env = self.model.graph, self.definition, self.model_env
         assert definition is not None and env is not None
+        name = graph.name
         if not graph.inputs and not self.diags.has_errors:
             self.diags.error(definition.name_span, dg.STRUCTURE,
-                             f"model '{graph.name}' declares no input",
+                             f"model '{name}' declares no input",
                              ["declare one with: input images: [?, 224, 224, 3]"])
         if not graph.outputs:
-            net = env.lookup("net") if env.find("net") is not None else None
+            try:
+                net = env.lookup("net")
+            except KeyError:
+                net = None
             if isinstance(net, TensorValue):
                 graph.outputs.append(Port("net", net.tensor, definition.span))
         return graph
@@ -419,28 +422,20 @@ class Lowerer:
                             f"assert needs a bool condition, got {type_name(value)}")
         if value:
             return
-        text = self._source(s.test.span)
+        text = source_text(self.program, s.test.span)
         notes: list[str] = []
         if isinstance(s.test, n.BinOp) and s.test.op in ("==", "!=", "<", "<=", ">", ">="):
             left = self.evaluator.eval(s.test.left, env)
             right = self.evaluator.eval(s.test.right, env)
-            notes.append(f"left side: {self._source(s.test.left.span)} = {show(left)}")
+            left_text = source_text(self.program, s.test.left.span)
+            notes.append(f"left side: {left_text} = {show(left)}")
             notes.append(f"right side: {show(right)}")
         raise EvalError(s.test.span, dg.ASSERTION, f"assertion failed: {text}", tuple(notes))
-
-    def _source(self, span: Span) -> str:
-        text = self.program.sources.get(span.path)
-        if text is None:
-            return "condition"
-        lines = text.splitlines()
-        if span.line != span.end_line or span.line > len(lines):
-            return "condition"
-        return lines[span.line - 1][span.column - 1:span.end_column - 1]
 
 
 def alias_overrides(evaluator: Evaluator, root_env: Env, alias: n.ModelAlias,
                     base: n.ModelDef) -> dict[str, Any]:
-    """The parameter values a model alias gives its base model (positional, then by name)."""
+    """The parameter values a model alias gives its base (positional, then by keyword)."""
     names = [p.name for p in base.params]
     if len(alias.args) > len(names):
         raise EvalError(alias.span, dg.TOO_MANY_ARGUMENTS,
@@ -457,3 +452,14 @@ def alias_overrides(evaluator: Evaluator, root_env: Env, alias: n.ModelAlias,
                             fixes=fixes)
         out[kw.name] = evaluator.eval(kw.value, root_env)
     return out
+
+
+def source_text(program: Program, span: Span) -> str:
+    """The text of a one-line span (an assertion's condition), or "condition"."""
+    text = program.sources.get(span.path)
+    if text is None:
+        return "condition"
+    lines = text.splitlines()
+    if span.line != span.end_line or span.line > len(lines):
+        return "condition"
+    return lines[span.line - 1][span.column - 1:span.end_column - 1]

@@ -90,7 +90,7 @@ def _unique(items: list[lsp.CompletionItem]) -> list[lsp.CompletionItem]:
 
 def _layer_items(analysis: Analysis, sort: str = "3") -> list[lsp.CompletionItem]:
     out = []
-    for name in sorted(LAYER_NAMES):  # the names a call can use (not strided_slice: x[...])
+    for name in sorted(LAYER_NAMES):  # the names a call may use (slicing is syntax only)
         kind = LAYERS[LAYER_NAMES[name]]
         out.append(_item(name, K.Function, signature(kind), kind.doc, sort=sort))
     for name in META_LAYERS:
