@@ -14,7 +14,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from slimdsl.diagnostics import CODES  # noqa: E402
-from slimdsl.layers import LAYERS, TYPES  # noqa: E402
+from slimdsl.layers import LAYERS  # noqa: E402
+from slimdsl.layers.docs import kind_markdown  # noqa: E402
 from slimdsl.layers.tf_slim_names import (  # noqa: E402
     LANGUAGE,
     LEFT_OUT,
@@ -23,7 +24,6 @@ from slimdsl.layers.tf_slim_names import (  # noqa: E402
     OMITTED_ARGUMENTS,
     VARIABLES_LEFT_OUT,
 )
-from slimdsl.values import show  # noqa: E402
 
 GOLDEN = ROOT / "tests" / "golden" / "errors"
 
@@ -41,48 +41,9 @@ def layers_markdown() -> str:
     out += [f"- `{name}`: {why}." for name, why in OMITTED_ARGUMENTS.items()]
     out.append("")
     for kind in LAYERS.values():
-        out += _kind_markdown(kind)
+        out.extend(kind_markdown(kind))
     out += _coverage_markdown()
     return "\n".join(out)
-
-
-def _kind_markdown(kind) -> list[str]:
-    aliases = f" (alias: {', '.join(f'`{a}`' for a in kind.aliases)})" if kind.aliases else ""
-    out = [f"## `{kind.name}`{aliases}", "", f"{kind.doc} TF equivalent: `{kind.tf_name}`.", ""]
-    inputs = {"one": "one tensor (default: `net`)", "two": "two tensors",
-              "list": "a list of tensors, or branches", "none": "none"}[kind.inputs]
-    scope = {"variable": "variable scope", "name": "name scope", "op": "op name",
-             "none": "the variable's own name"}[kind.scope_kind]
-    default = f"`{kind.default_scope}`" if kind.default_scope_of is None else \
-        "`max_pool` or `avg_pool` (from pooling_type)"
-    line = f"Input: {inputs}. "
-    line += f"Default scope: {default} ({scope}); " if kind.default_scope else f"Named: {scope}; "
-    line += f"inner name in repeat/stack: `{kind.func_name}_N`."
-    out.append(line)
-    notes = []
-    if kind.arg_scope_key:
-        notes.append(f"Takes its defaults from `arg_scope([{kind.arg_scope_key}])`"
-                     + (f", except {', '.join(f'`{a}`' for a in kind.own_args)}"
-                        if kind.own_args else "") + ".")
-    elif not kind.arg_scopable:
-        notes.append("Cannot be listed in `arg_scope` (TF-Slim's is not decorated with "
-                     "add_arg_scope).")
-    if kind.positional is not None:
-        notes.append(f"Only the first {kind.positional} argument(s) may be positional.")
-    if kind.scope_arg not in ("scope", ""):
-        notes.append(f"TF-Slim's `{kind.scope_arg}` argument is written `as NAME`.")
-    if not kind.scope_arg and kind.scope_kind == "op":
-        notes.append("TF-Slim's function has no scope argument; `as NAME` names the op.")
-    out += notes
-    out.append("")
-    if kind.args:
-        out.append("| argument | type | default | notes |")
-        out.append("|---|---|---|---|")
-        for a in kind.args:
-            default = "*required*" if a.required else f"`{show(a.default)}`"
-            out.append(f"| `{a.name}` | {TYPES[a.type].doc} | {default} | {a.doc} |")
-        out.append("")
-    return out
 
 
 def _coverage_markdown() -> list[str]:
