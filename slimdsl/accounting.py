@@ -66,9 +66,7 @@ def account_collecting(graph: Graph, diags: Diagnostics) -> Graph:
         if clash is not None:  # one report per layer, not one per variable
             diags.error(node.span, dg.SCOPE_NAME,
                         f"scope '{node.scope}' is used twice: its variables already exist",
-                        [Note("first created here", clash.span),  # type: ignore[attr-defined]
-                         "TF-Slim raises \"Variable ... already exists\"; give the layers "
-                         "different names with 'as NAME'"])
+                        _clash_notes(node, clash))  # type: ignore[arg-type]
             complete = False
             continue
         for v in node.variables:
@@ -79,6 +77,29 @@ def account_collecting(graph: Graph, diags: Diagnostics) -> Graph:
     graph.flops = total_flops
     graph.runtime = runtime_params(graph) if complete else None
     return graph
+
+
+def _clash_notes(node: Node, first: Node) -> list[Note | str]:
+    """Where the two layers come from: the calls (blocks, repeat, stack) that expanded them,
+    since the name to change is often at a call site, not inside the block."""
+    notes: list[Note | str] = [Note("first created here", first.span)]
+    shared = 0  # the calls both expansions went through
+    while shared < min(len(node.trail), len(first.trail)) and \
+            node.trail[shared] == first.trail[shared]:
+        shared += 1
+    for site in reversed(node.trail[shared:]):
+        notes.append(Note("the second comes through this call", site))
+    for site in reversed(first.trail[shared:]):
+        notes.append(Note("the first comes through this call", site))
+    if shared and shared == len(node.trail) == len(first.trail):
+        notes.append(Note("both come through this call, which runs more than once (in a loop?): "
+                          "give each run its own name, e.g. as \"unit_{i}\"",
+                          node.trail[shared - 1]))
+    elif shared:
+        notes.append(Note("both are inside this call", node.trail[shared - 1]))
+    notes.append("TF-Slim raises \"Variable ... already exists\"; give the layers (or the calls "
+                 "that create them) different names with 'as NAME'")
+    return notes
 
 
 # ---------------------------------------------------------------------------- run-time params

@@ -19,6 +19,7 @@ from ..frontend import Program
 from ..frontend import tree as n
 from ..ir import ArgSource
 from ..layers import BATCH_NORM_ARGS, LAYERS, ArgError, LayerKind
+from ..layers.tf_slim_args import unsupported_note
 from ..values import (
     BlockRef,
     Initializer,
@@ -86,6 +87,13 @@ class ArgScopes:
             entry = top.setdefault(key, {})
             for name, (value, param, kw) in kwargs.items():
                 if name not in accepted:
+                    unsupported = unsupported_note(key, name)
+                    if unsupported:
+                        self.diags.error(kw.name_span, dg.ARG_SCOPE,
+                                         f"arg_scope sets '{name}', which slimc's {key} does not "
+                                         f"support", [unsupported,
+                                                      f"{key} accepts: {', '.join(accepted)}"])
+                        continue
                     self.diags.error(kw.name_span, dg.ARG_SCOPE,
                                      f"arg_scope sets '{name}', which {key} does not accept"
                                      f"{did_you_mean(name, accepted)}",
@@ -153,9 +161,12 @@ class ArgScopes:
             explicit[arg.name] = value
         for name, value in kw.items():
             if name not in names:
+                unsupported = unsupported_note(kind.name, name)
                 raise EvalError(value.name_span or value.span, dg.UNKNOWN_ARGUMENT,
-                                f"{kind.name} has no argument '{name}'{did_you_mean(name, names)}",
-                                (f"signature: {signature(kind)}",))
+                                f"{kind.name} has no argument '{name}'"
+                                f"{'' if unsupported else did_you_mean(name, names)}",
+                                ((unsupported,) if unsupported else ())
+                                + (f"signature: {signature(kind)}",))
             if name in explicit:
                 raise EvalError(value.name_span or value.span, dg.DUPLICATE_ARGUMENT,
                                 f"{kind.name} got '{name}' both positionally and by keyword")
@@ -251,9 +262,11 @@ class ArgScopes:
                 out[name] = arg.default
         for name in given:
             if name not in _BN_ARGS or name == "outputs_collections":
+                unsupported = unsupported_note("batch_norm", name)
                 raise EvalError(span or Span.point("<unknown>", 1, 1), dg.UNKNOWN_ARGUMENT,
                                 f"normalizer_params: batch_norm has no argument '{name}'"
-                                f"{did_you_mean(name, _BN_ARGS)}")
+                                f"{'' if unsupported else did_you_mean(name, _BN_ARGS)}",
+                                (unsupported,) if unsupported else ())
         _check_param_dicts(out, span)
         return out
 

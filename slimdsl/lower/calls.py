@@ -62,9 +62,7 @@ class CallLowerer:
         if call.func in ACTIVATIONS and self._in_args and not call.args:
             return self.evaluator.activation_value(call, env)  # activation_fn=leaky_relu(0.1)
         if not is_graph_call(call.func, env, self.program):
-            names = list(LAYER_NAMES) + list(self.program.blocks) + list(META_LAYERS)
-            raise EvalError(call.func_span, dg.UNKNOWN_LAYER,
-                            f"unknown layer or block '{call.func}'{did_you_mean(call.func, names)}")
+            raise unknown_layer(call, self.program)
         return self.call(call, env, ctx, None, None, call.span)
 
     def call(self, call: n.Call, env: Env, ctx: StmtCtx, scope: n.ScopeName | None,
@@ -354,7 +352,9 @@ class CallLowerer:
             scope = self.names.unique_variable_scope(ctx.scope, name)
         full = join_scope(ctx.scope, scope)
         self.names.open_variable_scope(full)
-        inner = StmtCtx(full, ctx.trail + (span,), False, ctx.blocks + (name,))
+        # a repeat/stack already put this call's span on the trail: once is enough
+        trail = ctx.trail if ctx.trail[-1:] == (span,) else ctx.trail + (span,)
+        inner = StmtCtx(full, trail, False, ctx.blocks + (name,))
         self.run_body(block.body, benv, inner)
         try:
             out = benv.lookup("net")
@@ -418,6 +418,15 @@ def is_graph_call(func: str, env: Env, program: Program) -> bool:
     return func in LAYER_NAMES or func in META_LAYERS or func in program.blocks
 
 
+def unknown_layer(call: n.Call, program: Program) -> EvalError:
+    """The error for a call of ``call.func``, which is no layer, block or function."""
+    names = list(LAYER_NAMES) + list(program.blocks) + list(META_LAYERS)
+    return EvalError(call.func_span, dg.UNKNOWN_LAYER,
+                     f"unknown layer '{call.func}'{did_you_mean(call.func, names)}",
+                     ("not a layer kind (docs/layers.md lists them), nor a block of this file "
+                      "or its imports",))
+
+
 def layer_ref(value: Any) -> Any:
     """``softmax`` (and the other activations) evaluate to an Activation; as the layer argument
     of repeat/stack they name the layer of that kind (``slim.repeat(x, 2, slim.softmax)``)."""
@@ -438,22 +447,25 @@ def _block_signature(block: n.BlockDef) -> str:
 
 
 def _shrink_chain(tensor: Tensor, limit: int = 12) -> str:
-    """``224x224 (images) -> 112x112 (conv1, line 4) -> ...``: where the spatial size changed."""
-    steps: list[str] = []
+    """``224x224 (images) -> 112x112 (conv1, line 4) -> ...``: each spatial size, labelled with
+    the layer that produced it first (the one that changed the size, not a later SAME conv)."""
+    sizes: list[tuple[tuple, str]] = []  # (height, width) and label, from the last layer back
     t: Tensor | None = tensor
-    prev: tuple | None = None
     while t is not None and t.shape is not None:
-        hw = tuple(t.shape[1:3]) if len(t.shape) == 4 else None
         producer = t.producer
-        if hw is not None and hw != prev:
+        if len(t.shape) == 4:
             label = producer.short_scope + f", line {producer.span.line}" if producer \
                 else t.name
+            sizes.append((tuple(t.shape[1:3]), label))
+        t = producer.inputs[0] if producer and producer.inputs else None
+    steps: list[str] = []
+    prev: tuple | None = None
+    for hw, label in reversed(sizes):  # in the order of the layers: keep a change's first
+        if hw != prev:
             steps.append(f"{format_dim(hw[0])}x{format_dim(hw[1])} ({label})")
             prev = hw
-        t = producer.inputs[0] if producer and producer.inputs else None
     if len(steps) < 2:
         return ""
-    steps.reverse()
     if len(steps) > limit:
         steps = steps[:2] + ["..."] + steps[-(limit - 3):]
     return " -> ".join(steps)

@@ -23,6 +23,7 @@ from ..values import (
     CONSTANTS,
     INITIALIZER_ALIASES,
     INITIALIZERS,
+    POSITIONAL_LIMITS,
     REGULARIZERS,
     UNKNOWN,
     VARIANCE_SCALING_MODES,
@@ -181,6 +182,7 @@ class Evaluator:
         self._plain_name: n.Name | None = None  # the bare-name layer argument being evaluated
         self._function_depth = 0
         self._function_calls = 0
+        self._unknown: set[str] = set()  # names reported as unknown (bound to POISON since)
 
     def track(self, env: Env, names: Iterable[str]) -> None:
         """Record in :attr:`param_uses` how the model parameters ``names`` (bound in ``env``)
@@ -242,11 +244,14 @@ class Evaluator:
         if e.name in ("True", "False", "None"):
             raise EvalError(e.span, dg.UNKNOWN_NAME, f"unknown name '{e.name}'",
                             (f"write '{e.name.lower()}'",))
-        suggestion = did_you_mean(e.name, list(env.names()) + list(BUILTIN_NAMES))
+        # names reported unknown earlier are bound (to POISON) too: never suggest one of them
+        known = [k for k in env.names() if k not in self._unknown]
+        suggestion = did_you_mean(e.name, known + list(BUILTIN_NAMES))
         env_root = env
         while env_root.parent is not None:
             env_root = env_root.parent
         env_root.bind(e.name, POISON)  # report an unknown name once, not at every use
+        self._unknown.add(e.name)
         raise EvalError(e.span, dg.UNKNOWN_NAME, f"unknown name '{e.name}'{suggestion}")
 
     def _eval_ListLit(self, e: n.ListLit, env: Env) -> Any:
@@ -385,6 +390,15 @@ class Evaluator:
             return Regularizer(name, tuple(kwargs.items()))
         return self.call_hook(e, env)
 
+    def is_function(self, e: n.Call, env: Env) -> bool:
+        """Does ``e`` call a compile-time function (a ``def``, a builtin, an initializer or
+        regularizer constructor, an activation) rather than a layer or block?"""
+        bound = env.find(e.func)
+        if bound is not None:
+            return isinstance(bound.vars[e.func], Function)
+        return e.func in BUILTIN_FUNCTIONS or e.func in INITIALIZERS or \
+            e.func in REGULARIZERS or e.func in ACTIVATIONS
+
     def _call_function(self, fn: Function, e: n.Call, env: Env) -> Any:
         if e.kwargs or len(e.args) != len(fn.params):
             raise EvalError(e.span, dg.EXPRESSION,
@@ -413,6 +427,16 @@ class Evaluator:
 
     def _constructor_args(self, e: n.Call, env: Env, specs: tuple[ParamSpec, ...]
                           ) -> dict[str, Any]:
+        limit = POSITIONAL_LIMITS.get(e.func)
+        if limit is not None and len(e.args) > limit:  # random_normal(0, 0.02): which is which?
+            shown = ", ".join(f"{spec.name}={self._source_text(a)}"
+                              for spec, a in zip(reversed(specs), e.args))
+            raise EvalError(e.args[limit].span, dg.TOO_MANY_ARGUMENTS,
+                            f"{e.func}() takes one positional argument, the stddev; give the "
+                            f"mean by keyword",
+                            (f"TensorFlow's {e.func}_initializer takes (mean, stddev), slimdsl's "
+                             f"positional argument is the stddev: the order is ambiguous",
+                             f"as TensorFlow reads it: {e.func}({shown})"))
         if len(e.args) > len(specs):
             raise EvalError(e.span, dg.TOO_MANY_ARGUMENTS,
                             f"{e.func}() takes at most {len(specs)} positional arguments, "
@@ -454,6 +478,17 @@ class Evaluator:
                                 f"{e.func}() {spec.name} must be a string, got {show(value)}")
             out[spec.name] = value
         return out
+
+    @staticmethod
+    def _source_text(expr: n.Expr) -> str:
+        """A literal argument as written (numbers, names), else '...'."""
+        if isinstance(expr, n.Number):
+            return expr.text
+        if isinstance(expr, n.UnaryOp) and expr.op == "-" and isinstance(expr.operand, n.Number):
+            return "-" + expr.operand.text
+        if isinstance(expr, n.Name):
+            return expr.name
+        return "..."
 
     def _builtin_function(self, e: n.Call, env: Env) -> Any:
         if e.kwargs:

@@ -27,7 +27,7 @@ from ..values import (
     type_name,
 )
 from .arg_scopes import ArgScopes
-from .calls import CallLowerer, is_graph_call
+from .calls import CallLowerer, is_graph_call, unknown_layer
 from .context import ModelBuild, StmtCtx
 from .evaluate import POISON, Env, EvalError, Evaluator, Poisoned, WorkLimit
 from .naming import ScopeNames, interpolate, join_scope, scope_name
@@ -152,7 +152,11 @@ class Lowerer:
 
     def _poison(self, stmt: n.Stmt, env: Env) -> None:
         """Bind what a failed statement would have defined, so later uses stay silent."""
-        if isinstance(stmt, n.LayerStmt):
+        if isinstance(stmt, n.InputStmt):  # later layers take it as net: no "no input tensor"
+            env.bind(stmt.name, POISON)
+            if env.find("net") is None:
+                env.bind("net", POISON)
+        elif isinstance(stmt, n.LayerStmt):
             if isinstance(stmt.value, n.Call) and \
                     is_graph_call(stmt.value.func, env, self.program):
                 # a failed layer: later layers still check their arguments, but not shapes
@@ -167,6 +171,14 @@ class Lowerer:
                             "inputs are declared at the top of a model body, not in a block")
         if any(p.name == s.name for p in graph.inputs):
             raise EvalError(s.span, dg.REDEFINED, f"input '{s.name}' declared twice")
+        for item in s.shape.items if isinstance(s.shape, n.ListLit) else ():
+            if isinstance(item, n.Name) and item.name in ("None", "none", "null", "_") \
+                    and env.find(item.name) is None:  # `[None, 32, 32, 3]`, as in TF
+                raise EvalError(item.span, dg.BAD_VALUE,
+                                f"'{item.name}' is not a dimension: an unknown dimension is "
+                                f"written '?'",
+                                (f"write: input {s.name}: "
+                                 f"{self._shape_text(s.shape, item.name)}",))
         value = self.evaluator.eval(s.shape, env)
         dtype = "float32"
         if not isinstance(value, list):
@@ -181,7 +193,8 @@ class Lowerer:
                 dims.append(d)
             else:
                 raise EvalError(s.shape.span, dg.BAD_VALUE,
-                                f"input dimensions are ints >= 1 or ?, got {show(d)}")
+                                f"input dimensions are ints >= 1 or ?, got {show(d)}",
+                                ("an unknown dimension (such as the batch) is written ?",))
         if s.dtype is not None:
             if s.dtype not in DTYPES:
                 raise EvalError(s.span, dg.BAD_VALUE, f"unknown dtype '{s.dtype}'"
@@ -195,6 +208,14 @@ class Lowerer:
             env.lookup("net")
         except KeyError:
             env.bind("net", TensorValue(tensor))
+
+    def _shape_text(self, shape: n.ListLit, unknown: str) -> str:
+        """The source of an input's shape list with ``unknown`` written as ``?``."""
+        parts = []
+        for item in shape.items:
+            is_unknown = isinstance(item, n.Name) and item.name == unknown
+            parts.append("?" if is_unknown else self._source(item.span, "..."))
+        return f"[{', '.join(parts)}]"
 
     def _stmt_DefStmt(self, s: n.DefStmt, env: Env, ctx: StmtCtx) -> None:
         if s.name in LAYER_NAMES or s.name in META_LAYERS or s.name in self.program.blocks:
@@ -255,6 +276,8 @@ class Lowerer:
             value = self.calls.call(s.value, env, ctx, scope, branch_tensors, span)
         else:
             if s.scope is not None:
+                if isinstance(s.value, n.Call) and not self.evaluator.is_function(s.value, env):
+                    raise unknown_layer(s.value, self.program)  # `conv2x(16, 3) as conv1`
                 raise EvalError(s.scope.span, dg.STRUCTURE,
                                 "'as NAME' names the scope of a layer or block call")
             value = self.evaluator.eval(s.value, env)
@@ -354,11 +377,11 @@ class Lowerer:
             notes.append(f"right side: {show(right)}")
         raise EvalError(s.test.span, dg.ASSERTION, f"assertion failed: {text}", tuple(notes))
 
-    def _source(self, span: Span) -> str:
+    def _source(self, span: Span, fallback: str = "condition") -> str:
         text = self.program.sources.get(span.path)
         if text is None:
-            return "condition"
+            return fallback
         lines = text.splitlines()
         if span.line != span.end_line or span.line > len(lines):
-            return "condition"
+            return fallback
         return lines[span.line - 1][span.column - 1:span.end_column - 1]

@@ -43,6 +43,7 @@ SNIPPET_DEPS: dict[str, tuple[str, ...]] = {
     "dropout": (),
     "unit_norm": (),
     "check_compiled": (),
+    "check_input": (),
     "load_checkpoint": (),
     "batch_norm": ("variable",),
     "bias_add": ("variable",),
@@ -61,7 +62,7 @@ RUNTIME_NAMES = frozenset({
     "_random_uniform", "_constant", "_leaky_relu", "_dropout", "_unit_norm", "_check_compiled",
     "_frozen", "_load_slim_checkpoint", "_Layer", "_Conv2D", "_SeparableConv2D",
     "_Conv2DTranspose", "_Conv2DInPlane", "_FullyConnected", "_BatchNorm", "_BiasAdd",
-    "_SOURCE",
+    "_SOURCE", "_check_input",
 })
 
 # ---------------------------------------------------------------------------- translation

@@ -330,7 +330,11 @@ def test_conv_covering_its_input_runs_as_a_matmul(tf):
                                                 (2, 5, 4, 3)))
     single = one_layer()
     assert "MatMul" in _graph_ops(tf, single.__call__, tf.TensorSpec([None, 5, 4, 3]))
-    other = _graph_ops(tf, single.__call__, tf.TensorSpec([None, 5, 4, 6]))
+    with pytest.raises(ValueError, match="must have the shape"):  # the model refuses it...
+        _graph_ops(tf, single.__call__, tf.TensorSpec([None, 5, 4, 6]))
+    (conv,) = [m for m in single.submodules if type(m).__name__ == "_Conv2D"]
+    layer = tf.function(lambda x: conv(x))  # ...the layer itself must not fold it either
+    other = _graph_ops(tf, layer, tf.TensorSpec([None, 5, 4, 6]))
     assert "MatMul" not in other and "Conv2D" in other, other
 
 
