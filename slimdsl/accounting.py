@@ -38,6 +38,7 @@ def account(graph: Graph) -> Graph:
 def account_collecting(graph: Graph, diags: Diagnostics) -> Graph:
     """Like :func:`account`, appending problems to ``diags`` instead of raising."""
     owners: dict[str, object] = {}
+    folded: dict[str, str] = {}  # variable name in lower case -> the name as created
     graph.variables = []
     total_flops: int | None = 0
     complete = True
@@ -69,8 +70,20 @@ def account_collecting(graph: Graph, diags: Diagnostics) -> Graph:
                         _clash_notes(node, clash))  # type: ignore[arg-type]
             complete = False
             continue
+        twin = next(((v, folded[v.name.lower()]) for v in node.variables
+                     if v.name.lower() in folded), None)
+        if twin is not None:  # `conv2d() as conv`, then `conv2d()`: m/conv and m/Conv
+            diags.error(node.span, dg.SCOPE_NAME,
+                        f"variable '{twin[0].name}' differs from '{twin[1]}' only in case",
+                        [Note(f"'{twin[1]}' is created here", owners[twin[1]].span),
+                         "TensorFlow keeps op names unique ignoring case, so TF-Slim names "
+                         f"this variable '{twin[0].name}_1' (also in its checkpoints); slimc "
+                         "does not rename variables: give one of the layers another name"])
+            complete = False
+            continue
         for v in node.variables:
             owners[v.name] = node
+            folded[v.name.lower()] = v.name
             graph.variables.append(v)
     graph.trainable_params = sum(v.size for v in graph.variables if v.trainable)
     graph.total_params = sum(v.size for v in graph.variables)

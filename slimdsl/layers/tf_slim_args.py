@@ -26,6 +26,14 @@ UNSUPPORTED: dict[str, tuple[str, ...]] = {
 }
 
 
+def takes_arg_scope(tf_name: str) -> bool:
+    """Whether TF-Slim's ``arg_scope`` can list the function ``tf_name`` (a registry
+    ``LayerKind.tf_name``): TF-Slim's layers are decorated with ``@add_arg_scope``; TensorFlow's
+    ops (``tf.squeeze``, ``tf.nn.relu``) and resnet_utils' helpers are not, and
+    ``slim.arg_scope`` raises ``ValueError`` for them."""
+    return tf_name.startswith("slim.")
+
+
 def unsupported_note(kind: str, name: str) -> str | None:
     """Why ``name`` is refused for ``kind`` when TF-Slim accepts it (None when it does not)."""
     if name not in UNSUPPORTED.get(kind, ()):

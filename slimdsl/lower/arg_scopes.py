@@ -19,8 +19,9 @@ from ..frontend import Program
 from ..frontend import tree as n
 from ..ir import ArgSource
 from ..layers import BATCH_NORM_ARGS, LAYERS, ArgError, LayerKind
-from ..layers.tf_slim_args import unsupported_note
+from ..layers.tf_slim_args import takes_arg_scope, unsupported_note
 from ..values import (
+    Activation,
     BlockRef,
     Initializer,
     LayerRef,
@@ -112,12 +113,21 @@ class ArgScopes:
 
     def _target(self, item: Any, span: Span) -> tuple[str | None, list[str]]:
         """The arg_scope key of a listed item and the arguments it accepts."""
+        if isinstance(item, Activation) and not item.params and item.name in LAYERS:
+            item = LayerRef(item.name)  # softmax, relu...: the layer of that name
         if isinstance(item, LayerRef):
             kind = LAYERS[item.kind]
             if kind.arg_scope_key is not None:
                 self.diags.error(span, dg.ARG_SCOPE,
                                  f"{kind.name} cannot be listed in arg_scope: it takes its "
                                  f"defaults from arg_scope([{kind.arg_scope_key}])")
+                return None, []
+            if not takes_arg_scope(kind.tf_name):
+                self.diags.error(span, dg.ARG_SCOPE,
+                                 f"{kind.name} cannot be listed in arg_scope: it is "
+                                 f"TensorFlow's {kind.tf_name}, not a TF-Slim layer",
+                                 [f"TF-Slim's arg_scope takes only functions decorated with "
+                                  f"@add_arg_scope; for {kind.tf_name} it raises ValueError"])
                 return None, []
             return kind.name, list(kind.arg_names)
         if isinstance(item, BlockRef):
@@ -243,6 +253,20 @@ class ArgScopes:
         span = explicit["normalizer_params"].span if "normalizer_params" in explicit else \
             (sources["normalizer_params"].span if "normalizer_params" in sources else None)
         scoped = self.scoped("batch_norm")
+        collected = scoped.get("outputs_collections")
+        if collected is not None and collected[0] is not None or \
+                given.get("outputs_collections") is not None:
+            where = collected[1].span if collected is not None and collected[0] is not None \
+                else span
+            raise EvalError(where or Span.point("<unknown>", 1, 1), dg.ARG_SCOPE,
+                            "outputs_collections reaches the batch_norm that "
+                            "normalizer_fn=batch_norm creates inside this layer",
+                            ("in TF-Slim that normalizer collects its output (the normalized "
+                             "value, before the activation) as an end point of its own, "
+                             "'.../BatchNorm'; slimc does not key that inner tensor",
+                             "set outputs_collections on the layer itself, or keep "
+                             "arg_scope([batch_norm], outputs_collections=...) away from layers "
+                             "with normalizer_fn=batch_norm"))
         out: dict[str, Any] = {}
         for name, arg in _BN_ARGS.items():
             if name == "outputs_collections":

@@ -144,12 +144,14 @@ class CallLowerer:
             raise EvalError(layer.span, dg.BAD_VALUE,
                             f"repeat's second argument is a layer or block, got "
                             f"{type_name(layer.value)} {show(layer.value)}")
-        outer, inner_base = self._meta_scope(ctx, name, "Repeat", layer.value)
-        inner_ctx = replace(ctx, scope=outer, trail=ctx.trail + (span,), top_level=False)
+        inner_ctx, inner_base = self._meta_scope(ctx, name, "Repeat", layer.value, span)
         out = x
-        for i in range(count.value):
-            out = self._invoke(layer.value, [CallArg(out, span)] + pos[2:], dict(kw), env,
-                               inner_ctx, f"{inner_base}_{i + 1}", None, span)
+        try:
+            for i in range(count.value):
+                out = self._invoke(layer.value, [CallArg(out, span)] + pos[2:], dict(kw), env,
+                                   inner_ctx, f"{inner_base}_{i + 1}", None, span)
+        finally:
+            self.names.close_variable_scope(inner_ctx.scope)
         return out
 
     def _stack(self, call: n.Call, pos: list[CallArg], kw: dict[str, CallArg], env: Env,
@@ -167,28 +169,30 @@ class CallLowerer:
         if not isinstance(items.value, (list, tuple)):
             raise EvalError(items.span, dg.BAD_VALUE,
                             f"stack's second argument is a list, got {type_name(items.value)}")
-        outer, inner_base = self._meta_scope(ctx, name, "Stack", layer.value)
-        inner_ctx = replace(ctx, scope=outer, trail=ctx.trail + (span,), top_level=False)
+        inner_ctx, inner_base = self._meta_scope(ctx, name, "Stack", layer.value, span)
         out = x
-        for i, item in enumerate(items.value):
-            args = list(item) if isinstance(item, (list, tuple)) else [item]
-            out = self._invoke(layer.value,
-                               [CallArg(out, span)] + [CallArg(a, items.span) for a in args],
-                               dict(kw), env, inner_ctx, f"{inner_base}_{i + 1}", None, span)
+        try:
+            for i, item in enumerate(items.value):
+                args = list(item) if isinstance(item, (list, tuple)) else [item]
+                out = self._invoke(layer.value,
+                                   [CallArg(out, span)] + [CallArg(a, items.span) for a in args],
+                                   dict(kw), env, inner_ctx, f"{inner_base}_{i + 1}", None, span)
+        finally:
+            self.names.close_variable_scope(inner_ctx.scope)
         return out
 
     def _meta_scope(self, ctx: StmtCtx, name: str | None, default: str,
-                    layer: LayerRef | BlockRef) -> tuple[str, str]:
-        """The outer scope of a repeat/stack and the base of its inner scopes' names."""
+                    layer: LayerRef | BlockRef, span: Span) -> tuple[StmtCtx, str]:
+        """The context inside a repeat/stack's outer scope and the base of its inner scopes'
+        names."""
         if name is None:
-            outer = join_scope(ctx.scope, self.names.unique_variable_scope(ctx.scope, default))
             inner_base = LAYERS[layer.kind].func_name if isinstance(layer, LayerRef) \
                 else layer.name
         else:
-            outer = join_scope(ctx.scope, name)
             inner_base = name  # TF-Slim: scope + '_' + str(i), even for "a/b" (a/b/a/b_1)
-        self.names.open_variable_scope(outer)
-        return outer, inner_base
+        outer, name_scope = self.names.enter_variable_scope(ctx.scope, ctx.names, name, default)
+        return replace(ctx, scope=outer, name_scope=name_scope, trail=ctx.trail + (span,),
+                       top_level=False), inner_base
 
     def _invoke(self, ref: LayerRef | BlockRef, pos: list[CallArg], kw: dict[str, CallArg],
                 env: Env, ctx: StmtCtx, name: str | None, branches: list[Tensor] | None,
@@ -213,19 +217,18 @@ class CallLowerer:
             raise WorkLimit(span, f"it expands to more than {MAX_NODES:,} layers")
         if kind.name == "conv2d_same" and args["stride"] != (1, 1):
             # resnet_utils pads first, with an op named "Pad" in the caller's name scope
-            pad = self.names.unique_name_scope(ctx.scope, "Pad")
-            self.names.open_name_scope(join_scope(ctx.scope, pad))
-        # Scope naming: explicit names are used as given; defaults are uniquified per parent.
-        variable = kind.scope_kind == "variable"
-        unique = self.names.unique_variable_scope if variable else self.names.unique_name_scope
-        if name is None:
-            name = unique(ctx.scope, kind.default_scope)
-        elif not variable:  # TF uniquifies explicit name scopes and op names too
-            name = unique(ctx.scope, name)
-        full = join_scope(ctx.scope, name)
-        if variable:
-            self.names.open_variable_scope(full)
+            pad = self.names.unique_name_scope(ctx.names, "Pad")
+            self.names.open_name_scope(join_scope(ctx.names, pad))
+        # Scope naming: a layer with variables opens a variable scope (its name as given, a
+        # default uniquified among variable scopes); the others take a name scope or an op
+        # name, uniquified (explicit ones too) in the current name scope.
+        if kind.scope_kind == "variable":
+            full, _ = self.names.enter_variable_scope(ctx.scope, ctx.names, name,
+                                                      kind.default_scope)
+            self.names.close_variable_scope(full)
         else:
+            name = self.names.unique_name_scope(ctx.names, name or kind.default_scope)
+            full = join_scope(ctx.names, name)
             self.names.open_name_scope(full)
         in_shapes = [t.shape for t in inputs]
         shape = None
@@ -348,14 +351,14 @@ class CallLowerer:
             raise Poisoned()
         if x is not None:
             benv.bind("net", x)
-        if scope is None:
-            scope = self.names.unique_variable_scope(ctx.scope, name)
-        full = join_scope(ctx.scope, scope)
-        self.names.open_variable_scope(full)
+        full, name_scope = self.names.enter_variable_scope(ctx.scope, ctx.names, scope, name)
         # a repeat/stack already put this call's span on the trail: once is enough
         trail = ctx.trail if ctx.trail[-1:] == (span,) else ctx.trail + (span,)
-        inner = StmtCtx(full, trail, False, ctx.blocks + (name,))
-        self.run_body(block.body, benv, inner)
+        inner = StmtCtx(full, trail, False, ctx.blocks + (name,), name_scope)
+        try:
+            self.run_body(block.body, benv, inner)
+        finally:
+            self.names.close_variable_scope(full)
         try:
             out = benv.lookup("net")
         except KeyError:

@@ -18,6 +18,14 @@ class StmtCtx:
     trail: tuple[Span, ...] = ()
     top_level: bool = False  # directly in a model body (inputs may be declared here)
     blocks: tuple[str, ...] = ()  # block call stack, for recursion detection
+    #: full name scope, where layers without variables (pools) and ops are named; it differs
+    #: from ``scope`` in a variable scope entered again (``S`` opens the name scope ``S_1``)
+    name_scope: str = ""
+
+    @property
+    def names(self) -> str:
+        """The current name scope (the variable scope unless they differ)."""
+        return self.name_scope or self.scope
 
 
 @dataclass

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Callable
 
 from .. import diagnostics as dg
 from ..diagnostics import Span, did_you_mean
@@ -39,17 +40,43 @@ class _NameScopes(Counter):
 
 class ScopeNames:
     """The variable scopes and name scopes opened so far in one model, and TF's uniquification.
+
+    TF keeps the two apart. Variable scopes are counted per parent, case-sensitively, and
+    leaving a variable scope resets the counts inside it (``close_variable_subscopes``): a scope
+    ``S`` entered again names its default layers ``Conv`` again, whose variables then exist
+    already. Name scopes (and op names) are counted for the whole graph, ignoring case, and never
+    reset: ``S`` entered again opens the name scope ``S_1``, where a pool is ``S_1/MaxPool2D``.
+    :meth:`enter_variable_scope` gives both names of a ``variable_scope``.
     """
 
     def __init__(self) -> None:
-        self._variables: Counter[str] = Counter()
+        #: full variable scope of a parent -> how often each child scope was opened in it
+        self._variables: dict[str, Counter[str]] = {}
         self._names: Counter[str] = _NameScopes()
-        self._suffix_hint: dict[tuple[str, str, str], int] = {}  # see _unique
+        #: parent -> (kind, base) -> the suffix found last time (see _unique)
+        self._suffix_hint: dict[str, dict[tuple[str, str], int]] = {}
 
-    def open_variable_scope(self, full: str) -> None:
-        """Open the variable scope ``full`` (which also opens the name scope)."""
-        self._variables[full] += 1
-        self._names[full] += 1
+    def enter_variable_scope(self, var_parent: str, name_parent: str, name: str | None,
+                             default: str) -> tuple[str, str]:
+        """``tf.variable_scope(name, default_name=default)`` opened in the variable scope
+        ``var_parent`` and the name scope ``name_parent``: (its full variable scope, the full
+        name scope it opens). A default name is uniquified among the variable scopes; the name
+        scope is uniquified on its own."""
+        var = name if name is not None else self.unique_variable_scope(var_parent, default)
+        self._variables.setdefault(var_parent, Counter())[var] += 1
+        scope = self.unique_name_scope(name_parent, name if name is not None else default)
+        full_name = join_scope(name_parent, scope)
+        self._names[full_name] += 1
+        return join_scope(var_parent, var), full_name
+
+    def close_variable_scope(self, full: str) -> None:
+        """Leaving the variable scope ``full``: the counts of the scopes inside it start over."""
+        children = self._variables.pop(full, None)
+        self._suffix_hint.pop(full, None)
+        if children is None:
+            return
+        for child in children:
+            self.close_variable_scope(join_scope(full, child))
 
     def open_name_scope(self, full: str) -> None:
         """Open the name scope (or take the op name) ``full``."""
@@ -57,23 +84,26 @@ class ScopeNames:
 
     def unique_variable_scope(self, parent: str, base: str) -> str:
         """``base`` or the first free ``base_N`` among the variable scopes of ``parent``."""
-        return self._unique(parent, base, self._variables, "variable")
+        return self._unique(parent, base, lambda name: self._variables.get(parent, {}).get(
+            name, 0), "variable")
 
     def unique_name_scope(self, parent: str, base: str) -> str:
         """``base`` or the first free ``base_N`` among the name scopes and ops of ``parent``."""
-        return self._unique(parent, base, self._names, "name")
+        return self._unique(parent, base, lambda name: self._names[join_scope(parent, name)],
+                            "name")
 
-    def _unique(self, parent: str, base: str, counts: Counter[str], kind: str) -> str:
+    def _unique(self, parent: str, base: str, count: Callable[[str], int], kind: str) -> str:
         """TF's default-name uniquification: ``base``, then ``base_1``, ``base_2``, ..."""
-        if counts[join_scope(parent, base)] == 0:
+        if count(base) == 0:
             return base
-        # Counts only grow, so the suffix found last time is a lower bound for this one:
-        # resuming there keeps a chain of N unnamed layers linear instead of quadratic.
-        key = (kind, parent, base)
-        i = self._suffix_hint.get(key, 1)
-        while counts[join_scope(parent, f"{base}_{i}")] > 0:
+        # Counts only grow (until a variable scope closes, which drops its hints), so the
+        # suffix found last time is a lower bound for this one: resuming there keeps a chain of
+        # N unnamed layers linear instead of quadratic.
+        hints = self._suffix_hint.setdefault(parent, {})
+        i = hints.get((kind, base), 1)
+        while count(f"{base}_{i}") > 0:
             i += 1
-        self._suffix_hint[key] = i
+        hints[(kind, base)] = i
         return f"{base}_{i}"
 
 

@@ -30,7 +30,7 @@ from .arg_scopes import ArgScopes
 from .calls import CallLowerer, is_graph_call, unknown_layer
 from .context import ModelBuild, StmtCtx
 from .evaluate import POISON, Env, EvalError, Evaluator, Poisoned, WorkLimit
-from .naming import ScopeNames, interpolate, join_scope, scope_name
+from .naming import ScopeNames, interpolate, scope_name
 from .params import bind_params
 
 #: Statements and loop iterations one model may execute (an empty nested loop makes no nodes).
@@ -95,8 +95,8 @@ class Lowerer:
         self.evaluator.track(env, params)
         graph = self.model.graph = Graph(name, definition.span.path, definition.span, params,
                                          param_uses=self.evaluator.param_uses)
-        self.names.open_variable_scope(name)
-        self.run_body(definition.body, env, StmtCtx(name, (), True))
+        scope, name_scope = self.names.enter_variable_scope("", "", name, name)
+        self.run_body(definition.body, env, StmtCtx(scope, (), True, name_scope=name_scope))
         if not graph.inputs and not self.diags.has_errors:
             self.diags.error(definition.name_span, dg.STRUCTURE,
                              f"model '{name}' declares no input",
@@ -266,14 +266,21 @@ class Lowerer:
             if scope is not None:
                 # `concat(axis=3) as Mixed_3b { ... }`: Mixed_3b is a variable scope holding
                 # the branches and the combining op (Mixed_3b/concat), as in TF-Slim's nets.
-                ctx = replace(ctx, scope=join_scope(ctx.scope, scope_name(scope, env, ctx.scope)))
-                self.names.open_variable_scope(ctx.scope)
+                ctx = self._enter(ctx, scope_name(scope, env, ctx.scope))
                 scope = None
-            branch_tensors = self._branches(s.branches, env, ctx)
+            try:
+                branch_tensors = self._branches(s.branches, env, ctx)
+            except BaseException:
+                self._leave(ctx, s.scope)
+                raise
         if isinstance(s.value, n.Call) and is_graph_call(s.value.func, env, self.program):
             # Point diagnostics at the whole statement, or at the call if it spans lines.
             span = s.span if s.span.line == s.span.end_line else s.value.span
-            value = self.calls.call(s.value, env, ctx, scope, branch_tensors, span)
+            try:
+                value = self.calls.call(s.value, env, ctx, scope, branch_tensors, span)
+            finally:
+                if s.branches is not None:
+                    self._leave(ctx, s.scope)
         else:
             if s.scope is not None:
                 if isinstance(s.value, n.Call) and not self.evaluator.is_function(s.value, env):
@@ -303,12 +310,14 @@ class Lowerer:
             if source is not None:
                 benv.bind("net", source)
             if b.scope is not None:
-                name = scope_name(b.scope, env, ctx.scope)
-                bctx = replace(ctx, scope=join_scope(ctx.scope, name), top_level=False)
-                self.names.open_variable_scope(bctx.scope)
+                bctx = replace(self._enter(ctx, scope_name(b.scope, env, ctx.scope)),
+                               top_level=False)
             else:
                 bctx = replace(ctx, top_level=False)
-            self.run_body(b.body, benv, bctx)
+            try:
+                self.run_body(b.body, benv, bctx)
+            finally:
+                self._leave(bctx, b.scope)
             out = benv.lookup("net")
             if not isinstance(out, TensorValue):
                 raise Poisoned()
@@ -333,10 +342,21 @@ class Lowerer:
             self.run_body(s.body, env, ctx)
 
     def _stmt_ScopeStmt(self, s: n.ScopeStmt, env: Env, ctx: StmtCtx) -> None:
-        name = scope_name(s.scope, env, ctx.scope)
-        inner = replace(ctx, scope=join_scope(ctx.scope, name), top_level=False)
-        self.names.open_variable_scope(inner.scope)
-        self.run_body(s.body, env, inner)
+        inner = replace(self._enter(ctx, scope_name(s.scope, env, ctx.scope)), top_level=False)
+        try:
+            self.run_body(s.body, env, inner)
+        finally:
+            self._leave(inner, s.scope)
+
+    def _enter(self, ctx: StmtCtx, name: str) -> StmtCtx:
+        """``ctx`` inside ``tf.variable_scope(name)``."""
+        scope, name_scope = self.names.enter_variable_scope(ctx.scope, ctx.names, name, name)
+        return replace(ctx, scope=scope, name_scope=name_scope)
+
+    def _leave(self, inner: StmtCtx, scope: n.ScopeName | None) -> None:
+        """Leaving the variable scope ``inner`` (if ``scope`` opened one)."""
+        if scope is not None:
+            self.names.close_variable_scope(inner.scope)
 
     def _stmt_IfStmt(self, s: n.IfStmt, env: Env, ctx: StmtCtx) -> None:
         for test, body in s.clauses:

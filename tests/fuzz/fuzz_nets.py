@@ -246,10 +246,9 @@ class _Gen:
         self.counter += 1
         roll = self.c.int(0, 39)
         if roll <= 1 and reuse and self.used:
-            # A clash of layer names: TF uniquifies name scopes and op names (ignoring case)
-            # and rejects variables created twice. (Containers are not reused: a re-entered
-            # variable scope gets a uniquified *name* scope for its ops, which slimdsl does not
-            # model.)
+            # A clash of names: TF uniquifies name scopes and op names (ignoring case) and
+            # rejects variables created twice; a variable scope entered again restarts its
+            # default names and opens a uniquified *name* scope (sc4_1) for its ops.
             old = self.c.pick(self.used)
             return old if roll == 0 else old.swapcase()
         name = f"g{self.counter}/{prefix}{self.counter}" if roll == 2 else \
@@ -357,7 +356,8 @@ class _Gen:
                 items.append(WithInput(c.pick(("add", "concat")), c.pick((3, -1, 1, 0)),
                                        self.maybe_name("Y")))
             elif roll < 90:
-                items.append(Scope(self.fresh("sc"), self.seq(depth - 1, 1, 2, in_block)))
+                items.append(Scope(self.fresh("sc", reuse=True),
+                                   self.seq(depth - 1, 1, 2, in_block)))
             elif roll < 95:
                 kinds = tuple(c.subset(tuple(SCOPE_KEYS), 3)) or ("conv2d",)
                 common = set(OPTIONAL)

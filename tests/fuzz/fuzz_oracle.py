@@ -59,6 +59,9 @@ from fuzz_nets import (
 STRIDED_ATROUS = "stride > 1 is not supported together with rate > 1"
 #: slimdsl's message for squeeze() over an unknown dimension (TF infers an unknown rank).
 SQUEEZE_UNKNOWN = "squeeze without axis on"
+#: slimdsl's refusal of variables whose names differ only in case (TF renames the second
+#: variable's op ``weights_1``; the store, which the cheap getter sees, keeps ``weights``).
+CASE_FOLD = "only in case"
 
 
 #: Where TensorFlow's own verdicts are raised from (the innermost frame of the traceback).
@@ -388,14 +391,18 @@ def _shape(t: Any) -> Any:
 
 
 def _deliberate(diagnostic: Any, layers: list, reject: Reject | None) -> bool:
-    """Is this slimdsl error one of the two documented asymmetries with TensorFlow 2.21?
+    """Is this slimdsl error one of the documented asymmetries with TensorFlow 2.21?
 
     * separable_conv2d with stride > 1 and rate > 1: TF builds it; slimdsl rejects it, as
       TF-Slim's contract says it is unsupported;
     * squeeze without axes over an unknown dimension: TF infers an *unknown rank*; slimdsl,
-      whose shapes always have a rank, rejects it (TF may fail later, for that reason).
+      whose shapes always have a rank, rejects it (TF may fail later, for that reason);
+    * variables whose names differ only in case (``L3`` and ``l3``): TF builds them, naming
+      the second one's op ``.../biases_1``; slimdsl refuses rather than rename variables.
     """
     message = diagnostic.message
+    if CASE_FOLD in message and diagnostic.code == "scope-name":
+        return reject is None or reject.line != diagnostic.span.line  # TF built that layer
     if STRIDED_ATROUS in message and "separable_conv2d" in message:
         return reject is None or reject.line != diagnostic.span.line  # TF built that layer
     if SQUEEZE_UNKNOWN in message:
