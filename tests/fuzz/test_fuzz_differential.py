@@ -159,7 +159,7 @@ def test_tf_type_errors_of_a_call_are_rejections(tf, slim):
 
 @pytest.mark.slow
 @pytest.mark.fullfuzz
-def test_differential_20000_networks():
+def test_differential_20000_networks(figures):
     """At least 20,000 seeded networks in two TF1 worker processes: zero mismatches."""
     procs = [subprocess.Popen([sys.executable, str(HERE / "diff_worker.py"), "--cases",
                                str(SLOW_CASES_PER_WORKER), "--seed", str(100 + k)],
@@ -177,7 +177,8 @@ def test_differential_20000_networks():
         for k, v in r["kinds"].items():
             kinds[k] = kinds.get(k, 0) + v
     summary = {**total, "seconds_per_worker": [r["seconds"] for r in results], "kinds": kinds}
-    print("\ndifferential fuzzing:", json.dumps(summary))
+    figures("differential fuzzing", json.dumps({k: v for k, v in summary.items()
+                                                if k != "kinds"}) + f", {len(kinds)} layer kinds")
     if os.environ.get("SLIMDSL_FUZZ_REPORT"):
         with open(os.environ["SLIMDSL_FUZZ_REPORT"], "a") as f:
             f.write(json.dumps({"differential": summary}) + "\n")

@@ -19,9 +19,9 @@ QUICK = range(0, 200)
 SLOW = range(1_000_000, 1_006_000)
 
 
-def _check(stats: dict, label: str) -> None:
-    print(f"\n{label}: {stats['inputs']} inputs: {fuzz_grammar.shares(stats)}; "
-          f"by kind {json.dumps(stats['by_kind'])}")
+def _check(stats: dict, label: str, figures) -> None:
+    figures(label, f"{stats['inputs']} inputs: {fuzz_grammar.shares(stats)}; "
+                   f"by kind {json.dumps(stats['by_kind'])}")
     if os.environ.get("SLIMDSL_FUZZ_REPORT"):
         with open(os.environ["SLIMDSL_FUZZ_REPORT"], "a") as f:
             f.write(json.dumps({label: {k: v for k, v in stats.items() if k != "crashes"}})
@@ -32,14 +32,14 @@ def _check(stats: dict, label: str) -> None:
     assert stats["stages"]["accepted"] > 0 and stats["stages"]["lower"] > 0
 
 
-def test_grammar_fuzzing_quick():
-    _check(fuzz_grammar.run(QUICK), "grammar fuzzing (quick)")
+def test_grammar_fuzzing_quick(figures):
+    _check(fuzz_grammar.run(QUICK), "grammar fuzzing (quick)", figures)
 
 
 @pytest.mark.slow
-def test_grammar_fuzzing_6000_inputs():
+def test_grammar_fuzzing_6000_inputs(figures):
     stats = fuzz_grammar.run(SLOW)
-    _check(stats, "grammar fuzzing")
+    _check(stats, "grammar fuzzing", figures)
     assert stats["inputs"] == 6000
 
 
