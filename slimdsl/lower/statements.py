@@ -257,37 +257,19 @@ class Lowerer:
         graph.end_points[key] = value.tensor
 
     def _stmt_LayerStmt(self, s: n.LayerStmt, env: Env, ctx: StmtCtx) -> None:
-        branch_tensors = None
-        scope = s.scope
-        if s.branches is not None:
-            if not isinstance(s.value, n.Call):
-                raise EvalError(s.span, dg.STRUCTURE,
-                                "branches { ... } follow a call such as concat(axis=3)")
-            if scope is not None:
-                # `concat(axis=3) as Mixed_3b { ... }`: Mixed_3b is a variable scope holding
-                # the branches and the combining op (Mixed_3b/concat), as in TF-Slim's nets.
-                ctx = self._enter(ctx, scope_name(scope, env, ctx.scope))
-                scope = None
+        if s.branches is not None and not isinstance(s.value, n.Call):
+            raise EvalError(s.span, dg.STRUCTURE,
+                            "branches { ... } follow a call such as concat(axis=3)")
+        if s.branches is not None and s.scope is not None:
+            # `concat(axis=3) as Mixed_3b { ... }`: Mixed_3b is a variable scope holding the
+            # branches and the combining op (Mixed_3b/concat), as in TF-Slim's nets.
+            inner = self._enter(ctx, scope_name(s.scope, env, ctx.scope))
             try:
-                branch_tensors = self._branches(s.branches, env, ctx)
-            except BaseException:
-                self._leave(ctx, s.scope)
-                raise
-        if isinstance(s.value, n.Call) and is_graph_call(s.value.func, env, self.program):
-            # Point diagnostics at the whole statement, or at the call if it spans lines.
-            span = s.span if s.span.line == s.span.end_line else s.value.span
-            try:
-                value = self.calls.call(s.value, env, ctx, scope, branch_tensors, span)
+                value = self._layer_value(s, env, inner, None)
             finally:
-                if s.branches is not None:
-                    self._leave(ctx, s.scope)
+                self.names.close_variable_scope(inner.scope)
         else:
-            if s.scope is not None:
-                if isinstance(s.value, n.Call) and not self.evaluator.is_function(s.value, env):
-                    raise unknown_layer(s.value, self.program)  # `conv2x(16, 3) as conv1`
-                raise EvalError(s.scope.span, dg.STRUCTURE,
-                                "'as NAME' names the scope of a layer or block call")
-            value = self.evaluator.eval(s.value, env)
+            value = self._layer_value(s, env, ctx, s.scope)
         if s.target is None:
             if not isinstance(value, TensorValue):
                 raise EvalError(s.value.span, dg.STRUCTURE,
@@ -300,6 +282,21 @@ class Lowerer:
                 raise EvalError(s.target_span, dg.REDEFINED,
                                 f"'{s.target}' is a layer name; choose another tensor name")
             env.bind(s.target, value)
+
+    def _layer_value(self, s: n.LayerStmt, env: Env, ctx: StmtCtx,
+                     scope: n.ScopeName | None) -> Any:
+        """The value of a layer statement's right-hand side (a call named ``as scope``)."""
+        branch_tensors = self._branches(s.branches, env, ctx) if s.branches is not None else None
+        if isinstance(s.value, n.Call) and is_graph_call(s.value.func, env, self.program):
+            # Point diagnostics at the whole statement, or at the call if it spans lines.
+            span = s.span if s.span.line == s.span.end_line else s.value.span
+            return self.calls.call(s.value, env, ctx, scope, branch_tensors, span)
+        if s.scope is not None:
+            if isinstance(s.value, n.Call) and not self.evaluator.is_function(s.value, env):
+                raise unknown_layer(s.value, self.program)  # `conv2x(16, 3) as conv1`
+            raise EvalError(s.scope.span, dg.STRUCTURE,
+                            "'as NAME' names the scope of a layer or block call")
+        return self.evaluator.eval(s.value, env)
 
     def _branches(self, branches: tuple[n.Branch, ...], env: Env, ctx: StmtCtx) -> list[Tensor]:
         source = self.evaluator.eval(n.Name(branches[0].span, "net"), env) if branches \
