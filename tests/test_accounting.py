@@ -70,3 +70,18 @@ model m {
         "fc/weights": (8 * 8 * 6, 7), "fc/biases": (7,)}
     trainable = {v.name[2:] for v in g.variables if v.trainable}
     assert "depthwise/BatchNorm/moving_mean" not in trainable and "conv/biases" in trainable
+
+
+def test_batch_norm_variables_follow_center_and_scale():
+    g = compile_source("""\
+model m {
+  input x: [?, 4, 4, 3]
+  batch_norm(center=false, scale=true) as a
+  batch_norm() as b
+  conv2d(2, 1, normalizer_fn=batch_norm, normalizer_params={center: false}) as c
+}
+""")
+    assert [v.name[2:] for v in g.variables] == [
+        "a/gamma", "a/moving_mean", "a/moving_variance",
+        "b/beta", "b/moving_mean", "b/moving_variance",
+        "c/weights", "c/BatchNorm/moving_mean", "c/BatchNorm/moving_variance"]

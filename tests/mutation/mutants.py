@@ -174,7 +174,11 @@ MUTANTS: list[Mutant] = [
        'out.append(VarSpec(prefix + "moving_mean", (channels,), False,',
        'out.append(VarSpec(prefix + "moving_mean", (channels,), True,', REGISTRY),
     _m("registry-bn-no-beta", "slimdsl/layers/norm.py", 'if bn.get("center", True):',
-       'if bn.get("center", False):', REGISTRY),
+       'if bn.get("center", False):', REGISTRY,
+       "the dict always holds 'center' (a layer's effective arguments and normalizer_params "
+       "include every default), so the default of .get is never read"),
+    _m("registry-bn-center-ignored", "slimdsl/layers/norm.py", 'if bn.get("center", True):',
+       'if True:', REGISTRY),
     _m("registry-pool-name-scope", "slimdsl/layers/pool.py",
        'default_scope="MaxPool2D", func_name="max_pool2d", scope_kind="name"',
        'default_scope="MaxPool2D", func_name="max_pool2d", scope_kind="variable"', REGISTRY),
