@@ -44,10 +44,16 @@ REGISTRY = [[PARAMS, "tests/backends/tensorflow/test_codegen_zoo.py"],
              "tests/diagnostics/test_diagnostics_golden.py", "tests/test_zoo.py"]]
 CODEGEN = [["tests/backends/tensorflow/test_codegen.py"],
            ["tests/backends/tensorflow/test_codegen_zoo.py"]]
-CODEGEN_TF = CODEGEN + [["tests/backends/tensorflow/test_backend_models.py",
-                         "tests/backends/tensorflow/test_backend_devices.py",
-                         "tests/diagnostics/test_first_diagnostics.py"]]
 FRONTEND = [["tests/fuzz/test_fuzz_grammar.py"]]
+# Where a test claims to guard generated code's behaviour (devices, the input check, biases at
+# inference, the checkpoint loader), that test runs first, alone: the mutant must die there, not
+# only in the golden files of test_codegen, which catch any change of the generated text.
+TF = "tests/backends/tensorflow/"
+DEVICES = [[TF + "test_backend_devices.py"]] + CODEGEN
+INPUT_CHECK = [["tests/diagnostics/test_first_diagnostics.py::"
+                "test_generated_module_checks_its_inputs"]] + CODEGEN
+CHECKPOINT = [[TF + "test_backend_models.py::test_tf_slim_checkpoint_restores_by_name"]] + CODEGEN
+CLAIMS = (DEVICES, INPUT_CHECK, CHECKPOINT)
 TF_SLIM = [["tests/fuzz/test_tf_slim_disagreements.py"]]
 
 
@@ -184,12 +190,12 @@ MUTANTS: list[Mutant] = [
        'default_scope="MaxPool2D", func_name="max_pool2d", scope_kind="variable"', REGISTRY),
     # ---------------------------------------------------------------- code generation
     _m("codegen-device-ignored", CG, "            lines.append(f\"{pad}with tf.device(device):\")",
-       "            lines.append(f\"{pad}with tf.device(None):\")", CODEGEN_TF),
+       "            lines.append(f\"{pad}with tf.device(None):\")", DEVICES),
     _m("codegen-call-device-ignored", CG,
        '        lines.append("        with tf.device(self.device):")',
-       '        lines.append("        with tf.device(None):")', CODEGEN_TF),
+       '        lines.append("        with tf.device(None):")', DEVICES),
     _m("codegen-no-input-check", CG, "        for p in self.g.inputs:  # a wrong size or rank",
-       "        for p in ():  # a wrong size or rank", CODEGEN_TF),
+       "        for p in ():  # a wrong size or rank", INPUT_CHECK),
     _m("codegen-stride-dropped", TR, '    if a["stride"] != (1, 1):\n        out.append(f"stride=',
        '    if a["stride"] != (1, 1) and False:\n        out.append(f"stride=', CODEGEN),
     _m("codegen-padding-dropped", TR, '    if padding and a["padding"] != "SAME":',
@@ -206,11 +212,11 @@ MUTANTS: list[Mutant] = [
        'return Emitted("tf.concat", [f"[{\', \'.join(ctx.ins)}]", "-1"])', CODEGEN),
     _m("codegen-biases-dropped-at-inference", "templates/runtime/layer.py.j2",
        "        elif self.biases is not None:\n",
-       "        elif self.biases is not None and training:\n", CODEGEN_TF),
+       "        elif self.biases is not None and training:\n", CHECKPOINT),
     _m("codegen-loader-skips-biases", "templates/runtime/load_checkpoint.py.j2",
        "    for name in report[\"loaded\"]:\n        ours[name].assign(reader.get_tensor(name))",
        "    for name in report[\"loaded\"]:\n        if not name.endswith(\"/biases\"):\n"
-       "            ours[name].assign(reader.get_tensor(name))", CODEGEN_TF),
+       "            ours[name].assign(reader.get_tensor(name))", CHECKPOINT),
     # ---------------------------------------------------------------- the front end
     _m("frontend-range-zero-step", "slimdsl/lower/evaluate.py",
        "            if len(ints) == 3 and ints[2] == 0:\n", "            if False:\n", FRONTEND),
@@ -227,8 +233,9 @@ def _copy_project(dest: Path) -> None:
             shutil.copy2(src, dest / name)
 
 
-def run_mutant(m: Mutant, work: Path, timeout: float = 300) -> tuple[str, float, str]:
-    """(killed | survived | equivalent | timeout, seconds, the last lines of pytest's output)."""
+def run_mutant(m: Mutant, work: Path, timeout: float = 300) -> tuple[str, float, str, int]:
+    """(killed | survived | equivalent | timeout, seconds, the last lines of pytest's output,
+    the number of the tier that killed it: 1 is the first, 0 none)."""
     path = work / m.file
     original = path.read_text()
     if original.count(m.old) != 1:
@@ -238,9 +245,9 @@ def run_mutant(m: Mutant, work: Path, timeout: float = 300) -> tuple[str, float,
     env = {**os.environ, "PYTHONPATH": str(work), "TF_CPP_MIN_LOG_LEVEL": "3",
            "PYTHONDONTWRITEBYTECODE": "1"}
     start = time.perf_counter()
-    outcome, tail = "survived", ""
+    outcome, tail, killer = "survived", "", 0
     try:
-        for tier in m.tests:
+        for number, tier in enumerate(m.tests, 1):
             # --assert=plain: a failing assert over IR objects would otherwise build the repr
             # of a whole graph (minutes): a mutant's failure is all this needs to know
             proc = subprocess.run([sys.executable, "-m", "pytest", "-x", "-q", "--assert=plain",
@@ -253,7 +260,7 @@ def run_mutant(m: Mutant, work: Path, timeout: float = 300) -> tuple[str, float,
                 outcome, tail = "error", "no tests collected: " + tail
                 break
             if proc.returncode != 0:
-                outcome = "killed"
+                outcome, killer = "killed", number
                 break
     except subprocess.TimeoutExpired:
         outcome, tail = "timeout", f"over {timeout} s"
@@ -262,7 +269,7 @@ def run_mutant(m: Mutant, work: Path, timeout: float = 300) -> tuple[str, float,
     seconds = time.perf_counter() - start
     if m.equivalent and outcome == "survived":
         outcome = "equivalent"
-    return outcome, seconds, tail
+    return outcome, seconds, tail, killer
 
 
 def run(mutants: list[Mutant], out=sys.stdout) -> dict:
@@ -272,10 +279,12 @@ def run(mutants: list[Mutant], out=sys.stdout) -> dict:
         work = Path(tmp)
         _copy_project(work)
         for m in mutants:
-            outcome, seconds, tail = run_mutant(m, work)
+            outcome, seconds, tail, killer = run_mutant(m, work)
             results.append({"id": m.id, "file": m.file, "outcome": outcome,
-                            "seconds": round(seconds, 1), "equivalent": m.equivalent})
-            print(f"{outcome:10} {seconds:6.1f} s  {m.id} ({m.file})"
+                            "seconds": round(seconds, 1), "equivalent": m.equivalent,
+                            "tier": killer})
+            by = f" by {' '.join(m.tests[killer - 1])}" if killer else ""
+            print(f"{outcome:10} {seconds:6.1f} s  {m.id} ({m.file}){by}"
                   + (f"\n           {tail}" if outcome in ("survived", "error") else ""),
                   file=out, flush=True)
     counts = {k: sum(r["outcome"] == k for r in results)
@@ -284,6 +293,7 @@ def run(mutants: list[Mutant], out=sys.stdout) -> dict:
     killed = counts["killed"] + counts["timeout"]
     return {"tried": len(results), **counts,
             "kill_rate": round(killed / judged, 3) if judged else 1.0,
+            "killed_in_first_tier": sum(r["tier"] == 1 for r in results),
             "seconds": round(sum(r["seconds"] for r in results), 1),
             "survivors": [r["id"] for r in results if r["outcome"] == "survived"],
             "equivalents": {r["id"]: r["equivalent"] for r in results

@@ -22,6 +22,11 @@ def test_mutants_are_killed(figures):
             f.write(json.dumps({"mutation": summary}) + "\n")
     assert summary["error"] == 0, log.getvalue()
     assert summary["kill_rate"] >= 0.9, log.getvalue()
+    claims = {m.id for m in mutants.MUTANTS
+              if [list(t) for t in m.tests] in mutants.CLAIMS}
+    assert len(claims) == 5
+    missed = [r["id"] for r in summary["results"] if r["id"] in claims and r["tier"] != 1]
+    assert not missed, f"not killed by the test that claims to guard them: {missed}"
 
 
 def test_every_mutant_applies_once():
