@@ -17,13 +17,12 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import fuzz_nets
 import fuzz_oracle
 import pytest
+from fuzz_workers import run_workers
 from hypothesis import HealthCheck, given, settings
 
 from slimdsl.api import check_source
@@ -161,15 +160,9 @@ def test_tf_type_errors_of_a_call_are_rejections(tf, slim):
 @pytest.mark.fullfuzz
 def test_differential_20000_networks(figures):
     """At least 20,000 seeded networks in two TF1 worker processes: zero mismatches."""
-    procs = [subprocess.Popen([sys.executable, str(HERE / "diff_worker.py"), "--cases",
-                               str(SLOW_CASES_PER_WORKER), "--seed", str(100 + k)],
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-             for k in range(SLOW_WORKERS)]
-    results = []
-    for p in procs:
-        out, err = p.communicate(timeout=1200)
-        assert p.returncode == 0, err[-3000:]
-        results.append(json.loads(out.strip().splitlines()[-1]))
+    results = run_workers("diff_worker.py", [
+        ["--cases", str(SLOW_CASES_PER_WORKER), "--seed", str(100 + k)]
+        for k in range(SLOW_WORKERS)])
     total = {k: sum(r[k] for r in results) for k in
              ("cases", "accept", "reject", "asymmetry", "mismatch", "harness", "layers")}
     kinds: dict[str, int] = {}

@@ -24,6 +24,7 @@ from pathlib import Path
 
 import fuzz_text
 import pytest
+from fuzz_workers import run_workers
 
 from slimdsl import api
 from slimdsl.frontend.parser import MAX_SOURCE_BYTES
@@ -192,15 +193,9 @@ def test_stdin_garbage_through_the_cli():
 @pytest.mark.fullfuzz
 def test_frontend_100000_inputs(figures):
     """100,000 generated inputs in two worker processes: no crash, no hang."""
-    procs = [subprocess.Popen([sys.executable, str(HERE / "frontend_worker.py"), "--inputs",
-                               str(SLOW_INPUTS_PER_WORKER), "--seed", str(k + 1)],
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-             for k in range(SLOW_WORKERS)]
-    results = []
-    for p in procs:
-        out, err = p.communicate(timeout=1800)
-        assert p.returncode == 0, err[-3000:]
-        results.append(json.loads(out.strip().splitlines()[-1]))
+    results = run_workers("frontend_worker.py", [
+        ["--inputs", str(SLOW_INPUTS_PER_WORKER), "--seed", str(k + 1)]
+        for k in range(SLOW_WORKERS)])
     total = {k: sum(r[k] for r in results)
              for k in ("inputs", "accepted", "rejected", "crashes", "timeouts")}
     by_kind: dict[str, int] = {}

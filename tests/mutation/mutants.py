@@ -233,7 +233,7 @@ def _copy_project(dest: Path) -> None:
             shutil.copy2(src, dest / name)
 
 
-def run_mutant(m: Mutant, work: Path, timeout: float = 300) -> tuple[str, float, str, int]:
+def run_mutant(m: Mutant, work: Path, timeout: float = 900) -> tuple[str, float, str, int]:
     """(killed | survived | equivalent | timeout, seconds, the last lines of pytest's output,
     the number of the tier that killed it: 1 is the first, 0 none)."""
     path = work / m.file
