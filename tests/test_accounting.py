@@ -85,3 +85,16 @@ model m {
         "a/gamma", "a/moving_mean", "a/moving_variance",
         "b/beta", "b/moving_mean", "b/moving_variance",
         "c/weights", "c/BatchNorm/moving_mean", "c/BatchNorm/moving_variance"]
+
+
+def test_the_run_time_analysis_runs_only_when_asked_for(monkeypatch):
+    from slimdsl import accounting
+
+    calls = []
+    real = accounting.runtime_params
+    monkeypatch.setattr(accounting, "runtime_params", lambda g: calls.append(g) or real(g))
+    result = check_source(SOURCE, "m.slim")
+    assert result.ok and calls == []  # a check does not pay for it
+    graph = result.graphs[0]
+    assert graph.runtime.names == {"classes", "keep"} and calls == [graph]
+    assert graph.runtime is graph.runtime and len(calls) == 1  # computed once

@@ -49,7 +49,8 @@ def test_the_readme_says_how_long_each_command_takes():
 
 def _run_ci_with_stubs(tmp_path: Path, *, dot: bool, pytest_exit: int = 0,
                        apt_exit: int = 0):
-    """Run the real ``.ci/run`` in a copy whose tools are stubs: ``python3 -m venv`` makes a
+    """Run the real ``.ci/run`` in a copy whose tools are stubs (``npm`` succeeds):
+    ``python3 -m venv`` makes a
     ``.venv`` whose ``pip`` succeeds and whose ``python -m pytest`` exits ``pytest_exit``;
     ``apt-get`` logs its arguments and, when it succeeds, installs a ``dot``. PATH holds only
     the stubs, so the script cannot see this machine's Graphviz."""
@@ -59,6 +60,7 @@ def _run_ci_with_stubs(tmp_path: Path, *, dot: bool, pytest_exit: int = 0,
 
     clone, stubs = tmp_path / "clone", tmp_path / "bin"
     (clone / ".ci").mkdir(parents=True)
+    (clone / "editors" / "vscode").mkdir(parents=True)
     stubs.mkdir()
     shutil.copy2(ROOT / ".ci" / "run", clone / ".ci" / "run")
     log = tmp_path / "log"
@@ -75,6 +77,7 @@ def _run_ci_with_stubs(tmp_path: Path, *, dot: bool, pytest_exit: int = 0,
          " > .venv/bin/python\nchmod +x .venv/bin/pip .venv/bin/python")
     stub(stubs / "apt-get", f"[ \"$1\" = install ] && [ {apt_exit} = 0 ] && "
          f"printf '#!/bin/bash\\n' > {stubs}/dot && chmod +x {stubs}/dot\nexit {apt_exit}")
+    stub(stubs / "npm", "")
     if dot:
         stub(stubs / "dot", "")
     proc = subprocess.run(["/bin/bash", str(clone / ".ci" / "run")], capture_output=True,
@@ -89,7 +92,8 @@ def test_ci_installs_graphviz_then_runs_the_tests(tmp_path):
     assert proc.returncode == 0, proc.stderr
     assert calls[:2] == ["apt-get update -qq", "apt-get install -y -qq graphviz"], calls
     assert has_dot
-    assert calls[-1] == "python -m pytest -q -n 2", calls
+    assert calls[-2:] == ["npm ci --no-audit --no-fund --ignore-scripts",
+                          "python -m pytest -q -n 2"], calls
 
 
 def test_ci_leaves_an_installed_graphviz_alone(tmp_path):

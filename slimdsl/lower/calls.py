@@ -8,16 +8,16 @@ stack, the model being built, and ``run_body`` (the statement lowerer, for block
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import replace
 from typing import Any
 
 from .. import diagnostics as dg
-from ..diagnostics import Diagnostics, Note, Span, did_you_mean
+from ..diagnostics import Diagnostics, Note, Span, suggest
 from ..frontend import Program
 from ..frontend import tree as n
 from ..ir import Node, Tensor, relative_scope
 from ..layers import LAYER_NAMES, LAYERS, META_LAYERS, LayerKind
 from ..layers.shapes import ShapeError, format_dim, format_shape
+from ..records import replace
 from ..values import (
     ACTIVATIONS,
     Activation,
@@ -391,10 +391,10 @@ class CallLowerer:
                 collect = a.value
                 continue
             if key not in names:
+                suffix, fixes = suggest(key, names, a.name_span) if a.name_span else ("", ())
                 raise EvalError(a.name_span or a.span, dg.UNKNOWN_ARGUMENT,
-                                f"block '{name}' has no parameter '{key}'"
-                                f"{did_you_mean(key, names)}",
-                                (f"signature: {_block_signature(block)}",))
+                                f"block '{name}' has no parameter '{key}'{suffix}",
+                                (f"signature: {_block_signature(block)}",), fixes)
             if key in given:
                 raise EvalError(a.name_span or a.span, dg.DUPLICATE_ARGUMENT,
                                 f"block '{name}' got '{key}' both positionally and by keyword")
@@ -424,10 +424,10 @@ def is_graph_call(func: str, env: Env, program: Program) -> bool:
 def unknown_layer(call: n.Call, program: Program) -> EvalError:
     """The error for a call of ``call.func``, which is no layer, block or function."""
     names = list(LAYER_NAMES) + list(program.blocks) + list(META_LAYERS)
-    return EvalError(call.func_span, dg.UNKNOWN_LAYER,
-                     f"unknown layer '{call.func}'{did_you_mean(call.func, names)}",
+    suffix, fixes = suggest(call.func, names, call.func_span)
+    return EvalError(call.func_span, dg.UNKNOWN_LAYER, f"unknown layer '{call.func}'{suffix}",
                      ("not a layer kind (docs/layers.md lists them), nor a block of this file "
-                      "or its imports",))
+                      "or its imports",), fixes)
 
 
 def layer_ref(value: Any) -> Any:

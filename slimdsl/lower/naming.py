@@ -47,6 +47,12 @@ class ScopeNames:
     already. Name scopes (and op names) are counted for the whole graph, ignoring case, and never
     reset: ``S`` entered again opens the name scope ``S_1``, where a pool is ``S_1/MaxPool2D``.
     :meth:`enter_variable_scope` gives both names of a ``variable_scope``.
+
+    For the language server, which resumes a lowering from a statement, :meth:`record` keeps a
+    journal of every change (``("v", parent, child)`` a variable scope opened, ``("n", full)`` a
+    name scope or op name taken, ``("c", full)`` a variable scope left); :meth:`rollback` undoes
+    the changes after a mark by replaying the journal up to it (closing a scope forgets counts,
+    which cannot be subtracted back), and :meth:`commit` ends the rollback.
     """
 
     def __init__(self) -> None:
@@ -55,6 +61,42 @@ class ScopeNames:
         self._names: Counter[str] = _NameScopes()
         #: parent -> (kind, base) -> the suffix found last time (see _unique)
         self._suffix_hint: dict[str, dict[tuple[str, str], int]] = {}
+        #: Every change, in order, when recording (see :meth:`record`); else None.
+        self.journal: list[tuple[str, ...]] | None = None
+        self._undone: list[tuple[str, ...]] = []  # taken off by rollback(), until commit()
+
+    def record(self) -> None:
+        """Keep a journal of the changes from now on, so that :meth:`rollback` can undo them."""
+        self.journal = []
+
+    def rollback(self, mark: int) -> list[tuple[str, ...]]:
+        """Undo every change made since the journal had ``mark`` entries; return them."""
+        assert self.journal is not None and not self._undone
+        undone = self.journal[mark:]
+        del self.journal[mark:]
+        self._undone = undone
+        self._variables, self._names, self._suffix_hint = {}, _NameScopes(), {}
+        self._replay(self.journal)
+        return undone
+
+    def commit(self, keep_from: int | None = None) -> None:
+        """End a rollback: the undone changes are gone, or with ``keep_from`` those from that
+        index of the undone entries on are made again (the old lowering's rest is kept)."""
+        undone, self._undone = self._undone, []
+        if keep_from is not None:
+            assert self.journal is not None
+            kept = undone[keep_from:]
+            self.journal.extend(kept)
+            self._replay(kept)
+
+    def _replay(self, entries: list[tuple[str, ...]]) -> None:
+        for entry in entries:
+            if entry[0] == "v":
+                self._variables.setdefault(entry[1], Counter())[entry[2]] += 1
+            elif entry[0] == "n":
+                self._names[entry[1]] += 1
+            else:
+                self._close(entry[1])
 
     def enter_variable_scope(self, var_parent: str, name_parent: str, name: str | None,
                              default: str) -> tuple[str, str]:
@@ -67,20 +109,29 @@ class ScopeNames:
         scope = self.unique_name_scope(name_parent, name if name is not None else default)
         full_name = join_scope(name_parent, scope)
         self._names[full_name] += 1
+        if self.journal is not None:
+            self.journal += [("v", var_parent, var), ("n", full_name)]
         return join_scope(var_parent, var), full_name
 
     def close_variable_scope(self, full: str) -> None:
         """Leaving the variable scope ``full``: the counts of the scopes inside it start over."""
+        if self.journal is not None:
+            self.journal.append(("c", full))
+        self._close(full)
+
+    def _close(self, full: str) -> None:
         children = self._variables.pop(full, None)
         self._suffix_hint.pop(full, None)
         if children is None:
             return
         for child in children:
-            self.close_variable_scope(join_scope(full, child))
+            self._close(join_scope(full, child))
 
     def open_name_scope(self, full: str) -> None:
         """Open the name scope (or take the op name) ``full``."""
         self._names[full] += 1
+        if self.journal is not None:
+            self.journal.append(("n", full))
 
     def unique_variable_scope(self, parent: str, base: str) -> str:
         """``base`` or the first free ``base_N`` among the variable scopes of ``parent``."""

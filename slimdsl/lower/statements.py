@@ -7,15 +7,16 @@ failed statement poisons what it would have defined, so later uses stay silent.
 
 from __future__ import annotations
 
-from dataclasses import replace
+from collections.abc import Callable
 from typing import Any
 
 from .. import diagnostics as dg
-from ..diagnostics import Diagnostics, Span, did_you_mean
+from ..diagnostics import Diagnostics, Span, did_you_mean, suggest
 from ..frontend import Program
 from ..frontend import tree as n
-from ..ir import Graph, Port, Tensor, relative_scope
+from ..ir import Graph, Port, StatementOutput, Tensor, relative_scope
 from ..layers import LAYER_NAMES, META_LAYERS
+from ..records import replace
 from ..values import (
     ACTIVATIONS,
     DTYPES,
@@ -56,6 +57,25 @@ class Lowerer:
                                  self.names, self.scopes, self.run_body)
         self._ctx_stack: list[StmtCtx] = []
         self._steps = 0
+        #: Told about every statement before it runs, when set (see :mod:`.incremental`).
+        self.recorder: Any = None
+        self.model_env: Env | None = None  # the model body's environment, once bound
+        self.definition: n.ModelDef | None = None  # the model definition being lowered
+
+    @property
+    def steps(self) -> int:
+        """Statements and loop iterations run so far (bounded by :data:`MAX_STEPS`)."""
+        return self._steps
+
+    @steps.setter
+    def steps(self, value: int) -> None:
+        self._steps = value
+
+    def rebind(self, program: Program, definition: n.ModelDef) -> None:
+        """Lower the next version of the program from here on (:mod:`.incremental`: its blocks
+        and functions are the same, the model's body may differ)."""
+        self.program = self.calls.program = self.scopes.program = program
+        self.definition = definition
 
     def _call_hook(self, call: n.Call, env: Env) -> Any:
         """The evaluator met a call in an expression: lowered where the statement is."""
@@ -65,38 +85,59 @@ class Lowerer:
     # ------------------------------------------------------------------ models
 
     def lower_model(self, name: str, overrides: dict[str, Any]) -> Graph | None:
+        if not self.begin_model(name, overrides):
+            return None
+        assert self.definition is not None and self.model_env is not None
+        self.run_body(self.definition.body, self.model_env, StmtCtx(name, (), True))
+        return self.finish_model()
+
+    def begin_model(self, name: str, overrides: dict[str, Any]) -> bool:
+        """Resolve the model ``name`` (through aliases), bind its parameters and open its
+        graph: what comes before its body. False when that failed (reported)."""
         definition = self.program.models[name]
         aliases: list[n.ModelAlias] = []
         while isinstance(definition, n.ModelAlias):  # resolve the chain to a model first
             aliases.append(definition)
             if definition.base not in self.program.models or \
                     definition.base in [a.name for a in aliases]:
-                problem = "is not a model" + did_you_mean(definition.base, self.program.models) \
-                    if definition.base not in self.program.models else "refers back to itself"
+                suffix, fixes = suggest(definition.base, self.program.models,
+                                        definition.base_span)
+                if definition.base in self.program.models:
+                    problem, fixes = "refers back to itself", ()
+                else:
+                    problem = "is not a model" + suffix
                 self.diags.error(definition.base_span, dg.UNKNOWN_NAME,
-                                 f"model alias base '{definition.base}' {problem}")
-                return None
+                                 f"model alias base '{definition.base}' {problem}", (), fixes)
+                return False
             definition = self.program.models[definition.base]
         for alias in aliases:  # the outer alias's values win over the inner ones'
             try:
                 alias_values = self._alias_overrides(alias, definition)
             except EvalError as e:
-                self.diags.error(e.span, e.code, e.message, e.notes)
-                return None
+                self.diags.error(e.span, e.code, e.message, e.notes, e.fixes)
+                return False
             except Poisoned:
-                return None
+                return False
             overrides = {**alias_values, **overrides}
         assert isinstance(definition, n.ModelDef)
         env = self.root_env.child()
         params = bind_params(self.evaluator, self.diags, definition.params, env, overrides,
                              definition.span, f"model '{name}'", require_defaults=True)
         if params is None:
-            return None
+            return False
         self.evaluator.track(env, params)
-        graph = self.model.graph = Graph(name, definition.span.path, definition.span, params,
-                                         param_uses=self.evaluator.param_uses)
-        scope, name_scope = self.names.enter_variable_scope("", "", name, name)
-        self.run_body(definition.body, env, StmtCtx(scope, (), True, name_scope=name_scope))
+        self.model.graph = Graph(name, definition.span.path, definition.span, params,
+                                 param_uses=self.evaluator.param_uses)
+        self.names.enter_variable_scope("", "", name, name)
+        self.definition, self.model_env = definition, env
+        return True
+
+    def finish_model(self) -> Graph:
+        """What comes after the model's body: no input is an error; without an ``output``
+        statement, ``net`` is the output."""
+        graph, definition, env = self.model.graph, self.definition, self.model_env
+        assert definition is not None and env is not None
+        name = graph.name
         if not graph.inputs and not self.diags.has_errors:
             self.diags.error(definition.name_span, dg.STRUCTURE,
                              f"model '{name}' declares no input",
@@ -121,9 +162,10 @@ class Lowerer:
             out[p.name] = self.evaluator.eval(a, self.root_env)
         for kw in alias.kwargs:
             if kw.name not in names:
+                suffix, fixes = suggest(kw.name, names, kw.name_span)
                 raise EvalError(kw.name_span, dg.UNKNOWN_ARGUMENT,
-                                f"model '{base.name}' has no parameter '{kw.name}'"
-                                f"{did_you_mean(kw.name, names)}")
+                                f"model '{base.name}' has no parameter '{kw.name}'{suffix}",
+                                fixes=fixes)
             out[kw.name] = self.evaluator.eval(kw.value, self.root_env)
         return out
 
@@ -135,20 +177,32 @@ class Lowerer:
             raise WorkLimit(span, f"it takes more than {MAX_STEPS:,} statements and loop "
                                   f"iterations to expand")
 
-    def run_body(self, stmts: tuple[n.Stmt, ...], env: Env, ctx: StmtCtx) -> None:
-        """Lower ``stmts`` in ``env``; a failed statement is reported and poisons its names."""
-        for stmt in stmts:
-            self._step(stmt.span)
-            self._ctx_stack.append(ctx)
-            try:
-                getattr(self, "_stmt_" + type(stmt).__name__)(stmt, env, ctx)
-            except EvalError as e:
-                self.diags.error(e.span, e.code, e.message, e.notes)
-                self._poison(stmt, env)
-            except Poisoned:
-                self._poison(stmt, env)
-            finally:
-                self._ctx_stack.pop()
+    def run_body(self, stmts: tuple[n.Stmt, ...], env: Env, ctx: StmtCtx,
+                 start: int = 0) -> None:
+        """Lower ``stmts[start:]`` in ``env``; a failed statement is reported and poisons its
+        names."""
+        recorder = self.recorder
+        if recorder is not None:
+            recorder.enter(stmts, ctx)
+        try:
+            for i in range(start, len(stmts)):
+                stmt = stmts[i]
+                if recorder is not None:
+                    recorder.before(i)
+                self._step(stmt.span)
+                self._ctx_stack.append(ctx)
+                try:
+                    getattr(self, "_stmt_" + type(stmt).__name__)(stmt, env, ctx)
+                except EvalError as e:
+                    self.diags.error(e.span, e.code, e.message, e.notes, e.fixes)
+                    self._poison(stmt, env)
+                except Poisoned:
+                    self._poison(stmt, env)
+                finally:
+                    self._ctx_stack.pop()
+        finally:
+            if recorder is not None:
+                recorder.exit()
 
     def _poison(self, stmt: n.Stmt, env: Env) -> None:
         """Bind what a failed statement would have defined, so later uses stay silent."""
@@ -171,30 +225,9 @@ class Lowerer:
                             "inputs are declared at the top of a model body, not in a block")
         if any(p.name == s.name for p in graph.inputs):
             raise EvalError(s.span, dg.REDEFINED, f"input '{s.name}' declared twice")
-        for item in s.shape.items if isinstance(s.shape, n.ListLit) else ():
-            if isinstance(item, n.Name) and item.name in ("None", "none", "null", "_") \
-                    and env.find(item.name) is None:  # `[None, 32, 32, 3]`, as in TF
-                raise EvalError(item.span, dg.BAD_VALUE,
-                                f"'{item.name}' is not a dimension: an unknown dimension is "
-                                f"written '?'",
-                                (f"write: input {s.name}: "
-                                 f"{self._shape_text(s.shape, item.name)}",))
-        value = self.evaluator.eval(s.shape, env)
+        _check_none_dimension(s, env, self._source)
+        dims = _input_dims(self.evaluator.eval(s.shape, env), s.shape.span)
         dtype = "float32"
-        if not isinstance(value, list):
-            raise EvalError(s.shape.span, dg.BAD_VALUE,
-                            f"an input shape is a list such as [?, 224, 224, 3], got "
-                            f"{type_name(value)} {show(value)}")
-        dims: list[int | None] = []
-        for d in value:
-            if d is UNKNOWN:
-                dims.append(None)
-            elif isinstance(d, int) and not isinstance(d, bool) and d >= 1:
-                dims.append(d)
-            else:
-                raise EvalError(s.shape.span, dg.BAD_VALUE,
-                                f"input dimensions are ints >= 1 or ?, got {show(d)}",
-                                ("an unknown dimension (such as the batch) is written ?",))
         if s.dtype is not None:
             if s.dtype not in DTYPES:
                 raise EvalError(s.span, dg.BAD_VALUE, f"unknown dtype '{s.dtype}'"
@@ -208,14 +241,6 @@ class Lowerer:
             env.lookup("net")
         except KeyError:
             env.bind("net", TensorValue(tensor))
-
-    def _shape_text(self, shape: n.ListLit, unknown: str) -> str:
-        """The source of an input's shape list with ``unknown`` written as ``?``."""
-        parts = []
-        for item in shape.items:
-            is_unknown = isinstance(item, n.Name) and item.name == unknown
-            parts.append("?" if is_unknown else self._source(item.span, "..."))
-        return f"[{', '.join(parts)}]"
 
     def _stmt_DefStmt(self, s: n.DefStmt, env: Env, ctx: StmtCtx) -> None:
         if s.name in LAYER_NAMES or s.name in META_LAYERS or s.name in self.program.blocks:
@@ -270,6 +295,9 @@ class Lowerer:
                 self.names.close_variable_scope(inner.scope)
         else:
             value = self._layer_value(s, env, ctx, s.scope)
+        if isinstance(value, TensorValue):
+            self.model.graph.statement_outputs.append(
+                StatementOutput(s.span, s.value.span, ctx.trail, value.tensor))
         if s.target is None:
             if not isinstance(value, TensorValue):
                 raise EvalError(s.value.span, dg.STRUCTURE,
@@ -402,3 +430,35 @@ class Lowerer:
         if span.line != span.end_line or span.line > len(lines):
             return fallback
         return lines[span.line - 1][span.column - 1:span.end_column - 1]
+
+
+def _check_none_dimension(s: n.InputStmt, env: Env, source: Callable[[Span, str], str]) -> None:
+    """``input x: [None, 32, 32, 3]``, as in TF: the error says to write ``?`` (and shows the
+    line written so), rather than that ``None`` is an unknown name."""
+    items = s.shape.items if isinstance(s.shape, n.ListLit) else ()
+    for item in items:
+        if isinstance(item, n.Name) and item.name in ("None", "none", "null", "_") \
+                and env.find(item.name) is None:
+            fixed = ["?" if isinstance(i, n.Name) and i.name == item.name
+                     else source(i.span, "...") for i in items]
+            raise EvalError(item.span, dg.BAD_VALUE,
+                            f"'{item.name}' is not a dimension: an unknown dimension is "
+                            f"written '?'", (f"write: input {s.name}: [{', '.join(fixed)}]",))
+
+
+def _input_dims(value: Any, span: Span) -> list[int | None]:
+    """An input's shape from the value of its shape list (``?``: None)."""
+    if not isinstance(value, list):
+        raise EvalError(span, dg.BAD_VALUE, f"an input shape is a list such as [?, 224, 224, 3], "
+                        f"got {type_name(value)} {show(value)}")
+    dims: list[int | None] = []
+    for d in value:
+        if d is UNKNOWN:
+            dims.append(None)
+        elif isinstance(d, int) and not isinstance(d, bool) and d >= 1:
+            dims.append(d)
+        else:
+            raise EvalError(span, dg.BAD_VALUE, f"input dimensions are ints >= 1 or ?, got "
+                            f"{show(d)}",
+                            ("an unknown dimension (such as the batch) is written ?",))
+    return dims

@@ -40,7 +40,7 @@ def main(path: str, device: str) -> int:
     from slimdsl.backends.tensorflow import run as br
     from slimdsl.backends.tensorflow.codegen import class_names, generate
 
-    graph = compile_file(path)
+    graph = compile_file(path, model="showcase")
     name = class_names([graph])[0]
     module = br.load_module(generate(graph, path), graph.name)
     model = getattr(module, name)(device=device)
@@ -63,7 +63,8 @@ def main(path: str, device: str) -> int:
         setattr(loaded, name, Watched)
         return loaded
     br.load_module = load_and_watch
-    code = cli.main(["run", path, "--device", device.replace("/device:", "").lower(),
+    code = cli.main(["run", path, "--model", "showcase", "--device",
+                     device.replace("/device:", "").lower(),
                      "--batch", "2", "--steps", "1"])
     if code != 0 or len(built) != 1:
         print(json.dumps({"route": "run", "exit": code, "built": len(built)}))

@@ -267,7 +267,7 @@ INITIALIZERS = [
      lambda s, t: s.variance_scaling_initializer(1.5, "FAN_OUT", True)),
     ('variance_scaling(0.5, "FAN_AVG")', lambda s, t: s.variance_scaling_initializer(0.5,
                                                                                     "FAN_AVG")),
-    ("truncated_normal(0.02, 0.1)",
+    ("truncated_normal(0.02, mean=0.1)",
      lambda s, t: t.compat.v1.truncated_normal_initializer(0.1, 0.02)),
     ("random_normal(0.5)", lambda s, t: t.compat.v1.random_normal_initializer(0.0, 0.5)),
     ("random_uniform(-0.2, 0.3)",
