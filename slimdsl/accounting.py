@@ -43,6 +43,7 @@ def account_collecting(graph: Graph, diags: Diagnostics, *, reuse: bool = False)
     language server's incremental check keeps the nodes an edit did not change).
     """
     owners: dict[str, object] = {}
+    folded: dict[str, str] = {}  # variable name in lower case -> the name as created
     graph.variables = []
     total_flops: int | None = 0
     total = trainable = 0
@@ -83,14 +84,23 @@ def account_collecting(graph: Graph, diags: Diagnostics, *, reuse: bool = False)
         if clash is not None:  # one report per layer, not one per variable
             diags.error(node.span, dg.SCOPE_NAME,
                         f"scope '{node.scope}' is used twice: its variables already exist",
-                        [Note("first created here", clash.span),  # type: ignore[attr-defined]
-                         "TF-Slim raises \"Variable ... already exists\"; give the layers "
-                         "different names with 'as NAME' (default names such as Conv start "
-                         "over when their variable scope is entered again)"])
+                        _clash_notes(node, clash))  # type: ignore[arg-type]
+            complete = False
+            continue
+        twin = next(((v, folded[v.name.lower()]) for v in node.variables
+                     if v.name.lower() in folded), None)
+        if twin is not None:  # `conv2d() as conv`, then `conv2d()`: m/conv and m/Conv
+            diags.error(node.span, dg.SCOPE_NAME,
+                        f"variable '{twin[0].name}' differs from '{twin[1]}' only in case",
+                        [Note(f"'{twin[1]}' is created here", owners[twin[1]].span),
+                         "TensorFlow keeps op names unique ignoring case, so TF-Slim names "
+                         f"this variable '{twin[0].name}_1' (also in its checkpoints); slimc "
+                         "does not rename variables: give one of the layers another name"])
             complete = False
             continue
         for v in node.variables:
             owners[v.name] = node
+            folded[v.name.lower()] = v.name
         graph.variables.extend(node.variables)
         total += node.params
         trainable += node.trainable_params
@@ -99,6 +109,30 @@ def account_collecting(graph: Graph, diags: Diagnostics, *, reuse: bool = False)
     graph.flops = total_flops
     graph.set_runtime_analysis(runtime_params if complete else None)  # run when asked for
     return graph
+
+
+def _clash_notes(node: Node, first: Node) -> list[Note | str]:
+    """Where the two layers come from: the calls (blocks, repeat, stack) that expanded them,
+    since the name to change is often at a call site, not inside the block."""
+    notes: list[Note | str] = [Note("first created here", first.span)]
+    shared = 0  # the calls both expansions went through
+    while shared < min(len(node.trail), len(first.trail)) and \
+            node.trail[shared] == first.trail[shared]:
+        shared += 1
+    for site in reversed(node.trail[shared:]):
+        notes.append(Note("the second comes through this call", site))
+    for site in reversed(first.trail[shared:]):
+        notes.append(Note("the first comes through this call", site))
+    if shared and shared == len(node.trail) == len(first.trail):
+        notes.append(Note("both come through this call, which runs more than once (in a loop?): "
+                          "give each run its own name, e.g. as \"unit_{i}\"",
+                          node.trail[shared - 1]))
+    elif shared:
+        notes.append(Note("both are inside this call", node.trail[shared - 1]))
+    notes.append("TF-Slim raises \"Variable ... already exists\"; give the layers (or the calls "
+                 "that create them) different names with 'as NAME' (default names such as Conv "
+                 "start over when their variable scope is entered again)")
+    return notes
 
 
 # ---------------------------------------------------------------------------- run-time params

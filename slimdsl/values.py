@@ -168,6 +168,11 @@ INITIALIZERS: dict[str, tuple[ParamSpec, ...]] = {
                          ParamSpec("uniform", False, kind="bool")),
 }
 INITIALIZER_ALIASES = {"glorot": "xavier"}
+#: Initializers that take fewer positional arguments than parameters. TensorFlow's normal
+#: initializers take (mean, stddev); slimdsl's one positional argument is the stddev (TF-Slim's
+#: nets write ``trunc_normal(stddev)``), so a second positional value would be read in the
+#: reverse of TensorFlow's order: it must be given by keyword.
+POSITIONAL_LIMITS = {"truncated_normal": 1, "random_normal": 1}
 VARIANCE_SCALING_MODES = ("FAN_IN", "FAN_OUT", "FAN_AVG")
 
 REGULARIZERS: dict[str, tuple[ParamSpec, ...]] = {

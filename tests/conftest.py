@@ -22,6 +22,36 @@ def pytest_addoption(parser):
                      help="rewrite golden files (tests/golden/**) from the current output")
 
 
+def pytest_configure(config):
+    """Under pytest-xdist each worker keeps its own grammar cache (Lark writes the cache file
+    in place: two workers writing it at once would make each other rebuild it)."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if worker and "SLIMDSL_TEST_CACHE" not in os.environ:
+        import tempfile
+        os.environ["SLIMDSL_TEST_CACHE"] = tempfile.mkdtemp(prefix=f"slimdsl-{worker}-")
+        os.environ["XDG_CACHE_HOME"] = os.environ["SLIMDSL_TEST_CACHE"]
+
+
+@pytest.fixture
+def figures(request):
+    """``figures(label, text)``: a figure of this test (fuzz counts, kill rates) that the end of
+    the run prints in its own section, also under pytest-xdist, which hides passing tests'
+    output."""
+    def record(label: str, text: str) -> None:
+        request.node.user_properties.append(("figures", f"{label}: {text}"))
+    return record
+
+
+def pytest_terminal_summary(terminalreporter):
+    lines = [value for key in ("passed", "failed") for rep in terminalreporter.stats.get(key, [])
+             if rep.when == "call" for name, value in getattr(rep, "user_properties", ())
+             if name == "figures"]
+    if lines:
+        terminalreporter.section("figures")
+        for line in lines:
+            terminalreporter.write_line(line)
+
+
 @pytest.fixture(scope="session")
 def update_golden(request) -> bool:
     return request.config.getoption("--update-golden")

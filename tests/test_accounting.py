@@ -44,6 +44,49 @@ def test_a_graph_with_errors_has_no_runtime_parameters():
     assert not result.ok and result.graphs[0].runtime is None
 
 
+def test_variable_shapes_of_every_kind_with_weights():
+    """TF-Slim's weight layouts (verified against tf_slim in tests/layers/test_shapes_tf.py,
+    which is slow): a quick table, so a swapped axis fails the quick suite too."""
+    g = compile_source("""\
+model m {
+  input x: [?, 8, 8, 3]
+  conv2d(4, [3, 2]) as conv
+  conv2d_transpose(5, [3, 2]) as transpose
+  separable_conv2d(6, [2, 3], depth_multiplier=2) as separable
+  conv2d_in_plane([3, 1]) as in_plane
+  separable_conv2d(none, 3, normalizer_fn=batch_norm) as depthwise
+  flatten()
+  fully_connected(7) as fc
+}
+""")
+    assert {v.name[2:]: v.shape for v in g.variables} == {
+        "conv/weights": (3, 2, 3, 4), "conv/biases": (4,),
+        "transpose/weights": (3, 2, 5, 4), "transpose/biases": (5,),
+        "separable/depthwise_weights": (2, 3, 5, 2),
+        "separable/pointwise_weights": (1, 1, 10, 6), "separable/biases": (6,),
+        "in_plane/weights": (3, 1, 1, 1), "in_plane/biases": (6,),
+        "depthwise/depthwise_weights": (3, 3, 6, 1), "depthwise/BatchNorm/beta": (6,),
+        "depthwise/BatchNorm/moving_mean": (6,), "depthwise/BatchNorm/moving_variance": (6,),
+        "fc/weights": (8 * 8 * 6, 7), "fc/biases": (7,)}
+    trainable = {v.name[2:] for v in g.variables if v.trainable}
+    assert "depthwise/BatchNorm/moving_mean" not in trainable and "conv/biases" in trainable
+
+
+def test_batch_norm_variables_follow_center_and_scale():
+    g = compile_source("""\
+model m {
+  input x: [?, 4, 4, 3]
+  batch_norm(center=false, scale=true) as a
+  batch_norm() as b
+  conv2d(2, 1, normalizer_fn=batch_norm, normalizer_params={center: false}) as c
+}
+""")
+    assert [v.name[2:] for v in g.variables] == [
+        "a/gamma", "a/moving_mean", "a/moving_variance",
+        "b/beta", "b/moving_mean", "b/moving_variance",
+        "c/weights", "c/BatchNorm/moving_mean", "c/BatchNorm/moving_variance"]
+
+
 def test_the_run_time_analysis_runs_only_when_asked_for(monkeypatch):
     from slimdsl import accounting
 

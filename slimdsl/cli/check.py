@@ -77,5 +77,9 @@ def run(args: argparse.Namespace) -> int:
     results.extend(check_file(path, overrides=overrides) for path in files)
     for r in results:
         r.diagnostics.extend(budget_diagnostics(r, args.max_params, args.max_flops))
+        if r.ok:  # what `slimc compile` would refuse is a finding here too
+            from ..backends.tensorflow.names import name_diagnostics
+            for graph in r.graphs:
+                r.diagnostics.extend(name_diagnostics(graph))
     emit_diagnostics(results, args.format, use_color(sys.stdout, args.color), sys.stdout)
     return exit_code(results)

@@ -50,7 +50,10 @@ def run(args: argparse.Namespace) -> int:
     result = check_models(args)
     if isinstance(result, int):
         return result
-    from ..backends.tensorflow.codegen import generate  # jinja2: ~20 ms that no other command needs
+    from ..backends.tensorflow.codegen import (  # jinja2: ~20 ms no other command needs
+        class_names,
+        generate,
+    )
 
     try:
         code = generate(result.graphs, result.path, command=command_line(args))
@@ -67,6 +70,9 @@ def run(args: argparse.Namespace) -> int:
         print(f"slimc: error: cannot write {args.output}: {exc.strerror or exc}",
               file=sys.stderr)
         return EXIT_USAGE
+    for graph, name in zip(result.graphs, class_names(result.graphs)):
+        print(f"wrote {args.output}: class {name} (model {graph.name}, "
+              f"{graph.total_params:,} parameters, {len(graph.variables)} variables)")
     return EXIT_OK
 
 

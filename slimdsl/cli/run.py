@@ -1,8 +1,8 @@
 """``slimc run FILE``: compile in memory, build the model on a device, feed it, time it.
 
 Every end point's run-time shape is checked against the statically inferred one; a difference
-is a bug in slimc and is reported as one (exit 3). An unavailable ``--device`` is an error that
-lists the visible devices (exit 2), never a silent fallback.
+is a bug in slimc and is reported as one (exit 2, as an internal error). An unavailable
+``--device`` is an error that lists the visible devices (exit 2), never a silent fallback.
 """
 
 from __future__ import annotations

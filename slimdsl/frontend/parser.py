@@ -194,8 +194,15 @@ def syntax_diagnostic(exc: Exception, text: str, path: str) -> dg.Diagnostic:
             span = _token_span(path, tok)
         expected = sorted({_describe_terminal(t) for t in exc.expected if not t.startswith("__")})
         message = f"unexpected {_describe_token(tok)}"
+        index = _index_before(text, tok) if tok.type == "COMMA" and "']'" in expected else None
         if tok.type == "$END" and "'}'" in expected:
-            message = "unexpected end of file: a '{' block is not closed"
+            message, notes = _unclosed_block(text, path)
+            expected = []
+        elif index is not None:  # `conv2d(64 [3, 3])`: a '[' after a value indexes it
+            value, bracket = index
+            message = f"unexpected ',' in an index: is a ',' missing between '{value}' and '['?"
+            notes.append(dg.Note(f"'{value} [' indexes {value}; two arguments are written "
+                                 f"'{value}, [...]'", Span.point(path, *bracket)))
             expected = []
         elif str(tok) in KEYWORDS and tok.type == str(tok).upper():
             message = f"unexpected keyword '{tok}'"
@@ -215,3 +222,77 @@ def syntax_diagnostic(exc: Exception, text: str, path: str) -> dg.Diagnostic:
         span = Span.point(path, 1, 1)
         message = str(exc).splitlines()[0]
     return dg.Diagnostic(span, "error", dg.SYNTAX.name, message, tuple(notes))
+
+
+_Bracket = tuple[str, int, int, int, int]  # bracket, offset, line, column, indentation
+
+
+def _brackets(text: str, end: int) -> tuple[list[_Bracket], list[tuple[_Bracket, tuple[int, int]]]]:
+    """The brackets still open at offset ``end`` (strings and comments skipped), outermost
+    first, as (bracket, offset, line, column, indentation of its line); and every '{' closed
+    before ``end`` with the (line, indentation) of its '}'."""
+    stack: list[_Bracket] = []
+    closed: list[tuple[_Bracket, tuple[int, int]]] = []
+    line, line_start, i = 1, 0, 0
+    pairs = {")": "(", "]": "[", "}": "{"}
+    while i < end:
+        c = text[i]
+        if c == "\n":
+            line, line_start = line + 1, i + 1
+        elif c == "#":
+            nl = text.find("\n", i)
+            i = end if nl < 0 else nl
+            continue
+        elif c in "\"'":
+            j = i + 1
+            while j < end and text[j] not in (c, "\n"):
+                j += 2 if text[j] == "\\" else 1
+            i = j + 1 if j < end and text[j] == c else j
+            continue
+        elif c in "([{":
+            indent = len(text[line_start:i]) - len(text[line_start:i].lstrip(" \t"))
+            stack.append((c, i, line, i - line_start + 1, indent))
+        elif c in ")]}" and stack and stack[-1][0] == pairs[c]:
+            opener = stack.pop()
+            if c == "}":
+                closer_indent = len(text[line_start:i]) - len(text[line_start:i].lstrip(" \t"))
+                closed.append((opener, (line, closer_indent)))
+        i += 1
+    return stack, closed
+
+
+def _unclosed_block(text: str, path: str) -> tuple[str, list[dg.Note]]:
+    """Which '{' is not closed: the one whose '}' sits at another indentation (the '}' that
+    closes it was meant for an outer block), else the innermost one still open."""
+    stack, closed = _brackets(text, len(text))
+    open_now = [b for b in stack if b[0] == "{"]
+    if not open_now:
+        return "unexpected end of file: a '{' block is not closed", []
+    suspect = open_now[-1]
+    for opener, (close_line, close_indent) in closed:
+        if opener[1] > open_now[-1][1] and close_indent != opener[4] \
+                and close_line != opener[2]:
+            suspect = opener  # its '}' is indented like an outer block: this one lacks its own
+            break
+    _, _, line, col, _ = suspect
+    source = text.splitlines()[line - 1].strip() if line <= len(text.splitlines()) else ""
+    notes = [dg.Note(f"this '{{' (line {line}) is not closed", Span.point(path, line, col))]
+    return (f"unexpected end of file: the '{{' of line {line} ({source[:40]}) is not closed",
+            notes)
+
+
+def _index_before(text: str, tok: Token) -> tuple[str, tuple[int, int]] | None:
+    """For a ',' inside ``VALUE [``: (VALUE, position of the '[') when a value and a space
+    stand before the '[' (``64 [3, 3]``: a missing comma, not an index)."""
+    stack, _ = _brackets(text, tok.start_pos or 0)
+    if not stack or stack[-1][0] != "[":
+        return None
+    _, offset, line, col, _ = stack[-1]
+    before = text[:offset]
+    if not before.endswith((" ", "\t")):
+        return None
+    value = before.rstrip().split()[-1] if before.strip() else ""
+    value = value.split("(")[-1].split(",")[-1]
+    if not value or not (value[-1].isalnum() or value[-1] in "_)]?"):
+        return None
+    return value, (line, col)

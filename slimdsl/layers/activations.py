@@ -102,7 +102,7 @@ KINDS = [
              doc="may be given by keyword too (TF-Slim's graph mode takes it positionally "
                  "only, a custom_gradient restriction)"),), _same_shape,
         default_scope="IdentityN", func_name="scale_gradient", scope_kind="op",
-        tf_name="slim.scale_gradient", category="activation", arg_scopable=False,
+        tf_name="slim.scale_gradient", category="activation", arg_scope_decorated=False,
         scope_arg=""),
 ] + [
     LayerKind(

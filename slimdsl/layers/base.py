@@ -142,9 +142,9 @@ class LayerKind:
     #: How many arguments may be passed positionally after the input (None: all of them);
     #: ``linear``'s are keyword-only after num_outputs, as its functools.partial makes them.
     positional: int | None = None
-    #: False when TF-Slim's function is not decorated with add_arg_scope (gdn, linear,
-    #: scale_gradient): arg_scope cannot list it.
-    arg_scopable: bool = True
+    #: False when TF-Slim's function is not decorated with add_arg_scope although it is a
+    #: TF-Slim layer (gdn, scale_gradient); see :attr:`arg_scopable`.
+    arg_scope_decorated: bool = True
     #: The name of TF-Slim's scope argument ("" for none), written ``as NAME`` in .slim.
     scope_arg: str = "scope"
     #: Explicit names uniquified like default ones (``name``, name_1, ...). No kind sets it:
@@ -205,6 +205,14 @@ class LayerKind:
         required = tuple(a.name for a in self.args if a.required)
         anew = tuple(a.name for a in self.args if not a.required and a.name not in defaults)
         return template, positions, required, anew
+
+    @property
+    def arg_scopable(self) -> bool:
+        """Can ``arg_scope`` list this kind? Only functions decorated with ``@add_arg_scope``:
+        TF-Slim's layers (most of them) and nasnet_utils' helpers; for TensorFlow's ops
+        (``tf.squeeze``, ``tf.nn.relu``) and resnet_utils' helpers TF-Slim raises ValueError."""
+        return self.arg_scope_key is None and self.arg_scope_decorated and \
+            self.tf_name.startswith(("slim.", "nasnet_utils."))
 
     @property
     def scoped_key(self) -> str:

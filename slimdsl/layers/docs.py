@@ -52,8 +52,8 @@ def _notes(kind: LayerKind) -> list[str]:
                      + (f", except {', '.join(f'`{a}`' for a in kind.own_args)}"
                         if kind.own_args else "") + ".")
     elif not kind.arg_scopable:
-        notes.append("Cannot be listed in `arg_scope` (TF-Slim's is not decorated with "
-                     "add_arg_scope).")
+        notes.append(f"Cannot be listed in `arg_scope` (`{kind.tf_name}` is not decorated "
+                     f"with add_arg_scope).")
     if kind.positional is not None:
         notes.append(f"Only the first {kind.positional} argument(s) may be positional.")
     if kind.scope_arg not in ("scope", ""):

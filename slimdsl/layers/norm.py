@@ -286,7 +286,7 @@ KINDS = [
          Arg("activity_regularizer", "none-only", None, "a loss on the output: not supported"),
          _TRAINABLE),
         _gdn_shape, default_scope="gdn", func_name="gdn", variables=_gdn_vars,
-        flops=_gdn_flops, tf_name="slim.gdn", arg_scopable=False, scope_arg="name"),
+        flops=_gdn_flops, tf_name="slim.gdn", arg_scope_decorated=False, scope_arg="name"),
     LayerKind(
         "unit_norm", "x / sqrt(epsilon + sum(x^2)) over axis dim.",
         (Arg("dim", "axis"), Arg("epsilon", "float", 1e-7, runtime=RUNTIME_VALUE)),

@@ -20,7 +20,9 @@ from ..frontend import Program
 from ..frontend import tree as n
 from ..ir import ArgSource
 from ..layers import LAYERS, ArgError, LayerKind
+from ..layers.tf_slim_args import unsupported_note
 from ..values import (
+    Activation,
     BlockRef,
     LayerRef,
     TensorValue,
@@ -100,6 +102,13 @@ class ArgScopes:
             entry = top.setdefault(key, {})
             for name, (value, param, kw) in kwargs.items():
                 if name not in accepted:
+                    unsupported = unsupported_note(key, name)
+                    if unsupported:
+                        self.diags.error(kw.name_span, dg.ARG_SCOPE,
+                                         f"arg_scope sets '{name}', which slimc's {key} does not "
+                                         f"support", [unsupported,
+                                                      f"{key} accepts: {', '.join(accepted)}"])
+                        continue
                     suffix, fixes = suggest(name, accepted, kw.name_span)
                     self.diags.error(kw.name_span, dg.ARG_SCOPE,
                                      f"arg_scope sets '{name}', which {key} does not accept"
@@ -126,12 +135,16 @@ class ArgScopes:
 
     def _target(self, item: Any, span: Span) -> tuple[str | None, list[str]]:
         """The arg_scope key of a listed item and the arguments it accepts."""
+        if isinstance(item, Activation) and not item.params and item.name in LAYERS:
+            item = LayerRef(item.name)  # softmax, relu...: the layer of that name
         if isinstance(item, LayerRef):
             kind = LAYERS[item.kind]
             if not kind.arg_scopable:
                 self.diags.error(span, dg.ARG_SCOPE,
-                                 f"{kind.name} cannot be listed in arg_scope: TF-Slim's "
-                                 f"{kind.name} is not decorated with add_arg_scope")
+                                 f"{kind.name} cannot be listed in arg_scope: "
+                                 f"{kind.tf_name} is not decorated with @add_arg_scope",
+                                 [f"TF-Slim's arg_scope takes only functions decorated with "
+                                  f"@add_arg_scope; for {kind.tf_name} it raises ValueError"])
                 return None, []
             if kind.arg_scope_key is not None:
                 self.diags.error(span, dg.ARG_SCOPE,
@@ -183,10 +196,11 @@ class ArgScopes:
             explicit[arg.name] = value
         for name, value in kw.items():
             if name not in names:
+                unsupported = unsupported_note(kind.name, name)
                 hint = (f"write: {kind.name}(...) as NAME (TF-Slim's '{name}' argument)",) \
-                    if name == kind.scope_arg else ()
-                suffix, fixes = suggest(name, names, value.name_span) if value.name_span \
-                    else ("", ())
+                    if name == kind.scope_arg else (unsupported,) if unsupported else ()
+                suffix, fixes = suggest(name, names, value.name_span) \
+                    if value.name_span and not unsupported else ("", ())
                 raise EvalError(value.name_span or value.span, dg.UNKNOWN_ARGUMENT,
                                 f"{kind.name} has no argument '{name}'{suffix}",
                                 hint + (f"signature: {signature(kind)}",), fixes)
@@ -297,10 +311,24 @@ class ArgScopes:
                 notes = (Note("normalizer_params set here", source.span),)
         for name in given:
             if name not in accepted:
+                unsupported = unsupported_note(normalizer.name, name)
                 raise EvalError(where, dg.UNKNOWN_ARGUMENT,
                                 f"normalizer_params: {normalizer.name} has no argument '{name}'"
-                                f"{did_you_mean(name, accepted)}", notes)
+                                f"{'' if unsupported else did_you_mean(name, accepted)}",
+                                notes + ((unsupported,) if unsupported else ()))
         scoped = self.scoped(normalizer.name)
+        collected = scoped.get("outputs_collections")
+        if collected is not None and collected[0] is not None:
+            raise EvalError(collected[1].span or where, dg.ARG_SCOPE,
+                            f"outputs_collections reaches the {normalizer.name} that "
+                            f"normalizer_fn={normalizer.name} creates inside this layer",
+                            (f"in TF-Slim that normalizer collects its output (the normalized "
+                             f"value, before the activation) as an end point of its own, "
+                             f"'.../{normalizer.default_scope}'; slimc does not key that inner "
+                             f"tensor",
+                             f"set outputs_collections on the layer itself, or keep "
+                             f"arg_scope([{normalizer.name}], outputs_collections=...) away "
+                             f"from layers with normalizer_fn={normalizer.name}"))
         out: dict[str, Any] = {}
         for name, arg in accepted.items():
             if name in given:

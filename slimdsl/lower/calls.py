@@ -71,10 +71,7 @@ class CallLowerer:
                                 f"'{call.func}' is {what}, which "
                                 "cannot be called: only layers, blocks and activations apply "
                                 "to a tensor")
-            names = list(LAYER_NAMES) + list(self.program.blocks) + list(META_LAYERS)
-            suffix, fixes = suggest(call.func, names, call.func_span)
-            raise EvalError(call.func_span, dg.UNKNOWN_LAYER,
-                            f"unknown layer or block '{call.func}'{suffix}", fixes=fixes)
+            raise unknown_layer(call, self.program)
         return self.call(call, env, ctx, None, None, call.span)
 
     def call(self, call: n.Call, env: Env, ctx: StmtCtx, scope: n.ScopeName | None,
@@ -379,8 +376,9 @@ class CallLowerer:
         else:
             opened = enter_scope(self.names, ctx, scope)
         full = opened.scope
-        inner = StmtCtx(full, ctx.trail + (span,), False, ctx.blocks + (name,),
-                        opened.name_scope)
+        # a repeat/stack already put this call's span on the trail: once is enough
+        trail = ctx.trail if ctx.trail[-1:] == (span,) else ctx.trail + (span,)
+        inner = StmtCtx(full, trail, False, ctx.blocks + (name,), opened.name_scope)
         try:
             self.run_body(block.body, benv, inner)
         finally:
@@ -448,6 +446,15 @@ def is_graph_call(func: str, env: Env, program: Program) -> bool:
     if isinstance(bound, (BlockRef, Activation)):
         return True
     return func in LAYER_NAMES or func in META_LAYERS or func in program.blocks
+
+
+def unknown_layer(call: n.Call, program: Program) -> EvalError:
+    """The error for a call of ``call.func``, which is no layer, block or function."""
+    names = list(LAYER_NAMES) + list(program.blocks) + list(META_LAYERS)
+    suffix, fixes = suggest(call.func, names, call.func_span)
+    return EvalError(call.func_span, dg.UNKNOWN_LAYER, f"unknown layer '{call.func}'{suffix}",
+                     ("not a layer kind (docs/layers.md lists them), nor a block of this file "
+                      "or its imports",), fixes)
 
 
 def layer_ref(value: Any) -> Any:

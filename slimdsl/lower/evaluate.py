@@ -23,6 +23,7 @@ from ..values import (
     CONSTANTS,
     INITIALIZER_ALIASES,
     INITIALIZERS,
+    POSITIONAL_LIMITS,
     REGULARIZERS,
     UNKNOWN,
     VARIANCE_SCALING_MODES,
@@ -49,7 +50,14 @@ from .env import (
     WorkLimit,
     check_int,
 )
-from .tensor_exprs import TENSOR_BINOPS, PowerError, TensorExprs, Traced, number_power
+from .tensor_exprs import (
+    TENSOR_BINOPS,
+    PowerError,
+    TensorExprs,
+    Traced,
+    missing_comma_note,
+    number_power,
+)
 
 _TENSORS = (TensorValue, Traced)
 
@@ -126,6 +134,7 @@ class Evaluator(TensorExprs):
         self._plain_name: n.Name | None = None  # the bare-name layer argument being evaluated
         self._function_depth = 0
         self._function_calls = 0
+        self._unknown: set[str] = set()  # names reported as unknown (bound to POISON since)
 
     @property
     def function_calls(self) -> int:
@@ -196,11 +205,14 @@ class Evaluator(TensorExprs):
         if e.name in ("True", "False", "None"):
             raise EvalError(e.span, dg.UNKNOWN_NAME, f"unknown name '{e.name}'",
                             (f"write '{e.name.lower()}'",))
-        suggestion, fixes = suggest(e.name, list(env.names()) + list(BUILTIN_NAMES), e.span)
+        # names reported unknown earlier are bound (to POISON) too: never suggest one of them
+        known = [k for k in env.names() if k not in self._unknown]
+        suggestion, fixes = suggest(e.name, known + list(BUILTIN_NAMES), e.span)
         env_root = env
         while env_root.parent is not None:
             env_root = env_root.parent
         env_root.bind(e.name, POISON)  # report an unknown name once, not at every use
+        self._unknown.add(e.name)
         raise EvalError(e.span, dg.UNKNOWN_NAME, f"unknown name '{e.name}'{suggestion}",
                         fixes=fixes)
 
@@ -316,7 +328,8 @@ class Evaluator(TensorExprs):
                                 f"key {show(idx)} not in dict{did_you_mean(str(idx), value)}")
             return value[idx]
         if not isinstance(value, (list, tuple, str)):
-            raise EvalError(e.value.span, dg.EXPRESSION, f"cannot index a {type_name(value)}")
+            raise EvalError(e.value.span, dg.EXPRESSION, f"cannot index a {type_name(value)}",
+                            missing_comma_note(value))
         i = check_int(idx, e.index.span)
         if not -len(value) <= i < len(value):
             raise EvalError(e.index.span, dg.EXPRESSION,
@@ -396,6 +409,16 @@ class Evaluator(TensorExprs):
 
     def _constructor_args(self, e: n.Call, env: Env, specs: tuple[ParamSpec, ...]
                           ) -> dict[str, Any]:
+        limit = POSITIONAL_LIMITS.get(e.func)
+        if limit is not None and len(e.args) > limit:  # random_normal(0, 0.02): which is which?
+            shown = ", ".join(f"{spec.name}={literal_text(a)}"
+                              for spec, a in zip(reversed(specs), e.args))
+            raise EvalError(e.args[limit].span, dg.TOO_MANY_ARGUMENTS,
+                            f"{e.func}() takes one positional argument, the stddev; give the "
+                            f"mean by keyword",
+                            (f"TensorFlow's {e.func}_initializer takes (mean, stddev), slimdsl's "
+                             f"positional argument is the stddev: the order is ambiguous",
+                             f"as TensorFlow reads it: {e.func}({shown})"))
         if len(e.args) > len(specs):
             raise EvalError(e.span, dg.TOO_MANY_ARGUMENTS,
                             f"{e.func}() takes at most {len(specs)} positional arguments, "
@@ -491,3 +514,14 @@ def _shadowed(name: str, env: Env) -> bool:
         return True
     except KeyError:
         return False
+
+
+def literal_text(expr: n.Expr) -> str:
+    """A literal argument as written (numbers, names), else '...'."""
+    if isinstance(expr, n.Number):
+        return expr.text
+    if isinstance(expr, n.UnaryOp) and expr.op == "-" and isinstance(expr.operand, n.Number):
+        return "-" + expr.operand.text
+    if isinstance(expr, n.Name):
+        return expr.name
+    return "..."

@@ -171,22 +171,26 @@ def _article(word: str) -> str:
 
 def shrink_chain(tensor: Tensor, limit: int = 12) -> str:
     """``224x224 (images) -> 112x112 (conv1, line 4) -> ...``: where the spatial size changed
-    (``8x224x224`` for a video, ``224`` for a sequence)."""
-    steps: list[str] = []
+    (``8x224x224`` for a video, ``224`` for a sequence), each size labelled with the layer that
+    produced it first (the one that changed the size, not a later SAME conv)."""
+    sizes: list[tuple[tuple, str]] = []  # spatial size and label, from the last layer back
     t: Tensor | None = tensor
-    prev: tuple | None = None
     while t is not None and t.shape is not None:
         spatial = tuple(t.shape[1:-1]) if 3 <= len(t.shape) <= 5 else None
         producer = t.producer
-        if spatial is not None and spatial != prev:
+        if spatial is not None:
             label = producer.short_scope + f", line {producer.span.line}" if producer \
                 else t.name
+            sizes.append((spatial, label))
+        t = producer.tensor_inputs[0] if producer and producer.tensor_inputs else None
+    steps: list[str] = []
+    prev: tuple | None = None
+    for spatial, label in reversed(sizes):  # in the order of the layers: a change's first
+        if spatial != prev:
             steps.append(f"{dims_text(spatial)} ({label})")
             prev = spatial
-        t = producer.tensor_inputs[0] if producer and producer.tensor_inputs else None
     if len(steps) < 2:
         return ""
-    steps.reverse()
     if len(steps) > limit:
         steps = steps[:2] + ["..."] + steps[-(limit - 3):]
     return " -> ".join(steps)

@@ -7,6 +7,7 @@ failed statement poisons what it would have defined, so later uses stay silent.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from .. import diagnostics as dg
@@ -208,7 +209,11 @@ class Lowerer:
 
     def _poison(self, stmt: n.Stmt, env: Env) -> None:
         """Bind what a failed statement would have defined, so later uses stay silent."""
-        if isinstance(stmt, n.LayerStmt):
+        if isinstance(stmt, n.InputStmt):  # later layers take it as net: no "no input tensor"
+            env.bind(stmt.name, POISON)
+            if env.find("net") is None:
+                env.bind("net", POISON)
+        elif isinstance(stmt, n.LayerStmt):
             if isinstance(stmt.value, n.Call) and \
                     is_graph_call(stmt.value.func, env, self.program):
                 # a failed layer: later layers still check their arguments, but not shapes
@@ -223,21 +228,10 @@ class Lowerer:
                             "inputs are declared at the top of a model body, not in a block")
         if any(p.name == s.name for p in graph.inputs):
             raise EvalError(s.span, dg.REDEFINED, f"input '{s.name}' declared twice")
-        value = self.evaluator.eval(s.shape, env)
+        _check_none_dimension(s, env, lambda span, fallback: source_text(
+            self.program, span, fallback))
+        dims = _input_dims(self.evaluator.eval(s.shape, env), s.shape.span)
         dtype = "float32"
-        if not isinstance(value, list):
-            raise EvalError(s.shape.span, dg.BAD_VALUE,
-                            f"an input shape is a list such as [?, 224, 224, 3], got "
-                            f"{type_name(value)} {show(value)}")
-        dims: list[int | None] = []
-        for d in value:
-            if d is UNKNOWN:
-                dims.append(None)
-            elif isinstance(d, int) and not isinstance(d, bool) and d >= 1:
-                dims.append(d)
-            else:
-                raise EvalError(s.shape.span, dg.BAD_VALUE,
-                                f"input dimensions are ints >= 1 or ?, got {show(d)}")
         if s.dtype is not None:
             if s.dtype not in DTYPES:
                 raise EvalError(s.span, dg.BAD_VALUE, f"unknown dtype '{s.dtype}'"
@@ -454,12 +448,44 @@ def alias_overrides(evaluator: Evaluator, root_env: Env, alias: n.ModelAlias,
     return out
 
 
-def source_text(program: Program, span: Span) -> str:
-    """The text of a one-line span (an assertion's condition), or "condition"."""
+def source_text(program: Program, span: Span, fallback: str = "condition") -> str:
+    """The text of a one-line span (an assertion's condition), or ``fallback``."""
     text = program.sources.get(span.path)
     if text is None:
-        return "condition"
+        return fallback
     lines = text.splitlines()
     if span.line != span.end_line or span.line > len(lines):
-        return "condition"
+        return fallback
     return lines[span.line - 1][span.column - 1:span.end_column - 1]
+
+
+def _check_none_dimension(s: n.InputStmt, env: Env, source: Callable[[Span, str], str]) -> None:
+    """``input x: [None, 32, 32, 3]``, as in TF: the error says to write ``?`` (and shows the
+    line written so), rather than that ``None`` is an unknown name."""
+    items = s.shape.items if isinstance(s.shape, n.ListLit) else ()
+    for item in items:
+        if isinstance(item, n.Name) and item.name in ("None", "none", "null", "_") \
+                and env.find(item.name) is None:
+            fixed = ["?" if isinstance(i, n.Name) and i.name == item.name
+                     else source(i.span, "...") for i in items]
+            raise EvalError(item.span, dg.BAD_VALUE,
+                            f"'{item.name}' is not a dimension: an unknown dimension is "
+                            f"written '?'", (f"write: input {s.name}: [{', '.join(fixed)}]",))
+
+
+def _input_dims(value: Any, span: Span) -> list[int | None]:
+    """An input's shape from the value of its shape list (``?``: None)."""
+    if not isinstance(value, list):
+        raise EvalError(span, dg.BAD_VALUE, f"an input shape is a list such as [?, 224, 224, 3], "
+                        f"got {type_name(value)} {show(value)}")
+    dims: list[int | None] = []
+    for d in value:
+        if d is UNKNOWN:
+            dims.append(None)
+        elif isinstance(d, int) and not isinstance(d, bool) and d >= 1:
+            dims.append(d)
+        else:
+            raise EvalError(span, dg.BAD_VALUE, f"input dimensions are ints >= 1 or ?, got "
+                            f"{show(d)}",
+                            ("an unknown dimension (such as the batch) is written ?",))
+    return dims

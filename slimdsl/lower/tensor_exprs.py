@@ -143,7 +143,8 @@ class TensorExprs:
                     items.append(self._subscript_item(item, self.eval(item, env)))
             return self._slice_tensor(e, value, items)
         if not isinstance(value, (list, tuple, str)):
-            raise EvalError(e.value.span, dg.EXPRESSION, f"cannot slice a {type_name(value)}")
+            raise EvalError(e.value.span, dg.EXPRESSION, f"cannot slice a {type_name(value)}",
+                            missing_comma_note(value))
         if len(e.items) != 1 or not isinstance(e.items[0], n.Slice):
             raise EvalError(e.span, dg.EXPRESSION,
                             f"a {type_name(value)} takes one index or one slice, such as "
@@ -230,3 +231,11 @@ class TensorExprs:
                                             env, ACTIVATION_PARAMS.get(e.func, ()))
             act = Activation(e.func, tuple(kwargs.items()))
         return traced_activation(act, arg)
+
+
+def missing_comma_note(value: object) -> tuple[str, ...]:
+    """For ``conv2d(64 [3, 3])``: a number indexed is most likely a comma left out."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return (f"'{show(value)} [' indexes {show(value)}; two arguments are written "
+                f"'{show(value)}, [...]'",)
+    return ()

@@ -45,6 +45,16 @@ def test_golden_diagnostics(case: Path, update_golden: bool, monkeypatch):
     for used in re.findall(r" \[([a-z-]+)\]$", out, re.M):
         assert used in CODES, f"undocumented code {used}"
     expected_file = case.with_suffix(".out")
-    if update_golden or not expected_file.exists():
+    if update_golden:
         expected_file.write_text(text)
-    assert text == expected_file.read_text()
+    assert expected_file.exists(), \
+        f"{expected_file.name} is missing: pytest --update-golden writes it (review it first)"
+    assert text == expected_file.read_text(), \
+        f"{expected_file.name} differs (pytest --update-golden records a deliberate change)"
+
+
+def test_every_golden_output_has_its_input():
+    """An .out without its .slim is a case someone deleted half of."""
+    outs = sorted((ROOT / "tests" / "golden" / "errors").glob("*.out"))
+    orphans = [o.name for o in outs if not o.with_suffix(".slim").exists()]
+    assert not orphans, f"golden outputs without an input: {orphans}"

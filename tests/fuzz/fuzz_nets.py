@@ -319,8 +319,8 @@ class _Gen:
         roll = self.c.int(0, 39)
         if roll <= 1 and reuse and self.used:
             # A clash of names: TF uniquifies name scopes and op names (ignoring case) and
-            # rejects variables created twice; a variable scope entered again (a `scope` or a
-            # layer named like an earlier op) gets a uniquified *name* scope for its ops.
+            # rejects variables created twice; a variable scope entered again restarts its
+            # default names and opens a uniquified *name* scope (sc4_1) for its ops.
             old = self.c.pick(self.used)
             return old if roll == 0 else old.swapcase()
         name = f"g{self.counter}/{prefix}{self.counter}" if roll == 2 else \

@@ -16,6 +16,12 @@ checks slimdsl's :class:`~slimdsl.api.CheckResult` against it:
   ``Flatten/flatten/Reshape``), the same final shape, identical variables;
 * on reject: slimdsl reports an error on the line of the statement at which TF raised.
 
+A rejection is only what TensorFlow or TF-Slim raise when they refuse a network
+(:func:`is_tf_rejection`: a ``ValueError``, one of the ``TypeError`` s TF-Slim raises for a
+call, or a TF ``OpError``, raised from inside TensorFlow, TF-Slim or Keras). Any other exception
+is a bug of this harness (:class:`HarnessError`): it is reported as a failure of the case, never
+counted as "TensorFlow rejects", which would hide it whenever slimdsl rejects too.
+
 ``cheap_variables=True`` (used by the fuzz runs) replaces variable *storage* with one shared zero
 tensor per shape, through a custom getter: names, shapes and the "already exists" check still
 come from TF's variable-scope machinery, but no initializer ops are built, which more than halves
@@ -27,6 +33,9 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import os
+import re
+import traceback
 from dataclasses import dataclass
 from typing import Any
 
@@ -56,6 +65,52 @@ STRIDED_ATROUS = "stride > 1 is not supported together with rate > 1"
 SQUEEZE_UNKNOWN = "squeeze without axis on"
 #: slimdsl's message for drop_path on a rank other than 4 (TF broadcasts its mask silently).
 DROP_PATH_RANK = "drop_path needs a rank-4 tensor"
+
+
+#: slimdsl's refusal of variables whose names differ only in case (TF renames the second
+#: variable's op ``weights_1``; the store, which the cheap getter sees, keeps ``weights``).
+CASE_FOLD = "only in case"
+
+
+#: Where TensorFlow's own verdicts are raised from (the innermost frame of the traceback).
+TF_PACKAGES = ("tensorflow", "tf_slim", "tf_keras", "keras")
+#: The TypeErrors that are verdicts on a call: TF-Slim's arg_scope passing a value twice,
+#: resnet_utils' arithmetic on a list kernel, TF's dtype checks. Any other TypeError (a missing
+#: or unexpected argument) is a bug of the harness. Keras' legacy conv layers also index the
+#: shape of an unknown-rank input (after ``squeeze()`` over unknown dimensions) and fail with
+#: "'NoneType' object is not subscriptable" inside TensorFlow.
+TF_TYPE_ERRORS = re.compile(
+    r"got multiple values for argument|unsupported operand type|a real number is required"
+    r"|Tensors in list passed to|Value passed to parameter|not in list of allowed values"
+    r"|'NoneType' object is not subscriptable")
+
+
+class VariableExists(ValueError):
+    """The cheap getter's stand-in for TF's "Variable ... already exists, disallowed."."""
+
+
+class FailsWhenRun(ValueError):
+    """TensorFlow's verdict on an op that builds but fails when it runs (``run_time_checks``)."""
+
+
+class HarnessError(Exception):
+    """The oracle failed for a reason of its own: not a verdict of TensorFlow."""
+
+
+def is_tf_rejection(exc: BaseException) -> bool:
+    """Is ``exc`` TensorFlow (or TF-Slim) refusing the network, rather than a harness bug?"""
+    if isinstance(exc, (VariableExists, FailsWhenRun)):
+        return True
+    from tensorflow.errors import OpError
+    if not isinstance(exc, (ValueError, TypeError, OpError)):
+        return False
+    frames = traceback.extract_tb(exc.__traceback__)
+    if not frames:
+        return False
+    parts = os.path.normpath(frames[-1].filename).split(os.sep)
+    if not any(p in parts for p in TF_PACKAGES):
+        return False
+    return not isinstance(exc, TypeError) or bool(TF_TYPE_ERRORS.search(str(exc)))
 
 
 class Reject(Exception):
@@ -144,7 +199,13 @@ class Oracle:
                 if net.second is not None else None
             try:
                 out = self._seq(net.items, x, {})
-            except Exception as exc:  # noqa: BLE001 - anything TF raises is a rejection
+            except Exception as exc:  # noqa: BLE001 - sorted into TF's verdict or our bug
+                if not is_tf_rejection(exc):
+                    where = traceback.extract_tb(exc.__traceback__)[-1]
+                    raise HarnessError(
+                        f"the oracle failed at line {self.line} with {type(exc).__name__}: "
+                        f"{str(exc)[:300]} ({os.path.basename(where.filename)}:{where.lineno}"
+                        f"); this is not a TensorFlow rejection") from exc
                 raise Reject(self.line, exc, self.records) from None
         if not self.cheap:
             for v in self.graph.get_collection(tf1.GraphKeys.GLOBAL_VARIABLES):
@@ -158,7 +219,7 @@ class Oracle:
             return getter(name, shape, dtype, *args, **kwargs)
         rel = name[len(self.prefix):]
         if rel in self.variables:  # what TF's variable store says for a second creation
-            raise ValueError(f"Variable {name} already exists, disallowed.")
+            raise VariableExists(f"Variable {name} already exists, disallowed.")
         dims = tuple(self.tf.TensorShape(shape).as_list())
         init = kwargs.get("initializer")
         if dtype is not None and not self.tf.as_dtype(dtype).is_floating and \
@@ -452,19 +513,19 @@ def run_time_checks(kind: str, x: Any, args: tuple, kw: dict) -> None:
     if kind in ("reduce_mean", "reduce_max", "reduce_sum") and args and args[0] is not None:
         axes = [a % rank for a in args[0] if -rank <= a < rank]
         if len(set(axes)) != len(axes):
-            raise ValueError("fails when run: Axes contains duplicate dimension")
+            raise FailsWhenRun("fails when run: Axes contains duplicate dimension")
     if kind == "transpose" and args and sorted(p % rank for p in args[0]) != list(range(rank)):
-        raise ValueError("fails when run: perm is not a permutation")
+        raise FailsWhenRun("fails when run: perm is not a permutation")
     depthwise = kind == "conv2d_in_plane" or (
         kind == "separable_conv2d" and (args[0] if args else kw.get("num_outputs")) is None)
     if depthwise and shape[-1] == 0:
-        raise ValueError("fails when run: a depthwise convolution of 0 channels")
+        raise FailsWhenRun("fails when run: a depthwise convolution of 0 channels")
     if kind == "pad" and kw.get("mode", "CONSTANT").upper() != "CONSTANT":
         reflect = kw["mode"].upper() == "REFLECT"
         for d, (before, after) in zip(shape, args[0]):
             if d is not None and (max(before, after) >= d if reflect else
                                   max(before, after) > d):
-                raise ValueError("fails when run: paddings too large for MirrorPad")
+                raise FailsWhenRun("fails when run: paddings too large for MirrorPad")
 
 
 def _shape(t: Any) -> Any:
@@ -490,10 +551,14 @@ def _deliberate(diagnostic: Any, layers: list, reject: Reject | None) -> bool:
       builds a reduction over a wrapped-around axis that fails when run; slimdsl reports it;
       (tests/layers/test_shapes_tf_more.py runs these graphs to show the failures);
     * drop_path on a rank other than 4: TF broadcasts its [N, 1, 1, 1] mask into a new shape
-      ([4, 16] becomes [4, 1, 4, 16]); slimdsl asks for rank 4.
+      ([4, 16] becomes [4, 1, 4, 16]); slimdsl asks for rank 4;
+    * variables whose names differ only in case (``L3`` and ``l3``): TF builds them, naming
+      the second one's op ``.../biases_1``; slimdsl refuses rather than rename variables.
     """
     message = diagnostic.message
     built_it = reject is None or reject.line != diagnostic.span.line  # TF built that layer
+    if CASE_FOLD in message and diagnostic.code == "scope-name":
+        return built_it
     if DROP_PATH_RANK in message:  # TF broadcasts the [N, 1, 1, 1] mask into a new shape
         return built_it
     if STRIDED_ATROUS in message and "separable_conv2d" in message:
@@ -569,7 +634,7 @@ class Differential:
 
     def __init__(self, tf: Any, slim: Any, per_graph: int = 40, cheap_variables: bool = False):
         self.oracle = Oracle(tf, slim, per_graph, cheap_variables)
-        self.counts = {"accept": 0, "reject": 0, "asymmetry": 0, "mismatch": 0}
+        self.counts = {"accept": 0, "reject": 0, "asymmetry": 0, "mismatch": 0, "harness": 0}
         self.layers = 0
         self.mismatches: list[str] = []
         self.last_built: Built | None = None
@@ -588,6 +653,12 @@ class Differential:
             built = self.oracle.build(net, line_of)
         except Reject as exc:
             reject = exc
+        except HarnessError as exc:
+            self.counts["harness"] += 1
+            self.last_built = None
+            report = f"{text}harness failure: {exc}"
+            self.mismatches.append(report)
+            return report
         self.last_built = built
         status, problems = compare(result, built, reject)
         self.counts[status] += 1

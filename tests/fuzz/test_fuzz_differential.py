@@ -17,13 +17,12 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import fuzz_nets
 import fuzz_oracle
 import pytest
+from fuzz_workers import run_workers
 from hypothesis import HealthCheck, given, settings
 
 from slimdsl.api import check_source
@@ -113,32 +112,71 @@ def test_the_comparison_can_fail(tf, slim):
     assert fuzz_oracle.compare(result, None, reject)[0] == "mismatch"
 
 
+def _conv_net(padding: str = "SAME"):
+    return fuzz_nets.Net((None, 8, 8, 3), "float32",
+                         [fuzz_nets.Layer("conv2d", (4, 9), (("padding", padding),), "c")])
+
+
+def test_tensorflow_rejections_are_told_from_harness_failures(tf, slim, monkeypatch):
+    """Only what TF raises for an invalid network is a rejection; any other exception (here a
+    KeyError, a TypeError and a ValueError of the harness itself) fails the case."""
+    diff = fuzz_oracle.Differential(tf, slim, cheap_variables=True)
+    assert diff.run(_conv_net("VALID")) == ""  # VALID 9x9 on 8x8: both reject, no report
+    assert diff.counts["reject"] == 1
+    assert diff.run(_conv_net()) == "" and diff.counts["accept"] == 1
+    for error in (KeyError("relu7"), TypeError("conv2d() missing 1 required positional "
+                                                "argument"), ValueError("harness arithmetic")):
+        def broken(value, env, error=error):
+            raise error
+        monkeypatch.setattr(diff.oracle, "_val", broken)
+        for padding in ("VALID", "SAME"):  # slimdsl rejects, then accepts: both are failures
+            report = diff.run(_conv_net(padding))
+            assert "harness failure" in report and type(error).__name__ in report, report
+    assert diff.counts["harness"] == 6 and diff.counts["reject"] == 1
+
+
+def test_tf_type_errors_of_a_call_are_rejections(tf, slim):
+    """TF-Slim's "got multiple values" TypeError (arg_scope and a positional argument) is its
+    verdict; the same TypeError raised by harness code is not."""
+    def refuse(fn):
+        try:
+            fn()
+        except Exception as exc:  # noqa: BLE001
+            return fuzz_oracle.is_tf_rejection(exc)
+        raise AssertionError("no exception")
+    with tf.Graph().as_default():
+        x = tf.compat.v1.placeholder(tf.float32, [None, 8, 8, 3])
+        with slim.arg_scope([slim.max_pool2d], kernel_size=2):
+            assert refuse(lambda: slim.max_pool2d(x, 2))
+        assert refuse(lambda: slim.conv2d(x, 4, 9, padding="VALID"))
+
+        def harness():
+            raise TypeError("f() got multiple values for argument 'stride'")
+        assert not refuse(harness)
+        assert not refuse(lambda: {}["missing"])
+
+
 @pytest.mark.slow
 @pytest.mark.fullfuzz
-def test_differential_20000_networks():
+def test_differential_20000_networks(figures):
     """At least 20,000 seeded networks in two TF1 worker processes: zero mismatches."""
-    procs = [subprocess.Popen([sys.executable, str(HERE / "diff_worker.py"), "--cases",
-                               str(SLOW_CASES_PER_WORKER), "--seed", str(100 + k)],
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-             for k in range(SLOW_WORKERS)]
-    results = []
-    for p in procs:
-        out, err = p.communicate(timeout=1200)
-        assert p.returncode == 0, err[-3000:]
-        results.append(json.loads(out.strip().splitlines()[-1]))
+    results = run_workers("diff_worker.py", [
+        ["--cases", str(SLOW_CASES_PER_WORKER), "--seed", str(100 + k)]
+        for k in range(SLOW_WORKERS)])
     total = {k: sum(r[k] for r in results) for k in
-             ("cases", "accept", "reject", "asymmetry", "mismatch", "layers")}
+             ("cases", "accept", "reject", "asymmetry", "mismatch", "harness", "layers")}
     kinds: dict[str, int] = {}
     for r in results:
         for k, v in r["kinds"].items():
             kinds[k] = kinds.get(k, 0) + v
     summary = {**total, "seconds_per_worker": [r["seconds"] for r in results], "kinds": kinds}
-    print("\ndifferential fuzzing:", json.dumps(summary))
+    figures("differential fuzzing", json.dumps({k: v for k, v in summary.items()
+                                                if k != "kinds"}) + f", {len(kinds)} layer kinds")
     if os.environ.get("SLIMDSL_FUZZ_REPORT"):
         with open(os.environ["SLIMDSL_FUZZ_REPORT"], "a") as f:
             f.write(json.dumps({"differential": summary}) + "\n")
     reports = [rep for r in results for rep in r["reports"]]
-    assert total["mismatch"] == 0, "\n\n".join(reports[:5])
+    assert total["mismatch"] == total["harness"] == 0, "\n\n".join(reports[:5])
     assert total["cases"] >= 20_000
     from slimdsl.layers import LAYERS
     missing = set(LAYERS) - set(kinds)

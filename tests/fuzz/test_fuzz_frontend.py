@@ -24,6 +24,7 @@ from pathlib import Path
 
 import fuzz_text
 import pytest
+from fuzz_workers import run_workers
 
 from slimdsl import api
 from slimdsl.frontend.parser import MAX_SOURCE_BYTES
@@ -86,11 +87,11 @@ def test_nasty_cases_through_the_api(tmp_path):
 
 
 @pytest.mark.slow
-def test_every_nasty_case_through_the_api(tmp_path):
+def test_every_nasty_case_through_the_api(tmp_path, figures):
     seconds = _assert_nasty_cases(tmp_path, slow=True, limit=120)
     slowest = sorted(seconds.items(), key=lambda kv: -kv[1])[:5]
-    print("\nnasty cases:", len(seconds), "slowest:",
-          ", ".join(f"{name} {s:.1f} s" for name, s in slowest))
+    figures("nasty cases", f"{len(seconds)}, slowest: "
+            + ", ".join(f"{name} {s:.1f} s" for name, s in slowest))
     if os.environ.get("SLIMDSL_FUZZ_REPORT"):
         with open(os.environ["SLIMDSL_FUZZ_REPORT"], "a") as f:
             f.write(json.dumps({"nasty": {"cases": len(seconds), "slowest": slowest}}) + "\n")
@@ -190,17 +191,11 @@ def test_stdin_garbage_through_the_cli():
 
 @pytest.mark.slow
 @pytest.mark.fullfuzz
-def test_frontend_100000_inputs():
+def test_frontend_100000_inputs(figures):
     """100,000 generated inputs in two worker processes: no crash, no hang."""
-    procs = [subprocess.Popen([sys.executable, str(HERE / "frontend_worker.py"), "--inputs",
-                               str(SLOW_INPUTS_PER_WORKER), "--seed", str(k + 1)],
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-             for k in range(SLOW_WORKERS)]
-    results = []
-    for p in procs:
-        out, err = p.communicate(timeout=1800)
-        assert p.returncode == 0, err[-3000:]
-        results.append(json.loads(out.strip().splitlines()[-1]))
+    results = run_workers("frontend_worker.py", [
+        ["--inputs", str(SLOW_INPUTS_PER_WORKER), "--seed", str(k + 1)]
+        for k in range(SLOW_WORKERS)])
     total = {k: sum(r[k] for r in results)
              for k in ("inputs", "accepted", "rejected", "crashes", "timeouts")}
     by_kind: dict[str, int] = {}
@@ -211,7 +206,7 @@ def test_frontend_100000_inputs():
     summary = {**total, "by_kind": by_kind, "max_seconds": slowest["max_seconds"],
                "slowest": slowest["slowest"], "seconds_per_worker": [r["seconds"]
                                                                      for r in results]}
-    print("\nfront-end fuzzing:", json.dumps(summary))
+    figures("front-end fuzzing", json.dumps(summary))
     if os.environ.get("SLIMDSL_FUZZ_REPORT"):
         with open(os.environ["SLIMDSL_FUZZ_REPORT"], "a") as f:
             f.write(json.dumps({"frontend": summary}) + "\n")

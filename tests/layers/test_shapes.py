@@ -53,3 +53,18 @@ def test_same_padding_is_asymmetric_like_tensorflow():
     assert sh.same_padding(224, 7, 2) == (2, 3)
     assert sh.same_padding(225, 3, 2) == (1, 1)
     assert sh.same_padding(4, 3, 2) == (0, 1)
+
+
+@pytest.mark.parametrize("window, explicit, expected", [
+    (sh.Window((5, 3), (1, 1), "VALID"), False, (None, 6, 10, 8)),
+    (sh.Window((3, 1), (2, 3), "VALID"), False, (None, 4, 4, 8)),
+    (sh.Window((1, 3), (1, 1), "VALID", (1, 2)), False, (None, 10, 8, 8)),
+    (sh.Window((3, 3), (1, 4), "SAME"), False, (None, 10, 3, 8)),
+    (sh.Window((7, 1), (2, 1), "SAME"), True, (None, 5, 12, 8)),
+])
+def test_each_axis_uses_its_own_kernel_stride_and_rate(window, explicit, expected):
+    """Non-square windows: height and width must not borrow each other's numbers."""
+    assert sh.window_output((None, 10, 12, 3), window, 8, explicit_pad=explicit) == expected
+    with pytest.raises(sh.ShapeError, match=r"VALID 9x2 on 10x1: floor\(\(10-9\)/1\)\+1 = 2 by "
+                                            r"floor\(\(1-2\)/1\)\+1 = 0"):
+        sh.window_output((None, 10, 1, 3), sh.Window((9, 2), (1, 1), "VALID"), 8)

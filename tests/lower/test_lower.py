@@ -35,6 +35,22 @@ def test_default_names_are_uniquified_per_base_name():
     assert scopes(g) == ["m/Conv", "m/fully_connected", "m/Conv_1"]
 
 
+def test_variable_and_name_scopes_follow_tf_rules():
+    """TF-Slim's truth for these is in tests/fuzz/test_tf_slim_disagreements.py; here the same
+    rules without TensorFlow: leaving a variable scope restarts the default names inside it, a
+    re-entered scope opens a new name scope (S_1) for pools, name scopes ignore case."""
+    assert codes("scope S { conv2d(4, 3) }\nscope S { conv2d(4, 3) }") == ["scope-name"]
+    g = build("scope S { conv2d(4, 3) as a\n max_pool2d(2) }\n"
+              "scope S { conv2d(4, 3) as b\n max_pool2d(2)\n conv2d(4, 3) }")
+    assert scopes(g) == ["m/S/a", "m/S/MaxPool2D", "m/S/b", "m/S_1/MaxPool2D", "m/S/Conv"]
+    g = build("max_pool2d(2) as pool\nmax_pool2d(1) as Pool\nmax_pool2d(1)\n"
+              "max_pool2d(1) as maxpool2d")
+    assert scopes(g) == ["m/pool", "m/Pool_1", "m/MaxPool2D", "m/maxpool2d_1"]
+    assert codes("conv2d(4, 1) as conv\nconv2d(4, 1)") == ["scope-name"]  # m/Conv vs m/conv
+    g = build("scope S { scope T { conv2d(4, 3) } }\nscope S { scope T { conv2d(4, 3) as c } }")
+    assert scopes(g) == ["m/S/T/Conv", "m/S/T/c"]
+
+
 def test_explicit_names_take_slots():
     g = build("conv2d(8, 3) as Conv\nconv2d(8, 3)")
     assert scopes(g) == ["m/Conv", "m/Conv_1"]

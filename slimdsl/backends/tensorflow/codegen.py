@@ -29,6 +29,7 @@ from ...layers.shapes import format_shape
 from ...resources import templates_dir
 from ...values import show
 from . import source as src
+from .names import CALL_NAMES, MODULE_ATTRS, NameProblem, check_names
 from .translate import (
     LAYER_OBJECTS,
     ROLE_ATTRS,
@@ -38,14 +39,6 @@ from .translate import (
     NodeCtx,
     regularization,
 )
-
-#: Attributes of tf.Module and of the generated class that parameters and layers must not take.
-MODULE_ATTRS = frozenset({
-    "name", "name_scope", "variables", "trainable_variables", "non_trainable_variables",
-    "submodules", "with_name_scope", "device", "regularization_losses", "load_slim_checkpoint",
-})
-_INIT_NAMES = frozenset({"self", "tf", "device", "super"}) | RUNTIME_NAMES
-_CALL_NAMES = frozenset({"self", "tf", "training", "end_points", "net"}) | RUNTIME_NAMES
 
 
 def generate(graphs: Graph | Sequence[Graph], source_path: str, *,
@@ -61,7 +54,7 @@ def generate(graphs: Graph | Sequence[Graph], source_path: str, *,
     for graph, class_name in zip(graphs, class_names(graphs)):
         try:
             models.append(_ModelBuilder(graph, class_name, needs).build())
-        except _NameProblem as e:
+        except NameProblem as e:
             diags.error(e.span, dg.REDEFINED, e.message, e.notes)
         except src.SourceError as e:  # e.g. an infinite float: no Python literal for it
             diags.error(graph.span, dg.BAD_VALUE,
@@ -124,12 +117,6 @@ def _module_doc(graphs: list[Graph], source_path: str, command: str | None) -> l
     return lines
 
 
-class _NameProblem(Exception):
-    def __init__(self, span: Span, message: str, notes: tuple[str, ...] = ()):
-        super().__init__(message)
-        self.span, self.message, self.notes = span, message, notes
-
-
 def _where(span: Span) -> str:
     return f"{os.path.basename(span.path)}:{span.line}"
 
@@ -145,34 +132,13 @@ class _ModelBuilder:
         self.params = graph.runtime
         self.structural = set(graph.params) - graph.runtime.names
         self.class_name = class_name
-        self._check_names()
+        check_names(graph)
         self.attrs: dict[int, str] = {}
         taken = set(MODULE_ATTRS) | set(graph.params)
         for node in graph.nodes:
             if node.variables or node.kind in LAYER_OBJECTS:
                 name = src.short(relative_scope(node.scope, graph.scope))
                 self.attrs[node.id] = src.unique(name, taken)
-
-    # ------------------------------------------------------------------ names
-
-    def _check_names(self) -> None:
-        if not src.is_identifier(self.g.name):
-            raise _NameProblem(self.g.span, f"model name '{self.g.name}' is not a Python "
-                                            f"identifier")
-        for name in self.g.params:
-            self._check(name, "parameter", _INIT_NAMES | MODULE_ATTRS)
-        for port in self.g.inputs:
-            self._check(port.name, "input", _CALL_NAMES | set(self.g.params), port.span)
-
-    def _check(self, name: str, what: str, reserved: frozenset[str] | set[str],
-               span: Span | None = None) -> None:
-        if not src.is_identifier(name) or name in reserved or name.startswith("__"):
-            raise _NameProblem(
-                span or self.g.span,
-                f"{what} '{name}' of model '{self.g.name}' cannot be a name in the generated "
-                f"Python: it is a keyword or a name the generated code uses",
-                ("rename it; reserved here: " + ", ".join(sorted(
-                    n for n in reserved if not n.startswith("_"))),))
 
     # ------------------------------------------------------------------ view-model
 
@@ -248,6 +214,12 @@ class _ModelBuilder:
         if len(doc) + 14 > src.LINE_LIMIT:
             doc = "Runs the model: returns its outputs, then the end points dict."
         lines.append(f'        """{src.docstring_text(doc)}"""')
+        self.needs.add("check_input")
+        for p in self.g.inputs:  # a wrong size or rank is refused here, not deep in a layer
+            shape = "[" + ", ".join("None" if d is None else str(d)
+                                    for d in p.tensor.shape) + "]"
+            lines += src.wrap_call(f"{p.name} = _check_input(", [
+                src.string(self.g.name), src.string(p.name), p.name, shape], 8)
         lines.append("        end_points = {}")
         lines.append('        with tf.device(self.device or ""):  # "": keep the enclosing device')
         lines.extend(forward)
@@ -348,7 +320,7 @@ class _ModelBuilder:
 
         if free("net"):
             return "net"
-        taken = set(_CALL_NAMES) | {p.name for p in self.g.inputs} | set(self.g.params)
+        taken = set(CALL_NAMES) | {p.name for p in self.g.inputs} | set(self.g.params)
         parts = [src.short(p, 30) for p in relative_scope(node.scope, self.g.scope).split("/")]
         start = max(len(parts) - 2, 0)  # "branch_1_conv2d_0a_1x1": the last two scopes
         for first in range(start, -1, -1):

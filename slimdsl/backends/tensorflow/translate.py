@@ -39,6 +39,7 @@ SNIPPET_DEPS: dict[str, tuple[str, ...]] = {
     "drop_path": (),
     "unit_norm": (),
     "check_compiled": (),
+    "check_input": (),
     "load_checkpoint": (),
     "scale_gradient": (),
     "maxout": (),
@@ -67,7 +68,8 @@ RUNTIME_NAMES = frozenset({
     "_drop_path", "_unit_norm", "_check_compiled",
     "_frozen", "_load_slim_checkpoint", "_Layer", "_Conv2D", "_SeparableConv2D",
     "_Conv2DTranspose", "_Conv2DInPlane", "_FullyConnected", "_BatchNorm", "_BiasAdd",
-    "_SOURCE", "_scale_gradient", "_maxout", "_InstanceNorm", "_LayerNorm", "_GroupNorm",
+    "_SOURCE", "_check_input", "_scale_gradient", "_maxout", "_InstanceNorm", "_LayerNorm",
+    "_GroupNorm",
     "_GDN", "_SpatialSoftmax", "_ConvND", "_Conv3DTranspose",
 })
 

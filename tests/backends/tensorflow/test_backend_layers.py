@@ -267,7 +267,7 @@ INITIALIZERS = [
      lambda s, t: s.variance_scaling_initializer(1.5, "FAN_OUT", True)),
     ('variance_scaling(0.5, "FAN_AVG")', lambda s, t: s.variance_scaling_initializer(0.5,
                                                                                     "FAN_AVG")),
-    ("truncated_normal(0.02, 0.1)",
+    ("truncated_normal(0.02, mean=0.1)",
      lambda s, t: t.compat.v1.truncated_normal_initializer(0.1, 0.02)),
     ("random_normal(0.5)", lambda s, t: t.compat.v1.random_normal_initializer(0.0, 0.5)),
     ("random_uniform(-0.2, 0.3)",
@@ -330,7 +330,11 @@ def test_conv_covering_its_input_runs_as_a_matmul(tf):
                                                 (2, 5, 4, 3)))
     single = one_layer()
     assert "MatMul" in _graph_ops(tf, single.__call__, tf.TensorSpec([None, 5, 4, 3]))
-    other = _graph_ops(tf, single.__call__, tf.TensorSpec([None, 5, 4, 6]))
+    with pytest.raises(ValueError, match="must have the shape"):  # the model refuses it...
+        _graph_ops(tf, single.__call__, tf.TensorSpec([None, 5, 4, 6]))
+    (conv,) = [m for m in single.submodules if type(m).__name__ == "_Conv2D"]
+    layer = tf.function(lambda x: conv(x))  # ...the layer itself must not fold it either
+    other = _graph_ops(tf, layer, tf.TensorSpec([None, 5, 4, 6]))
     assert "MatMul" not in other and "Conv2D" in other, other
 
 

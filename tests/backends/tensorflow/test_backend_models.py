@@ -58,11 +58,24 @@ def _write_slim_checkpoint(tf, slim, path: Path, images_np, momentum=False, **kw
             v1.train.MomentumOptimizer(0.1, 0.9).minimize(tf.reduce_sum(logits), step)
         with v1.Session(graph=g) as sess:
             sess.run(v1.global_variables_initializer())
-            for v in v1.global_variables():  # random moving statistics too
-                if "moving" in v.op.name:
-                    v.load(np.random.uniform(0.5, 1.5, v.shape).astype(np.float32), sess)
+            randomize_variables(v1, sess, np.random.RandomState(1))
             prefix = v1.train.Saver().save(sess, str(path / "model.ckpt"))
             return prefix, sess.run(logits, {images: images_np})
+
+
+def randomize_variables(v1, sess, rng) -> list[str]:
+    """Give every float variable a random value (weights, biases, beta, gamma, moving
+    statistics; variances positive), so that each one changes the logits: a generated layer
+    without its biases, or a loader that skips some names, gives other logits. Returns the
+    names randomized."""
+    names = []
+    for v in v1.global_variables():
+        if not v.dtype.base_dtype.is_floating:
+            continue  # the global step of a training checkpoint
+        low = 0.5 if "moving_variance" in v.op.name else -0.5
+        v.load(rng.uniform(low, low + 1.0, v.shape).astype(np.float32), sess)
+        names.append(v.op.name)
+    return names
 
 
 def test_tf_slim_checkpoint_restores_by_name(tf, slim, tmp_path):
@@ -71,7 +84,13 @@ def test_tf_slim_checkpoint_restores_by_name(tf, slim, tmp_path):
     model = _small(tf)
     report = model.load_slim_checkpoint(prefix)
     assert report["missing"] == report["unexpected"] == report["mismatched"] == []
-    assert len(report["loaded"]) == 7
+    assert sorted(report["loaded"]) == [
+        "small/conv1/BatchNorm/beta", "small/conv1/BatchNorm/gamma",
+        "small/conv1/BatchNorm/moving_mean", "small/conv1/BatchNorm/moving_variance",
+        "small/conv1/weights", "small/logits/biases", "small/logits/weights"]
+    reader = tf.train.load_checkpoint(prefix)
+    for v in model.variables:  # every variable holds the (random) checkpoint value
+        np.testing.assert_array_equal(v.numpy(), reader.get_tensor(v.name[:-2]), err_msg=v.name)
     got, _ = model(tf.constant(x))
     np.testing.assert_allclose(got.numpy(), want, rtol=1e-5, atol=1e-6)
     # a directory works too (its latest checkpoint)
@@ -191,8 +210,6 @@ NETS = {"lenet": (_lenet, 28), "alexnet_v2": (_alexnet_v2, 224), "vgg_16": (_vgg
 @pytest.mark.parametrize("name", sorted(NETS))
 def test_tf_slim_checkpoint_gives_tf_slim_logits(name, tf, slim, tmp_path):
     path = MODELS / f"{name}.slim"
-    if not path.exists():
-        pytest.skip(f"{path} is not written yet")
     build, size = NETS[name]
     v1 = tf.compat.v1
     x = np.random.RandomState(0).uniform(size=(2, size, size, 1 if name == "lenet" else 3))

@@ -43,7 +43,7 @@ def test_device_names(tf):
     assert br.resolve_device(tf, None) == (gpus[0] if gpus else cpu)
 
 
-@pytest.mark.parametrize("spec", ["gpu:7", "cpu:3", "tpu", "/job:worker/device:CPU:0",
+@pytest.mark.parametrize("spec", ["gpu:99", "cpu:3", "tpu", "/job:worker/device:CPU:0",
                                   "not a device!", "/replica:0"])
 def test_unavailable_devices_are_errors_listing_the_visible_ones(tf, spec):
     with pytest.raises(br.DeviceError) as info:
@@ -80,10 +80,13 @@ def test_run_rejects_inputs_of_the_wrong_shape(tiny, tmp_path, capsys):
     assert "does not fit input 'x' [?, 6, 6, 3]" in capsys.readouterr().err
 
 
-def test_run_on_a_missing_gpu_exits_2(capsys):
-    assert cli.main(["run", str(ROOT / "models/vgg_16.slim"), "--device", "gpu"]) == 2
+def test_run_on_a_missing_gpu_exits_2(tf, capsys):
+    """A GPU index past the ones TensorFlow sees (none here, some on a GPU runner)."""
+    missing = f"gpu:{sum('GPU' in d for d in br.visible_devices(tf))}"
+    assert cli.main(["run", str(ROOT / "models/vgg_16.slim"), "--device", missing]) == 2
     err = capsys.readouterr().err
-    assert "device 'gpu' is not available" in err and "visible devices: /device:CPU:0" in err
+    assert f"device '{missing}' is not available" in err
+    assert "visible devices: " in err and "/device:CPU:0" in err
 
 
 @pytest.mark.slow

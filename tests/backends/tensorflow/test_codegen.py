@@ -31,8 +31,8 @@ CASES = {
     "showcase": "tests/golden/codegen/showcase.slim",
     "showcase_video": "tests/golden/codegen/showcase_video.slim",
     "ops_showcase": "tests/golden/codegen/ops_showcase.slim",
-    **{name: f"models/{name}.slim" for name in ("lenet", "alexnet_v2")
-       if (ROOT / "models" / f"{name}.slim").exists()},
+    "lenet": "models/lenet.slim",
+    "alexnet_v2": "models/alexnet_v2.slim",
 }
 
 
@@ -50,9 +50,6 @@ def test_golden(name, update_golden):
     path = GOLDEN / f"{name}.py"
     if update_golden:
         path.write_text(code)
-    if not path.exists() and name not in ("vgg_16", "showcase", "showcase_video",
-                                          "ops_showcase"):
-        pytest.skip(f"no golden file yet for {CASES[name]}: pytest --update-golden creates it")
     assert path.exists(), f"run pytest --update-golden to create {path}"
     assert code == path.read_text(), f"{path} is out of date (pytest --update-golden)"
 
@@ -238,7 +235,8 @@ def test_compile_to_stdout_with_defines_and_model(tmp_path, capsys):
     assert "class M(tf.Module):" in code and "class Other(tf.Module):" in code
     assert _slimc("compile", str(src), "-D", "n=7", "--model", "m") == 0
     code = capsys.readouterr().out
-    assert "def __init__(self, n=7, device=None):" in code and "-D n=7" in code
+    # the docstring's command line wraps where the (temporary) path makes it long
+    assert "def __init__(self, n=7, device=None):" in code and "-D n=7" in " ".join(code.split())
     assert _slimc("compile", str(src), "--model", "other") == 0
     code = capsys.readouterr().out
     assert "class Other(tf.Module):" in code and "class M(" not in code

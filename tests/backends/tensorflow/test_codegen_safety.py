@@ -233,13 +233,13 @@ def _outcome(label: str, source: str, overrides: dict, path: str = "hostile.slim
     pytest.param(5, id="a fifth"),
     pytest.param(1, id="all", marks=pytest.mark.slow),
 ])
-def test_hostile_payloads_are_rejected_or_inert(every):
+def test_hostile_payloads_are_rejected_or_inert(every, figures):
     outcomes = {"rejected": 0, "inert": 0}
     for label, source, overrides in corpus()[::every]:
         outcomes[_outcome(label, source, overrides)] += 1
     total = sum(outcomes.values())
-    print(f"\ncodegen safety: {total} payloads, {outcomes['rejected']} rejected, "
-          f"{outcomes['inert']} emitted as inert data, 0 survived")
+    figures("codegen safety", f"{total} payloads, {outcomes['rejected']} rejected, "
+                              f"{outcomes['inert']} emitted as inert data, 0 survived")
     if os.environ.get("SLIMDSL_FUZZ_REPORT"):
         with open(os.environ["SLIMDSL_FUZZ_REPORT"], "a") as f:
             f.write(json.dumps({"codegen_safety": {"payloads": total, **outcomes}}) + "\n")

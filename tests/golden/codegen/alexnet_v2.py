@@ -77,6 +77,17 @@ def _frozen(value):
     return value
 
 
+def _check_input(model, name, x, shape):
+    """``x`` as a tensor, if its shape fits the input ``name`` declared as ``shape`` in the
+    .slim file (None: any size); else a ValueError that names the input and both shapes."""
+    x = tf.convert_to_tensor(x)
+    if not x.shape.is_compatible_with(shape):
+        declared = ", ".join("?" if d is None else str(d) for d in shape)
+        raise ValueError(f"{model}: input '{name}' must have the shape [{declared}] declared "
+                         f"in the .slim file, got {x.shape}")
+    return x
+
+
 def _load_slim_checkpoint(model, path, strict):
     """Assign each variable of ``model`` from the checkpoint entry with the same name."""
     reader = tf.train.load_checkpoint(path)
@@ -227,6 +238,7 @@ class AlexnetV2(tf.Module):
     @tf.function(autograph=False)  # training is a Python bool, as TF-Slim's is_training
     def __call__(self, inputs, training=False):
         """inputs [?, 224, 224, 3] -> logits [?, 1000], end_points."""
+        inputs = _check_input("alexnet_v2", "inputs", inputs, [None, 224, 224, 3])
         end_points = {}
         with tf.device(self.device or ""):  # "": keep the enclosing device
             net = self.conv1(inputs)  # alexnet_v2.slim:13

@@ -72,6 +72,17 @@ def _frozen(value):
     return value
 
 
+def _check_input(model, name, x, shape):
+    """``x`` as a tensor, if its shape fits the input ``name`` declared as ``shape`` in the
+    .slim file (None: any size); else a ValueError that names the input and both shapes."""
+    x = tf.convert_to_tensor(x)
+    if not x.shape.is_compatible_with(shape):
+        declared = ", ".join("?" if d is None else str(d) for d in shape)
+        raise ValueError(f"{model}: input '{name}' must have the shape [{declared}] declared "
+                         f"in the .slim file, got {x.shape}")
+    return x
+
+
 def _load_slim_checkpoint(model, path, strict):
     """Assign each variable of ``model`` from the checkpoint entry with the same name."""
     reader = tf.train.load_checkpoint(path)
@@ -228,6 +239,7 @@ class LeNet(tf.Module):
     @tf.function(autograph=False)  # training is a Python bool, as TF-Slim's is_training
     def __call__(self, images, training=False):
         """images [?, 28, 28, 1] -> logits [?, 10], end_points."""
+        images = _check_input("LeNet", "images", images, [None, 28, 28, 1])
         end_points = {}
         with tf.device(self.device or ""):  # "": keep the enclosing device
             net = self.conv1(images)  # lenet.slim:11

@@ -73,6 +73,17 @@ def _frozen(value):
     return value
 
 
+def _check_input(model, name, x, shape):
+    """``x`` as a tensor, if its shape fits the input ``name`` declared as ``shape`` in the
+    .slim file (None: any size); else a ValueError that names the input and both shapes."""
+    x = tf.convert_to_tensor(x)
+    if not x.shape.is_compatible_with(shape):
+        declared = ", ".join("?" if d is None else str(d) for d in shape)
+        raise ValueError(f"{model}: input '{name}' must have the shape [{declared}] declared "
+                         f"in the .slim file, got {x.shape}")
+    return x
+
+
 def _load_slim_checkpoint(model, path, strict):
     """Assign each variable of ``model`` from the checkpoint entry with the same name."""
     reader = tf.train.load_checkpoint(path)
@@ -242,6 +253,7 @@ class OpsShowcase(tf.Module):
     @tf.function(autograph=False)  # training is a Python bool, as TF-Slim's is_training
     def __call__(self, images, training=False):
         """images [?, 32, 32, 3] -> predictions [?, 32], probs [?, 32], end_points."""
+        images = _check_input("ops_showcase", "images", images, [None, 32, 32, 3])
         end_points = {}
         with tf.device(self.device or ""):  # "": keep the enclosing device
             net = tf.pad(  # ops_showcase.slim:16

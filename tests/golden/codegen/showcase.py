@@ -77,6 +77,17 @@ def _frozen(value):
     return value
 
 
+def _check_input(model, name, x, shape):
+    """``x`` as a tensor, if its shape fits the input ``name`` declared as ``shape`` in the
+    .slim file (None: any size); else a ValueError that names the input and both shapes."""
+    x = tf.convert_to_tensor(x)
+    if not x.shape.is_compatible_with(shape):
+        declared = ", ".join("?" if d is None else str(d) for d in shape)
+        raise ValueError(f"{model}: input '{name}' must have the shape [{declared}] declared "
+                         f"in the .slim file, got {x.shape}")
+    return x
+
+
 def _load_slim_checkpoint(model, path, strict):
     """Assign each variable of ``model`` from the checkpoint entry with the same name."""
     reader = tf.train.load_checkpoint(path)
@@ -416,6 +427,8 @@ class Showcase(tf.Module):
     @tf.function(autograph=False)  # training is a Python bool, as TF-Slim's is_training
     def __call__(self, images, labels, training=False):
         """images [?, 32, 32, 3], labels [?] -> logits [?, 10], targets [?, 10], end_points."""
+        images = _check_input("showcase", "images", images, [None, 32, 32, 3])
+        labels = _check_input("showcase", "labels", labels, [None])
         end_points = {}
         with tf.device(self.device or ""):  # "": keep the enclosing device
             net = self.stem(images, training)  # showcase.slim:17
@@ -495,6 +508,7 @@ class Tiny(tf.Module):
     @tf.function(autograph=False)  # training is a Python bool, as TF-Slim's is_training
     def __call__(self, x, training=False):
         """x [?, 6] -> net [?, 2], end_points."""
+        x = _check_input("tiny", "x", x, [None, 6])
         end_points = {}
         with tf.device(self.device or ""):  # "": keep the enclosing device
             net = self.fc1(x)  # showcase.slim:42
