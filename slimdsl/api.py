@@ -37,14 +37,17 @@ class CheckResult:
 
 
 def check_source(text: str, path: str = "<string>", *, models: Iterable[str] | None = None,
-                 overrides: dict[str, Any] | None = None) -> CheckResult:
+                 overrides: dict[str, Any] | None = None,
+                 input_shapes: dict[str, tuple[int | None, ...]] | None = None) -> CheckResult:
     """Parse, lower and account every model of a source text, collecting all diagnostics.
 
-    Never raises for bad input. A failure of slimc itself becomes an ``internal`` diagnostic
-    (and exit code 2) instead of a traceback; the fuzz tests treat one as a bug.
+    ``overrides`` replace parameter defaults; ``input_shapes`` replace declared input shapes
+    by input name (same rank; ``None`` dimensions unknown). Never raises for bad input. A
+    failure of slimc itself becomes an ``internal`` diagnostic (and exit code 2) instead of a
+    traceback; the fuzz tests treat one as a bug.
     """
     try:
-        return _check_source(text, path, models, overrides)
+        return _check_source(text, path, models, overrides, input_shapes)
     except Exception as exc:  # noqa: BLE001 - the last line of defence, reported as a bug
         diag = Diagnostic(Span.point(path, 1, 1), "error", dg.INTERNAL.name,
                           f"internal compiler error: {type(exc).__name__}: {exc}",
@@ -53,7 +56,8 @@ def check_source(text: str, path: str = "<string>", *, models: Iterable[str] | N
 
 
 def _check_source(text: str, path: str, models: Iterable[str] | None,
-                  overrides: dict[str, Any] | None) -> CheckResult:
+                  overrides: dict[str, Any] | None,
+                  input_shapes: dict[str, tuple[int | None, ...]] | None) -> CheckResult:
     result = CheckResult(path, source=text)
     diags = Diagnostics()
     try:
@@ -72,7 +76,7 @@ def _check_source(text: str, path: str, models: Iterable[str] | None,
                     ["a file defines models with: model NAME(params) { ... }"])
     for name in names:
         try:
-            graph = lower_collecting(program, name, overrides, diags)
+            graph = lower_collecting(program, name, overrides, diags, input_shapes)
             if graph is not None:  # also after errors: a variable clash before them is found
                 account_collecting(graph, diags)
             if graph is not None:
@@ -94,9 +98,11 @@ def check_file(path: str, **kwargs: Any) -> CheckResult:
 
 
 def compile_source(text: str, path: str = "<string>", *, model: str | None = None,
-                   overrides: dict[str, Any] | None = None) -> Graph:
+                   overrides: dict[str, Any] | None = None,
+                   input_shapes: dict[str, tuple[int | None, ...]] | None = None) -> Graph:
     """Chain the stages for one model; raise :class:`CompileError` with every diagnostic."""
-    result = check_source(text, path, models=[model] if model else None, overrides=overrides)
+    result = check_source(text, path, models=[model] if model else None, overrides=overrides,
+                          input_shapes=input_shapes)
     if not result.ok:
         raise CompileError(result.diagnostics)
     if not result.graphs:

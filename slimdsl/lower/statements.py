@@ -16,6 +16,7 @@ from ..frontend import Program
 from ..frontend import tree as n
 from ..ir import Graph, Port, Tensor, relative_scope
 from ..layers import LAYER_NAMES, META_LAYERS
+from ..layers.shapes import format_shape
 from ..values import (
     ACTIVATIONS,
     DTYPES,
@@ -40,9 +41,13 @@ MAX_STEPS = 1_000_000
 class Lowerer:
     """Lowers one model of a program (a new instance per model)."""
 
-    def __init__(self, program: Program, diags: Diagnostics):
+    def __init__(self, program: Program, diags: Diagnostics,
+                 input_shapes: dict[str, tuple[int | None, ...]] | None = None):
         self.program = program
         self.diags = diags
+        #: Shapes given for inputs from outside (``slimc export --input NAME=SHAPE``): each
+        #: replaces its declaration's, so shape inference checks the model at that size.
+        self.input_shapes = dict(input_shapes or {})
         self.evaluator = Evaluator(self._call_hook)
         self.root_env = Env()
         for name in program.blocks:
@@ -182,6 +187,8 @@ class Lowerer:
             else:
                 raise EvalError(s.shape.span, dg.BAD_VALUE,
                                 f"input dimensions are ints >= 1 or ?, got {show(d)}")
+        if s.name in self.input_shapes:
+            dims = self._given_shape(s, dims, self.input_shapes[s.name])
         if s.dtype is not None:
             if s.dtype not in DTYPES:
                 raise EvalError(s.span, dg.BAD_VALUE, f"unknown dtype '{s.dtype}'"
@@ -195,6 +202,21 @@ class Lowerer:
             env.lookup("net")
         except KeyError:
             env.bind("net", TensorValue(tensor))
+
+    def _given_shape(self, s: n.InputStmt, declared: list[int | None],
+                     given: tuple[int | None, ...]) -> list[int | None]:
+        """The shape asked for from outside in place of the declared one (same rank).
+
+        Another rank is reported here and the declared shape kept, so that the layers after
+        the input report nothing more.
+        """
+        if len(given) != len(declared):
+            self.diags.error(s.shape.span, dg.RANK,
+                             f"input '{s.name}' is declared {format_shape(tuple(declared))} "
+                             f"(rank {len(declared)}); the shape asked for, "
+                             f"{format_shape(tuple(given))}, has rank {len(given)}")
+            return declared
+        return list(given)
 
     def _stmt_DefStmt(self, s: n.DefStmt, env: Env, ctx: StmtCtx) -> None:
         if s.name in LAYER_NAMES or s.name in META_LAYERS or s.name in self.program.blocks:
