@@ -284,3 +284,28 @@ def test_netron_serves_the_exported_model(tmp_path):
             proc.kill()
             proc.wait()
     assert not any(tmp_path.glob("slimc-netron-*"))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("fmt", ["saved_model", "onnx"])
+def test_a_failed_verification_leaves_the_output_alone(tf, tmp_path, slimc, monkeypatch, fmt):
+    """A converter that gets the numbers wrong (simulated: the runtime's answer is perturbed)
+    fails the export, and what was at -o stays as it was, with no temporary left behind."""
+    from slimdsl.backends.tensorflow.export import runtimes
+
+    src = tmp_path / "small.slim"
+    src.write_text(SMALL)
+    out = tmp_path / ("old" if fmt == "saved_model" else "old.onnx")
+    slimc("export", str(src), "-o", str(out))
+    before = {p.relative_to(tmp_path): p.read_bytes() for p in tmp_path.rglob("*")
+              if p.is_file()}
+    name = {"saved_model": "run_saved_model", "onnx": "run_onnx"}[fmt]
+    real = getattr(runtimes, name)
+    monkeypatch.setattr(runtimes, name, lambda *args: {
+        k: v * 1.01 for k, v in real(*args).items()})
+    proc = slimc("export", str(src), "-o", str(out), check=False)
+    assert proc.returncode == 2
+    assert "verification failed:" in proc.stderr and "nothing was written" in proc.stderr
+    after = {p.relative_to(tmp_path): p.read_bytes() for p in tmp_path.rglob("*")
+             if p.is_file()}
+    assert after == before
