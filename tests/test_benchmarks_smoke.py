@@ -92,3 +92,22 @@ def test_runner_arguments_and_discovery():
     assert args.quick and args.no_tf and args.only == ["zoo"] and args.sizes == [10, 20]
     assert args.write is None and run.parse_args(["--no-write"]).write is False
     assert all(p.name.startswith("bench_") for p in run.extra_scripts())
+
+
+def test_export_benchmark_statistics_and_report():
+    from benchmarks import bench_export as be
+
+    assert be.bootstrap_median([1.0, 1.0, 1.0]) == (1.0, 1.0, 1.0)
+    mid, low, high = be.bootstrap_median([0.9, 1.0, 1.1, 1.2, 1.3, 1.4, 1.5])
+    assert low <= mid == 1.2 <= high
+    result = {"name": "resnet_v1_50", "batch": 1, "rounds": 3, "steps": 1,
+              "median": dict.fromkeys(be.ROUTES, 0.1), "differences": dict.fromkeys(be.ROUTES, 0.0),
+              "speedup": {**dict.fromkeys(be.ROUTES, (1.0, 1.0, 1.0)),
+                          "--optimize": (1.35, 1.31, 1.4)}}
+    info = {k: "x" for k in ("date", "cpu", "cores", "ram", "os", "python", "slimdsl", "lark",
+                             "tensorflow", "tf-slim", "tf-keras", "load")}
+    text = be.markdown([result], info, "Load average at the end: 1, 1, 1.")
+    assert text.startswith("## Export and inference")
+    assert "| resnet_v1_50 | 1 | --optimize | 100.0 ms | 10.0 | 1.35x (1.31-1.40) | 0.0e+00 |" \
+        in text
+    assert "against a target of 1.3x: met" in text
