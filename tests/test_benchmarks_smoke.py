@@ -103,11 +103,12 @@ def test_export_benchmark_statistics_and_report():
     result = {"name": "resnet_v1_50", "batch": 1, "rounds": 3, "steps": 1,
               "median": dict.fromkeys(be.ROUTES, 0.1), "differences": dict.fromkeys(be.ROUTES, 0.0),
               "speedup": {**dict.fromkeys(be.ROUTES, (1.0, 1.0, 1.0)),
-                          "--optimize": (1.35, 1.31, 1.4)}}
+                          "--optimize": (1.35, 1.31, 1.4)},
+              "cpu": dict.fromkeys(be.ROUTES, 0.2), "cpu_speedup": dict.fromkeys(be.ROUTES, 1.0)}
     info = {k: "x" for k in ("date", "cpu", "cores", "ram", "os", "python", "slimdsl", "lark",
                              "tensorflow", "tf-slim", "tf-keras", "load")}
     text = be.markdown([result], info, "Load average at the end: 1, 1, 1.")
     assert text.startswith("## Export and inference")
-    assert "| resnet_v1_50 | 1 | --optimize | 100.0 ms | 10.0 | 1.35x (1.31-1.40) | 0.0e+00 |" \
-        in text
+    assert "| resnet_v1_50 | 1 | --optimize | 100.0 ms | 10.0 | 1.35x (1.31-1.40) | 200.0 ms | " \
+        "1.00x | 0.0e+00 |" in text
     assert "against a target of 1.3x: met" in text
