@@ -24,12 +24,14 @@ def trained_like_values(shapes: dict[str, tuple], seed: int) -> dict[str, np.nda
     for name, shape in sorted(shapes.items()):
         leaf = name.rsplit("/", 1)[-1]
         if leaf in ("biases", "beta", "moving_mean"):
-            value = rng.normal(0.0, 0.1, shape)
+            value = rng.normal(0.0, 0.1, shape).astype(np.float32)
         elif leaf in ("gamma", "moving_variance"):
-            value = rng.uniform(0.5, 1.5, shape)
+            value = rng.uniform(0.5, 1.5, shape).astype(np.float32)
         else:  # weights [kh, kw, in, out] or [in, out]; depthwise weights [kh, kw, in, mult]
             fan_in = int(np.prod(shape[:2])) if leaf == "depthwise_weights" \
                 else int(np.prod(shape[:-1]))
-            value = rng.standard_normal(shape) * np.sqrt(2.0 / max(fan_in, 1))
-        values[name] = value.astype(np.float32)
+            # float32 throughout: VGG's fc6 alone is 400 MB, twice that as float64
+            value = rng.standard_normal(shape, dtype=np.float32)
+            value *= np.float32(np.sqrt(2.0 / max(fan_in, 1)))
+        values[name] = value
     return values

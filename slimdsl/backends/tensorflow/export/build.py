@@ -110,6 +110,12 @@ class ExportModel:
             self._functions[variant] = self._trace(variant)
         return self._functions[variant]
 
+    def forget(self, *variants: str) -> None:
+        """Drop traced functions (all, or these variants): a frozen one holds a copy of every
+        weight."""
+        for variant in variants or tuple(self._functions):
+            self._functions.pop(variant, None)
+
     def _trace(self, variant: str) -> Any:
         concrete, report = trace(self.tf, self.forward, self.input_specs, self.model, variant)
         if report is not None:
