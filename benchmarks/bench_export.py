@@ -335,17 +335,26 @@ def main(argv: list[str] | None = None) -> int:
                 log(f"export: {name} batch {batch}: " + ", ".join(
                     f"{k} {ms(r['median'][k])} ({r['speedup'][k][0]:.2f}x wall, "
                     f"{r['cpu_speedup'][k][0]:.2f}x CPU)" for k in keys))
-    load = "Load average at the end: {:.2f}, {:.2f}, {:.2f}.".format(*os.getloadavg())
-    text = markdown(results, info, load)
+                if write:  # after every row: a long run stopped midway keeps what it measured
+                    _write(markdown(results, info, _load()), keys)
+    text = markdown(results, info, _load())
     print(text)
     if write:
-        start, end = (START, END) if keys == ROUTES else (SWEEP_START, SWEEP_END)
-        current = DOCS.read_text(encoding="utf-8") if DOCS.exists() else None
-        if current is not None and start not in current:
-            DOCS.write_text(current.rstrip("\n") + f"\n\n{start}\n{end}\n", encoding="utf-8")
-        write_section(text, DOCS, start, end)
+        _write(text, keys)
         log(f"export: wrote a section of {DOCS}")
     return 0
+
+
+def _load() -> str:
+    return "Load average at the end: {:.2f}, {:.2f}, {:.2f}.".format(*os.getloadavg())
+
+
+def _write(text: str, keys: tuple[str, ...]) -> None:
+    start, end = (START, END) if keys == ROUTES else (SWEEP_START, SWEEP_END)
+    current = DOCS.read_text(encoding="utf-8") if DOCS.exists() else None
+    if current is not None and start not in current:
+        DOCS.write_text(current.rstrip("\n") + f"\n\n{start}\n{end}\n", encoding="utf-8")
+    write_section(text, DOCS, start, end)
 
 
 if __name__ == "__main__":
