@@ -8,7 +8,6 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from typing import Any
 
 from . import diagnostics as dg
@@ -18,6 +17,7 @@ from .frontend.parser import MAX_SOURCE_BYTES
 from .frontend.program import Program, load_program, read_text
 from .ir import Graph
 from .lower import lower_collecting
+from .records import dataclass, field
 
 SOURCE_SUFFIX = ".slim"
 

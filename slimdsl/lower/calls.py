@@ -8,7 +8,6 @@ stack, the model being built, and ``run_body`` (the statement lowerer, for block
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import replace
 from typing import Any
 
 from .. import diagnostics as dg
@@ -18,6 +17,7 @@ from ..frontend import tree as n
 from ..ir import Node, Tensor, relative_scope
 from ..layers import LAYER_NAMES, LAYERS, META_LAYERS, LayerKind
 from ..layers.shapes import ShapeError, format_dim, format_shape
+from ..records import replace
 from ..values import (
     ACTIVATIONS,
     Activation,

@@ -7,7 +7,6 @@ failed statement poisons what it would have defined, so later uses stay silent.
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Any
 
 from .. import diagnostics as dg
@@ -17,6 +16,7 @@ from ..frontend import tree as n
 from ..ir import Graph, Port, Tensor, relative_scope
 from ..layers import LAYER_NAMES, META_LAYERS
 from ..layers.shapes import format_shape
+from ..records import replace
 from ..values import (
     ACTIVATIONS,
     DTYPES,
