@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from .. import diagnostics as dg
-from ..diagnostics import Diagnostics, Note, Span, did_you_mean
+from ..diagnostics import Diagnostics, Note, Span, did_you_mean, suggest
 from ..frontend import Program
 from ..frontend import tree as n
 from ..ir import ArgSource
@@ -57,6 +57,19 @@ class ArgScopes:
         self.param_uses = param_uses
         self._stack: list[Scoped] = [{}]
 
+    @property
+    def stack(self) -> list[Scoped]:
+        """The scoped defaults, outermost first (each entry is never changed once pushed)."""
+        return self._stack
+
+    @stack.setter
+    def stack(self, value: list[Scoped]) -> None:
+        self._stack = value
+
+    def close(self) -> None:
+        """Leave the innermost arg_scope (what the end of :meth:`opened`'s block does)."""
+        self._stack.pop()
+
     def scoped(self, key: str) -> dict[str, tuple[Any, ArgSource]]:
         """The defaults the innermost arg_scope gives the layer kind or block ``key``."""
         return self._stack[-1].get(key, {})
@@ -86,11 +99,13 @@ class ArgScopes:
             entry = top.setdefault(key, {})
             for name, (value, param, kw) in kwargs.items():
                 if name not in accepted:
+                    suffix, fixes = suggest(name, accepted, kw.name_span)
                     self.diags.error(kw.name_span, dg.ARG_SCOPE,
                                      f"arg_scope sets '{name}', which {key} does not accept"
-                                     f"{did_you_mean(name, accepted)}",
+                                     f"{suffix}",
                                      [f"TF-Slim raises a TypeError when {key} is called in "
-                                      f"this scope", f"{key} accepts: {', '.join(accepted)}"])
+                                      f"this scope", f"{key} accepts: {', '.join(accepted)}"],
+                                     fixes)
                     continue
                 problem = self._check_value(key, name, value)
                 if problem:
@@ -153,9 +168,11 @@ class ArgScopes:
             explicit[arg.name] = value
         for name, value in kw.items():
             if name not in names:
+                suffix, fixes = suggest(name, names, value.name_span) if value.name_span \
+                    else ("", ())
                 raise EvalError(value.name_span or value.span, dg.UNKNOWN_ARGUMENT,
-                                f"{kind.name} has no argument '{name}'{did_you_mean(name, names)}",
-                                (f"signature: {signature(kind)}",))
+                                f"{kind.name} has no argument '{name}'{suffix}",
+                                (f"signature: {signature(kind)}",), fixes)
             if name in explicit:
                 raise EvalError(value.name_span or value.span, dg.DUPLICATE_ARGUMENT,
                                 f"{kind.name} got '{name}' both positionally and by keyword")
