@@ -38,6 +38,22 @@ from .params import bind_params
 MAX_STEPS = 1_000_000
 
 
+def given_shape(diags: Diagnostics, s: n.InputStmt, declared: list[int | None],
+                given: tuple[int | None, ...]) -> list[int | None]:
+    """The shape asked for from outside in place of the declared one (same rank).
+
+    Another rank is reported here and the declared shape kept, so that the layers after the
+    input report nothing more.
+    """
+    if len(given) != len(declared):
+        diags.error(s.shape.span, dg.RANK,
+                    f"input '{s.name}' is declared {format_shape(tuple(declared))} "
+                    f"(rank {len(declared)}); the shape asked for, "
+                    f"{format_shape(tuple(given))}, has rank {len(given)}")
+        return declared
+    return list(given)
+
+
 class Lowerer:
     """Lowers one model of a program (a new instance per model)."""
 
@@ -241,7 +257,7 @@ class Lowerer:
                 raise EvalError(s.shape.span, dg.BAD_VALUE,
                                 f"input dimensions are ints >= 1 or ?, got {show(d)}")
         if s.name in self.input_shapes:
-            dims = self._given_shape(s, dims, self.input_shapes[s.name])
+            dims = given_shape(self.diags, s, dims, self.input_shapes[s.name])
         if s.dtype is not None:
             if s.dtype not in DTYPES:
                 raise EvalError(s.span, dg.BAD_VALUE, f"unknown dtype '{s.dtype}'"
@@ -255,21 +271,6 @@ class Lowerer:
             env.lookup("net")
         except KeyError:
             env.bind("net", TensorValue(tensor))
-
-    def _given_shape(self, s: n.InputStmt, declared: list[int | None],
-                     given: tuple[int | None, ...]) -> list[int | None]:
-        """The shape asked for from outside in place of the declared one (same rank).
-
-        Another rank is reported here and the declared shape kept, so that the layers after
-        the input report nothing more.
-        """
-        if len(given) != len(declared):
-            self.diags.error(s.shape.span, dg.RANK,
-                             f"input '{s.name}' is declared {format_shape(tuple(declared))} "
-                             f"(rank {len(declared)}); the shape asked for, "
-                             f"{format_shape(tuple(given))}, has rank {len(given)}")
-            return declared
-        return list(given)
 
     def _stmt_DefStmt(self, s: n.DefStmt, env: Env, ctx: StmtCtx) -> None:
         if s.name in LAYER_NAMES or s.name in META_LAYERS or s.name in self.program.blocks:
