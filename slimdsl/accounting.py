@@ -65,8 +65,10 @@ def account_collecting(graph: Graph, diags: Diagnostics, *, reuse: bool = False)
                 diags.error(node.span, dg.SHAPE, f"{node.kind} '{node.scope}': {e}")
                 complete = False
                 continue
-            node.variables = [Variable(f"{node.scope}/{v.name}", v.shape, v.trainable,
-                                       v.initializer, v.regularizer, v.role) for v in specs]
+            # a spec named "" is the node's own name (model_variable: <scopes>/<name>)
+            node.variables = [Variable(f"{node.scope}/{v.name}" if v.name else node.scope,
+                                       v.shape, v.trainable, v.initializer, v.regularizer,
+                                       v.role) for v in specs]
             node.params = sum(v.size for v in node.variables)
             node.trainable_params = sum(v.size for v in node.variables if v.trainable)
             node.flops = flops

@@ -16,7 +16,7 @@ from ..frontend import Program
 from ..frontend import tree as n
 from ..ir import Node, Tensor, relative_scope
 from ..layers import LAYER_NAMES, LAYERS, META_LAYERS, LayerKind
-from ..layers.shapes import ShapeError, format_dim, format_shape
+from ..layers.shapes import ShapeError, dims_text, format_shape
 from ..records import replace
 from ..values import (
     ACTIVATIONS,
@@ -218,18 +218,7 @@ class CallLowerer:
             # resnet_utils pads first, with an op named "Pad" in the caller's name scope
             pad = self.names.unique_name_scope(ctx.scope, "Pad")
             self.names.open_name_scope(join_scope(ctx.scope, pad))
-        # Scope naming: explicit names are used as given; defaults are uniquified per parent.
-        variable = kind.scope_kind == "variable"
-        unique = self.names.unique_variable_scope if variable else self.names.unique_name_scope
-        if name is None:
-            name = unique(ctx.scope, kind.default_scope)
-        elif not variable:  # TF uniquifies explicit name scopes and op names too
-            name = unique(ctx.scope, name)
-        full = join_scope(ctx.scope, name)
-        if variable:
-            self.names.open_variable_scope(full)
-        else:
-            self.names.open_name_scope(full)
+        full = self._layer_scope(kind, args, ctx, name, span)
         in_shapes = [t.shape for t in inputs]
         shape = None
         if kind.input_dtypes is not None:
@@ -244,7 +233,8 @@ class CallLowerer:
             except ShapeError as e:
                 self._shape_error(kind, full, inputs, e, span, ctx)
         node_id = self.model.next_id()
-        dtype = "float32" if kind.name == "one_hot_encoding" else inputs[0].dtype
+        dtype = "float32" if kind.name == "one_hot_encoding" else \
+            args["dtype"] if kind.inputs == "none" else inputs[0].dtype
         out = Tensor(node_id, shape, full, dtype)
         node = Node(node_id, kind.name, full, tuple(inputs), out, args, sources, span, ctx.trail)
         out.producer = node
@@ -253,8 +243,37 @@ class CallLowerer:
             graph.end_points[full] = out
         return TensorValue(out)
 
+    def _layer_scope(self, kind: LayerKind, args: dict[str, Any], ctx: StmtCtx,
+                     name: str | None, span: Span) -> str:
+        """The full scope of a layer call (opened): explicit names are used as given, defaults
+        are uniquified per parent, as TF does; a model_variable is named by its argument."""
+        if kind.scope_kind == "none":  # model_variable: <variable scopes>/<name>
+            if name is not None:
+                raise EvalError(span, dg.SCOPE_NAME,
+                                f"{kind.name} is named by its first argument, not 'as {name}'",
+                                (f'write: {kind.name}("{name}", ...)',))
+            full = join_scope(ctx.scope, args["name"])
+            self.names.open_name_scope(full)  # its op takes the name in the name scope
+            return full
+        variable = kind.scope_kind == "variable"
+        unique = self.names.unique_variable_scope if variable else self.names.unique_name_scope
+        if name is None:
+            name = unique(ctx.scope, kind.default_name(args))
+        elif not variable or kind.unique_names:  # TF uniquifies explicit name scopes and
+            name = unique(ctx.scope, name)  # op names, not explicit variable scopes (gdn's too)
+        full = join_scope(ctx.scope, name)
+        if variable:
+            self.names.open_variable_scope(full)
+        else:
+            self.names.open_name_scope(full)
+        return full
+
     def _layer_inputs(self, kind: LayerKind, pos: list[CallArg], env: Env,
                       branches: list[Tensor] | None, span: Span) -> list[Tensor]:
+        if kind.inputs == "none":
+            if branches is not None or (pos and isinstance(pos[0].value, TensorValue)):
+                raise EvalError(span, dg.STRUCTURE, f"{kind.name} takes no input tensor")
+            return []
         if kind.inputs == "one":
             if branches is not None:
                 raise EvalError(span, dg.STRUCTURE,
@@ -298,9 +317,10 @@ class CallLowerer:
         code = dg.RANK if text.startswith("expected a rank") else \
             dg.INCOMPATIBLE if kind.category == "combine" else dg.SHAPE
         shown = ", ".join(format_shape(t.shape) for t in inputs)  # type: ignore[arg-type]
-        message = f"{kind.name} '{relative_scope(scope, model)}' cannot take {shown}: {text}"
+        where = f"{kind.name} '{relative_scope(scope, model)}'"
+        message = f"{where} cannot take {shown}: {text}" if inputs else f"{where}: {text}"
         notes: list[Note] = []
-        chain = _shrink_chain(inputs[0])
+        chain = _shrink_chain(inputs[0]) if inputs else ""
         if chain:
             notes.append(Note("the input was shaped by: " + chain))
         for t in inputs if kind.category == "combine" else ():
@@ -439,18 +459,19 @@ def _block_signature(block: n.BlockDef) -> str:
 
 
 def _shrink_chain(tensor: Tensor, limit: int = 12) -> str:
-    """``224x224 (images) -> 112x112 (conv1, line 4) -> ...``: where the spatial size changed."""
+    """``224x224 (images) -> 112x112 (conv1, line 4) -> ...``: where the spatial size changed
+    (``8x224x224`` for a video, ``224`` for a sequence)."""
     steps: list[str] = []
     t: Tensor | None = tensor
     prev: tuple | None = None
     while t is not None and t.shape is not None:
-        hw = tuple(t.shape[1:3]) if len(t.shape) == 4 else None
+        spatial = tuple(t.shape[1:-1]) if 3 <= len(t.shape) <= 5 else None
         producer = t.producer
-        if hw is not None and hw != prev:
+        if spatial is not None and spatial != prev:
             label = producer.short_scope + f", line {producer.span.line}" if producer \
                 else t.name
-            steps.append(f"{format_dim(hw[0])}x{format_dim(hw[1])} ({label})")
-            prev = hw
+            steps.append(f"{dims_text(spatial)} ({label})")
+            prev = spatial
         t = producer.inputs[0] if producer and producer.inputs else None
     if len(steps) < 2:
         return ""

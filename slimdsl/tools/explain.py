@@ -158,8 +158,9 @@ def explain_dict(graph: Graph, node: Node, read=None, scopes=None) -> dict[str, 
         source = node.sources.get(name)
         o = origin(source, graph.path, **kwargs)
         if name == "normalizer_params" and node.args.get("normalizer_fn") is not None:
-            # lowering merges batch_norm's defaults < arg_scope([batch_norm]) < these params
-            o = Origin("derived", "derived: batch_norm defaults < arg_scope([batch_norm])"
+            # lowering merges the normalizer's defaults < its arg_scope < these params
+            norm = node.args["normalizer_fn"].kind
+            o = Origin("derived", f"derived: {norm} defaults < arg_scope([{norm}])"
                        + ("" if source is None or source.kind == "default"
                           else f" < normalizer_params ({o.text})"), o.path, o.line)
         args.append({"name": name, "value": show(value), "source": o.kind, "origin": o.text,
