@@ -84,14 +84,14 @@ def test_the_rewrites_leave_the_model_as_it_was(tf, folds):
     folds.function("optimized")
     assert type(folds.model.conv1).__name__ == "_Conv2D"
     assert isinstance(folds.model.conv1.weights, tf.Variable)
-    assert folds.model.conv1.batch_norm is not None
+    assert folds.model.conv1.normalizer is not None
     assert len(folds.model.variables) == 43
     np.testing.assert_array_equal(folds.model(x, training=False)[0].numpy(), before)
     # training still runs the batch norms (batch statistics) and still moves their averages
     saved = [v.numpy() for v in folds.model.variables]
-    mean = folds.model.conv1.batch_norm.moving_mean.numpy().copy()
+    mean = folds.model.conv1.normalizer.moving_mean.numpy().copy()
     folds.model(x, training=True)
-    assert not np.allclose(folds.model.conv1.batch_norm.moving_mean.numpy(), mean)
+    assert not np.allclose(folds.model.conv1.normalizer.moving_mean.numpy(), mean)
     for v, value in zip(folds.model.variables, saved):  # the fixture is shared
         v.assign(value)
 

@@ -157,8 +157,8 @@ def _fold_layer(layer: Any) -> Any:
     The copy shares the original's state but its folded attributes, written straight into its
     ``__dict__`` (the original and its variable tracking are untouched).
     """
-    bn, cls = layer.batch_norm, type(layer).__name__
-    changes: dict[str, Any] = {"batch_norm": None,
+    bn, cls = layer.normalizer, type(layer).__name__
+    changes: dict[str, Any] = {"normalizer": None,
                                "activation": _compose(bn.activation, layer.activation)}
     if cls == "_SeparableConv2D" and layer.pointwise_weights is None:
         changes["depthwise_weights"], changes["biases"] = _depthwise_fold(
@@ -178,8 +178,8 @@ def _why_not(layer: Any) -> str | None:
     cls = type(layer).__name__
     if cls not in FOLDABLE:
         return f"{cls} has no per-channel weights to fold into"
-    if type(layer.batch_norm).__name__ != "_BatchNorm":
-        return f"its normalizer is {type(layer.batch_norm).__name__}, not batch_norm"
+    if type(layer.normalizer).__name__ != "_BatchNorm":
+        return f"its normalizer is {type(layer.normalizer).__name__}, not batch_norm"
     return None
 
 
@@ -189,7 +189,7 @@ def folded_batch_norms(model: Any) -> Iterator[FoldReport]:
     report = FoldReport()
     replaced = []
     for name, layer in list(vars(model).items()):
-        if getattr(layer, "batch_norm", None) is None or not hasattr(layer, "_finish"):
+        if getattr(layer, "normalizer", None) is None or not hasattr(layer, "_finish"):
             continue
         reason = _why_not(layer)
         if reason is not None:
