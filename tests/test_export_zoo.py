@@ -137,6 +137,11 @@ def test_export_gives_the_generated_outputs(name, check, tf, tmp_path):
     if check == "optimize":
         got = em.call("optimized", *inputs.values())
         assert em.fold_report is not None
+        text = (MODELS / f"{name}.slim").read_text()
+        text += "".join((MODELS / f).read_text() for f in re.findall(r'^import "([^"]+)"', text,
+                                                                     re.M))
+        if "normalizer_fn=batch_norm" in text:
+            assert em.fold_report.folded, f"{name}: no batch norm folded"
         em.forget("optimized")  # no other check uses it
     elif check == "saved_model":
         formats.write_saved_model(em, str(tmp_path / "saved"), optimize=False)
