@@ -49,8 +49,10 @@ def effective_kernel(k: int, rate: int) -> int:
     return k + (k - 1) * (rate - 1)
 
 
-def conv_output_dim(size: Dim, kernel: int, stride: int, padding: str, rate: int = 1) -> Dim:
-    """Output extent of a convolution or pooling window along one axis.
+def conv_output_dim(size: Dim, kernel: int, stride: int, padding: str, rate: int = 1,
+                    allow_empty: bool = False) -> Dim:
+    """Output extent of a convolution or pooling window along one axis (``allow_empty``: an
+    extent of 0 is no error, only a negative one).
 
     >>> conv_output_dim(224, 7, 2, "SAME")
     112
@@ -64,6 +66,8 @@ def conv_output_dim(size: Dim, kernel: int, stride: int, padding: str, rate: int
     Traceback (most recent call last):
     ...
     slimdsl.layers.shapes.ShapeError: VALID 3 on 2: floor((2-3)/1)+1 = 0
+    >>> conv_output_dim(2, 3, 1, "VALID", allow_empty=True)
+    0
     """
     if size is None:
         return None
@@ -71,7 +75,7 @@ def conv_output_dim(size: Dim, kernel: int, stride: int, padding: str, rate: int
     if padding == "SAME":
         return -(-size // stride)
     out = (size - k_eff) // stride + 1
-    if out <= 0:
+    if out < 0 or (out == 0 and not allow_empty):
         kernel_text = f"{kernel} (dilated to {k_eff} by rate {rate})" if rate != 1 else str(kernel)
         raise ShapeError(f"VALID {kernel_text} on {size}: "
                          f"floor(({size}-{k_eff})/{stride})+1 = {out}")
@@ -201,15 +205,25 @@ def window_output(shape: Shape, window: Window, channels: Dim, *, explicit_pad: 
     Traceback (most recent call last):
     ...
     slimdsl.layers.shapes.ShapeError: VALID 3x3 on 2x2: floor((2-3)/1)+1 = 0
+    >>> window_output((5, 1, None, 3), Window((2, 4), (1, 1), "VALID", (1, 2)), 8)
+    (5, 0, None, 8)
     """
     n = len(window.kernel)
     require_rank(shape, n + 2)
     spatial = shape[1:-1]
     out: list[Dim] = []
+    for axis, (d, r) in enumerate(zip(spatial, window.rates), 1):
+        if d == 0 and r > 1 and (window.padding == "SAME" or explicit_pad):
+            raise ShapeError(f"rate {r} on dimension {axis} of size 0: TensorFlow's atrous "
+                             f"convolution pads the empty dimension to less than the kernel")
+    # An atrous VALID convolution goes through space_to_batch; with a spatial dimension
+    # unknown, TF's static shapes then check only that no extent is negative (0 passes).
+    lenient = (window.padding == "VALID" and not explicit_pad
+               and any(r != 1 for r in window.rates) and any(d is None for d in spatial))
     try:
         for d, k, s, r in zip(spatial, window.kernel, window.stride, window.rates):
             out.append(conv2d_same_output_dim(d, k, s, r) if explicit_pad
-                       else conv_output_dim(d, k, s, window.padding, r))
+                       else conv_output_dim(d, k, s, window.padding, r, lenient))
     except ShapeError:
         raise ShapeError(_window_failure(shape, window)) from None
     return (shape[0], *out, channels)
@@ -293,6 +307,19 @@ def in_channels(shape: Shape, rank: int = 4) -> int:
         raise ShapeError("the number of input channels must be known, got "
                          f"{format_shape(shape)}")
     return shape[-1]
+
+
+def require_depth(shape: Shape, what: str) -> None:
+    """TensorFlow's convolutions and pools refuse an input with 0 channels.
+
+    >>> require_depth((None, 5, 5, 0), "pooling")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    slimdsl.layers.shapes.ShapeError: pooling of a tensor with 0 channels [?, 5, 5, 0]: ...
+    """
+    if len(shape) == 4 and shape[3] == 0:
+        raise ShapeError(f"{what} of a tensor with 0 channels {format_shape(shape)}: "
+                         f"TensorFlow refuses a depth of 0")
 
 
 def flatten(shape: Shape) -> Shape:
@@ -379,15 +406,21 @@ def _merge_dims(dims: list[Dim], axis: int) -> Dim:
     return known[0][1] if known else None
 
 
-def broadcast(a: Shape, b: Shape) -> Shape:
-    """``tf.add`` broadcasting (numpy rules).
+def broadcast(a: Shape, b: Shape, verb: str = "add") -> Shape:
+    """TensorFlow's broadcasting of element-wise ops (numpy's rules, aligned from the right):
+    per dimension equal sizes, or a 1 that stretches; an unknown ``?`` meets a 1 as ``?`` and a
+    known size ``k > 1`` as ``k``.
 
-    >>> broadcast((None, 7, 7, 256), (None, 7, 7, 256))
+    >>> broadcast((None, 7, 7, 256), (None, 1, 1, 256))
     (None, 7, 7, 256)
-    >>> broadcast((7, 256), (7, 128))
+    >>> broadcast((7, 256), (7, 128))  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    slimdsl.layers.shapes.ShapeError: cannot add [7, 256] and [7, 128]: dimension 1 is 256 vs 128
+    slimdsl.layers.shapes.ShapeError: cannot add [7, 256] and [7, 128]: dimension 1 is 256 ...
+    >>> broadcast((7, 256), (5, 1, 128), "multiply")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    slimdsl.layers.shapes.ShapeError: cannot multiply [7, 256] and [5, 1, 128]: aligned ...
     """
     rank = max(len(a), len(b))
     pa = (1,) * (rank - len(a)) + tuple(a)
@@ -403,8 +436,11 @@ def broadcast(a: Shape, b: Shape) -> Shape:
         elif x == y:
             out.append(x)
         else:
-            raise ShapeError(f"cannot add {format_shape(a)} and {format_shape(b)}: "
-                             f"dimension {i} is {x} vs {y}")
+            aligned = "" if len(a) == len(b) else \
+                f"aligned from the right as {format_shape(pa)} and {format_shape(pb)}, "
+            raise ShapeError(f"cannot {verb} {format_shape(a)} and {format_shape(b)}: {aligned}"
+                             f"dimension {i} is {x} vs {y} (sizes must be equal, or one of "
+                             f"them 1)")
     return tuple(out)
 
 
