@@ -147,8 +147,9 @@ def test_export_gives_the_generated_outputs(name, check, tf, tmp_path):
         text = (MODELS / f"{name}.slim").read_text()
         text += "".join((MODELS / f).read_text() for f in re.findall(r'^import "([^"]+)"', text,
                                                                      re.M))
-        if "normalizer_fn=batch_norm" in text:
-            assert em.fold_report.folded, f"{name}: no batch norm folded"
+        if "normalizer_fn=batch_norm" in text:  # each layer with one folded or said why not
+            report = em.fold_report
+            assert report.folded or report.kept, f"{name}: no batch norm seen by the fold"
         em.forget("optimized")  # no other check uses it
     elif check == "saved_model":
         formats.write_saved_model(em, str(tmp_path / "saved"), optimize=False)
