@@ -90,14 +90,17 @@ def parse_value(text: str) -> Any:
 
 
 def check_source(text: str, path: str = "<string>", *, models: Iterable[str] | None = None,
-                 overrides: dict[str, Any] | None = None) -> CheckResult:
+                 overrides: dict[str, Any] | None = None,
+                 input_shapes: dict[str, tuple[int | None, ...]] | None = None) -> CheckResult:
     """Parse, lower and account every model of a source text, collecting all diagnostics.
 
-    Never raises for bad input. A failure of slimc itself becomes an ``internal`` diagnostic
-    (and exit code 2) instead of a traceback; the fuzz tests treat one as a bug.
+    ``overrides`` replace parameter defaults; ``input_shapes`` replace declared input shapes
+    by input name (same rank; ``None`` dimensions unknown). Never raises for bad input. A
+    failure of slimc itself becomes an ``internal`` diagnostic (and exit code 2) instead of a
+    traceback; the fuzz tests treat one as a bug.
     """
     try:
-        return _check_source(text, path, models, overrides)
+        return _check_source(text, path, models, overrides, input_shapes)
     except Exception as exc:  # noqa: BLE001 - the last line of defence, reported as a bug
         diag = Diagnostic(Span.point(path, 1, 1), "error", dg.INTERNAL.name,
                           f"internal compiler error: {type(exc).__name__}: {exc}",
@@ -106,7 +109,8 @@ def check_source(text: str, path: str = "<string>", *, models: Iterable[str] | N
 
 
 def _check_source(text: str, path: str, models: Iterable[str] | None,
-                  overrides: dict[str, Any] | None) -> CheckResult:
+                  overrides: dict[str, Any] | None,
+                  input_shapes: dict[str, tuple[int | None, ...]] | None) -> CheckResult:
     result = CheckResult(path, source=text)
     diags = Diagnostics()
     try:
@@ -122,7 +126,7 @@ def _check_source(text: str, path: str, models: Iterable[str] | None,
     names = list(models) if models is not None else [m.name for m in program.own_models]
     diags.extend(program_diagnostics(program, names))
     for name in names:
-        graph, found = check_model(program, name, overrides)
+        graph, found = check_model(program, name, overrides, input_shapes=input_shapes)
         diags.extend(found)
         if graph is not None:
             result.graphs.append(graph)
@@ -141,7 +145,8 @@ def program_diagnostics(program: Program, names: list[str]) -> list[Diagnostic]:
 
 
 def check_model(program: Program, name: str, overrides: dict[str, Any] | None = None, *,
-                incremental: IncrementalModel | None = None, change: Change | None = None
+                incremental: IncrementalModel | None = None, change: Change | None = None,
+                input_shapes: dict[str, tuple[int | None, ...]] | None = None
                 ) -> tuple[Graph | None, list[Diagnostic]]:
     """Lower and account the model ``name`` of ``program``: its (possibly partial) graph, or
     None, and its diagnostics.
@@ -149,13 +154,14 @@ def check_model(program: Program, name: str, overrides: dict[str, Any] | None = 
     Models are independent: the language server re-checks only the models an edit can change.
     With ``incremental`` (the model's state from the last check) and ``change`` (the lines the
     edit changed), lowering resumes where the edit is (:mod:`slimdsl.lower.incremental`) and
-    accounting keeps the layers it kept.
+    accounting keeps the layers it kept. ``input_shapes`` replace declared input shapes (a full
+    lowering only: the editor's incremental one never passes them).
     """
     diags = Diagnostics()
     graph = None
     try:
         if incremental is None:
-            graph = lower_collecting(program, name, overrides, diags)
+            graph = lower_collecting(program, name, overrides, diags, input_shapes)
         else:
             graph, lowered = incremental.lower(program, change)
             diags.extend(lowered.items)
@@ -190,13 +196,16 @@ def check_file(path: str, **kwargs: Any) -> CheckResult:
 
 
 def compile_source(text: str, path: str = "<string>", *, model: str | None = None,
-                   overrides: dict[str, Any] | None = None) -> Graph:
+                   overrides: dict[str, Any] | None = None,
+                   input_shapes: dict[str, tuple[int | None, ...]] | None = None) -> Graph:
     """Chain the stages for one model; raise :class:`CompileError` with every diagnostic.
 
     ``model`` names the model to compile; it may be left out when the file defines one (a file
-    of several asks which, in the error). ``overrides`` replace parameter defaults.
+    of several asks which, in the error). ``overrides`` replace parameter defaults;
+    ``input_shapes`` replace declared input shapes by input name.
     """
-    result = check_source(text, path, models=[model] if model else None, overrides=overrides)
+    result = check_source(text, path, models=[model] if model else None, overrides=overrides,
+                          input_shapes=input_shapes)
     if not result.ok:
         raise CompileError(result.diagnostics)
     if model is None and len(result.graphs) > 1:

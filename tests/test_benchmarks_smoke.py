@@ -94,6 +94,36 @@ def test_runner_arguments_and_discovery():
     assert all(p.name.startswith("bench_") for p in run.extra_scripts())
 
 
+def test_export_benchmark_statistics_and_report():
+    from benchmarks import bench_export as be
+
+    assert be.bootstrap_median([1.0, 1.0, 1.0]) == (1.0, 1.0, 1.0)
+    mid, low, high = be.bootstrap_median([0.9, 1.0, 1.1, 1.2, 1.3, 1.4, 1.5])
+    assert low <= mid == 1.2 <= high
+    result = {"name": "resnet_v1_50", "batch": 1, "rounds": 3, "steps": 1,
+              "median": dict.fromkeys(be.ROUTES, 0.1), "differences": dict.fromkeys(be.ROUTES, 0.0),
+              "speedup": {**dict.fromkeys(be.ROUTES, (1.0, 1.0, 1.0)),
+                          "--optimize": (1.35, 1.31, 1.4)},
+              "cpu": dict.fromkeys(be.ROUTES, 0.2),
+              "cpu_speedup": {**dict.fromkeys(be.ROUTES, (1.0, 1.0, 1.0)),
+                              "--optimize": (1.32, 1.25, 1.38)}}
+    info = {k: "x" for k in ("date", "cpu", "cores", "ram", "os", "python", "slimdsl", "lark",
+                             "tensorflow", "tf-slim", "tf-keras", "load")}
+    text = be.markdown([result], info, "Load average at the end: 1, 1, 1.")
+    assert text.startswith("## Export and inference: side by side")
+    assert "| resnet_v1_50 | 1 | --optimize | 100.0 ms | 10.0 | 1.35x (1.31-1.40) | 200.0 ms | " \
+        "1.32x (1.25-1.38) | 0.0e+00 |" in text
+    # judged on the CPU-time interval, which here reaches below the target
+    assert "against a target of 1.3x: met on the median, not by the whole interval" in text
+    slower = {**result, "name": "vgg_16", "cpu_speedup": {**result["cpu_speedup"],
+                                                          "--optimize": (0.95, 0.9, 1.0)}}
+    assert "target of 1.0x: not met, short by 0.05x on the median" in be.verdict(slower)
+    sweep = {**result, "routes": ("tf_slim", "--optimize")}
+    text = be.markdown([sweep], info, "")
+    assert text.startswith("## Export and inference: the zoo sweep")
+    assert "--routes tf_slim,--optimize" in text and "| generated |" not in text
+
+
 @pytest.mark.slow  # starts a language server
 def test_lsp_benchmark_on_a_tiny_file():
     from benchmarks import bench_lsp

@@ -95,3 +95,29 @@ def test_wheel_ships_grammar_and_templates_and_runs_without_tensorflow(tmp_path)
                           capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert os.path.isdir(work / "models")
+
+
+def _extras() -> tuple[list[str], dict[str, list[str]]]:
+    tomllib = pytest.importorskip("tomllib")  # Python 3.11+; the CI runs 3.11
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    return project["dependencies"], project["optional-dependencies"]
+
+
+def _names(requirements: list[str]) -> set[str]:
+    import re
+
+    return {re.split(r"[<>=!~\[; ]", r, maxsplit=1)[0].lower() for r in requirements}
+
+
+def test_export_packages_are_an_optional_extra_that_the_test_install_includes():
+    """`pip install slimdsl[export]` brings the converters; the core does not; and the test
+    extra (what .ci/run installs) has every package of the export and netron extras, so the
+    export tests run them in CI instead of skipping."""
+    core, extras = _extras()
+    export = _names(extras["export"]) - {"slimdsl"}
+    assert {"tf2onnx", "onnx", "onnxruntime"} <= export
+    assert not (export | {"tensorflow"}) & _names(core)
+    assert "slimdsl[tf]" in extras["export"] and "slimdsl[export]" in extras["netron"]
+    wanted = export | _names(extras["netron"]) - {"slimdsl"}
+    assert wanted <= _names(extras["test"]), wanted - _names(extras["test"])
+    assert "'.[tf,test]'" in (ROOT / ".ci" / "run").read_text()

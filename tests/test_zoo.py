@@ -32,6 +32,7 @@ from oracles.fingerprints import (
     recording_initializers,
     tf_regularizers,
 )
+from oracles.weights import trained_like_values
 
 from slimdsl.api import compile_file
 
@@ -187,22 +188,9 @@ def summaries_without_tensorflow() -> dict:
 
 
 def random_values(built: Built, seed: int) -> dict[str, np.ndarray]:
-    """A value for every variable: He-scaled normal weights, and random biases, BN offsets,
-    scales and moving statistics (their usual 0 and 1 would hide a mix-up)."""
-    rng = np.random.default_rng(seed)
-    values = {}
-    for name, (shape, _) in sorted(built.variables.items()):
-        leaf = name.rsplit("/", 1)[-1]
-        if leaf in ("biases", "beta", "moving_mean"):
-            value = rng.normal(0.0, 0.1, shape)
-        elif leaf in ("gamma", "moving_variance"):
-            value = rng.uniform(0.5, 1.5, shape)
-        else:  # weights [kh, kw, in, out] or [in, out]; depthwise weights [kh, kw, in, mult]
-            fan_in = int(np.prod(shape[:2])) if leaf == "depthwise_weights" \
-                else int(np.prod(shape[:-1]))
-            value = rng.standard_normal(shape) * np.sqrt(2.0 / fan_in)
-        values[name] = value.astype(np.float32)
-    return values
+    """A trained-looking value for every variable (their usual 0 and 1 would hide a mix-up)."""
+    return trained_like_values({name: shape for name, (shape, _) in built.variables.items()},
+                               seed)
 
 
 def run_tf_slim(tf, built: Built, values: dict, images: np.ndarray):

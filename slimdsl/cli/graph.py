@@ -2,6 +2,8 @@
 
 DOT is written directly (``-o -`` or no ``-o``: DOT on standard output); SVG, PNG and PDF go
 through Graphviz's ``dot``, and a missing Graphviz is a clear usage error (exit 2).
+``--netron`` instead exports the model to ONNX and opens it in Netron's local viewer (the
+optional extra ``slimdsl[netron]``; without it, exit 2 naming the extra).
 """
 
 from __future__ import annotations
@@ -27,11 +29,21 @@ def register(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     p.add_argument("--model", help="which model of the file (default: the first)")
     p.add_argument("--rankdir", choices=("TB", "LR"), default="TB",
                    help="layout direction: top to bottom (default) or left to right")
+    p.add_argument("--netron", action="store_true",
+                   help="show the model in Netron instead: exported to ONNX in a temporary "
+                        "folder and served on localhost until Ctrl-C (pip install "
+                        "'slimdsl[netron]')")
+    p.add_argument("--port", type=int, default=None, metavar="N",
+                   help="with --netron: the port to serve on (default: a free one)")
+    p.add_argument("--no-browser", dest="browse", action="store_false",
+                   help="with --netron: print the address instead of opening a browser")
     add_define_option(p)
     return p
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.netron:
+        return _netron(args)
     fmt = args.format
     if fmt is None:
         ext = os.path.splitext(args.output)[1].lower().lstrip(".")
@@ -68,5 +80,31 @@ def run(args: argparse.Namespace) -> int:
             f.write(data)
     except OSError as exc:
         print(f"slimc: error: cannot write {args.output}: {exc.strerror or exc}", file=sys.stderr)
+        return EXIT_USAGE
+    return EXIT_OK
+
+
+def _netron(args: argparse.Namespace) -> int:
+    from ..backends.tensorflow.export.request import ExportError, missing_extra
+
+    if args.output != "-" or args.format:
+        print("slimc: error: --netron shows the model in a browser; it takes no -o or --format",
+              file=sys.stderr)
+        return EXIT_USAGE
+    result = check_models(args)
+    if isinstance(result, int):
+        return result
+    missing = missing_extra("netron")
+    if missing:
+        print(f"slimc: error: --{missing}", file=sys.stderr)
+        return EXIT_USAGE
+    from ..backends.tensorflow import run as br
+    from ..backends.tensorflow.export import viewer
+
+    try:
+        tf = br.import_tensorflow()
+        viewer.serve(tf, result.graphs[0], sys.stdout, port=args.port, browse=args.browse)
+    except (ImportError, ExportError, OSError) as exc:
+        print(f"slimc: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     return EXIT_OK

@@ -35,11 +35,18 @@ def register(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     p.add_argument("--training", action="store_true",
                    help="run in training mode (dropout, batch statistics)")
     p.add_argument("--xla", action="store_true", help="compile the forward pass with XLA")
+    p.add_argument("--optimize", action="store_true",
+                   help="inference rewrites of slimc export --optimize: batch norm folded into "
+                        "the preceding layer, constants frozen")
     add_define_option(p)
     return p
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.optimize and args.training:
+        print("slimc: error: --optimize is for inference; it cannot run with --training",
+              file=sys.stderr)
+        return EXIT_USAGE
     loaded = load_model(args, start_runtime=True)
     if isinstance(loaded, int):
         return loaded
@@ -55,7 +62,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         report = br.run_generated(tf, graph, module, class_name, device,
                                   args.batch, args.steps, given, args.training, args.xla,
-                                  progress=sys.stderr)
+                                  progress=sys.stderr, optimize=args.optimize)
     except br.ShapeMismatch as exc:
         print(f"slimc: internal error: the generated {graph.name} does not match what slimc "
               f"inferred. This is a bug in slimc; please report it with {args.path}.\n{exc}",
@@ -95,7 +102,10 @@ def _load_inputs(specs: list[str], graph) -> dict:
 
 def _print_report(graph, report, args) -> None:
     mode = "training" if args.training else "inference"
+    mode += ", optimized" if args.optimize else ""
     print(f"{graph.name} on {report.device} ({mode}{', XLA' if args.xla else ''})")
+    if report.optimized:
+        print(f"  optimized: {report.optimized}")
     for port, shape in zip(graph.inputs, report.input_shapes):
         print(f"  input  {port.name}: {format_shape(shape)}")
     for port, shape in zip(graph.outputs, report.output_shapes):

@@ -1,9 +1,9 @@
 """TF-Slim arguments that slimc knows of but does not model.
 
 A layer's schema (``LayerKind.args``) holds the arguments slimc supports. TF-Slim's functions
-take a few more (``reuse``, ``variables_collections``). Setting one of them is not a typo that TF-Slim would
-refuse with a ``TypeError``: TF-Slim accepts it, slimc cannot honour it. The diagnostics say so
-(:func:`unsupported_note`) instead of claiming TF-Slim would fail.
+take a few more (``reuse``, ``variables_collections``). Setting one of them is not a typo that
+TF-Slim would refuse with a ``TypeError``: TF-Slim accepts it, slimc cannot honour it. The
+diagnostics say so (:func:`unsupported_note`) instead of claiming TF-Slim would fail.
 ``tests/layers/test_tf_slim_args.py`` checks these lists against the real tf_slim signatures.
 """
 

@@ -40,21 +40,25 @@ __all__ = ["MAX_CALL_DEPTH", "MAX_NODES", "MAX_STEPS", "lower", "lower_collectin
 
 
 def lower(program: Program, model: str | None = None,
-          overrides: dict[str, Any] | None = None) -> Graph:
+          overrides: dict[str, Any] | None = None,
+          input_shapes: dict[str, tuple[int | None, ...]] | None = None) -> Graph:
     """Expand one model of ``program`` into an IR graph; raise CompileError on any error.
 
     ``model`` defaults to the first model of the root file; ``overrides`` replace parameter
-    defaults (as ``slimc summary -D name=value`` does).
+    defaults (as ``slimc summary -D name=value`` does); ``input_shapes`` replace the declared
+    shapes of inputs by name (same rank; as ``slimc export --input NAME=SHAPE`` does).
     """
     diags = Diagnostics()
-    graph = lower_collecting(program, model, overrides, diags)
+    graph = lower_collecting(program, model, overrides, diags, input_shapes)
     if diags.has_errors or graph is None:
         raise CompileError(diags.items)
     return graph
 
 
 def lower_collecting(program: Program, model: str | None, overrides: dict[str, Any] | None,
-                     diags: Diagnostics) -> Graph | None:
+                     diags: Diagnostics,
+                     input_shapes: dict[str, tuple[int | None, ...]] | None = None
+                     ) -> Graph | None:
     """Like :func:`lower` but appends to ``diags`` and returns the (possibly partial) graph."""
     own = program.own_models
     if model is None:
@@ -69,7 +73,7 @@ def lower_collecting(program: Program, model: str | None, overrides: dict[str, A
                     f"no model named '{model}'{did_you_mean(model, program.models)}")
         return None
     try:
-        return Lowerer(program, diags).lower_model(model, dict(overrides or {}))
+        return Lowerer(program, diags, input_shapes).lower_model(model, dict(overrides or {}))
     except WorkLimit as e:
         diags.error(e.span, dg.STRUCTURE, f"model '{model}' is too large: {e.message}",
                     ["are a loop's bounds or a repeat count too large?"])

@@ -16,6 +16,7 @@ from ..frontend import Program
 from ..frontend import tree as n
 from ..ir import Graph, Port, StatementOutput, Tensor, relative_scope
 from ..layers import LAYER_NAMES, META_LAYERS
+from ..layers.shapes import format_shape
 from ..records import replace
 from ..values import (
     ACTIVATIONS,
@@ -38,12 +39,32 @@ from .params import bind_params
 MAX_STEPS = 1_000_000
 
 
+def given_shape(diags: Diagnostics, s: n.InputStmt, declared: list[int | None],
+                given: tuple[int | None, ...]) -> list[int | None]:
+    """The shape asked for from outside in place of the declared one (same rank).
+
+    Another rank is reported here and the declared shape kept, so that the layers after the
+    input report nothing more.
+    """
+    if len(given) != len(declared):
+        diags.error(s.shape.span, dg.RANK,
+                    f"input '{s.name}' is declared {format_shape(tuple(declared))} "
+                    f"(rank {len(declared)}); the shape asked for, "
+                    f"{format_shape(tuple(given))}, has rank {len(given)}")
+        return declared
+    return list(given)
+
+
 class Lowerer:
     """Lowers one model of a program (a new instance per model)."""
 
-    def __init__(self, program: Program, diags: Diagnostics):
+    def __init__(self, program: Program, diags: Diagnostics,
+                 input_shapes: dict[str, tuple[int | None, ...]] | None = None):
         self.program = program
         self.diags = diags
+        #: Shapes given for inputs from outside (``slimc export --input NAME=SHAPE``): each
+        #: replaces its declaration's, so shape inference checks the model at that size.
+        self.input_shapes = dict(input_shapes or {})
         self.evaluator = Evaluator(self._call_hook, self._tensor_hook)
         self.root_env = Env()
         for name in program.blocks:
@@ -231,6 +252,8 @@ class Lowerer:
         _check_none_dimension(s, env, lambda span, fallback: source_text(
             self.program, span, fallback))
         dims = _input_dims(self.evaluator.eval(s.shape, env), s.shape.span)
+        if s.name in self.input_shapes:
+            dims = given_shape(self.diags, s, dims, self.input_shapes[s.name])
         dtype = "float32"
         if s.dtype is not None:
             if s.dtype not in DTYPES:

@@ -150,6 +150,7 @@ class _ModelBuilder:
             "doc_rest": self._doc(),
             "init": self._init(layers),
             "call": self._call(forward),
+            "serve": self._serve(),
             "reg": self._regularization(),
         }
 
@@ -223,6 +224,29 @@ class _ModelBuilder:
         lines.append("        end_points = {}")
         lines.append('        with tf.device(self.device or ""):  # "": keep the enclosing device')
         lines.extend(forward)
+        return lines
+
+    def _serve(self) -> list[str]:
+        """The serving signature: the inputs as declared (batch free), the outputs by name.
+
+        A tf.function with an input_signature and a dict of tensors, so that
+        ``tf.saved_model.save(model, path)`` exports it as ``serving_default``; ``__call__``
+        cannot be a signature, since it also returns the end points dict.
+        """
+        specs = [f"tf.TensorSpec({src.literal(list(p.tensor.shape))}, "
+                 f"tf.{src.identifier(p.tensor.dtype)}, {src.string(p.name)})"
+                 for p in self.g.inputs]
+        lines = src.wrap_call("@tf.function(autograph=False, input_signature=[", specs, 4,
+                              tail="])")
+        names = [p.name for p in self.g.inputs]
+        lines += src.wrap_call("def serve(", ["self", *names], 4, tail="):", hang=8)
+        lines.append('        """The outputs by name, without the end points: the model\'s '
+                     'serving signature."""')
+        keys = [src.string(p.name) for p in self.g.outputs]
+        if len(keys) == 1:
+            keys = [keys[0] + ","]  # a one-element tuple
+        lines += src.wrap_call("return dict(zip((", keys, 8,
+                               tail=f"), self({', '.join(names)})))")
         return lines
 
     def _regularization(self) -> list[str]:

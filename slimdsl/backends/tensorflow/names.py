@@ -20,6 +20,7 @@ from .translate import RUNTIME_NAMES
 MODULE_ATTRS = frozenset({
     "name", "name_scope", "variables", "trainable_variables", "non_trainable_variables",
     "submodules", "with_name_scope", "device", "regularization_losses", "load_slim_checkpoint",
+    "serve",
 })
 #: Names the constructor uses; a parameter cannot take one.
 INIT_NAMES = frozenset({"self", "tf", "device", "super"}) | RUNTIME_NAMES

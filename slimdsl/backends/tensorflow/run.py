@@ -171,6 +171,7 @@ class RunReport:
     build_seconds: float
     first_call_seconds: float
     latencies: list[float] = field(default_factory=list)
+    optimized: str | None = None  # what --optimize did
 
     @property
     def median(self) -> float:
@@ -226,6 +227,25 @@ def captured_stderr() -> Iterator[None]:
             os.close(saved)
 
 
+@contextlib.contextmanager
+def quiet_stderr() -> Iterator[list[str]]:
+    """Keep what C++ code writes to file descriptor 2 off the terminal; the yielded list gets
+    the text when the block ends (the TFLite converter prints its MLIR diagnostics there,
+    which the caller condenses into one message)."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    text: list[str] = []
+    with tempfile.TemporaryFile() as sink:
+        os.dup2(sink.fileno(), 2)
+        try:
+            yield text
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+            sink.seek(0)
+            text.append(sink.read().decode("utf-8", "replace"))
+
+
 def import_tensorflow(start_runtime: bool = True) -> Any:
     """TensorFlow, imported quietly; raises ImportError with an install hint.
 
@@ -249,10 +269,11 @@ def import_tensorflow(start_runtime: bool = True) -> Any:
 def run_generated(tf: Any, graph: Graph, module: ModuleType, class_name: str, device: str,
                   batch: int, steps: int, given: dict[str, Any] | None = None,
                   training: bool = False, xla: bool = False,
-                  progress: TextIO | None = None) -> RunReport:
+                  progress: TextIO | None = None, optimize: bool = False) -> RunReport:
     """Build the model on ``device``, check every shape, then time ``steps`` forward passes.
 
-    ``progress`` gets a progress bar (none by default).
+    ``progress`` gets a progress bar (none by default). ``optimize`` runs the inference
+    rewrites of ``slimc export --optimize`` (frozen constants, batch norm folded).
     """
     start = time.perf_counter()
     model = getattr(module, class_name)(device=device)
@@ -264,6 +285,15 @@ def run_generated(tf: Any, graph: Graph, module: ModuleType, class_name: str, de
     with tf.device(device):
         inputs = example_inputs(tf, graph, batch, given)
     fn = tf.function(model.__call__.python_function, jit_compile=True) if xla else model
+    optimized = None
+    start = time.perf_counter()  # the first call includes tracing (and optimizing)
+    if optimize:
+        from .export.build import optimized_call
+
+        specs = [tf.TensorSpec(t.shape, t.dtype) for t in inputs]
+        concrete, fold = optimized_call(tf, model, specs, jit_compile=xla)
+        fn = lambda *xs, training: concrete(*xs)  # noqa: E731 - inference only
+        optimized = f"batch norm folded into {len(fold.folded)} layers, constants frozen"
 
     def call() -> Any:
         result = fn(*inputs, training=training)
@@ -271,12 +301,12 @@ def run_generated(tf: Any, graph: Graph, module: ModuleType, class_name: str, de
             t.numpy()  # wait for the device
         return result
 
-    start = time.perf_counter()
     result = call()
     first = time.perf_counter() - start
     outputs, end_points = result[:-1], result[-1]
     check_shapes(graph, outputs, end_points)
     report = RunReport(device, [tuple(t.shape) for t in inputs],
-                       [tuple(t.shape) for t in outputs], params, build, first)
+                       [tuple(t.shape) for t in outputs], params, build, first,
+                       optimized=optimized)
     report.latencies = time_calls(call, steps, progress)
     return report

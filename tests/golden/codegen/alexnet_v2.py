@@ -268,6 +268,12 @@ class AlexnetV2(tf.Module):
             end_points["alexnet_v2/fc8"] = net
         return net, end_points
 
+    @tf.function(autograph=False, input_signature=[
+        tf.TensorSpec([None, 224, 224, 3], tf.float32, "inputs")])
+    def serve(self, inputs):
+        """The outputs by name, without the end points: the model's serving signature."""
+        return dict(zip(("logits",), self(inputs)))
+
     def regularization_losses(self):
         """TF-Slim's REGULARIZATION_LOSSES of this model: one term per regularized variable."""
         return [

@@ -262,6 +262,12 @@ class LeNet(tf.Module):
             end_points["Predictions"] = predictions
         return net, end_points
 
+    @tf.function(autograph=False, input_signature=[
+        tf.TensorSpec([None, 28, 28, 1], tf.float32, "images")])
+    def serve(self, images):
+        """The outputs by name, without the end points: the model's serving signature."""
+        return dict(zip(("logits",), self(images)))
+
     def regularization_losses(self):
         """TF-Slim's REGULARIZATION_LOSSES of this model: one term per regularized variable."""
         return []

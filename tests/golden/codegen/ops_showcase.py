@@ -294,6 +294,12 @@ class OpsShowcase(tf.Module):
             net = tf.nn.softmax(net)  # ops_showcase.slim:42
         return add_2, net, end_points
 
+    @tf.function(autograph=False, input_signature=[
+        tf.TensorSpec([None, 32, 32, 3], tf.float32, "images")])
+    def serve(self, images):
+        """The outputs by name, without the end points: the model's serving signature."""
+        return dict(zip(("predictions", "probs"), self(images)))
+
     def regularization_losses(self):
         """TF-Slim's REGULARIZATION_LOSSES of this model: one term per regularized variable."""
         return []

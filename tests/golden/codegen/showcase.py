@@ -459,6 +459,13 @@ class Showcase(tf.Module):
             targets = tf.one_hot(labels, self.num_classes)  # showcase.slim:35
         return net, targets, end_points
 
+    @tf.function(autograph=False, input_signature=[
+        tf.TensorSpec([None, 32, 32, 3], tf.float32, "images"),
+        tf.TensorSpec([None], tf.int32, "labels")])
+    def serve(self, images, labels):
+        """The outputs by name, without the end points: the model's serving signature."""
+        return dict(zip(("logits", "targets"), self(images, labels)))
+
     def regularization_losses(self):
         """TF-Slim's REGULARIZATION_LOSSES of this model: one term per regularized variable."""
         return [
@@ -515,6 +522,11 @@ class Tiny(tf.Module):
             net = self.fc2(net)  # showcase.slim:43
             net = self.out(net)  # showcase.slim:44
         return net, end_points
+
+    @tf.function(autograph=False, input_signature=[tf.TensorSpec([None, 6], tf.float32, "x")])
+    def serve(self, x):
+        """The outputs by name, without the end points: the model's serving signature."""
+        return dict(zip(("net",), self(x)))
 
     def regularization_losses(self):
         """TF-Slim's REGULARIZATION_LOSSES of this model: one term per regularized variable."""

@@ -580,6 +580,12 @@ class Video(tf.Module):
             net = self.logits(net)  # showcase_video.slim:32
         return net, end_points
 
+    @tf.function(autograph=False, input_signature=[
+        tf.TensorSpec([None, 4, 16, 16, 3], tf.float32, "clips")])
+    def serve(self, clips):
+        """The outputs by name, without the end points: the model's serving signature."""
+        return dict(zip(("net",), self(clips)))
+
     def regularization_losses(self):
         """TF-Slim's REGULARIZATION_LOSSES of this model: one term per regularized variable."""
         return [
@@ -647,6 +653,12 @@ class Sequences(tf.Module):
                 tf.reshape(net, [10, 2, 8, 6]), [1, 2, 0, 3])
             net = self.keypoints(net)  # showcase_video.slim:45
         return net, end_points
+
+    @tf.function(autograph=False, input_signature=[
+        tf.TensorSpec([2, 8, 10, 4], tf.float32, "images")])
+    def serve(self, images):
+        """The outputs by name, without the end points: the model's serving signature."""
+        return dict(zip(("net",), self(images)))
 
     def regularization_losses(self):
         """TF-Slim's REGULARIZATION_LOSSES of this model: one term per regularized variable."""
