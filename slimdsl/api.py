@@ -17,6 +17,8 @@ from .diagnostics import CompileError, Diagnostic, Diagnostics, Span
 from .frontend.parser import MAX_SOURCE_BYTES
 from .frontend.program import Program, load_program, read_text
 from .ir import Graph
+from .lint import LintOptions
+from .lint import lint as run_lints
 from .lower import lower_collecting
 
 SOURCE_SUFFIX = ".slim"
@@ -37,14 +39,18 @@ class CheckResult:
 
 
 def check_source(text: str, path: str = "<string>", *, models: Iterable[str] | None = None,
-                 overrides: dict[str, Any] | None = None) -> CheckResult:
+                 overrides: dict[str, Any] | None = None,
+                 lint: LintOptions | None = None) -> CheckResult:
     """Parse, lower and account every model of a source text, collecting all diagnostics.
+
+    The lints (:mod:`slimdsl.lint`) add their warnings, chosen by ``lint`` (the default ones
+    when None), and check the code the lowering never ran.
 
     Never raises for bad input. A failure of slimc itself becomes an ``internal`` diagnostic
     (and exit code 2) instead of a traceback; the fuzz tests treat one as a bug.
     """
     try:
-        return _check_source(text, path, models, overrides)
+        return _check_source(text, path, models, overrides, lint)
     except Exception as exc:  # noqa: BLE001 - the last line of defence, reported as a bug
         diag = Diagnostic(Span.point(path, 1, 1), "error", dg.INTERNAL.name,
                           f"internal compiler error: {type(exc).__name__}: {exc}",
@@ -53,7 +59,7 @@ def check_source(text: str, path: str = "<string>", *, models: Iterable[str] | N
 
 
 def _check_source(text: str, path: str, models: Iterable[str] | None,
-                  overrides: dict[str, Any] | None) -> CheckResult:
+                  overrides: dict[str, Any] | None, lint: LintOptions | None) -> CheckResult:
     result = CheckResult(path, source=text)
     diags = Diagnostics()
     try:
@@ -70,16 +76,25 @@ def _check_source(text: str, path: str, models: Iterable[str] | None,
     if not names and not program.root.blocks:  # a file of blocks only is a library
         diags.error(Span.point(path, 1, 1), dg.STRUCTURE, "no model defined in this file",
                     ["a file defines models with: model NAME(params) { ... }"])
+    covered: set[int] = set()
+    clean: list[Graph] = []  # lowered without errors: the graph lints need whole graphs
     for name in names:
         try:
-            graph = lower_collecting(program, name, overrides, diags)
+            errors = sum(d.is_error for d in diags.items)
+            graph = lower_collecting(program, name, overrides, diags, covered)
             if graph is not None:  # also after errors: a variable clash before them is found
                 account_collecting(graph, diags)
             if graph is not None:
                 result.graphs.append(graph)
+                if sum(d.is_error for d in diags.items) == errors:
+                    clean.append(graph)
         except RecursionError:
             diags.error(Span.point(path, 1, 1), dg.TOO_DEEP,
                         "expression nested too deeply to analyse")
+    try:
+        run_lints(program, clean, names, covered, diags, lint)
+    except RecursionError:
+        diags.error(Span.point(path, 1, 1), dg.TOO_DEEP, "expression nested too deeply to analyse")
     result.diagnostics = diags.sorted()
     return result
 
@@ -174,5 +189,5 @@ def expand_paths(paths: Iterable[str]) -> tuple[list[str], list[Diagnostic]]:
     return files, problems
 
 
-__all__ = ["CheckResult", "CompileError", "Program", "check_file", "check_source",
+__all__ = ["CheckResult", "CompileError", "LintOptions", "Program", "check_file", "check_source",
            "compile_file", "compile_source", "expand_paths", "read_source", "read_text"]

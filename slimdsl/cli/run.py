@@ -17,6 +17,7 @@ from .common import (
     EXIT_OK,
     EXIT_USAGE,
     add_define_option,
+    add_warning_options,
     check_models,
     emit_diagnostics,
     use_color,
@@ -45,6 +46,7 @@ def register(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
                    help="run in training mode (dropout, batch statistics)")
     p.add_argument("--xla", action="store_true", help="compile the forward pass with XLA")
     add_define_option(p)
+    add_warning_options(p)
     return p
 
 

@@ -40,9 +40,11 @@ MAX_STEPS = 1_000_000
 class Lowerer:
     """Lowers one model of a program (a new instance per model)."""
 
-    def __init__(self, program: Program, diags: Diagnostics):
+    def __init__(self, program: Program, diags: Diagnostics, covered: set[int] | None = None):
         self.program = program
         self.diags = diags
+        #: ids of the statement lists run (the lints check the others without values)
+        self.covered: set[int] = covered if covered is not None else set()
         self.evaluator = Evaluator(self._call_hook)
         self.root_env = Env()
         for name in program.blocks:
@@ -137,6 +139,7 @@ class Lowerer:
 
     def run_body(self, stmts: tuple[n.Stmt, ...], env: Env, ctx: StmtCtx) -> None:
         """Lower ``stmts`` in ``env``; a failed statement is reported and poisons its names."""
+        self.covered.add(id(stmts))
         for stmt in stmts:
             self._step(stmt.span)
             self._ctx_stack.append(ctx)
