@@ -7,13 +7,67 @@ calls, an ``if`` branch not taken) and every statement once, however often it wa
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Iterator
+from typing import Any
 
 from ..frontend import tree as n
 
 #: ``{name}`` in a quoted scope name or an end-point key (the lowering's interpolation).
 INTERPOLATION = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
+
+#: The statement and expression kinds handled here by name; any other (a kind added to the
+#: language later) is read generically from its fields, and a test asks for it to be added.
+STATEMENTS = (n.LayerStmt, n.InputStmt, n.DefStmt, n.OutputStmt, n.EndPointStmt,
+              n.ArgScopeStmt, n.ScopeStmt, n.IfStmt, n.ForStmt, n.AssertStmt)
+EXPRESSIONS = (n.Number, n.String, n.Unknown, n.Name, n.ListLit, n.TupleLit, n.DictLit, n.Call,
+               n.BinOp, n.UnaryOp, n.Conditional, n.Index, n.Attribute)
+
+
+def _is_stmt(value: Any) -> bool:
+    return isinstance(value, STATEMENTS) or (
+        dataclasses.is_dataclass(value) and type(value).__name__.endswith("Stmt"))
+
+
+def _is_expr(value: Any) -> bool:
+    return isinstance(value, EXPRESSIONS) or (
+        dataclasses.is_dataclass(value) and hasattr(value, "span") and not _is_stmt(value)
+        and not isinstance(value, (n.Keyword, n.Branch, n.ScopeName, n.Param)))
+
+
+def _fields(node: Any) -> Iterator[Any]:
+    """The field values of a node, tuples flattened one level (a generic reading)."""
+    for f in dataclasses.fields(node):
+        value = getattr(node, f.name)
+        if isinstance(value, tuple):
+            yield from value
+        else:
+            yield value
+
+
+def _generic_exprs(node: Any) -> Iterator[n.Expr]:
+    for v in _fields(node):
+        if isinstance(v, n.Keyword):
+            yield v.value
+        elif isinstance(v, tuple):  # DictLit-like (key, value, span) items
+            yield from (x for x in v if _is_expr(x))
+        elif _is_expr(v):
+            yield v
+
+
+def _generic_bodies(stmt: Any) -> Iterator[tuple[n.Stmt, ...]]:
+    for f in dataclasses.fields(stmt):
+        value = getattr(stmt, f.name)
+        if isinstance(value, tuple) and value and all(_is_stmt(x) for x in value):
+            yield value
+        elif isinstance(value, tuple):
+            for item in value:
+                if isinstance(item, n.Branch):
+                    yield item.body
+                elif isinstance(item, tuple):  # (test, body) clauses
+                    yield from (x for x in item if isinstance(x, tuple) and x
+                                and all(_is_stmt(y) for y in x))
 
 
 def statement_exprs(stmt: n.Stmt) -> Iterator[n.Expr]:
@@ -36,6 +90,8 @@ def statement_exprs(stmt: n.Stmt) -> Iterator[n.Expr]:
         yield stmt.iterable
     elif isinstance(stmt, n.AssertStmt):
         yield stmt.test
+    elif not isinstance(stmt, STATEMENTS):
+        yield from _generic_exprs(stmt)
 
 
 def sub_bodies(stmt: n.Stmt) -> Iterator[tuple[n.Stmt, ...]]:
@@ -50,6 +106,8 @@ def sub_bodies(stmt: n.Stmt) -> Iterator[tuple[n.Stmt, ...]]:
             yield body
         if stmt.otherwise is not None:
             yield stmt.otherwise
+    elif not isinstance(stmt, STATEMENTS):
+        yield from _generic_bodies(stmt)
 
 
 def walk_body(body: tuple[n.Stmt, ...]) -> Iterator[n.Stmt]:
@@ -79,7 +137,9 @@ def sub_exprs(e: n.Expr) -> list[n.Expr]:
         return [e.then, e.test, e.otherwise]
     if t is n.DictLit:
         return [value for _, value, _ in e.items]
-    return []
+    if t in EXPRESSIONS:
+        return []
+    return list(_generic_exprs(e))
 
 
 def walk_expr(e: n.Expr) -> Iterator[n.Expr]:

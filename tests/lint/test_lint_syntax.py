@@ -32,6 +32,5 @@ model m(a: int = 1, b: int = 2, c: list = [1], d: string = "x", e: bool = true, 
   arg_scope([conv2d], stride=k) { conv2d(h, 1) as last }
 }
 """
-    result = check_source(text, "m.slim")
-    assert result.ok, result.diagnostics
-    assert [d.message for d in result.diagnostics] == []
+    diags = check_source(text, "m.slim").diagnostics
+    assert [f"{d.span.line}: {d.message}" for d in diags] == []

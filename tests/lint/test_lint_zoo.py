@@ -22,15 +22,16 @@ model m(unused: int = 3) {
 
 @pytest.mark.parametrize("path", ZOO, ids=[p.stem for p in ZOO])
 def test_the_zoo_is_warning_free(path: Path):
-    result = check_file(str(path), lint=LintOptions(enable=frozenset({"all"})))
-    assert result.diagnostics == []
+    found = [f"{d.span.line}:{d.span.column}: {d.message} [{d.code}]" for d in check_file(
+        str(path), lint=LintOptions(enable=frozenset({"all"}))).diagnostics]
+    assert found == []  # (strings: a failing CheckResult's repr would be huge)
 
 
 def codes(**options) -> list[str]:
-    result = check_source(UNUSED, "m.slim", lint=LintOptions(**{
-        k: frozenset(v) for k, v in options.items()}))
-    assert result.ok
-    return sorted(d.code for d in result.diagnostics)
+    diags = check_source(UNUSED, "m.slim", lint=LintOptions(**{
+        k: frozenset(v) for k, v in options.items()})).diagnostics
+    assert not any(d.is_error for d in diags)
+    return sorted(d.code for d in diags)
 
 
 def test_default_disable_and_enable():
