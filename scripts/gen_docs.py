@@ -14,8 +14,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from slimdsl.diagnostics import CODES  # noqa: E402
-from slimdsl.layers import LAYERS, TYPES  # noqa: E402
-from slimdsl.values import show  # noqa: E402
+from slimdsl.layers import LAYERS  # noqa: E402
+from slimdsl.layers.docs import kind_markdown  # noqa: E402
 
 GOLDEN = ROOT / "tests" / "golden" / "errors"
 WARNINGS = ROOT / "tests" / "golden" / "warnings"
@@ -29,27 +29,7 @@ def layers_markdown() -> str:
            "Argument names, order and defaults are TF-Slim's. Positional arguments follow the",
            "input tensor(s) in the order listed.", ""]
     for kind in LAYERS.values():
-        aliases = f" (alias: {', '.join(f'`{a}`' for a in kind.aliases)})" if kind.aliases else ""
-        out.append(f"## `{kind.name}`{aliases}")
-        out.append("")
-        out.append(f"{kind.doc} TF equivalent: `{kind.tf_name}`.")
-        out.append("")
-        inputs = {"one": "one tensor (default: `net`)", "two": "two tensors",
-                  "list": "a list of tensors, or branches"}[kind.inputs]
-        scope = {"variable": "variable scope", "name": "name scope",
-                 "op": "op name"}[kind.scope_kind]
-        out.append(f"Input: {inputs}. Default scope: `{kind.default_scope}` ({scope}); "
-                   f"inner name in repeat/stack: `{kind.func_name}_N`.")
-        if kind.arg_scope_key:
-            out.append(f"Takes its defaults from `arg_scope([{kind.arg_scope_key}])`.")
-        out.append("")
-        if kind.args:
-            out.append("| argument | type | default | notes |")
-            out.append("|---|---|---|---|")
-            for a in kind.args:
-                default = "*required*" if a.required else f"`{show(a.default)}`"
-                out.append(f"| `{a.name}` | {TYPES[a.type].doc} | {default} | {a.doc} |")
-            out.append("")
+        out.extend(kind_markdown(kind))
     return "\n".join(out)
 
 

@@ -13,6 +13,7 @@ DOC = ROOT / "docs" / "architecture.md"
 
 #: The order of the parts of slimdsl/: a part imports only parts of a lower rank.
 RANKS = {
+    "records": -1,
     "values": 0, "diagnostics": 0, "resources": 0,
     "layers": 1,
     "ir": 2,
@@ -21,7 +22,8 @@ RANKS = {
     "accounting": 5, "lint": 5,
     "api": 6,
     "backends": 7, "tools": 7, "editors": 7,
-    "cli": 8, "__main__": 9,
+    "lsp": 8,
+    "cli": 9, "__main__": 10,
 }
 MAX_FILE_LINES = 600
 MAX_CLASS_LINES = 400

@@ -1,7 +1,8 @@
 """Diagnostics: what every stage reports, and the one place that prints it.
 
-- :mod:`.data`: :class:`Span`, :class:`Note`, :class:`Diagnostic`, the :class:`Diagnostics`
-  collector, :class:`CompileError`, :func:`did_you_mean`;
+- :mod:`.data`: :class:`Span`, :class:`Note`, :class:`Fix`, :class:`Diagnostic`, the
+  :class:`Diagnostics` collector, :class:`CompileError`, :func:`did_you_mean` and
+  :func:`suggest` (the same suggestion as a :class:`Fix`);
 - :mod:`.codes`: every stable code (:data:`CODES`, ``SHAPE``, ``BAD_VALUE``, ...);
 - :mod:`.printer`: text with source line and caret, JSON, GitHub annotations, SARIF.
 
@@ -44,14 +45,25 @@ from .codes import (
     UNUSED_PARAMETER,
     ErrorCode,
 )
-from .data import CompileError, Diagnostic, Diagnostics, Note, Span, did_you_mean
+from .data import (
+    CompileError,
+    Diagnostic,
+    Diagnostics,
+    Fix,
+    Note,
+    Span,
+    closest,
+    did_you_mean,
+    suggest,
+)
 
 __all__ = [
     "ARG_SCOPE", "ASSERTION", "BAD_VALUE", "BUDGET", "CODES", "CompileError", "DEAD_LAYER",
-    "DEGENERATE_VALUE", "DUPLICATE_ARGUMENT", "FC_RANK4", "REDUNDANT_LAYER", "UNUSED_BINDING",
-    "UNUSED_BLOCK", "UNUSED_PARAMETER", "Diagnostic", "Diagnostics", "ENCODING", "EXPRESSION",
-    "ErrorCode",
+    "DEGENERATE_VALUE", "DUPLICATE_ARGUMENT", "Diagnostic", "Diagnostics", "ENCODING",
+    "EXPRESSION", "ErrorCode", "FC_RANK4", "Fix", "REDUNDANT_LAYER", "UNUSED_BINDING",
+    "UNUSED_BLOCK", "UNUSED_PARAMETER",
     "IMPORT", "INCOMPATIBLE", "INTERNAL", "IO", "MISSING_ARGUMENT", "Note", "RANK",
     "RECURSION", "REDEFINED", "SCOPE_NAME", "SHAPE", "STRUCTURE", "SYNTAX", "Span", "TOO_DEEP",
-    "TOO_MANY_ARGUMENTS", "UNKNOWN_ARGUMENT", "UNKNOWN_LAYER", "UNKNOWN_NAME", "did_you_mean",
+    "TOO_MANY_ARGUMENTS", "UNKNOWN_ARGUMENT", "UNKNOWN_LAYER", "UNKNOWN_NAME", "closest",
+    "did_you_mean", "suggest",
 ]

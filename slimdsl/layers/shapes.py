@@ -8,7 +8,7 @@ fail raises :class:`ShapeError` whose message shows the arithmetic that went wro
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from ..records import dataclass
 
 Dim = int | None
 Shape = tuple[Dim, ...]

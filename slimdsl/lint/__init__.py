@@ -14,11 +14,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
 
 from ..diagnostics import CODES, Diagnostic, Diagnostics, Span
 from ..frontend import Program
 from ..ir import Graph
+from ..records import dataclass
 from .graph import lint_dead_layers, lint_layers
 from .unreached import Unreached
 from .usage import lint_unused_blocks, lint_usage, lint_values, owners
@@ -51,18 +51,23 @@ class LintOptions:
 
 
 def lint(program: Program, graphs: Iterable[Graph], lowered: Iterable[str],
-         covered: set[int], diags: Diagnostics, options: LintOptions | None = None) -> None:
+         covered: set[int] | None, diags: Diagnostics, options: LintOptions | None = None
+         ) -> None:
     """Check what the lowering never ran (errors) and add the active warnings to ``diags``.
 
     ``graphs``: the models lowered without errors; ``lowered``: the names of every model the
-    lowering was asked for; ``covered``: the ids of the statement lists it ran.
+    lowering was asked for; ``covered``: the ids of the statement lists it ran (None: unknown,
+    then only blocks nothing reads are checked without values).
     """
     options = options or LintOptions()
-    Unreached(program, diags, covered).run(lowered)
+    scanned = owners(program)
+    calls: set[str] = set()
+    for o in scanned:
+        calls |= o.scan.reads - {o.name} if o.what == "block" else o.scan.reads
+    Unreached(program, diags, covered).run(lowered, calls)
     if not options.any_active:
         return
     found = Diagnostics()
-    scanned = owners(program)
     unused = lint_usage(program, scanned, found)
     lint_values(program, scanned, found)
     lint_unused_blocks(program, scanned, found)

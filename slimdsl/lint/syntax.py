@@ -7,12 +7,12 @@ calls, an ``if`` branch not taken) and every statement once, however often it wa
 
 from __future__ import annotations
 
-import dataclasses
 import re
 from collections.abc import Iterator
 from typing import Any
 
 from ..frontend import tree as n
+from ..records import fields
 
 #: ``{name}`` in a quoted scope name or an end-point key (the lowering's interpolation).
 INTERPOLATION = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
@@ -25,21 +25,25 @@ EXPRESSIONS = (n.Number, n.String, n.Unknown, n.Name, n.ListLit, n.TupleLit, n.D
                n.BinOp, n.UnaryOp, n.Conditional, n.Index, n.Attribute)
 
 
+def _is_node(value: Any) -> bool:
+    return type(value).__module__ == n.__name__
+
+
 def _is_stmt(value: Any) -> bool:
     return isinstance(value, STATEMENTS) or (
-        dataclasses.is_dataclass(value) and type(value).__name__.endswith("Stmt"))
+        _is_node(value) and type(value).__name__.endswith("Stmt"))
 
 
 def _is_expr(value: Any) -> bool:
     return isinstance(value, EXPRESSIONS) or (
-        dataclasses.is_dataclass(value) and hasattr(value, "span") and not _is_stmt(value)
+        _is_node(value) and hasattr(value, "span") and not _is_stmt(value)
         and not isinstance(value, (n.Keyword, n.Branch, n.ScopeName, n.Param)))
 
 
 def _fields(node: Any) -> Iterator[Any]:
     """The field values of a node, tuples flattened one level (a generic reading)."""
-    for f in dataclasses.fields(node):
-        value = getattr(node, f.name)
+    for name in fields(node):
+        value = getattr(node, name)
         if isinstance(value, tuple):
             yield from value
         else:
@@ -57,8 +61,8 @@ def _generic_exprs(node: Any) -> Iterator[n.Expr]:
 
 
 def _generic_bodies(stmt: Any) -> Iterator[tuple[n.Stmt, ...]]:
-    for f in dataclasses.fields(stmt):
-        value = getattr(stmt, f.name)
+    for name in fields(stmt):
+        value = getattr(stmt, name)
         if isinstance(value, tuple) and value and all(_is_stmt(x) for x in value):
             yield value
         elif isinstance(value, tuple):

@@ -28,23 +28,32 @@ _CALLABLE = frozenset(LAYER_NAMES) | frozenset(META_LAYERS) | frozenset(BUILTIN_
 class Unreached:
     """Finds the bodies of the checked file the lowering never ran and checks them."""
 
-    def __init__(self, program: Program, diags: Diagnostics, covered: set[int]):
+    def __init__(self, program: Program, diags: Diagnostics, covered: set[int] | None):
         self.program = program
         self.diags = diags
         self.covered = covered
         self._global = frozenset(BUILTIN_NAMES) | frozenset(program.blocks) \
             | frozenset(program.functions) | {"net"}
 
-    def run(self, lowered: Iterable[str]) -> None:
-        """Check the blocks of the file and the models in ``lowered`` (by name)."""
+    def run(self, lowered: Iterable[str], calls: set[str]) -> None:
+        """Check the blocks of the file and the models in ``lowered`` (by name). Without the
+        statement lists the lowering ran (``covered`` None), check the blocks whose names
+        nothing reads (``calls``: the names the file's models and blocks read)."""
+        covered = self.covered
         for b in self.program.root.blocks:
             known = self._global | {p.name for p in b.params} | body_bindings(b.body)
-            if b.body and id(b.body) not in self.covered:
+            if covered is None:
+                run = b.name in calls
+            else:
+                run = id(b.body) in covered
+            if b.body and not run:
                 why = f"block '{b.name}' is never called, so it is checked without its " \
                       f"parameters' values"
                 self._check(b.body, known, Note(why, b.name_span))
-            else:
+            elif covered is not None:
                 self._find(b.body, known)
+        if covered is None:
+            return
         wanted = set(lowered)
         for m in self.program.root.models:
             if isinstance(m, n.ModelDef) and m.name in wanted:
@@ -56,7 +65,7 @@ class Unreached:
             for i, sub in enumerate(sub_bodies(stmt)):
                 if not sub:
                     continue
-                if id(sub) in self.covered:
+                if id(sub) in self.covered:  # type: ignore[operator]
                     self._find(sub, known)
                 else:
                     self._check(sub, known, _why(stmt, i))

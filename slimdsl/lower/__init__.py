@@ -18,7 +18,9 @@ reported once while independent problems elsewhere are still found.
 - :mod:`.naming`: scope names and TF's uniquification (``Conv``, ``Conv_1``);
 - :mod:`.params`: binding model and block parameters;
 - :mod:`.evaluate`: compile-time values of expressions;
-- :mod:`.context`: what these share (the statement's context, the model being built).
+- :mod:`.context`: what these share (the statement's context, the model being built);
+- :mod:`.incremental`: lowering a model again after an edit, from the statement it touched
+  (the language server's); :mod:`.edits`: where an edit is.
 """
 
 from __future__ import annotations

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from .. import diagnostics as dg
-from ..diagnostics import Diagnostics, Note, Span, did_you_mean
+from ..diagnostics import Diagnostics, Note, Span, did_you_mean, suggest
 from ..frontend import Program
 from ..frontend import tree as n
 from ..ir import ArgSource
@@ -57,6 +57,19 @@ class ArgScopes:
         self.param_uses = param_uses
         self._stack: list[Scoped] = [{}]
 
+    @property
+    def stack(self) -> list[Scoped]:
+        """The scoped defaults, outermost first (each entry is never changed once pushed)."""
+        return self._stack
+
+    @stack.setter
+    def stack(self, value: list[Scoped]) -> None:
+        self._stack = value
+
+    def close(self) -> None:
+        """Leave the innermost arg_scope (what the end of :meth:`opened`'s block does)."""
+        self._stack.pop()
+
     def scoped(self, key: str) -> dict[str, tuple[Any, ArgSource]]:
         """The defaults the innermost arg_scope gives the layer kind or block ``key``."""
         return self._stack[-1].get(key, {})
@@ -86,11 +99,13 @@ class ArgScopes:
             entry = top.setdefault(key, {})
             for name, (value, param, kw) in kwargs.items():
                 if name not in accepted:
+                    suffix, fixes = suggest(name, accepted, kw.name_span)
                     self.diags.error(kw.name_span, dg.ARG_SCOPE,
                                      f"arg_scope sets '{name}', which {key} does not accept"
-                                     f"{did_you_mean(name, accepted)}",
+                                     f"{suffix}",
                                      [f"TF-Slim raises a TypeError when {key} is called in "
-                                      f"this scope", f"{key} accepts: {', '.join(accepted)}"])
+                                      f"this scope", f"{key} accepts: {', '.join(accepted)}"],
+                                     fixes)
                     continue
                 problem = self._check_value(key, name, value)
                 if problem:
@@ -153,39 +168,47 @@ class ArgScopes:
             explicit[arg.name] = value
         for name, value in kw.items():
             if name not in names:
+                suffix, fixes = suggest(name, names, value.name_span) if value.name_span \
+                    else ("", ())
                 raise EvalError(value.name_span or value.span, dg.UNKNOWN_ARGUMENT,
-                                f"{kind.name} has no argument '{name}'{did_you_mean(name, names)}",
-                                (f"signature: {signature(kind)}",))
+                                f"{kind.name} has no argument '{name}'{suffix}",
+                                (f"signature: {signature(kind)}",), fixes)
             if name in explicit:
                 raise EvalError(value.name_span or value.span, dg.DUPLICATE_ARGUMENT,
                                 f"{kind.name} got '{name}' both positionally and by keyword")
             explicit[name] = value
         scoped = self.scoped(kind.scoped_key)
         self._check_positional(kind, pos, explicit, scoped, span)
-        args: dict[str, Any] = {}
-        sources: dict[str, ArgSource] = {}
-        missing = []
-        for arg in kind.args:
-            if arg.name in explicit:
-                given = explicit[arg.name]
+        # Every argument starts at its (checked) default; those given explicitly or by an
+        # arg_scope are checked in the order of the signature, as TF-Slim binds them.
+        template, positions, required, anew = kind.arg_template
+        args: dict[str, Any] = dict(template)
+        sources: dict[str, ArgSource] = dict.fromkeys(template, _DEFAULT_SOURCE)
+        own = _OWN_ARGS.get(kind.name, ())
+        from_scope = [name for name in scoped
+                      if name in positions and name not in explicit and name not in own]
+        for name in sorted((*explicit, *from_scope), key=positions.__getitem__):
+            arg = kind.args[positions[name]]
+            if name in explicit:
+                given = explicit[name]
                 try:
-                    args[arg.name] = arg.check(given.value)
+                    args[name] = arg.check(given.value)
                 except ArgError as e:
                     raise EvalError(given.span, dg.BAD_VALUE,
-                                    f"{kind.name} {arg.name}: {e}") from None
-                sources[arg.name] = ArgSource("explicit", given.span, given.param)
-            elif arg.name in scoped and arg.name not in _OWN_ARGS.get(kind.name, ()):
-                value, source = scoped[arg.name]
+                                    f"{kind.name} {name}: {e}") from None
+                sources[name] = ArgSource("explicit", given.span, given.param)
+            else:
+                value, source = scoped[name]
                 try:
-                    args[arg.name] = arg.check(value)
+                    args[name] = arg.check(value)
                 except ArgError:  # reported where the arg_scope set it
                     raise Poisoned() from None
-                sources[arg.name] = source
-            elif arg.required:
-                missing.append(arg.name)
-            else:
-                args[arg.name] = arg.check(arg.default) if arg.default is not None else None
-                sources[arg.name] = _DEFAULT_SOURCE
+                sources[name] = source
+        missing = [name for name in required if sources[name] is _DEFAULT_SOURCE]
+        for name in anew:
+            if sources[name] is _DEFAULT_SOURCE:
+                arg = kind.args[positions[name]]
+                args[name] = arg.check(arg.default)
         if missing:
             raise EvalError(span, dg.MISSING_ARGUMENT,
                             f"{kind.name} needs {', '.join(repr(m) for m in missing)}",

@@ -8,16 +8,16 @@ stack, the model being built, and ``run_body`` (the statement lowerer, for block
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import replace
 from typing import Any
 
 from .. import diagnostics as dg
-from ..diagnostics import Diagnostics, Note, Span, did_you_mean
+from ..diagnostics import Diagnostics, Note, Span, suggest
 from ..frontend import Program
 from ..frontend import tree as n
 from ..ir import Node, Tensor, relative_scope
 from ..layers import LAYER_NAMES, LAYERS, META_LAYERS, LayerKind
 from ..layers.shapes import ShapeError, format_dim, format_shape
+from ..records import replace
 from ..values import (
     ACTIVATIONS,
     Activation,
@@ -63,8 +63,9 @@ class CallLowerer:
             return self.evaluator.activation_value(call, env)  # activation_fn=leaky_relu(0.1)
         if not is_graph_call(call.func, env, self.program):
             names = list(LAYER_NAMES) + list(self.program.blocks) + list(META_LAYERS)
+            suffix, fixes = suggest(call.func, names, call.func_span)
             raise EvalError(call.func_span, dg.UNKNOWN_LAYER,
-                            f"unknown layer or block '{call.func}'{did_you_mean(call.func, names)}")
+                            f"unknown layer or block '{call.func}'{suffix}", fixes=fixes)
         return self.call(call, env, ctx, None, None, call.span)
 
     def call(self, call: n.Call, env: Env, ctx: StmtCtx, scope: n.ScopeName | None,
@@ -388,10 +389,10 @@ class CallLowerer:
                 collect = a.value
                 continue
             if key not in names:
+                suffix, fixes = suggest(key, names, a.name_span) if a.name_span else ("", ())
                 raise EvalError(a.name_span or a.span, dg.UNKNOWN_ARGUMENT,
-                                f"block '{name}' has no parameter '{key}'"
-                                f"{did_you_mean(key, names)}",
-                                (f"signature: {_block_signature(block)}",))
+                                f"block '{name}' has no parameter '{key}'{suffix}",
+                                (f"signature: {_block_signature(block)}",), fixes)
             if key in given:
                 raise EvalError(a.name_span or a.span, dg.DUPLICATE_ARGUMENT,
                                 f"block '{name}' got '{key}' both positionally and by keyword")

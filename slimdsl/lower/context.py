@@ -3,11 +3,11 @@ evaluated call argument (:class:`CallArg`), and the model being built (:class:`M
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
 
 from ..diagnostics import Span
 from ..ir import Graph
+from ..records import dataclass, field
 
 
 @dataclass(frozen=True)
@@ -43,3 +43,12 @@ class ModelBuild:
     def next_id(self) -> int:
         self._ids += 1
         return self._ids
+
+    @property
+    def ids(self) -> int:
+        """How many ids were given (a resumed lowering sets it back)."""
+        return self._ids
+
+    @ids.setter
+    def ids(self, value: int) -> None:
+        self._ids = value
