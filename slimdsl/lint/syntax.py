@@ -114,12 +114,25 @@ def sub_bodies(stmt: n.Stmt) -> Iterator[tuple[n.Stmt, ...]]:
         yield from _generic_bodies(stmt)
 
 
-def walk_body(body: tuple[n.Stmt, ...]) -> Iterator[n.Stmt]:
+#: Statements that nest no body (most of them): no call of :func:`sub_bodies` needed.
+_FLAT = (n.InputStmt, n.DefStmt, n.OutputStmt, n.EndPointStmt, n.AssertStmt)
+
+
+def walk_body(body: tuple[n.Stmt, ...]) -> list[n.Stmt]:
     """Every statement of ``body`` and of the bodies nested in it, in source order."""
-    for stmt in body:
-        yield stmt
-        for sub in sub_bodies(stmt):
-            yield from walk_body(sub)
+    out: list[n.Stmt] = []
+    stack = [iter(body)]
+    while stack:
+        for stmt in stack[-1]:
+            out.append(stmt)
+            t = type(stmt)
+            if t in _FLAT or (t is n.LayerStmt and stmt.branches is None):
+                continue
+            stack.append(iter([s for sub in sub_bodies(stmt) for s in sub]))
+            break
+        else:
+            stack.pop()
+    return out
 
 
 def sub_exprs(e: n.Expr) -> list[n.Expr]:
