@@ -65,8 +65,10 @@ def account_collecting(graph: Graph, diags: Diagnostics, *, reuse: bool = False)
                 diags.error(node.span, dg.SHAPE, f"{node.kind} '{node.scope}': {e}")
                 complete = False
                 continue
-            node.variables = [Variable(f"{node.scope}/{v.name}", v.shape, v.trainable,
-                                       v.initializer, v.regularizer, v.role) for v in specs]
+            # a spec named "" is the node's own name (model_variable: <scopes>/<name>)
+            node.variables = [Variable(f"{node.scope}/{v.name}" if v.name else node.scope,
+                                       v.shape, v.trainable, v.initializer, v.regularizer,
+                                       v.role) for v in specs]
             node.params = sum(v.size for v in node.variables)
             node.trainable_params = sum(v.size for v in node.variables if v.trainable)
             node.flops = flops
@@ -83,7 +85,8 @@ def account_collecting(graph: Graph, diags: Diagnostics, *, reuse: bool = False)
                         f"scope '{node.scope}' is used twice: its variables already exist",
                         [Note("first created here", clash.span),  # type: ignore[attr-defined]
                          "TF-Slim raises \"Variable ... already exists\"; give the layers "
-                         "different names with 'as NAME'"])
+                         "different names with 'as NAME' (default names such as Conv start "
+                         "over when their variable scope is entered again)"])
             complete = False
             continue
         for v in node.variables:

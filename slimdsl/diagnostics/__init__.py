@@ -18,6 +18,7 @@ from .codes import (
     CODES,
     DEAD_LAYER,
     DEGENERATE_VALUE,
+    DTYPE,
     DUPLICATE_ARGUMENT,
     ENCODING,
     EXPRESSION,
@@ -59,7 +60,7 @@ from .data import (
 
 __all__ = [
     "ARG_SCOPE", "ASSERTION", "BAD_VALUE", "BUDGET", "CODES", "CompileError", "DEAD_LAYER",
-    "DEGENERATE_VALUE", "DUPLICATE_ARGUMENT", "Diagnostic", "Diagnostics", "ENCODING",
+    "DEGENERATE_VALUE", "DTYPE", "DUPLICATE_ARGUMENT", "Diagnostic", "Diagnostics", "ENCODING",
     "EXPRESSION", "ErrorCode", "FC_RANK4", "Fix", "REDUNDANT_LAYER", "UNUSED_BINDING",
     "UNUSED_BLOCK", "UNUSED_PARAMETER",
     "IMPORT", "INCOMPATIBLE", "INTERNAL", "IO", "MISSING_ARGUMENT", "Note", "RANK",

@@ -69,6 +69,10 @@ SHAPE = _code("shape", "Shape error",
 RANK = _code("rank", "Wrong rank", "A layer received a tensor of a rank it does not accept.")
 INCOMPATIBLE = _code("incompatible-shapes", "Incompatible shapes",
                      "Tensors combined by concat or add have incompatible shapes.")
+DTYPE = _code("dtype", "Incompatible dtypes",
+              "An op gets a tensor of a dtype it does not take, tensors of two dtypes, or a "
+              "number that does not fit the tensor's dtype: TensorFlow never converts a dtype "
+              "implicitly.")
 ASSERTION = _code("assertion", "Assertion failed", "An `assert` in the spec does not hold.")
 EXPRESSION = _code("expression", "Invalid expression",
                    "An expression cannot be evaluated (type error, division by zero, ...).")

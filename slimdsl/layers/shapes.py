@@ -49,8 +49,10 @@ def effective_kernel(k: int, rate: int) -> int:
     return k + (k - 1) * (rate - 1)
 
 
-def conv_output_dim(size: Dim, kernel: int, stride: int, padding: str, rate: int = 1) -> Dim:
-    """Output extent of a convolution or pooling window along one axis.
+def conv_output_dim(size: Dim, kernel: int, stride: int, padding: str, rate: int = 1,
+                    allow_empty: bool = False) -> Dim:
+    """Output extent of a convolution or pooling window along one axis (``allow_empty``: an
+    extent of 0 is no error, only a negative one).
 
     >>> conv_output_dim(224, 7, 2, "SAME")
     112
@@ -64,6 +66,8 @@ def conv_output_dim(size: Dim, kernel: int, stride: int, padding: str, rate: int
     Traceback (most recent call last):
     ...
     slimdsl.layers.shapes.ShapeError: VALID 3 on 2: floor((2-3)/1)+1 = 0
+    >>> conv_output_dim(2, 3, 1, "VALID", allow_empty=True)
+    0
     """
     if size is None:
         return None
@@ -71,7 +75,7 @@ def conv_output_dim(size: Dim, kernel: int, stride: int, padding: str, rate: int
     if padding == "SAME":
         return -(-size // stride)
     out = (size - k_eff) // stride + 1
-    if out <= 0:
+    if out < 0 or (out == 0 and not allow_empty):
         kernel_text = f"{kernel} (dilated to {k_eff} by rate {rate})" if rate != 1 else str(kernel)
         raise ShapeError(f"VALID {kernel_text} on {size}: "
                          f"floor(({size}-{k_eff})/{stride})+1 = {out}")
@@ -124,85 +128,138 @@ def transpose_output_dim(size: Dim, kernel: int, stride: int, padding: str) -> D
 
 @dataclass(frozen=True, slots=True)
 class Window:
-    """A 2-D sliding window: kernel, stride, dilation rate and padding mode."""
+    """A sliding window over N spatial axes (N = 1, 2 or 3): kernel, stride, dilation rate and
+    padding mode, one entry per axis.
 
-    kernel: tuple[int, int]
-    stride: tuple[int, int]
+    >>> Window((3, 3), (2, 2), "VALID").describe(), Window((1, 3, 3), (1, 2, 2)).describe()
+    ('VALID 3x3 stride 2', 'SAME 1x3x3 stride 1x2x2')
+    """
+
+    kernel: tuple[int, ...]
+    stride: tuple[int, ...]
     padding: str = "SAME"
-    rate: tuple[int, int] = (1, 1)
+    rate: tuple[int, ...] = (1, 1)
+
+    @property
+    def rates(self) -> tuple[int, ...]:
+        """The rate per axis (a default ``(1, 1)`` stretched to the window's axes)."""
+        return self.rate if len(self.rate) == len(self.kernel) else (1,) * len(self.kernel)
 
     def describe(self) -> str:
         """e.g. ``VALID 3x3 stride 2``."""
-        text = f"{self.padding} {self.kernel[0]}x{self.kernel[1]}"
-        if self.stride != (1, 1):
-            text += f" stride {_pair_text(self.stride)}"
-        if self.rate != (1, 1):
-            text += f" rate {_pair_text(self.rate)}"
+        text = f"{self.padding} {dims_text(self.kernel)}"
+        if any(s != 1 for s in self.stride):
+            text += f" stride {_tuple_text(self.stride)}"
+        if any(r != 1 for r in self.rates):
+            text += f" rate {_tuple_text(self.rates)}"
         return text
 
 
-def _pair_text(pair: tuple[int, int]) -> str:
-    return str(pair[0]) if pair[0] == pair[1] else f"{pair[0]}x{pair[1]}"
+def dims_text(dims: tuple[Dim, ...]) -> str:
+    """Sizes joined by ``x`` (``?`` for unknown ones): ``7x7``, ``4x?x9``.
+
+    >>> dims_text((4, None, 9))
+    '4x?x9'
+    """
+    return "x".join(format_dim(d) for d in dims)
+
+
+def _tuple_text(values: tuple[int, ...]) -> str:
+    return str(values[0]) if len(set(values)) == 1 else dims_text(values)
+
+
+def expand(value: int | tuple[int, ...], n: int, what: str) -> tuple[int, ...]:
+    """An int, or a list of ``n`` ints, as ``n`` values (TF-Slim's ``n_positive_integers``).
+
+    >>> expand(3, 3, "kernel_size"), expand((1, 3), 2, "stride")
+    ((3, 3, 3), (1, 3))
+    >>> expand((3, 3), 3, "kernel_size")
+    Traceback (most recent call last):
+    ...
+    slimdsl.layers.shapes.ShapeError: kernel_size [3, 3] has 2 values, but the input has 3 \
+spatial dimensions: give an int or a list of 3 ints
+    """
+    if isinstance(value, int):
+        return (value,) * n
+    if len(value) != n:
+        raise ShapeError(f"{what} [{', '.join(map(str, value))}] has {len(value)} value"
+                         f"{'s' if len(value) != 1 else ''}, but the input has {n} spatial "
+                         f"dimension{'s' if n != 1 else ''}: give an int or a list of {n} ints")
+    return tuple(value)
+
+
+#: The layout of a channels-last input by rank, for messages.
+LAYOUTS = {3: "[N, W, C]", 4: "[N, H, W, C]", 5: "[N, T, H, W, C]"}
 
 
 def window_output(shape: Shape, window: Window, channels: Dim, *, explicit_pad: bool = False
                   ) -> Shape:
-    """Apply a 2-D window to an NHWC shape, producing ``[N, H', W', channels]``.
+    """Apply a window over the spatial axes of a channels-last shape (rank = axes + 2),
+    producing ``[N, spatial..., channels]``.
 
     >>> window_output((None, 224, 224, 3), Window((7, 7), (2, 2)), 64)
     (None, 112, 112, 64)
+    >>> window_output((None, 8, 28, 28, 3), Window((3, 7, 7), (2, 2, 2), "VALID"), 64)
+    (None, 3, 11, 11, 64)
     >>> window_output((5, 2, 2, 3), Window((3, 3), (1, 1), "VALID"), 8)
     Traceback (most recent call last):
     ...
     slimdsl.layers.shapes.ShapeError: VALID 3x3 on 2x2: floor((2-3)/1)+1 = 0
+    >>> window_output((5, 1, None, 3), Window((2, 4), (1, 1), "VALID", (1, 2)), 8)
+    (5, 0, None, 8)
     """
-    require_rank(shape, 4)
-    n, h, w, _ = shape
+    n = len(window.kernel)
+    require_rank(shape, n + 2)
+    spatial = shape[1:-1]
+    out: list[Dim] = []
+    for axis, (d, r) in enumerate(zip(spatial, window.rates), 1):
+        if d == 0 and r > 1 and (window.padding == "SAME" or explicit_pad):
+            raise ShapeError(f"rate {r} on dimension {axis} of size 0: TensorFlow's atrous "
+                             f"convolution pads the empty dimension to less than the kernel")
+    # An atrous VALID convolution goes through space_to_batch; with a spatial dimension
+    # unknown, TF's static shapes then check only that no extent is negative (0 passes).
+    lenient = (window.padding == "VALID" and not explicit_pad
+               and any(r != 1 for r in window.rates) and any(d is None for d in spatial))
     try:
-        if explicit_pad:
-            oh = conv2d_same_output_dim(h, window.kernel[0], window.stride[0], window.rate[0])
-            ow = conv2d_same_output_dim(w, window.kernel[1], window.stride[1], window.rate[1])
-        else:
-            oh = conv_output_dim(h, window.kernel[0], window.stride[0], window.padding,
-                                 window.rate[0])
-            ow = conv_output_dim(w, window.kernel[1], window.stride[1], window.padding,
-                                 window.rate[1])
+        for d, k, s, r in zip(spatial, window.kernel, window.stride, window.rates):
+            out.append(conv2d_same_output_dim(d, k, s, r) if explicit_pad
+                       else conv_output_dim(d, k, s, window.padding, r, lenient))
     except ShapeError:
         raise ShapeError(_window_failure(shape, window)) from None
-    return (n, oh, ow, channels)
+    return (shape[0], *out, channels)
 
 
 def _window_failure(shape: Shape, window: Window) -> str:
-    """The message for a window that does not fit, showing both axes' arithmetic."""
-    _, h, w, _ = shape
-    kh, kw = window.kernel
-    sh, sw = window.stride
-    rh, rw = window.rate
-    eh, ew = effective_kernel(kh, rh), effective_kernel(kw, rw)
-    oh = (h - eh) // sh + 1 if h is not None else None
-    ow = (w - ew) // sw + 1 if w is not None else None
-    size = f"{format_dim(h)}x{format_dim(w)}"
-    if (h, eh, sh) == (w, ew, sw):
-        arith = f"floor(({h}-{eh})/{sh})+1 = {oh}"
+    """The message for a window that does not fit, showing every axis' arithmetic."""
+    spatial = shape[1:-1]
+    effective = tuple(effective_kernel(k, r) for k, r in zip(window.kernel, window.rates))
+    steps = list(zip(spatial, effective, window.stride))
+    outs = [(d - e) // s + 1 if d is not None else None for d, e, s in steps]
+    if len(set(steps)) == 1:
+        d, e, s = steps[0]
+        arith = f"floor(({format_dim(d)}-{e})/{s})+1 = {format_dim(outs[0])}"
     else:
-        arith = (f"floor(({format_dim(h)}-{eh})/{sh})+1 = {format_dim(oh)} by "
-                 f"floor(({format_dim(w)}-{ew})/{sw})+1 = {format_dim(ow)}")
-    kernel = f"{kh}x{kw}"
-    dilated = f" (dilated to {eh}x{ew})" if (rh, rw) != (1, 1) else ""
-    stride = f" stride {_pair_text(window.stride)}" if window.stride != (1, 1) else ""
-    return f"{window.padding} {kernel}{dilated}{stride} on {size}: {arith}"
+        arith = " by ".join(f"floor(({format_dim(d)}-{e})/{s})+1 = {format_dim(o)}"
+                            for (d, e, s), o in zip(steps, outs))
+    dilated = f" (dilated to {dims_text(effective)})" if any(r != 1 for r in window.rates) \
+        else ""
+    stride = f" stride {_tuple_text(window.stride)}" if any(s != 1 for s in window.stride) \
+        else ""
+    return (f"{window.padding} {dims_text(window.kernel)}{dilated}{stride} on "
+            f"{dims_text(spatial)}: {arith}")
 
 
 def transpose_output(shape: Shape, window: Window, channels: Dim) -> Shape:
-    """``conv2d_transpose`` on an NHWC shape.
+    """``conv2d_transpose`` / ``conv3d_transpose`` on a channels-last shape.
 
     >>> transpose_output((None, 7, 7, 3), Window((3, 3), (2, 2), "VALID"), 8)
     (None, 15, 15, 8)
+    >>> transpose_output((2, 4, 8, 8, 3), Window((2, 4, 4), (1, 2, 2), "VALID"), 5)
+    (2, 5, 18, 18, 5)
     """
-    require_rank(shape, 4)
-    n, h, w, _ = shape
-    return (n, transpose_output_dim(h, window.kernel[0], window.stride[0], window.padding),
-            transpose_output_dim(w, window.kernel[1], window.stride[1], window.padding), channels)
+    require_rank(shape, len(window.kernel) + 2)
+    return (shape[0], *(transpose_output_dim(d, k, s, window.padding) for d, k, s in
+                        zip(shape[1:-1], window.kernel, window.stride)), channels)
 
 
 def require_rank(shape: Shape, *ranks: int) -> None:
@@ -212,10 +269,15 @@ def require_rank(shape: Shape, *ranks: int) -> None:
     Traceback (most recent call last):
     ...
     slimdsl.layers.shapes.ShapeError: expected a rank-4 tensor [N, H, W, C], got rank 2 [?, 10]
+    >>> require_rank((None, 8, 8, 3), 5)
+    Traceback (most recent call last):
+    ...
+    slimdsl.layers.shapes.ShapeError: expected a rank-5 tensor [N, T, H, W, C], got rank 4 \
+[?, 8, 8, 3]
     """
     if len(shape) not in ranks:
         wanted = " or ".join(f"rank-{r}" for r in ranks)
-        hint = " [N, H, W, C]" if ranks == (4,) else ""
+        hint = f" {LAYOUTS[ranks[0]]}" if len(ranks) == 1 and ranks[0] in LAYOUTS else ""
         raise ShapeError(f"expected a {wanted} tensor{hint}, got rank {len(shape)} "
                          f"{format_shape(shape)}")
 
@@ -234,17 +296,30 @@ def size(shape: Shape) -> Dim:
     return total
 
 
-def in_channels(shape: Shape) -> int:
-    """The channels of an NHWC input, which must be known.
+def in_channels(shape: Shape, rank: int = 4) -> int:
+    """The channels of a channels-last input of ``rank``, which must be known.
 
-    >>> in_channels((None, 28, 28, 3))
-    3
+    >>> in_channels((None, 28, 28, 3)), in_channels((None, 8, 28, 28, 5), 5)
+    (3, 5)
     """
-    require_rank(shape, 4)
-    if shape[3] is None:
+    require_rank(shape, rank)
+    if shape[-1] is None:
         raise ShapeError("the number of input channels must be known, got "
                          f"{format_shape(shape)}")
-    return shape[3]
+    return shape[-1]
+
+
+def require_depth(shape: Shape, what: str) -> None:
+    """TensorFlow's convolutions and pools refuse an input with 0 channels.
+
+    >>> require_depth((None, 5, 5, 0), "pooling")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    slimdsl.layers.shapes.ShapeError: pooling of a tensor with 0 channels [?, 5, 5, 0]: ...
+    """
+    if len(shape) == 4 and shape[3] == 0:
+        raise ShapeError(f"{what} of a tensor with 0 channels {format_shape(shape)}: "
+                         f"TensorFlow refuses a depth of 0")
 
 
 def flatten(shape: Shape) -> Shape:
@@ -331,15 +406,21 @@ def _merge_dims(dims: list[Dim], axis: int) -> Dim:
     return known[0][1] if known else None
 
 
-def broadcast(a: Shape, b: Shape) -> Shape:
-    """``tf.add`` broadcasting (numpy rules).
+def broadcast(a: Shape, b: Shape, verb: str = "add") -> Shape:
+    """TensorFlow's broadcasting of element-wise ops (numpy's rules, aligned from the right):
+    per dimension equal sizes, or a 1 that stretches; an unknown ``?`` meets a 1 as ``?`` and a
+    known size ``k > 1`` as ``k``.
 
-    >>> broadcast((None, 7, 7, 256), (None, 7, 7, 256))
+    >>> broadcast((None, 7, 7, 256), (None, 1, 1, 256))
     (None, 7, 7, 256)
-    >>> broadcast((7, 256), (7, 128))
+    >>> broadcast((7, 256), (7, 128))  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    slimdsl.layers.shapes.ShapeError: cannot add [7, 256] and [7, 128]: dimension 1 is 256 vs 128
+    slimdsl.layers.shapes.ShapeError: cannot add [7, 256] and [7, 128]: dimension 1 is 256 ...
+    >>> broadcast((7, 256), (5, 1, 128), "multiply")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    slimdsl.layers.shapes.ShapeError: cannot multiply [7, 256] and [5, 1, 128]: aligned ...
     """
     rank = max(len(a), len(b))
     pa = (1,) * (rank - len(a)) + tuple(a)
@@ -355,8 +436,11 @@ def broadcast(a: Shape, b: Shape) -> Shape:
         elif x == y:
             out.append(x)
         else:
-            raise ShapeError(f"cannot add {format_shape(a)} and {format_shape(b)}: "
-                             f"dimension {i} is {x} vs {y}")
+            aligned = "" if len(a) == len(b) else \
+                f"aligned from the right as {format_shape(pa)} and {format_shape(pb)}, "
+            raise ShapeError(f"cannot {verb} {format_shape(a)} and {format_shape(b)}: {aligned}"
+                             f"dimension {i} is {x} vs {y} (sizes must be equal, or one of "
+                             f"them 1)")
     return tuple(out)
 
 

@@ -22,7 +22,9 @@ INTERPOLATION = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
 STATEMENTS = (n.LayerStmt, n.InputStmt, n.DefStmt, n.OutputStmt, n.EndPointStmt,
               n.ArgScopeStmt, n.ScopeStmt, n.IfStmt, n.ForStmt, n.AssertStmt)
 EXPRESSIONS = (n.Number, n.String, n.Unknown, n.Name, n.ListLit, n.TupleLit, n.DictLit, n.Call,
-               n.BinOp, n.UnaryOp, n.Conditional, n.Index, n.Attribute)
+               n.BinOp, n.UnaryOp, n.Conditional, n.Index, n.Subscript, n.Attribute)
+#: What a subscript holds besides expressions.
+_SUBSCRIPT_ITEMS = (n.Slice, n.EllipsisLit)
 
 
 def _is_node(value: Any) -> bool:
@@ -154,7 +156,11 @@ def sub_exprs(e: n.Expr) -> list[n.Expr]:
         return [e.then, e.test, e.otherwise]
     if t is n.DictLit:
         return [value for _, value, _ in e.items]
-    if t in EXPRESSIONS:
+    if t is n.Subscript:
+        return [e.value, *e.items]
+    if t is n.Slice:
+        return [x for x in (e.start, e.stop, e.step) if x is not None]
+    if t in EXPRESSIONS or t in _SUBSCRIPT_ITEMS:
         return []
     return list(_generic_exprs(e))
 

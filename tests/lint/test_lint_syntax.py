@@ -20,12 +20,12 @@ def test_reads_in_every_position_count():
     text = """
 def twice(v) = 2 * v
 model m(a: int = 1, b: int = 2, c: list = [1], d: string = "x", e: bool = true, f: int = 3,
-        g: int = 1, h: int = 8, k: int = 5) {
+        g: int = 1, h: int = 8, k: int = 5, lo: int = 1, hi: int = 3) {
   input images: [?, 8, 8, 3]
   scope "s_{d}" {
     conv2d(twice(a), [1, 1][0] if e else b) as "c_{f}"
   }
-  for i in range(len(c)) {
+  for i in range(len(c[lo:hi])) {
     assert g > 0
   }
   end_point "p_{d}"

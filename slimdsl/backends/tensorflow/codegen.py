@@ -24,11 +24,20 @@ from ... import __version__
 from ... import diagnostics as dg
 from ...diagnostics import CompileError, Diagnostics, Span
 from ...ir import Graph, Node, Tensor, relative_scope
+from ...layers.norm import batch_norm_path
 from ...layers.shapes import format_shape
 from ...resources import templates_dir
 from ...values import show
 from . import source as src
-from .translate import ROLE_ATTRS, RUNTIME_NAMES, SNIPPET_DEPS, TRANSLATORS, NodeCtx, regularization
+from .translate import (
+    LAYER_OBJECTS,
+    ROLE_ATTRS,
+    RUNTIME_NAMES,
+    SNIPPET_DEPS,
+    TRANSLATORS,
+    NodeCtx,
+    regularization,
+)
 
 #: Attributes of tf.Module and of the generated class that parameters and layers must not take.
 MODULE_ATTRS = frozenset({
@@ -140,8 +149,8 @@ class _ModelBuilder:
         self.attrs: dict[int, str] = {}
         taken = set(MODULE_ATTRS) | set(graph.params)
         for node in graph.nodes:
-            if node.variables or node.kind in ("batch_norm", "bias_add"):
-                name = src.short(relative_scope(node.scope, graph.name))
+            if node.variables or node.kind in LAYER_OBJECTS:
+                name = src.short(relative_scope(node.scope, graph.scope))
                 self.attrs[node.id] = src.unique(name, taken)
 
     # ------------------------------------------------------------------ names
@@ -249,10 +258,12 @@ class _ModelBuilder:
         for node in self.g.nodes:
             attr = self.attrs.get(node.id)
             for var in _regularization_order(node):
-                path = f"self.{attr}."
-                if "/BatchNorm/" in var.name[len(node.scope):]:
-                    path += "batch_norm."
-                term = regularization(var.regularizer, path + ROLE_ATTRS[var.role])
+                path = f"self.{attr}"
+                if "/" in var.name[len(node.scope) + 1:]:  # Conv/BatchNorm/gamma
+                    path += ".normalizer"
+                if ROLE_ATTRS[var.role]:
+                    path += "." + ROLE_ATTRS[var.role]
+                term = regularization(var.regularizer, path)
                 if term is not None:
                     terms.append(term)
         if not terms:
@@ -274,6 +285,9 @@ class _ModelBuilder:
                 last_use[t.id] = i
         for port in g.outputs:
             last_use[port.tensor.id] = end
+        for node in g.nodes:  # the list an op with several outputs returns lives as long
+            if node.more_outputs:
+                last_use[node.output.id] = max(last_use.get(t.id, -1) for t in node.outputs)
         names: dict[int, str] = {p.tensor.id: p.name for p in g.inputs}
         holder: dict[str, int] = {}  # local name -> tensor it holds
         keys_by_tensor: dict[int, list[str]] = {}
@@ -285,7 +299,7 @@ class _ModelBuilder:
         for port in g.inputs:
             forward += self._end_points(port.tensor, names, keys_by_tensor, emitted_keys)
         for i, node in enumerate(g.nodes):
-            ins = [names[t.id] for t in node.inputs]
+            ins = [names[t.id] if t.const is None else src.literal(t.const) for t in node.inputs]
             attr = self.attrs.get(node.id, "")
             emitted = TRANSLATORS[node.kind](NodeCtx(node, ins, attr, self.params))
             self.needs |= emitted.needs
@@ -296,6 +310,9 @@ class _ModelBuilder:
             target = self._target(node, i, names, holder, last_use)
             names[node.output.id] = target
             holder[target] = node.output.id
+            if node.more_outputs:  # tf.split returns a list: its pieces are target[i]
+                for k, piece in enumerate(node.outputs):
+                    names[piece.id] = f"{target}[{k}]"
             if emitted.args is None:  # an expression such as "a + b"
                 forward += src.wrap_call(f"{target} = (", [emitted.call], 12, note=note) \
                     if len(f"{target} = {emitted.call}  # {note}") + 12 > src.LINE_LIMIT \
@@ -303,7 +320,8 @@ class _ModelBuilder:
             else:
                 forward += src.wrap_call(f"{target} = {emitted.call}(", emitted.args, 12,
                                          note=note)
-            forward += self._end_points(node.output, names, keys_by_tensor, emitted_keys)
+            for out in node.outputs:
+                forward += self._end_points(out, names, keys_by_tensor, emitted_keys)
         if emitted_keys != list(g.end_points):  # restore TF-Slim's key order
             forward += src.wrap_call(
                 "end_points = {key: end_points[key] for key in (",
@@ -331,7 +349,7 @@ class _ModelBuilder:
         if free("net"):
             return "net"
         taken = set(_CALL_NAMES) | {p.name for p in self.g.inputs} | set(self.g.params)
-        parts = [src.short(p, 30) for p in relative_scope(node.scope, self.g.name).split("/")]
+        parts = [src.short(p, 30) for p in relative_scope(node.scope, self.g.scope).split("/")]
         start = max(len(parts) - 2, 0)  # "branch_1_conv2d_0a_1x1": the last two scopes
         for first in range(start, -1, -1):
             candidate = src.short("_".join(parts[first:]), 32)
@@ -346,15 +364,19 @@ class _ModelBuilder:
 def _regularization_order(node: Node) -> list:
     """Variables in the order TF-Slim adds their losses to REGULARIZATION_LOSSES.
 
-    batch_norm on rank 2 goes through TF-Slim's own fused code (beta, then gamma); on other
-    ranks through Keras' BatchNormalization, which creates gamma before beta.
+    A batch_norm (a layer, or a normalizer) that runs through Keras' BatchNormalization creates
+    gamma before beta; TF-Slim's own code (the fused rank-2 path, or a non-default
+    updates_collections) beta first (:func:`~slimdsl.layers.norm.batch_norm_path`).
     """
     variables = list(node.variables)
-    if (node.output.shape is not None and len(node.output.shape) != 2
-            and any(v.role == "gamma" for v in variables)):
-        beta = [i for i, v in enumerate(variables) if v.role == "beta"]
-        gamma = [i for i, v in enumerate(variables) if v.role == "gamma"]
-        if beta and gamma:
-            variables[beta[0]], variables[gamma[0]] = variables[gamma[0]], variables[beta[0]]
+    bn = node.args if node.kind == "batch_norm" else \
+        node.args.get("normalizer_params") if node.args.get("normalizer_fn") is not None \
+        and node.args["normalizer_fn"].kind == "batch_norm" else None
+    if bn is None or node.output.shape is None \
+            or batch_norm_path(bn, len(node.output.shape)) != "keras":
+        return variables
+    beta = [i for i, v in enumerate(variables) if v.role == "beta"]
+    gamma = [i for i, v in enumerate(variables) if v.role == "gamma"]
+    if beta and gamma:
+        variables[beta[0]], variables[gamma[0]] = variables[gamma[0]], variables[beta[0]]
     return variables
-
