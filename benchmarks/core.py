@@ -146,7 +146,8 @@ def check_vs_tf_markdown(r: dict[str, Any]) -> str:
         lines.append("")
     lines.append(
         f"Where slimc's time goes (in-process, best of {st['repeat']}): parse "
-        f"{ms(st['parse'])}, lower {ms(st['lower'])}, account {ms(st['account'])}; loading the "
+        f"{ms(st['parse'])}, lower {ms(st['lower'])}, account {ms(st['account'])}, lint "
+        f"{ms(st['lint'])} (the warnings and the check of code never run); loading the "
         f"parser's tables {ms(st['grammar'])} once per process from their cache in "
         f"`~/.cache/slimdsl` (analysing the grammar with Lark without any cache: "
         f"{ms(st['grammar_build'])}). The rest of the {secs(check.median)} is the "
@@ -185,6 +186,7 @@ def _stage_times(text: str, path: str, repeat: int, tables: bool) -> dict[str, A
     from slimdsl.frontend import program as program_module
     from slimdsl.frontend import tables as tables_module
     from slimdsl.frontend.program import load_program
+    from slimdsl.lint import lint
     from slimdsl.lower import lower_collecting
 
     tables_module.tables()  # the per-process tables, loaded (or built) outside the timed stages
@@ -211,9 +213,12 @@ def _stage_times(text: str, path: str, repeat: int, tables: bool) -> dict[str, A
                                                repeat)
     names = [m.name for m in program.own_models]
 
+    covered: set[int] = set()
+
     def lower_all():
+        covered.clear()
         diags = Diagnostics()
-        graphs = [lower_collecting(program, name, None, diags) for name in names]
+        graphs = [lower_collecting(program, name, None, diags, covered) for name in names]
         if diags.has_errors:
             raise RuntimeError(f"{path}: {diags.items[0].message}")
         return graphs
@@ -227,10 +232,18 @@ def _stage_times(text: str, path: str, repeat: int, tables: bool) -> dict[str, A
         return diags
 
     account_s, account_cpu, _ = best_of_both(account_all, repeat)
+
+    def lint_all():  # the default warnings and the check of code the lowering never ran
+        diags = Diagnostics()
+        lint(program, graphs, names, covered, diags)
+        return diags
+
+    lint_s, lint_cpu, _ = best_of_both(lint_all, repeat)
     return {"grammar": grammar_s, "grammar_build": build_s, "parse": parse_s, "lower": lower_s,
-            "account": account_s, "total": parse_s + lower_s + account_s,
-            "total_cpu": parse_cpu + lower_cpu + account_cpu, "parse_cpu": parse_cpu,
-            "lower_cpu": lower_cpu, "account_cpu": account_cpu, "repeat": repeat,
+            "account": account_s, "lint": lint_s, "total": parse_s + lower_s + account_s + lint_s,
+            "total_cpu": parse_cpu + lower_cpu + account_cpu + lint_cpu, "parse_cpu": parse_cpu,
+            "lower_cpu": lower_cpu, "account_cpu": account_cpu, "lint_cpu": lint_cpu,
+            "repeat": repeat,
             "layers": sum(len(g.nodes) for g in graphs)}
 
 
@@ -320,11 +333,12 @@ def scaling_markdown(r: dict[str, Any]) -> str:
     for row in r["rows"]:
         st, proc = row["stages"], row["process"]
         rows.append([row["style"], f"{row['layers']:,}", f"{row['lines']:,}", ms(st["parse"]),
-                     ms(st["lower"]), ms(st["account"]), ms(st["total"]), ms(st["total_cpu"]),
+                     ms(st["lower"]), ms(st["account"]), ms(st["lint"]), ms(st["total"]),
+                     ms(st["total_cpu"]),
                      f"{st['total_cpu'] / row['layers'] * 1e6:.0f} µs",
                      secs(proc.median) if proc else "–", secs(proc.cpu_median) if proc else "–",
                      mib(proc.rss_mib) if proc else "–"])
-    lines.append(table(["style", "layers", "source lines", "parse", "lower", "account",
+    lines.append(table(["style", "layers", "source lines", "parse", "lower", "account", "lint",
                         "in-process", "in-process CPU", "CPU per layer", "check (process)",
                         "check CPU", "peak RSS"], rows))
     lines.append("")
@@ -345,10 +359,10 @@ def scaling_markdown(r: dict[str, Any]) -> str:
         if row["layers"] == max(x["layers"] for x in r["rows"] if x["style"] == row["style"]):
             st = row["stages"]
             share = {k: f"{st[k + '_cpu'] / st['total_cpu']:.0%}"
-                     for k in ("parse", "lower", "account")}
+                     for k in ("parse", "lower", "account", "lint")}
             lines.append(f"- {row['style']} at {row['layers']:,} layers: parse {share['parse']}, "
-                         f"lower {share['lower']}, account {share['account']} of the in-process "
-                         f"CPU time.")
+                         f"lower {share['lower']}, account {share['account']}, lint "
+                         f"{share['lint']} of the in-process CPU time.")
     ten = [row for row in r["rows"] if row["layers"] == 10_000]
     if ten:
         parts = []

@@ -16,6 +16,8 @@ from .diagnostics import CompileError, Diagnostic, Diagnostics, Span
 from .frontend.parser import MAX_SOURCE_BYTES
 from .frontend.program import Program, load_program, read_text
 from .ir import Graph
+from .lint import LintOptions
+from .lint import lint as run_lints
 from .lower import lower_collecting
 from .records import dataclass, field, replace
 
@@ -91,16 +93,20 @@ def parse_value(text: str) -> Any:
 
 def check_source(text: str, path: str = "<string>", *, models: Iterable[str] | None = None,
                  overrides: dict[str, Any] | None = None,
-                 input_shapes: dict[str, tuple[int | None, ...]] | None = None) -> CheckResult:
+                 input_shapes: dict[str, tuple[int | None, ...]] | None = None,
+                 lint: LintOptions | None = None) -> CheckResult:
     """Parse, lower and account every model of a source text, collecting all diagnostics.
 
     ``overrides`` replace parameter defaults; ``input_shapes`` replace declared input shapes
-    by input name (same rank; ``None`` dimensions unknown). Never raises for bad input. A
-    failure of slimc itself becomes an ``internal`` diagnostic (and exit code 2) instead of a
-    traceback; the fuzz tests treat one as a bug.
+    by input name (same rank; ``None`` dimensions unknown). The lints (:mod:`slimdsl.lint`)
+    add their warnings, chosen by ``lint`` (the default ones when None), and check the code
+    the lowering never ran.
+
+    Never raises for bad input. A failure of slimc itself becomes an ``internal`` diagnostic
+    (and exit code 2) instead of a traceback; the fuzz tests treat one as a bug.
     """
     try:
-        return _check_source(text, path, models, overrides, input_shapes)
+        return _check_source(text, path, models, overrides, input_shapes, lint)
     except Exception as exc:  # noqa: BLE001 - the last line of defence, reported as a bug
         diag = Diagnostic(Span.point(path, 1, 1), "error", dg.INTERNAL.name,
                           f"internal compiler error: {type(exc).__name__}: {exc}",
@@ -110,7 +116,8 @@ def check_source(text: str, path: str = "<string>", *, models: Iterable[str] | N
 
 def _check_source(text: str, path: str, models: Iterable[str] | None,
                   overrides: dict[str, Any] | None,
-                  input_shapes: dict[str, tuple[int | None, ...]] | None) -> CheckResult:
+                  input_shapes: dict[str, tuple[int | None, ...]] | None,
+                  lint: LintOptions | None) -> CheckResult:
     result = CheckResult(path, source=text)
     diags = Diagnostics()
     try:
@@ -125,11 +132,17 @@ def _check_source(text: str, path: str, models: Iterable[str] | None,
         return result
     names = list(models) if models is not None else [m.name for m in program.own_models]
     diags.extend(program_diagnostics(program, names))
+    covered: set[int] = set()  # the statement lists the lowering ran
+    clean: list[Graph] = []  # lowered without errors: the graph lints need whole graphs
     for name in names:
-        graph, found = check_model(program, name, overrides, input_shapes=input_shapes)
+        graph, found = check_model(program, name, overrides, input_shapes=input_shapes,
+                                   covered=covered)
         diags.extend(found)
         if graph is not None:
             result.graphs.append(graph)
+            if not any(d.is_error for d in found):
+                clean.append(graph)
+    diags.extend(lint_diagnostics(program, clean, names, covered, diags.items, lint))
     result.diagnostics = _with_sources(diags.sorted(), program.sources)
     return result
 
@@ -146,8 +159,8 @@ def program_diagnostics(program: Program, names: list[str]) -> list[Diagnostic]:
 
 def check_model(program: Program, name: str, overrides: dict[str, Any] | None = None, *,
                 incremental: IncrementalModel | None = None, change: Change | None = None,
-                input_shapes: dict[str, tuple[int | None, ...]] | None = None
-                ) -> tuple[Graph | None, list[Diagnostic]]:
+                input_shapes: dict[str, tuple[int | None, ...]] | None = None,
+                covered: set[int] | None = None) -> tuple[Graph | None, list[Diagnostic]]:
     """Lower and account the model ``name`` of ``program``: its (possibly partial) graph, or
     None, and its diagnostics.
 
@@ -155,13 +168,14 @@ def check_model(program: Program, name: str, overrides: dict[str, Any] | None = 
     With ``incremental`` (the model's state from the last check) and ``change`` (the lines the
     edit changed), lowering resumes where the edit is (:mod:`slimdsl.lower.incremental`) and
     accounting keeps the layers it kept. ``input_shapes`` replace declared input shapes (a full
-    lowering only: the editor's incremental one never passes them).
+    lowering only: the editor's incremental one never passes them). ``covered`` collects the
+    ids of the statement lists a full lowering ran (for :func:`lint_diagnostics`).
     """
     diags = Diagnostics()
     graph = None
     try:
         if incremental is None:
-            graph = lower_collecting(program, name, overrides, diags, input_shapes)
+            graph = lower_collecting(program, name, overrides, diags, input_shapes, covered)
         else:
             graph, lowered = incremental.lower(program, change)
             diags.extend(lowered.items)
@@ -173,6 +187,27 @@ def check_model(program: Program, name: str, overrides: dict[str, Any] | None = 
         diags.error(Span.point(program.root.path, 1, 1), dg.TOO_DEEP,
                     "expression nested too deeply to analyse")
     return graph, diags.items
+
+
+def lint_diagnostics(program: Program, graphs: Iterable[Graph], names: Iterable[str],
+                     covered: set[int] | None, found: Iterable[Diagnostic] = (),
+                     options: LintOptions | None = None) -> list[Diagnostic]:
+    """The lints' findings (:mod:`slimdsl.lint`) for a checked program: its warnings (chosen by
+    ``options``) and the errors in the code the lowering never ran.
+
+    ``graphs``: the models of ``names`` lowered without errors; ``covered``: the statement
+    lists the lowering ran (from :func:`check_model`), or None when unknown (an incremental
+    lowering): then only blocks nothing in the file calls are checked without values.
+    ``found``: the diagnostics so far (an error in a model silences its unused-name warnings).
+    """
+    diags = Diagnostics(list(found))
+    before = len(diags.items)
+    try:
+        run_lints(program, graphs, names, covered, diags, options)
+    except RecursionError:
+        diags.error(Span.point(program.root.path, 1, 1), dg.TOO_DEEP,
+                    "expression nested too deeply to analyse")
+    return diags.items[before:]
 
 
 def _with_sources(diags: list[Diagnostic], sources: dict[str, str]) -> list[Diagnostic]:
@@ -296,6 +331,6 @@ def expand_paths(paths: Iterable[str]) -> tuple[list[str], list[Diagnostic]]:
     return files, problems
 
 
-__all__ = ["CheckResult", "CompileError", "Program", "check_file", "check_model", "check_source",
-           "compile_file", "compile_source", "expand_paths", "program_diagnostics", "read_source",
-           "read_text"]
+__all__ = ["CheckResult", "CompileError", "LintOptions", "Program", "check_file", "check_model",
+           "check_source", "compile_file", "compile_source", "expand_paths", "lint_diagnostics",
+           "program_diagnostics", "read_source", "read_text"]

@@ -19,7 +19,7 @@ RANKS = {
     "ir": 2,
     "frontend": 3,
     "lower": 4,
-    "accounting": 5,
+    "accounting": 5, "lint": 5,
     "api": 6,
     "backends": 7, "tools": 7, "editors": 7,
     "lsp": 8,

@@ -67,7 +67,8 @@ def test_check_vs_tf_report_and_end_point_comparison():
 
     r = {"model": core.VGG, "check": stats(0.2, 26_000), "summary": stats(0.2, 26_000),
          "baseline": stats(0.01, 8_000), "tf": stats(8.0, 560_000), "agree": (21, 21),
-         "stages": {"parse": 0.001, "lower": 0.001, "account": 0.0001, "grammar": 0.005,
+         "stages": {"parse": 0.001, "lower": 0.001, "account": 0.0001, "lint": 0.0001,
+                    "grammar": 0.005,
                     "grammar_build": 0.05,
                     "repeat": 1}}
     text = core.check_vs_tf_markdown(r)

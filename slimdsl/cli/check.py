@@ -1,7 +1,8 @@
 """``slimc check PATH...``: parse and shape-check files and folders (recursively).
 
 ``--max-params N`` / ``--max-flops N`` turn a model over budget into a ``budget`` finding at the
-model's name (N takes the suffixes K, M, G, T: ``--max-params 25M``).
+model's name (N takes the suffixes K, M, G, T: ``--max-params 25M``). ``--warn CODE``,
+``--no-warn CODE`` and ``--warnings-as-errors`` choose the lint warnings (:mod:`slimdsl.lint`).
 """
 
 from __future__ import annotations
@@ -14,7 +15,16 @@ from .. import diagnostics as dg
 from ..api import CheckResult, check_file, expand_paths
 from ..diagnostics import CompileError, Diagnostic
 from ..frontend.parser import parse
-from .common import EXIT_USAGE, add_define_option, emit_diagnostics, exit_code, use_color
+from .common import (
+    EXIT_USAGE,
+    add_define_option,
+    add_warning_options,
+    apply_warning_policy,
+    emit_diagnostics,
+    exit_code,
+    lint_options,
+    use_color,
+)
 
 HELP = "parse and shape-check .slim files or folders"
 
@@ -29,6 +39,7 @@ def register(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     p.add_argument("--max-flops", type=parse_count, metavar="N",
                    help="budget: a model with more FLOPs per example is a finding")
     add_define_option(p)
+    add_warning_options(p)
     return p
 
 
@@ -74,12 +85,14 @@ def run(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     results = [CheckResult(d.span.path, [d]) for d in missing]
     overrides = dict(args.define) or None
-    results.extend(check_file(path, overrides=overrides) for path in files)
+    lint = lint_options(args)
+    results.extend(check_file(path, overrides=overrides, lint=lint) for path in files)
     for r in results:
         r.diagnostics.extend(budget_diagnostics(r, args.max_params, args.max_flops))
         if r.ok:  # what `slimc compile` would refuse is a finding here too
             from ..backends.tensorflow.names import name_diagnostics
             for graph in r.graphs:
                 r.diagnostics.extend(name_diagnostics(graph))
+    apply_warning_policy(results, args)
     emit_diagnostics(results, args.format, use_color(sys.stdout, args.color), sys.stdout)
     return exit_code(results)

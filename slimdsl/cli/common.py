@@ -8,8 +8,10 @@ import os
 import sys
 from typing import Any, TextIO
 
-from ..api import CheckResult, parse_value
-from ..diagnostics import printer
+from ..api import CheckResult, LintOptions, parse_value
+from ..diagnostics import Note, did_you_mean, printer
+from ..lint import WARNING_CODES
+from ..records import replace
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
 
@@ -43,6 +45,42 @@ def parse_define(text: str) -> tuple[str, Any]:
 def add_define_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("-D", "--define", action="append", type=parse_define, default=[],
                         metavar="NAME=VALUE", help="override a model parameter (JSON value)")
+
+
+def warning_code(text: str) -> str:
+    """A warning code for ``--warn``/``--no-warn`` (or ``all``)."""
+    if text in WARNING_CODES or text == "all":
+        return text
+    raise argparse.ArgumentTypeError(
+        f"unknown warning {text!r}{did_you_mean(text, WARNING_CODES)}; warnings: "
+        f"{', '.join(WARNING_CODES)}, all")
+
+
+def add_warning_options(parser: argparse.ArgumentParser) -> None:
+    """``--warn CODE``, ``--no-warn CODE`` and ``--warnings-as-errors``."""
+    parser.add_argument("--warn", action="append", type=warning_code, default=[],
+                        metavar="CODE", help="report this warning (also one off by default; "
+                        "'all' for every one)")
+    parser.add_argument("--no-warn", action="append", type=warning_code, default=[],
+                        metavar="CODE", help="do not report this warning ('all': none)")
+    parser.add_argument("--warnings-as-errors", action="store_true",
+                        help="report warnings as errors (exit 1), for CI")
+
+
+def lint_options(args: argparse.Namespace) -> LintOptions:
+    """The :class:`LintOptions` of a command's ``--warn``/``--no-warn``."""
+    return LintOptions(frozenset(getattr(args, "warn", None) or ()),
+                       frozenset(getattr(args, "no_warn", None) or ()))
+
+
+def apply_warning_policy(results: list[CheckResult], args: argparse.Namespace) -> None:
+    """With ``--warnings-as-errors``, every warning of ``results`` becomes an error."""
+    if not getattr(args, "warnings_as_errors", False):
+        return
+    note = Note("reported as an error because of --warnings-as-errors")
+    for r in results:
+        r.diagnostics = [replace(d, severity="error", notes=d.notes + (note,))
+                         if d.severity == "warning" else d for d in r.diagnostics]
 
 
 def positive(text: str) -> int:
@@ -104,15 +142,21 @@ def emit_diagnostics(results: list[CheckResult], fmt: str, color: bool, out: Tex
 def check_models(args: argparse.Namespace) -> CheckResult | int:
     """Check ``args.path`` (with ``--model`` and ``-D``) for a command that needs its models.
 
+    Warnings (``--warn``, ``--no-warn``, ``--warnings-as-errors``) are printed to stderr.
     Returns the result when it is clean and defines a model; otherwise prints the diagnostics
     (or says that there is no model) to stderr and returns the exit code.
     """
     from ..api import check_file
     result = check_file(args.path, models=[args.model] if getattr(args, "model", None) else None,
-                        overrides=dict(getattr(args, "define", None) or []) or None)
+                        overrides=dict(getattr(args, "define", None) or []) or None,
+                        lint=lint_options(args))
+    apply_warning_policy([result], args)
     if not result.ok:
         emit_diagnostics([result], "text", use_color(sys.stderr), sys.stderr)
         return exit_code([result])
+    if result.diagnostics:  # warnings: shown, and the command goes on
+        emit_diagnostics([result], "text", use_color(sys.stderr), sys.stderr,
+                         summary_line=False)
     if not result.graphs:
         print(f"slimc: error: {result.path} defines no model (only blocks)", file=sys.stderr)
         return EXIT_USAGE

@@ -19,6 +19,7 @@ from .common import (
     EXIT_OK,
     EXIT_USAGE,
     add_define_option,
+    add_warning_options,
     check_models,
     emit_diagnostics,
     use_color,
@@ -35,6 +36,7 @@ def register(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
                    help="the Python file to write (default: standard output)")
     p.add_argument("--model", help="only this model of the file (default: every model)")
     add_define_option(p)
+    add_warning_options(p)
     return p
 
 

@@ -7,7 +7,7 @@ import json
 import sys
 
 from ..tools.explain import LayerNotFound, explain_dict, explain_text, find_layer
-from .common import EXIT_FINDINGS, EXIT_OK, add_define_option, check_models
+from .common import EXIT_FINDINGS, EXIT_OK, add_define_option, add_warning_options, check_models
 
 HELP = "show a layer's effective arguments and their origin, shapes, variables"
 
@@ -21,6 +21,7 @@ def register(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     p.add_argument("--model", help="which model of the file (default: the first)")
     p.add_argument("--format", choices=("text", "json"), default="text")
     add_define_option(p)
+    add_warning_options(p)
     return p
 
 

@@ -13,7 +13,7 @@ import os
 import sys
 
 from ..tools.graphviz import IMAGE_FORMATS, GraphvizMissing, render, to_dot
-from .common import EXIT_OK, EXIT_USAGE, add_define_option, check_models
+from .common import EXIT_OK, EXIT_USAGE, add_define_option, add_warning_options, check_models
 
 HELP = "draw a model: layers, shapes on the edges, scopes as clusters (DOT, SVG, PNG)"
 
@@ -38,6 +38,7 @@ def register(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     p.add_argument("--no-browser", dest="browse", action="store_false",
                    help="with --netron: print the address instead of opening a browser")
     add_define_option(p)
+    add_warning_options(p)
     return p
 
 

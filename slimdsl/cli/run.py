@@ -11,7 +11,14 @@ import argparse
 import sys
 
 from ..layers.shapes import format_shape
-from .common import EXIT_OK, EXIT_USAGE, add_define_option, load_model, positive
+from .common import (
+    EXIT_OK,
+    EXIT_USAGE,
+    add_define_option,
+    add_warning_options,
+    load_model,
+    positive,
+)
 
 HELP = "build a model with TensorFlow on a device, check its shapes and time it"
 #: A run-time shape that differs from the inferred one is a bug in slimc: exit 2, like an
@@ -39,6 +46,7 @@ def register(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
                    help="inference rewrites of slimc export --optimize: batch norm folded into "
                         "the preceding layer, constants frozen")
     add_define_option(p)
+    add_warning_options(p)
     return p
 
 

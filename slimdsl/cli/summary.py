@@ -6,7 +6,7 @@ import argparse
 import json
 
 from ..tools.summary import summary_dict, summary_text
-from .common import EXIT_OK, add_define_option, check_models
+from .common import EXIT_OK, add_define_option, add_warning_options, check_models
 
 HELP = "per-layer table, parameter and FLOP totals, and variables of a model"
 
@@ -18,6 +18,7 @@ def register(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     p.add_argument("--model", help="only this model of the file (default: every model)")
     p.add_argument("--no-variables", action="store_true", help="omit the variable list")
     add_define_option(p)
+    add_warning_options(p)
     return p
 
 

@@ -16,10 +16,13 @@ from .codes import (
     BAD_VALUE,
     BUDGET,
     CODES,
+    DEAD_LAYER,
+    DEGENERATE_VALUE,
     DTYPE,
     DUPLICATE_ARGUMENT,
     ENCODING,
     EXPRESSION,
+    FC_RANK4,
     IMPORT,
     INCOMPATIBLE,
     INTERNAL,
@@ -28,6 +31,7 @@ from .codes import (
     RANK,
     RECURSION,
     REDEFINED,
+    REDUNDANT_LAYER,
     SCOPE_NAME,
     SHAPE,
     STRUCTURE,
@@ -37,6 +41,9 @@ from .codes import (
     UNKNOWN_ARGUMENT,
     UNKNOWN_LAYER,
     UNKNOWN_NAME,
+    UNUSED_BINDING,
+    UNUSED_BLOCK,
+    UNUSED_PARAMETER,
     ErrorCode,
 )
 from .data import (
@@ -52,8 +59,10 @@ from .data import (
 )
 
 __all__ = [
-    "ARG_SCOPE", "ASSERTION", "BAD_VALUE", "BUDGET", "CODES", "CompileError", "DTYPE",
-    "DUPLICATE_ARGUMENT", "Diagnostic", "Diagnostics", "ENCODING", "EXPRESSION", "ErrorCode", "Fix",
+    "ARG_SCOPE", "ASSERTION", "BAD_VALUE", "BUDGET", "CODES", "CompileError", "DEAD_LAYER",
+    "DEGENERATE_VALUE", "DTYPE", "DUPLICATE_ARGUMENT", "Diagnostic", "Diagnostics", "ENCODING",
+    "EXPRESSION", "ErrorCode", "FC_RANK4", "Fix", "REDUNDANT_LAYER", "UNUSED_BINDING",
+    "UNUSED_BLOCK", "UNUSED_PARAMETER",
     "IMPORT", "INCOMPATIBLE", "INTERNAL", "IO", "MISSING_ARGUMENT", "Note", "RANK",
     "RECURSION", "REDEFINED", "SCOPE_NAME", "SHAPE", "STRUCTURE", "SYNTAX", "Span", "TOO_DEEP",
     "TOO_MANY_ARGUMENTS", "UNKNOWN_ARGUMENT", "UNKNOWN_LAYER", "UNKNOWN_NAME", "closest",

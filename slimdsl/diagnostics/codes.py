@@ -16,6 +16,10 @@ class ErrorCode:
     name: str
     title: str
     description: str
+    #: "error", or "warning" for a lint (``--no-warn CODE`` silences it)
+    severity: str = "error"
+    #: a warning reported without ``--warn CODE`` (False: only when asked for)
+    default_on: bool = True
 
 
 #: Every code slimdsl can emit, in documentation order. ``docs/errors.md`` is checked against it.
@@ -24,6 +28,12 @@ CODES: dict[str, ErrorCode] = {}
 
 def _code(name: str, title: str, description: str) -> ErrorCode:
     code = ErrorCode(name, title, description)
+    CODES[name] = code
+    return code
+
+
+def _warning(name: str, title: str, description: str, default_on: bool = True) -> ErrorCode:
+    code = ErrorCode(name, title, description, "warning", default_on)
     CODES[name] = code
     return code
 
@@ -74,3 +84,40 @@ IO = _code("io", "I/O error", "A path cannot be read or written.")
 INTERNAL = _code("internal", "Internal compiler error",
                  "slimc itself failed on this input. This is a bug in slimc: please report it "
                  "with the input file. The message names the Python exception.")
+
+# ---------------------------------------------------------------------------- warnings (lints)
+# Reported by slimdsl.lint; `--no-warn CODE` silences one, `--warn CODE` turns on one that is off
+# by default, `--warnings-as-errors` makes them findings (exit 1). A `# slimc: ignore[CODE]`
+# comment on the reported line silences it there (say why next to it).
+
+UNUSED_BINDING = _warning(
+    "unused-binding", "Unused name",
+    "A name bound with `NAME = ...` is never read. For a layer or block call this is often a "
+    "slip: `enc1 = double_conv(base)` leaves `net` unchanged, so the next layer without an "
+    "explicit input reads `net`, not `enc1`.")
+DEAD_LAYER = _warning(
+    "dead-layer", "Dead layer",
+    "A layer's output reaches no model output, end point or later layer: its variables are "
+    "created and never affect anything.")
+UNUSED_PARAMETER = _warning(
+    "unused-parameter", "Unused parameter",
+    "A parameter of a model, block or `def` function is never read in its body (names "
+    "starting with `_` are exempt).")
+DEGENERATE_VALUE = _warning(
+    "degenerate-value", "Degenerate initializer or regularizer",
+    "An initializer or regularizer whose literal values make it useless: a normal with stddev "
+    "0 (every weight equal; `random_normal`/`truncated_normal` take the stddev first), a "
+    "uniform with minval >= maxval, weights initialized to a constant (every unit stays the "
+    "same), a regularizer with scale 0.")
+FC_RANK4 = _warning(
+    "unflattened-fully-connected", "fully_connected on a rank-4 tensor",
+    "`fully_connected` on an image-shaped tensor acts on its last axis only (a 1x1 "
+    "convolution); a `flatten()` before it is usually missing.")
+REDUNDANT_LAYER = _warning(
+    "redundant-layer", "Redundant layer",
+    "A layer repeats what its input's layer already did: an activation layer after the same "
+    "activation_fn, a batch_norm after normalizer_fn=batch_norm.")
+UNUSED_BLOCK = _warning(
+    "unused-block", "Unused block",
+    "A block of a file that defines models is called by nothing in the file (off by default: "
+    "other files may import it; turn on with `--warn unused-block`).", default_on=False)

@@ -122,7 +122,8 @@ def format_sarif(files: Sequence[tuple[str, Sequence[Diagnostic]]]) -> str:
     rules = [{"id": c, "name": "".join(w.title() for w in c.split("-")),
               "shortDescription": {"text": CODES[c].title if c in CODES else c},
               "fullDescription": {"text": CODES[c].description if c in CODES else c},
-              "defaultConfiguration": {"level": "error"}} for c in used]
+              "defaultConfiguration": {"level": CODES[c].severity if c in CODES else "error"}}
+             for c in used]
     index = {c: i for i, c in enumerate(used)}
     results = []
     for _, diags in files:
@@ -164,13 +165,24 @@ def _artifact_location(path: str) -> dict:
 
 
 def count_summary(results: Iterable[tuple[str, Sequence[Diagnostic]]]) -> str:
-    """``Found 3 errors in 2 files (checked 5 files)`` or ``Success: ...``."""
+    """``Found 3 errors in 2 files (checked 5 files)``, ``Found 1 warning in 1 file (...)`` or
+    ``Success: ...``; warnings next to errors are counted after them."""
     results = list(results)
     errors = sum(1 for _, ds in results for d in ds if d.is_error)
+    warnings = sum(1 for _, ds in results for d in ds if d.severity == "warning")
     bad = sum(1 for _, ds in results if any(d.is_error for d in ds))
+    warned = sum(1 for _, ds in results if any(d.severity == "warning" for d in ds))
     files = len(results)
     noun = "file" if files == 1 else "files"
+    and_warnings = f" and {_plural(warnings, 'warning')}" if warnings else ""
     if errors:
-        return (f"Found {errors} error{'s' if errors != 1 else ''} in {bad} "
-                f"file{'s' if bad != 1 else ''} (checked {files} {noun})")
+        return (f"Found {_plural(errors, 'error')}{and_warnings} in {_plural(bad, 'file')} "
+                f"(checked {files} {noun})")
+    if warnings:
+        return f"Found {_plural(warnings, 'warning')} in {_plural(warned, 'file')} " \
+               f"(checked {files} {noun})"
     return f"Success: no issues found in {files} {noun}"
+
+
+def _plural(count: int, noun: str) -> str:
+    return f"{count} {noun}{'s' if count != 1 else ''}"

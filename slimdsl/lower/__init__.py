@@ -57,9 +57,12 @@ def lower(program: Program, model: str | None = None,
 
 def lower_collecting(program: Program, model: str | None, overrides: dict[str, Any] | None,
                      diags: Diagnostics,
-                     input_shapes: dict[str, tuple[int | None, ...]] | None = None
-                     ) -> Graph | None:
-    """Like :func:`lower` but appends to ``diags`` and returns the (possibly partial) graph."""
+                     input_shapes: dict[str, tuple[int | None, ...]] | None = None,
+                     covered: set[int] | None = None) -> Graph | None:
+    """Like :func:`lower` but appends to ``diags`` and returns the (possibly partial) graph.
+
+    ``covered`` collects the ids of the statement lists the lowering ran (see
+    :mod:`slimdsl.lint`)."""
     own = program.own_models
     if model is None:
         if not own:
@@ -73,7 +76,8 @@ def lower_collecting(program: Program, model: str | None, overrides: dict[str, A
                     f"no model named '{model}'{did_you_mean(model, program.models)}")
         return None
     try:
-        return Lowerer(program, diags, input_shapes).lower_model(model, dict(overrides or {}))
+        return Lowerer(program, diags, input_shapes, covered).lower_model(
+            model, dict(overrides or {}))
     except WorkLimit as e:
         diags.error(e.span, dg.STRUCTURE, f"model '{model}' is too large: {e.message}",
                     ["are a loop's bounds or a repeat count too large?"])

@@ -59,12 +59,15 @@ class Lowerer:
     """Lowers one model of a program (a new instance per model)."""
 
     def __init__(self, program: Program, diags: Diagnostics,
-                 input_shapes: dict[str, tuple[int | None, ...]] | None = None):
+                 input_shapes: dict[str, tuple[int | None, ...]] | None = None,
+                 covered: set[int] | None = None):
         self.program = program
         self.diags = diags
         #: Shapes given for inputs from outside (``slimc export --input NAME=SHAPE``): each
         #: replaces its declaration's, so shape inference checks the model at that size.
         self.input_shapes = dict(input_shapes or {})
+        #: ids of the statement lists run (the lints check the others without values)
+        self.covered: set[int] = covered if covered is not None else set()
         self.evaluator = Evaluator(self._call_hook, self._tensor_hook)
         self.root_env = Env()
         for name in program.blocks:
@@ -205,6 +208,7 @@ class Lowerer:
                  start: int = 0) -> None:
         """Lower ``stmts[start:]`` in ``env``; a failed statement is reported and poisons its
         names."""
+        self.covered.add(id(stmts))
         recorder = self.recorder
         if recorder is not None:
             recorder.enter(stmts, ctx)

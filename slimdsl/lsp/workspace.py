@@ -20,7 +20,7 @@ import os
 from typing import Any
 
 from .. import diagnostics as dg
-from ..api import check_model, program_diagnostics
+from ..api import check_model, lint_diagnostics, program_diagnostics
 from ..diagnostics import CompileError, Diagnostic, Span
 from ..frontend import tree as n
 from ..frontend.incremental import Document as ParsedText
@@ -142,6 +142,7 @@ class Checker:
         last_text, previous = self._models.get(path, (None, {}))
         change = Change.between(path, last_text, text) if last_text is not None else None
         models: dict[str, IncrementalModel] = {}
+        clean: list[Graph] = []  # lowered without errors, for the lints
         for name in names:
             model = previous.get(name) or IncrementalModel(name)
             graph, diags = check_model(program, name, incremental=model, change=change)
@@ -149,6 +150,11 @@ class Checker:
             found.update(dict.fromkeys(diags))
             if graph is not None:
                 result.graphs.append(graph)
+                if not any(d.is_error for d in diags):
+                    clean.append(graph)
+        # the warnings of `slimc check` (which statement lists an incremental lowering ran is
+        # not known: blocks nothing reads are still checked without values, branches are not)
+        found.update(dict.fromkeys(lint_diagnostics(program, clean, names, None, found)))
         self._models[path] = (text, models)
         result.diagnostics = sorted(found, key=lambda d: (not same_file(d.span.path, path),
                                                           d.span.line, d.span.column))

@@ -25,7 +25,7 @@ model small(depth: int = 16) {
   input images: [?, 32, 32, 3]
   conv2d(depth, 3, stride=2) as conv1
   max_pool2d(2) as pool1
-  fully_connected(10) as logits
+  conv2d(10, 1) as logits
 }
 """
 
@@ -99,7 +99,7 @@ async def test_diagnostics_on_open_change_and_save(client: LanguageClient, folde
     change(client, uri, GOOD, 2)
     await eventually(lambda: client.diagnostics.get(uri) == (), "clean diagnostics")
 
-    change(client, uri, GOOD.replace("fully_connected(10) as logits", "fully_conected(10)"), 3)
+    change(client, uri, GOOD.replace("conv2d(10, 1) as logits", "fully_conected(10)"), 3)
     await eventually(lambda: client.diagnostics.get(uri), "an unknown layer")
     [d] = client.diagnostics[uri]
     assert d.code == "unknown-layer" and "did you mean 'fully_connected'" in d.message
@@ -112,12 +112,25 @@ async def test_diagnostics_on_open_change_and_save(client: LanguageClient, folde
 
 async def test_notes_with_a_place_become_related_information(client: LanguageClient,
                                                              folder: Path):
-    text = GOOD.replace("fully_connected(10) as logits", "conv2d(4, 1) as conv1")
+    text = GOOD.replace("conv2d(10, 1) as logits", "conv2d(4, 1) as conv1")
     uri = await open_doc(client, folder / "twice.slim", text)
     [d] = client.diagnostics[uri]
     assert d.code == "scope-name"
     [related] = [r for r in d.related_information if r.message == "first created here"]
     assert related.location.uri == uri and related.location.range.start.line == 2
+    close(client, uri)
+
+
+async def test_lint_warnings_and_uncalled_blocks(client: LanguageClient, folder: Path):
+    """The warnings of `slimc check` (slimdsl.lint), and a block nothing calls checked too."""
+    text = GOOD.replace("  conv2d(10, 1) as logits", "  skip = conv2d(10, 1) as logits") + \
+        "\nblock unused(depth: int) {\n  conv2x(depth, 3)\n}\n"
+    uri = await open_doc(client, folder / "lint.slim", text)
+    found = {d.code: d for d in client.diagnostics[uri]}
+    assert set(found) == {"unused-binding", "unknown-layer"}
+    assert found["unused-binding"].severity == t.DiagnosticSeverity.Warning
+    assert found["unused-binding"].range.start.line == 4
+    assert found["unknown-layer"].severity == t.DiagnosticSeverity.Error
     close(client, uri)
 
 

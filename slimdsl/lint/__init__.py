@@ -1,0 +1,105 @@
+"""Lints: warnings about code that compiles but is probably not what was meant, and the checking
+of code the lowering never ran.
+
+Runs after lowering, on the syntax tree of the checked file (:mod:`.usage`: unused names,
+parameters and blocks, degenerate initializer/regularizer literals; :mod:`.unreached`: blocks
+nothing calls and branches not taken, checked without values) and on the graphs lowered without
+errors (:mod:`.graph`: dead layers, ``fully_connected`` on rank 4, redundant layers). Warnings
+are ordinary :class:`~slimdsl.diagnostics.Diagnostic` s of severity ``warning`` with the codes
+of :mod:`slimdsl.diagnostics.codes`; :class:`LintOptions` chooses which are reported, and a
+``# slimc: ignore[CODE]`` comment on the reported line silences one there.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from ..diagnostics import CODES, Diagnostic, Diagnostics, Span
+from ..frontend import Program
+from ..ir import Graph
+from ..records import dataclass
+from .graph import lint_dead_layers, lint_layers
+from .unreached import Unreached
+from .usage import lint_unused_blocks, lint_usage, lint_values, owners
+
+__all__ = ["WARNING_CODES", "LintOptions", "lint"]
+
+#: Every warning code, in documentation order.
+WARNING_CODES = tuple(c.name for c in CODES.values() if c.severity == "warning")
+
+_IGNORE = re.compile(r"#\s*slimc:\s*ignore(?:\[([a-z0-9,\s-]*)\])?")
+
+
+@dataclass(frozen=True)
+class LintOptions:
+    """Which warnings to report: the default ones, plus ``enable``, minus ``disable`` (either
+    may hold ``"all"``); ``disable`` wins."""
+
+    enable: frozenset[str] = frozenset()
+    disable: frozenset[str] = frozenset()
+
+    def active(self, code: str) -> bool:
+        if code in self.disable or "all" in self.disable:
+            return False
+        info = CODES.get(code)
+        return info is None or info.default_on or code in self.enable or "all" in self.enable
+
+    @property
+    def any_active(self) -> bool:
+        return any(self.active(c) for c in WARNING_CODES)
+
+
+def lint(program: Program, graphs: Iterable[Graph], lowered: Iterable[str],
+         covered: set[int] | None, diags: Diagnostics, options: LintOptions | None = None
+         ) -> None:
+    """Check what the lowering never ran (errors) and add the active warnings to ``diags``.
+
+    ``graphs``: the models lowered without errors; ``lowered``: the names of every model the
+    lowering was asked for; ``covered``: the ids of the statement lists it ran (None: unknown,
+    then only blocks nothing reads are checked without values).
+    """
+    options = options or LintOptions()
+    scanned = owners(program)
+    calls: set[str] = set()
+    for o in scanned:
+        calls |= o.scan.reads - {o.name} if o.what == "block" else o.scan.reads
+    Unreached(program, diags, covered).run(lowered, calls)
+    if not options.any_active:
+        return
+    found = Diagnostics()
+    unused = lint_usage(program, scanned, found)
+    lint_values(program, scanned, found)
+    lint_unused_blocks(program, scanned, found)
+    for graph in graphs:
+        lint_dead_layers(graph, found, unused)
+        lint_layers(graph, found)
+    # An error in a model or block often is a failed read (a misspelt name): the name it
+    # meant then looks unused. Report the error alone there.
+    failed = [o.span for o in scanned
+              if any(d.is_error and _contains(o.span, d.span) for d in diags.items)]
+    diags.extend(d for d in found.items
+                 if options.active(d.code) and not _ignored(d, program.sources)
+                 and not (d.code in _CASCADES and any(_contains(f, d.span) for f in failed)))
+
+
+#: Warnings that an error in the same model or block may cause.
+_CASCADES = frozenset({"unused-binding", "unused-parameter"})
+
+
+def _contains(outer: Span, inner: Span) -> bool:
+    return outer.path == inner.path and outer.line <= inner.line <= outer.end_line
+
+
+def _ignored(diag: Diagnostic, sources: dict[str, str]) -> bool:
+    """A ``# slimc: ignore`` or ``# slimc: ignore[code, ...]`` comment on the reported line."""
+    text = sources.get(diag.span.path)
+    if text is None or "slimc:" not in text:
+        return False
+    lines = text.splitlines()
+    if not 1 <= diag.span.line <= len(lines):
+        return False
+    m = _IGNORE.search(lines[diag.span.line - 1])
+    if m is None:
+        return False
+    return m.group(1) is None or diag.code in {c.strip() for c in m.group(1).split(",")}

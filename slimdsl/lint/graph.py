@@ -1,0 +1,94 @@
+"""Lints read off a model's IR graph: layers whose output reaches nothing, ``fully_connected``
+on image-shaped tensors, layers that repeat what the layer before them did.
+
+They run only on graphs lowered without errors: a partial graph would make live layers look
+dead.
+"""
+
+from __future__ import annotations
+
+from .. import diagnostics as dg
+from ..diagnostics import Diagnostics, Span
+from ..ir import Graph, Node, relative_scope
+from ..layers.shapes import format_shape
+from ..values import Activation, LayerRef
+
+#: Activation layers applying which twice changes nothing.
+_IDEMPOTENT = ("relu", "relu6")
+
+
+def site(node: Node) -> Span:
+    """Where a node is reported: the outermost call it was expanded from (a block call in the
+    model body), else its own statement."""
+    return node.trail[0] if node.trail else node.span
+
+
+def _contains(outer: Span, inner: Span) -> bool:
+    return outer.path == inner.path and \
+        (outer.line, outer.column) <= (inner.line, inner.column) and \
+        (inner.end_line, inner.end_column) <= (outer.end_line, outer.end_column)
+
+
+def lint_dead_layers(graph: Graph, diags: Diagnostics, known: list[Span]) -> None:
+    """Report each call whose layers reach no output, end point or later layer, once (not
+    within a statement in ``known``: an unused binding already explains it)."""
+    live: set[int] = set()
+    stack = [p.tensor for p in graph.outputs] + list(graph.end_points.values())
+    while stack:
+        t = stack.pop()
+        if t.id in live:
+            continue
+        live.add(t.id)
+        if t.producer is not None:
+            stack.extend(t.producer.inputs)
+    consumed = {t.id for node in graph.nodes for t in node.inputs}
+    dead: dict[Span, list[Node]] = {}
+    for node in graph.nodes:
+        if node.output.id not in live:
+            dead.setdefault(site(node), []).append(node)
+    for where, nodes in dead.items():
+        if any(_contains(k, where) for k in known):
+            continue
+        sinks = [nd for nd in nodes if nd.output.id not in consumed]
+        if not sinks:
+            continue  # feeds another dead call, reported there
+        last = sinks[-1]
+        scope = relative_scope(last.scope, graph.name)
+        notes = []
+        if len(nodes) > 1:
+            notes.append(f"{len(nodes)} layers of this statement are dead "
+                         f"({', '.join(relative_scope(x.scope, graph.name) for x in nodes[:4])}"
+                         f"{', ...' if len(nodes) > 4 else ''})")
+        notes.append("its output is not an output or end point, and no later layer reads it: "
+                      "did a later layer mean to take it as its input?")
+        diags.warning(where, dg.DEAD_LAYER,
+                      f"the output of '{scope}' ({last.kind}) is never used", notes)
+
+
+def lint_layers(graph: Graph, diags: Diagnostics) -> None:
+    """``fully_connected`` on rank 4, and layers redundant after their input's layer."""
+    for node in graph.nodes:
+        if not node.inputs:
+            continue
+        x = node.inputs[0]
+        if node.kind == "fully_connected" and x.shape is not None and len(x.shape) == 4:
+            diags.warning(node.span, dg.FC_RANK4,
+                          f"fully_connected on the rank-4 tensor {format_shape(x.shape)} acts "
+                          f"on its last axis only (output {format_shape(node.output.shape)})",
+                          ["flatten() it first, or write conv2d(n, 1) if a 1x1 convolution is "
+                           "meant"])
+        producer = x.producer
+        if producer is None:
+            continue
+        if node.kind in _IDEMPOTENT and producer.args.get("activation_fn") == \
+                Activation(node.kind):
+            diags.warning(node.span, dg.REDUNDANT_LAYER,
+                          f"{node.kind} after '{relative_scope(producer.scope, graph.name)}', "
+                          f"whose activation_fn is already {node.kind}: it changes nothing",
+                          ["remove it, or give that layer activation_fn=none"])
+        elif node.kind == "batch_norm" and producer.args.get("normalizer_fn") == \
+                LayerRef("batch_norm"):
+            diags.warning(node.span, dg.REDUNDANT_LAYER,
+                          f"batch_norm after '{relative_scope(producer.scope, graph.name)}', "
+                          f"which is already normalized (normalizer_fn=batch_norm)",
+                          ["remove one of the two"])
