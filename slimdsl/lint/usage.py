@@ -12,7 +12,7 @@ from ..diagnostics import Diagnostics, Span
 from ..frontend import Program
 from ..frontend import tree as n
 from ..layers import LAYER_NAMES, META_LAYERS
-from ..values import INITIALIZERS, REGULARIZERS, ParamSpec
+from ..values import INITIALIZERS, POSITIONAL_LIMITS, REGULARIZERS, ParamSpec
 from .syntax import Scan, expr_reads, scan_expr
 
 #: Names whose binding is never an unused-name slip: ``net`` is read implicitly by the next layer.
@@ -139,6 +139,8 @@ def _fmt(x: float) -> str:
 def _degenerate(call: n.Call) -> tuple[str, list[str]] | None:
     """(message, notes) when a constructor call's literal arguments make it useless."""
     f = call.func
+    if len(call.args) > POSITIONAL_LIMITS.get(f, len(call.args)):
+        return None  # random_normal(0, 0.02): the compiler refuses the ambiguous order itself
     if f in ("truncated_normal", "random_normal"):
         v = _given(call, INITIALIZERS[f])
         if v["stddev"] == 0:
