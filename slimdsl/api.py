@@ -17,7 +17,8 @@ from .diagnostics import CompileError, Diagnostic, Diagnostics, Span
 from .frontend.parser import MAX_SOURCE_BYTES
 from .frontend.program import Program, load_program, read_text
 from .ir import Graph
-from .lower import lower_collecting
+from .lower import GivenShapes, lower_collecting
+from .lower.sizes import solve_sizes
 
 SOURCE_SUFFIX = ".slim"
 
@@ -37,14 +38,17 @@ class CheckResult:
 
 
 def check_source(text: str, path: str = "<string>", *, models: Iterable[str] | None = None,
-                 overrides: dict[str, Any] | None = None) -> CheckResult:
+                 overrides: dict[str, Any] | None = None,
+                 inputs: GivenShapes | None = None) -> CheckResult:
     """Parse, lower and account every model of a source text, collecting all diagnostics.
 
-    Never raises for bad input. A failure of slimc itself becomes an ``internal`` diagnostic
-    (and exit code 2) instead of a traceback; the fuzz tests treat one as a bug.
+    ``inputs`` checks at concrete input shapes (``--input images=[1,512,384,3]``), binding the
+    named dimensions. Never raises for bad input. A failure of slimc itself becomes an
+    ``internal`` diagnostic (and exit code 2) instead of a traceback; the fuzz tests treat one as
+    a bug.
     """
     try:
-        return _check_source(text, path, models, overrides)
+        return _check_source(text, path, models, overrides, inputs)
     except Exception as exc:  # noqa: BLE001 - the last line of defence, reported as a bug
         diag = Diagnostic(Span.point(path, 1, 1), "error", dg.INTERNAL.name,
                           f"internal compiler error: {type(exc).__name__}: {exc}",
@@ -53,7 +57,7 @@ def check_source(text: str, path: str = "<string>", *, models: Iterable[str] | N
 
 
 def _check_source(text: str, path: str, models: Iterable[str] | None,
-                  overrides: dict[str, Any] | None) -> CheckResult:
+                  overrides: dict[str, Any] | None, inputs: GivenShapes | None) -> CheckResult:
     result = CheckResult(path, source=text)
     diags = Diagnostics()
     try:
@@ -72,9 +76,11 @@ def _check_source(text: str, path: str, models: Iterable[str] | None,
                     ["a file defines models with: model NAME(params) { ... }"])
     for name in names:
         try:
-            graph = lower_collecting(program, name, overrides, diags)
+            graph = lower_collecting(program, name, overrides, diags, inputs)
             if graph is not None:  # also after errors: a variable clash before them is found
                 account_collecting(graph, diags)
+                if graph.dims:
+                    solve_sizes(graph, diags)
             if graph is not None:
                 result.graphs.append(graph)
         except RecursionError:
@@ -94,9 +100,11 @@ def check_file(path: str, **kwargs: Any) -> CheckResult:
 
 
 def compile_source(text: str, path: str = "<string>", *, model: str | None = None,
-                   overrides: dict[str, Any] | None = None) -> Graph:
+                   overrides: dict[str, Any] | None = None,
+                   inputs: GivenShapes | None = None) -> Graph:
     """Chain the stages for one model; raise :class:`CompileError` with every diagnostic."""
-    result = check_source(text, path, models=[model] if model else None, overrides=overrides)
+    result = check_source(text, path, models=[model] if model else None, overrides=overrides,
+                          inputs=inputs)
     if not result.ok:
         raise CompileError(result.diagnostics)
     if not result.graphs:

@@ -15,6 +15,8 @@ from typing import Any
 
 from .diagnostics import Span
 from .layers.shapes import Shape
+from .symbolic.constraints import Constraint
+from .symbolic.solver import Solution
 
 
 def relative_scope(scope: str, model: str) -> str:
@@ -112,6 +114,46 @@ class Port:
     span: Span
 
 
+@dataclass(frozen=True, slots=True)
+class ConstraintSite:
+    """Where a constraint on the input sizes comes from: the layer, and what it needs
+    (``VALID 3 on H - 4: H - 6 >= 1``, ``dimension 1 of the inputs: H vs 2*ceil(H / 2)``)."""
+
+    span: Span
+    scope: str
+    kind: str
+    what: str
+    trail: tuple[Span, ...] = ()
+
+
+@dataclass
+class Sizes:
+    """The input sizes a model with named dimensions accepts (issue 14).
+
+    ``solutions``: one :class:`~slimdsl.symbolic.solver.Solution` per group of dimensions that
+    constrain each other (H and W are usually separate); ``restricting``: the constraints that
+    exclude some sizes (each a layer that works only for some), in source order.
+    """
+
+    dims: tuple[str, ...]
+    solutions: list[Solution]
+    restricting: list[Constraint] = field(default_factory=list)
+
+    @property
+    def empty(self) -> bool:
+        """No size at all is valid."""
+        return any(s.empty for s in self.solutions)
+
+    def smallest(self) -> dict[str, int]:
+        """The smallest valid size of every dimension ({} when none is valid)."""
+        out: dict[str, int] = {}
+        for s in self.solutions:
+            if s.empty:
+                return {}
+            out.update(s.smallest() or {})
+        return out
+
+
 @dataclass(eq=False)
 class Graph:
     """One model, fully expanded."""
@@ -127,6 +169,14 @@ class Graph:
     #: How each model parameter is used: "plain" (only as a whole layer argument: generated code
     #: may read it at run time) or "structural" (shapes, control flow, arithmetic, blocks...).
     param_uses: dict[str, str] = field(default_factory=dict)
+    #: The named dimensions of the inputs (``input images: [?, H, W, 3]``), in order of appearance.
+    dims: list[str] = field(default_factory=list)
+    #: What the shapes need of those dimensions; each origin is a :class:`ConstraintSite`.
+    constraints: list[Constraint] = field(default_factory=list)
+    #: The concrete sizes ``--input`` gave the named dimensions (the shapes are then concrete).
+    bound: dict[str, int] = field(default_factory=dict)
+    #: The valid sizes, when the model has named dimensions (``lower.sizes.solve_sizes``).
+    sizes: Sizes | None = None
     # filled by accounting.account()
     variables: list[Variable] = field(default_factory=list)
     trainable_params: int = 0

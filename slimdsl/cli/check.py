@@ -1,7 +1,9 @@
 """``slimc check PATH...``: parse and shape-check files and folders (recursively).
 
 ``--max-params N`` / ``--max-flops N`` turn a model over budget into a ``budget`` finding at the
-model's name (N takes the suffixes K, M, G, T: ``--max-params 25M``).
+model's name (N takes the suffixes K, M, G, T: ``--max-params 25M``; FLOPs that depend on named
+input sizes are compared at the sizes ``--input`` gives). ``--sizes`` says what a model that
+accepts only some of its input sizes is (``some-sizes``): a warning, an error, or nothing.
 """
 
 from __future__ import annotations
@@ -9,12 +11,20 @@ from __future__ import annotations
 import argparse
 import re
 import sys
+from dataclasses import replace
 
 from .. import diagnostics as dg
 from ..api import CheckResult, check_file, expand_paths
 from ..diagnostics import CompileError, Diagnostic
 from ..frontend.parser import parse
-from .common import EXIT_USAGE, add_define_option, emit_diagnostics, exit_code, use_color
+from .common import (
+    EXIT_USAGE,
+    add_define_option,
+    add_input_option,
+    emit_diagnostics,
+    exit_code,
+    use_color,
+)
 
 HELP = "parse and shape-check .slim files or folders"
 
@@ -28,7 +38,11 @@ def register(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
                    help="budget: a model with more parameters (trainable or not) is a finding")
     p.add_argument("--max-flops", type=parse_count, metavar="N",
                    help="budget: a model with more FLOPs per example is a finding")
+    p.add_argument("--sizes", choices=("warn", "error", "ignore"), default="warn",
+                   help="a model with named input sizes that accepts only some of them: a "
+                        "warning (default), an error, or nothing")
     add_define_option(p)
+    add_input_option(p)
     return p
 
 
@@ -60,10 +74,23 @@ def budget_diagnostics(result: CheckResult, max_params: int | None,
             out.append(Diagnostic(span, "error", dg.BUDGET.name,
                                   f"model '{g.name}' has {g.total_params:,} parameters, over the "
                                   f"budget of {max_params:,} (--max-params)"))
-        if max_flops is not None and g.flops is not None and g.flops > max_flops:
+        if max_flops is not None and isinstance(g.flops, int) and g.flops > max_flops:
             out.append(Diagnostic(span, "error", dg.BUDGET.name,
                                   f"model '{g.name}' needs {g.flops:,} FLOPs per example, over "
                                   f"the budget of {max_flops:,} (--max-flops)"))
+    return out
+
+
+def apply_size_policy(diags: list[Diagnostic], policy: str) -> list[Diagnostic]:
+    """``--sizes``: keep the ``some-sizes`` warnings, make them errors, or drop them."""
+    if policy == "warn":
+        return diags
+    out = []
+    for d in diags:
+        if d.code != dg.SOME_SIZES.name:
+            out.append(d)
+        elif policy == "error":
+            out.append(replace(d, severity="error"))
     return out
 
 
@@ -74,8 +101,10 @@ def run(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     results = [CheckResult(d.span.path, [d]) for d in missing]
     overrides = dict(args.define) or None
-    results.extend(check_file(path, overrides=overrides) for path in files)
+    inputs = dict(args.input_shapes) or None
+    results.extend(check_file(path, overrides=overrides, inputs=inputs) for path in files)
     for r in results:
+        r.diagnostics = apply_size_policy(r.diagnostics, args.sizes)
         r.diagnostics.extend(budget_diagnostics(r, args.max_params, args.max_flops))
     emit_diagnostics(results, args.format, use_color(sys.stdout, args.color), sys.stdout)
     return exit_code(results)

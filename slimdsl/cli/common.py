@@ -41,6 +41,35 @@ def add_define_option(parser: argparse.ArgumentParser) -> None:
                         metavar="NAME=VALUE", help="override a model parameter (JSON value)")
 
 
+def parse_input_shape(text: str) -> tuple[str, tuple[int | None, ...]]:
+    """``--input images=[1,512,384,3]``: check at this input shape (``?`` keeps a dimension
+    unknown). The named sizes of the input (``H``, ``W``) take the values given.
+
+    >>> parse_input_shape("images=[1, 512, 384, 3]"), parse_input_shape("x=[?,7]")
+    (('images', (1, 512, 384, 3)), ('x', (None, 7)))
+    """
+    name, sep, raw = text.partition("=")
+    name = name.strip()
+    try:
+        value = json.loads(raw.replace("?", "null")) if sep else None
+    except json.JSONDecodeError:
+        value = None
+    if not name.isidentifier() or not isinstance(value, list) or not all(
+            d is None or (type(d) is int and d >= 1) for d in value):
+        raise argparse.ArgumentTypeError(
+            f"expected NAME=[d, ...] with dimensions >= 1 or ?, such as images=[1,512,384,3], "
+            f"got {text!r}")
+    return name, tuple(value)
+
+
+def add_input_option(parser: argparse.ArgumentParser) -> None:
+    """``--input NAME=[d, ...]`` (repeatable): check a model at concrete input shapes."""
+    parser.add_argument("--input", dest="input_shapes", action="append",
+                        type=parse_input_shape, default=[], metavar="NAME=[d,...]",
+                        help="check at this input shape, binding its named sizes "
+                             "(e.g. images=[1,512,384,3])")
+
+
 def emit_diagnostics(results: list[CheckResult], fmt: str, color: bool, out: TextIO,
                      summary_line: bool = True) -> None:
     """Print every diagnostic of ``results`` in ``fmt`` (text, json, github, sarif)."""
@@ -67,7 +96,8 @@ def check_models(args: argparse.Namespace) -> CheckResult | int:
     """
     from ..api import check_file
     result = check_file(args.path, models=[args.model] if getattr(args, "model", None) else None,
-                        overrides=dict(getattr(args, "define", None) or []) or None)
+                        overrides=dict(getattr(args, "define", None) or []) or None,
+                        inputs=dict(getattr(args, "input_shapes", None) or []) or None)
     if not result.ok:
         emit_diagnostics([result], "text", use_color(sys.stderr), sys.stderr)
         return exit_code([result])

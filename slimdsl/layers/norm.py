@@ -50,7 +50,7 @@ def batch_norm_variables(channels: int, bn: dict[str, Any], prefix: str = "Batch
 def _batch_norm_shape(ins: list[Shape], a: dict[str, Any]) -> Shape:
     if len(ins[0]) < 1:
         raise ShapeError(f"batch_norm needs rank >= 1, got {sh.format_shape(ins[0])}")
-    if ins[0][-1] is None:
+    if not isinstance(ins[0][-1], int):  # variables are sized by it
         raise ShapeError(f"batch_norm needs a known channel dimension, got "
                          f"{sh.format_shape(ins[0])}")
     return ins[0]

@@ -18,6 +18,8 @@ reported once while independent problems elsewhere are still found.
 - :mod:`.naming`: scope names and TF's uniquification (``Conv``, ``Conv_1``);
 - :mod:`.params`: binding model and block parameters;
 - :mod:`.evaluate`: compile-time values of expressions;
+- :mod:`.inputs`: input shapes, their named dimensions and ``--input`` bindings;
+- :mod:`.sizes`: solving what the shapes need of the named dimensions: the valid input sizes;
 - :mod:`.context`: what these share (the statement's context, the model being built).
 """
 
@@ -31,27 +33,29 @@ from ..frontend import Program
 from ..ir import Graph
 from .calls import MAX_CALL_DEPTH, MAX_NODES
 from .evaluate import WorkLimit
+from .inputs import GivenShapes
 from .statements import MAX_STEPS, Lowerer
 
-__all__ = ["MAX_CALL_DEPTH", "MAX_NODES", "MAX_STEPS", "lower", "lower_collecting"]
+__all__ = ["MAX_CALL_DEPTH", "MAX_NODES", "MAX_STEPS", "GivenShapes", "lower", "lower_collecting"]
 
 
 def lower(program: Program, model: str | None = None,
-          overrides: dict[str, Any] | None = None) -> Graph:
+          overrides: dict[str, Any] | None = None, inputs: GivenShapes | None = None) -> Graph:
     """Expand one model of ``program`` into an IR graph; raise CompileError on any error.
 
     ``model`` defaults to the first model of the root file; ``overrides`` replace parameter
-    defaults (as ``slimc summary -D name=value`` does).
+    defaults (as ``slimc summary -D name=value`` does); ``inputs`` gives concrete input shapes
+    (``--input images=[1,512,384,3]``), binding the named dimensions.
     """
     diags = Diagnostics()
-    graph = lower_collecting(program, model, overrides, diags)
+    graph = lower_collecting(program, model, overrides, diags, inputs)
     if diags.has_errors or graph is None:
         raise CompileError(diags.items)
     return graph
 
 
 def lower_collecting(program: Program, model: str | None, overrides: dict[str, Any] | None,
-                     diags: Diagnostics) -> Graph | None:
+                     diags: Diagnostics, inputs: GivenShapes | None = None) -> Graph | None:
     """Like :func:`lower` but appends to ``diags`` and returns the (possibly partial) graph."""
     own = program.own_models
     if model is None:
@@ -66,7 +70,7 @@ def lower_collecting(program: Program, model: str | None, overrides: dict[str, A
                     f"no model named '{model}'{did_you_mean(model, program.models)}")
         return None
     try:
-        return Lowerer(program, diags).lower_model(model, dict(overrides or {}))
+        return Lowerer(program, diags, inputs).lower_model(model, dict(overrides or {}))
     except WorkLimit as e:
         diags.error(e.span, dg.STRUCTURE, f"model '{model}' is too large: {e.message}",
                     ["are a loop's bounds or a repeat count too large?"])

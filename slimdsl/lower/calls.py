@@ -15,9 +15,11 @@ from .. import diagnostics as dg
 from ..diagnostics import Diagnostics, Note, Span, did_you_mean
 from ..frontend import Program
 from ..frontend import tree as n
-from ..ir import Node, Tensor, relative_scope
+from ..ir import ConstraintSite, Node, Tensor, relative_scope
 from ..layers import LAYER_NAMES, LAYERS, META_LAYERS, LayerKind
+from ..layers import shapes as sh
 from ..layers.shapes import ShapeError, format_dim, format_shape
+from ..symbolic.constraints import Constraint
 from ..values import (
     ACTIVATIONS,
     Activation,
@@ -239,9 +241,15 @@ class CallLowerer:
                                     f"needs {' or '.join(kind.input_dtypes)}")
         if all(s is not None for s in in_shapes):
             try:
-                shape = kind.shape(in_shapes, args)  # type: ignore[arg-type]
+                with sh.collecting() as needs:  # what symbolic sizes must satisfy
+                    shape = kind.shape(in_shapes, args)  # type: ignore[arg-type]
             except ShapeError as e:
                 self._shape_error(kind, full, inputs, e, span, ctx)
+            else:
+                for c in needs:
+                    graph.constraints.append(Constraint(
+                        c.op, c.lhs, c.rhs,
+                        ConstraintSite(span, full, kind.name, c.origin, ctx.trail)))
         node_id = self.model.next_id()
         dtype = "float32" if kind.name == "one_hot_encoding" else inputs[0].dtype
         out = Tensor(node_id, shape, full, dtype)

@@ -19,7 +19,6 @@ from ..layers import LAYER_NAMES, META_LAYERS
 from ..values import (
     ACTIVATIONS,
     DTYPES,
-    UNKNOWN,
     BlockRef,
     Function,
     TensorValue,
@@ -30,6 +29,7 @@ from .arg_scopes import ArgScopes
 from .calls import CallLowerer, is_graph_call
 from .context import ModelBuild, StmtCtx
 from .evaluate import POISON, Env, EvalError, Evaluator, Poisoned, WorkLimit
+from .inputs import GivenShapes, bind_given, declared_shape
 from .naming import ScopeNames, interpolate, join_scope, scope_name
 from .params import bind_params
 
@@ -40,8 +40,9 @@ MAX_STEPS = 1_000_000
 class Lowerer:
     """Lowers one model of a program (a new instance per model)."""
 
-    def __init__(self, program: Program, diags: Diagnostics):
+    def __init__(self, program: Program, diags: Diagnostics, given: GivenShapes | None = None):
         self.program = program
+        self.given = given or {}
         self.diags = diags
         self.evaluator = Evaluator(self._call_hook)
         self.root_env = Env()
@@ -97,6 +98,12 @@ class Lowerer:
                                          param_uses=self.evaluator.param_uses)
         self.names.open_variable_scope(name)
         self.run_body(definition.body, env, StmtCtx(name, (), True))
+        unknown = sorted(set(self.given) - {p.name for p in graph.inputs})
+        if unknown and graph.inputs:
+            self.diags.error(definition.name_span, dg.UNKNOWN_NAME,
+                             f"--input names '{unknown[0]}', which model '{name}' does not "
+                             f"declare{did_you_mean(unknown[0], [p.name for p in graph.inputs])}",
+                             [f"its inputs: {', '.join(p.name for p in graph.inputs)}"])
         if not graph.inputs and not self.diags.has_errors:
             self.diags.error(definition.name_span, dg.STRUCTURE,
                              f"model '{name}' declares no input",
@@ -167,21 +174,10 @@ class Lowerer:
                             "inputs are declared at the top of a model body, not in a block")
         if any(p.name == s.name for p in graph.inputs):
             raise EvalError(s.span, dg.REDEFINED, f"input '{s.name}' declared twice")
-        value = self.evaluator.eval(s.shape, env)
+        dims = declared_shape(self.evaluator, s, env, graph.dims)
+        if s.name in self.given:
+            dims = bind_given(s, dims, self.given[s.name], graph.bound)
         dtype = "float32"
-        if not isinstance(value, list):
-            raise EvalError(s.shape.span, dg.BAD_VALUE,
-                            f"an input shape is a list such as [?, 224, 224, 3], got "
-                            f"{type_name(value)} {show(value)}")
-        dims: list[int | None] = []
-        for d in value:
-            if d is UNKNOWN:
-                dims.append(None)
-            elif isinstance(d, int) and not isinstance(d, bool) and d >= 1:
-                dims.append(d)
-            else:
-                raise EvalError(s.shape.span, dg.BAD_VALUE,
-                                f"input dimensions are ints >= 1 or ?, got {show(d)}")
         if s.dtype is not None:
             if s.dtype not in DTYPES:
                 raise EvalError(s.span, dg.BAD_VALUE, f"unknown dtype '{s.dtype}'"

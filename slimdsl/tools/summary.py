@@ -6,15 +6,19 @@ from typing import Any
 
 from ..ir import Graph
 from ..layers.shapes import format_shape
+from .receptive import field_json, field_text, receptive_fields
+from .sizes import count_json, count_text, dim_json, peak_activation_bytes, sizes_json, sizes_lines
 
 
 def shape_json(shape) -> list | None:
-    """A shape in the JSON outputs: a list with null for unknown dimensions, or null."""
-    return None if shape is None else list(shape)
+    """A shape in the JSON outputs: a list with null for unknown dimensions and the formula of a
+    symbolic one (``"ceil(H / 32)"``), or null."""
+    return None if shape is None else [dim_json(d) for d in shape]
 
 
 def summary_dict(graph: Graph) -> dict[str, Any]:
     """The JSON form documented in docs/cli.md (keys are a stable interface)."""
+    fields = receptive_fields(graph)
     return {
         "name": graph.name,
         "path": graph.path,
@@ -22,8 +26,10 @@ def summary_dict(graph: Graph) -> dict[str, Any]:
         "inputs": [{"name": p.name, "shape": shape_json(p.tensor.shape),
                     "dtype": p.tensor.dtype} for p in graph.inputs],
         "layers": [{"name": n.scope, "op": n.kind, "output_shape": shape_json(n.output.shape),
-                    "params": n.params, "flops": n.flops, "line": n.span.line,
-                    "inputs": [t.name for t in n.inputs]} for n in graph.nodes],
+                    "params": n.params, "flops": count_json(n.flops), "line": n.span.line,
+                    "inputs": [t.name for t in n.inputs],
+                    "receptive_field": field_json(fields[n.id]) if n.id in fields else None}
+                   for n in graph.nodes],
         "outputs": [{"name": p.name, "shape": shape_json(p.tensor.shape)}
                     for p in graph.outputs],
         "end_points": [{"name": k, "shape": shape_json(t.shape)}
@@ -32,7 +38,9 @@ def summary_dict(graph: Graph) -> dict[str, Any]:
                       for v in graph.variables],
         "trainable_params": graph.trainable_params,
         "total_params": graph.total_params,
-        "flops": graph.flops,
+        "flops": count_json(graph.flops),
+        "sizes": sizes_json(graph),
+        "peak_activation_bytes": peak_activation_bytes(graph),
     }
 
 
@@ -46,8 +54,8 @@ def _jsonable(v: Any) -> Any:
     return repr(v)
 
 
-def _num(n: int | None) -> str:
-    return "?" if n is None else f"{n:,}"
+def _num(n: Any) -> str:
+    return count_text(n)
 
 
 def _table(rows: list[list[str]], right: set[int]) -> list[str]:
@@ -60,17 +68,24 @@ def _table(rows: list[list[str]], right: set[int]) -> list[str]:
     return out
 
 
-def summary_text(graph: Graph, show_variables: bool = True) -> str:
-    """A human-readable table: scope, layer kind, output shape, parameters, source line."""
+def summary_text(graph: Graph, show_variables: bool = True, receptive: bool = False) -> str:
+    """A human-readable table: scope, layer kind, output shape, parameters, source line;
+    ``receptive`` adds each layer's effective stride, receptive field and centre of unit 0."""
     lines = [f"Model {graph.name} ({graph.path})"]
     for p in graph.inputs:
         lines.append(f"  input  {p.name}: {format_shape(p.tensor.shape)} {p.tensor.dtype}")
     lines.append("")
     rows = [["scope", "layer", "output shape", "params", "line"]]
+    fields = receptive_fields(graph) if receptive else {}
+    if receptive:
+        rows[0] += ["stride", "field", "centre of unit 0"]
     for n in graph.nodes:
         rows.append([n.scope, n.kind, format_shape(n.output.shape), _num(n.params),
                      str(n.span.line)])
-    lines.extend(_table(rows, {3, 4}))
+        if receptive:
+            f = fields.get(n.id)
+            rows[-1] += [field_text(f, p) if f else "-" for p in ("stride", "size", "centre")]
+    lines.extend(_table(rows, {3, 4, 5, 6}))
     lines.append("")
     for p in graph.outputs:
         lines.append(f"  output {p.name}: {format_shape(p.tensor.shape)}")
@@ -78,6 +93,10 @@ def summary_text(graph: Graph, show_variables: bool = True) -> str:
     lines.append(f"  Trainable params: {_num(graph.trainable_params)}")
     lines.append(f"  Total params:     {_num(graph.total_params)}")
     lines.append(f"  FLOPs:            {_num(graph.flops)} per example (multiply-add = 2)")
+    peak = peak_activation_bytes(graph)
+    if graph.dims and peak is not None:  # at the sizes --input gave
+        lines.append(f"  Peak activations: {peak:,} bytes per example")
+    lines.extend(sizes_lines(graph))
     lines.append(f"  End points:       {len(graph.end_points)}")
     if show_variables:
         lines.append("")
