@@ -10,8 +10,10 @@ from __future__ import annotations
 import ast
 import gc
 import json
+import statistics
 import sys
 import tempfile
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -42,6 +44,12 @@ TARGET_SPEEDUP = 20.0
 TARGET_MEMORY = 10.0
 TARGET_10K_S = 1.0
 TARGET_ZOO_S = 1.0
+#: Issue 13 (a front end fast enough for an editor): vgg_16 checked in a whole process
+#: in at most 0.10 s (median, 2 cores) and 40x faster than the tf_slim route; the flat
+#: 10,000-line file checked in-process (parse + lower + account) in at most 0.5 s.
+TARGET_CHECK_S = 0.10
+TARGET_SPEEDUP_13 = 40.0
+TARGET_FLAT_10K_S = 0.5
 
 
 # ---------------------------------------------------------------------------- check vs tf_slim
@@ -128,13 +136,21 @@ def check_vs_tf_markdown(r: dict[str, Any]) -> str:
             f"{tf.cpu_median / check.cpu_median:.1f}x. Both routes report the same shapes: "
             f"{agree} of {total} end points agree.")
         lines.append("")
+        ok13 = check.median <= TARGET_CHECK_S and speed >= TARGET_SPEEDUP_13
+        lines.append(
+            f"Target (issue 13): `slimc check {r['model']}` in at most "
+            f"{TARGET_CHECK_S:.2f} s (median, whole process) and at least "
+            f"{TARGET_SPEEDUP_13:.0f}x faster than the tf_slim route. Measured: "
+            f"**{secs(check.median)}, {speed:.1f}x** ({'met' if ok13 else 'NOT met'}; "
+            f"{secs(check.cpu_median)} of CPU time).")
+        lines.append("")
     lines.append(
         f"Where slimc's time goes (in-process, best of {st['repeat']}): parse "
         f"{ms(st['parse'])}, lower {ms(st['lower'])}, account {ms(st['account'])}; loading the "
-        f"LALR parser {ms(st['grammar'])} once per process from its cache in "
-        f"`~/.cache/slimdsl` (building it without the cache: {ms(st['grammar_build'])}). The "
-        f"rest of the {secs(check.median)} is the interpreter's start ({secs(base.median)}) "
-        f"and imports.")
+        f"parser's tables {ms(st['grammar'])} once per process from their cache in "
+        f"`~/.cache/slimdsl` (analysing the grammar with Lark without any cache: "
+        f"{ms(st['grammar_build'])}). The rest of the {secs(check.median)} is the "
+        f"interpreter's start ({secs(base.median)}) and imports.")
     return "\n".join(lines)
 
 
@@ -167,20 +183,28 @@ def _stage_times(text: str, path: str, repeat: int, tables: bool) -> dict[str, A
     from slimdsl.diagnostics import Diagnostics
     from slimdsl.frontend import grammar as grammar_module
     from slimdsl.frontend import program as program_module
+    from slimdsl.frontend import tables as tables_module
     from slimdsl.frontend.program import load_program
     from slimdsl.lower import lower_collecting
 
-    grammar_module.grammar()  # the per-process parser, built (or loaded) outside the timed stages
+    tables_module.tables()  # the per-process tables, loaded (or built) outside the timed stages
     grammar_s = build_s = 0.0
     if tables:
-        build = grammar_module.grammar.__wrapped__  # a new parser, as a new process makes it
-        grammar_s, _ = best_of(build, max(1, min(repeat, 3)))
-        cache_file = grammar_module.grammar_cache_file
-        try:  # the same without the on-disk cache of the parse tables
-            grammar_module.grammar_cache_file = lambda path: False
-            build_s, _ = best_of(build, max(1, min(repeat, 3)))
-        finally:
-            grammar_module.grammar_cache_file = cache_file
+        def load():  # what a new process does: read the cached tables
+            return tables_module.load_tables("file", grammar_module.grammar)
+        grammar_s, _ = best_of(load, max(1, min(repeat, 3)))
+
+        def build():  # and without any cache: Lark analyses the grammar, the tables are copied
+            cache_file, cache_dir = grammar_module.grammar_cache_file, \
+                tables_module.cache_directory
+            try:
+                grammar_module.grammar_cache_file = lambda path, kind="grammar": False
+                tables_module.cache_directory = lambda: None
+                return tables_module.load_tables("file", grammar_module.grammar.__wrapped__)
+            finally:
+                grammar_module.grammar_cache_file = cache_file
+                tables_module.cache_directory = cache_dir
+        build_s, _ = best_of(build, max(1, min(repeat, 3)))
     # Imported files are memoised per process (program.parse_import); time them every run.
     forget = program_module.parse_import.cache_clear
     parse_s, parse_cpu, program = best_of_both(lambda: (forget(), load_program(text, path))[1],
@@ -341,6 +365,16 @@ def scaling_markdown(r: dict[str, Any]) -> str:
             f"time growing linearly. Measured: {'; '.join(parts)}. The whole process adds "
             f"the interpreter's start and imports (see the first section) and, on this shared "
             f"machine, time spent waiting for a core.")
+        flat = [row for row in ten if row["style"] == "flat"]
+        if flat:
+            st = flat[0]["stages"]
+            verdict = "met" if st["total"] <= TARGET_FLAT_10K_S else "NOT met"
+            lines.append("")
+            lines.append(
+                f"Target (issue 13): the flat 10,000-line file in at most "
+                f"{TARGET_FLAT_10K_S:.1f} s in-process (parse + lower + account). Measured: "
+                f"**{ms(st['total'])}** wall, {ms(st['total_cpu'])} CPU ({verdict}); parse "
+                f"{ms(st['parse'])}, lower {ms(st['lower'])}, account {ms(st['account'])}.")
     lines += ["", SCALING_NOTES.strip()]
     return "\n".join(lines)
 
@@ -378,16 +412,135 @@ pass):
 - **`slimc check` no longer imports jinja2 and subprocess** (2026-11-22): 40-50 ms less per
   process, vgg_16 check 0.21-0.24 s -> 0.15-0.19 s.
 
-Where the flat style's time goes: Lark's LALR parser builds a tree and propagates positions to
-every node (`propagate_positions=True`, needed for diagnostics' spans), which alone was 0.32 s
-of its 0.77 s parse of the flat 10,000-line file (measured with positions off). The grammar's
-twelve precedence levels make every literal argument cost about ten unit reductions (224,635
-reductions for 68,423 tokens), each through Lark's position-propagating tree builder; the
-transformer to `slimdsl.frontend.tree` adds 0.14-0.27 s. Getting a 10,000-line file under 1 s would
-take a different front end (Lark's in-parser transformer with hand-tracked spans, or a
-hand-written recursive-descent parser); models written with `repeat`, blocks and loops stay far
-below that size.
+- **A front end fast enough for an editor** (issue 13, 2026-11-27). The parser no longer
+  runs Lark's parser loop: Lark still analyses `grammar/slim.lark`, and the front end runs its
+  own lexer and LALR loop over Lark's tables (`frontend/lexer.py`, `lalr.py`), building the
+  syntax tree as it reduces (`builder.py`). The grammar's twelve precedence levels made every
+  literal argument cost about ten unit reductions (224,635 reductions for 68,423 tokens of
+  the flat 10,000-line file), each through Lark's position-propagating tree builder; the loop
+  now skips a chain of `?rule: other` reductions in one memoised step (67,400 reductions
+  remain), takes spans from each reduction's first and last token (Lark's
+  `propagate_positions` rule, which the tests hold it to), and makes tokens as tuples. The
+  tables are cached with `marshal` beside Lark's cache, so `slimc check` no longer imports Lark
+  at all. The flat file's parse is 3-5x faster (0.72 s before, idle; 0.2 s of CPU time after,
+  measured on the loaded machine); the trees, spans and syntax errors are the same (compared
+  with the old parser on the zoo, the golden files and 30,000 generated inputs).
+- **Record classes** (`slimdsl/records.py`): the standard `dataclasses` compiled six methods
+  per class with `exec`, 1.5-2 ms a class, which made importing the syntax tree's 32 classes a
+  third of a vgg_16 check; records compile one `__init__`, on first use, and build frozen
+  instances about twice as fast.
+- **`slimc check` imports only what it runs** (the formatter, graph drawer and code generator
+  modules of the other commands, `tempfile`, `hashlib` and Lark are no longer imported), and
+  the run-time parameter analysis (as costly as the rest of accounting) runs only when code
+  generation asks for `Graph.runtime`. A layer kind's defaults are validated once, not for
+  every layer.
 """
+
+
+# ---------------------------------------------------------------------------- incremental
+
+
+INCEPTION = "models/inception_v3.slim"
+
+
+def _percentile(values: Sequence[float], q: float) -> float:
+    """The ``q`` quantile (nearest rank) of ``values``."""
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, int(round(q * len(ordered))) - 1))]
+
+
+def _edit_lines(text: str, kind: str, rng) -> list[tuple[int, int, str]]:
+    """Edits of ``text`` an editor would send: ``"line"`` changes a number or a name inside
+    one line (a keystroke or a word), ``"newline"`` inserts a new layer line."""
+    import re
+
+    lines = text.split("\n")
+    starts = [0]
+    for line in lines[:-1]:
+        starts.append(starts[-1] + len(line) + 1)
+    numbers = [(starts[k] + m.start(), starts[k] + m.end())
+               for k, line in enumerate(lines) if not line.lstrip().startswith("#")
+               for m in re.finditer(r"(?<![\w.])\d+(?![\w.])", line)]
+    layers = [k for k, line in enumerate(lines) if re.match(r"\s+(conv2d|relu|max_pool2d|"
+                                                            r"batch_norm)\(", line)]
+    edits = []
+    for _ in range(100):
+        if kind == "line":
+            a, b = rng.choice(numbers)
+            edits.append((a, b, str(int(text[a:b]) + 1)))
+        else:
+            k = rng.choice(layers)
+            indent = lines[k][:len(lines[k]) - len(lines[k].lstrip())]
+            edits.append((starts[k], starts[k], indent + "relu()\n"))
+    return edits
+
+
+def bench_incremental(layers: int = 10_000, edits: int = 100, repeat: int = 5,
+                      model: str = INCEPTION) -> dict[str, Any]:
+    """Re-parse after an edit (``Document.edit``) against a full parse, for the flat file of
+    ``layers`` layers and for ``model``: the part of an editor's round trip the front end owns.
+    Each edit starts from the same parsed document; every result is checked against a full
+    parse of the edited text."""
+    import random
+
+    from slimdsl.frontend.incremental import parse_document
+    from slimdsl.frontend.parser import parse
+
+    out: dict[str, Any] = {"edits": edits, "rows": []}
+    thresholds = gc.get_threshold()
+    gc.set_threshold(max(thresholds[0], 50_000), *thresholds[1:])
+    try:
+        for label, text in ((f"flat {layers:,} layers", generate(layers, "flat")),
+                            (model, (ROOT / model).read_text(encoding="utf-8"))):
+            log(f"incremental: {label}, full parse x{repeat}, {edits} edits of each kind")
+            full, _ = best_of(lambda text=text: parse(text, "f.slim"), repeat)
+            doc = parse_document(text, "f.slim")
+            rng = random.Random(13)
+            row = {"file": label, "lines": text.count("\n"), "full": full}
+            for kind in ("line", "newline"):
+                times, partial = [], 0
+                for a, b, new in _edit_lines(text, kind, rng)[:edits]:
+                    start = time.perf_counter()
+                    edited = doc.edit(a, b, new)
+                    times.append(time.perf_counter() - start)
+                    partial += edited.reparsed != "full"
+                    if edited.tree != parse(edited.text, "f.slim"):
+                        raise RuntimeError(f"incremental != full parse after {(a, b, new)}")
+                row[kind] = {"median": statistics.median(times), "p95": _percentile(times, .95),
+                             "max": max(times), "partial": partial, "n": len(times)}
+            out["rows"].append(row)
+    finally:
+        gc.set_threshold(*thresholds)
+    return out
+
+
+def incremental_markdown(r: dict[str, Any]) -> str:
+    rows = []
+    for row in r["rows"]:
+        for kind, what in (("line", "one-line edit (a number)"),
+                           ("newline", "new line (a layer inserted)")):
+            e = row[kind]
+            rows.append([row["file"], f"{row['lines']:,}", what, ms(e["median"]), ms(e["p95"]),
+                         ms(e["max"]), f"{e['partial']} of {e['n']}", ms(row["full"])])
+    lines = ["## Core: incremental re-parse", "",
+             "What an editor's language server pays to re-parse a file after an edit "
+             "(`slimdsl.frontend.incremental.Document.edit`, in-process): each edit is applied "
+             "to the same parsed document, timed (wall clock), and its tree checked against a "
+             "full parse of the edited text. A one-line edit changes a number somewhere in the "
+             "file; a new line inserts `relu()` before a random layer, which moves the span of "
+             "everything after it. *partial*: edits that re-parsed only the lines they touched "
+             "(the others fell back to the full parse, as they must when an edit crosses "
+             "structure). *full parse*: `parse` of the whole text, best of 5.", "",
+             table(["file", "lines", "edit", "median", "p95", "max", "partial", "full parse"],
+                   rows), ""]
+    flat = r["rows"][0]
+    lines.append(
+        f"The language server's target (issue 13) is p95 at most 100 ms from an edit of the "
+        f"flat 10,000-layer file to its diagnostics; the re-parse takes "
+        f"{ms(flat['line']['p95'])} of that at p95 for a one-line edit "
+        f"({ms(flat['newline']['p95'])} when a line is added). Checking the file again "
+        f"(lower + account, see the scaling table) is the rest of the round trip.")
+    return "\n".join(lines)
 
 
 # ---------------------------------------------------------------------------- zoo

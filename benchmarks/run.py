@@ -5,10 +5,11 @@
     python -m benchmarks --no-write     # print the report, leave the docs alone
 
 The core benchmarks (:mod:`benchmarks.core`) write the sections "Core: check vs tf_slim",
-"Core: scaling" and "Zoo check" between ``<!-- core-bench:start -->`` and
-``<!-- core-bench:end -->``. Then every ``benchmarks/bench_*.py`` that defines ``main()`` runs in
-its own process (``main()`` takes no arguments and owns its own section of the file;
-``SLIMDSL_BENCH_QUICK=1`` is set under ``--quick``). They run when the docs are written, or when
+"Core: scaling", "Core: incremental re-parse" and "Zoo check" between
+``<!-- core-bench:start -->`` and ``<!-- core-bench:end -->``. Then every
+``benchmarks/bench_*.py`` that defines ``main()`` runs in its own process (``main()`` takes no
+arguments and owns its own section of the file; ``SLIMDSL_BENCH_QUICK=1`` is set under
+``--quick``). They run when the docs are written, or when
 asked for with ``--only extras``.
 """
 
@@ -46,7 +47,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--repeat", type=int, help="whole-process repetitions (default 7, quick 1)")
     p.add_argument("--sizes", type=lambda s: [int(x) for x in s.split(",")],
                    help="comma-separated layer counts for the scaling benchmark")
-    p.add_argument("--only", choices=("vs-tf", "scaling", "zoo", "extras"), action="append",
+    p.add_argument("--only", choices=("vs-tf", "scaling", "incremental", "zoo", "extras"),
+                   action="append",
                    help="run only these parts (repeatable); default: all")
     p.add_argument("--no-tf", action="store_true", help="skip the tf_slim route")
     p.add_argument("--write", action=argparse.BooleanOptionalAction, default=None,
@@ -57,7 +59,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 def run_core(args: argparse.Namespace) -> str:
     """Run the selected core benchmarks; return their markdown (with the machine line)."""
-    parts = set(args.only or ("vs-tf", "scaling", "zoo", "extras"))
+    parts = set(args.only or ("vs-tf", "scaling", "incremental", "zoo", "extras"))
     repeat = args.repeat or (1 if args.quick else 7)
     info = machine_info()
     sections = [machine_markdown(info)]
@@ -70,6 +72,9 @@ def run_core(args: argparse.Namespace) -> str:
         r = core.bench_scaling(sizes, repeat=3 if args.quick else 5,
                                process_repeat=1 if args.quick else 5)
         sections.append(core.scaling_markdown(r))
+    if "incremental" in parts:
+        r = core.bench_incremental(edits=20 if args.quick else 100, repeat=1 if args.quick else 5)
+        sections.append(core.incremental_markdown(r))
     if "zoo" in parts:
         r = core.bench_zoo(repeat=repeat)
         sections.append(core.zoo_markdown(r))
@@ -109,7 +114,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     write = (not args.quick) if args.write is None else args.write
     os.chdir(ROOT)
-    parts = set(args.only or ("vs-tf", "scaling", "zoo", "extras"))
+    parts = set(args.only or ("vs-tf", "scaling", "incremental", "zoo", "extras"))
     if parts - {"extras"}:
         markdown = run_core(args)
         print(markdown)

@@ -46,7 +46,7 @@ BEGIN, END = "<!-- begin: scripts/count_tokens.py -->", "<!-- end: scripts/count
 sys.path.insert(0, str(ROOT))
 
 from slimdsl.api import compile_file  # noqa: E402
-from slimdsl.frontend.parser import grammar  # noqa: E402
+from slimdsl.frontend.grammar import grammar  # noqa: E402
 from slimdsl.frontend.program import load_program, read_text  # noqa: E402
 
 _INCEPTION_HELPERS = ("trunc_normal", "_reduced_kernel_size_for_small_input")

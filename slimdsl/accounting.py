@@ -27,7 +27,8 @@ from .layers.shapes import Shape, ShapeError
 
 def account(graph: Graph) -> Graph:
     """Fill ``variables``, ``params`` and ``flops`` of every node and the graph's totals, and
-    the graph's :class:`~slimdsl.ir.RuntimeParams`; raise CompileError on any problem."""
+    set up the graph's :class:`~slimdsl.ir.RuntimeParams` (:func:`runtime_params`, run on
+    first use of ``graph.runtime``); raise CompileError on any problem."""
     diags = Diagnostics()
     account_collecting(graph, diags)
     if diags.has_errors:
@@ -77,7 +78,7 @@ def account_collecting(graph: Graph, diags: Diagnostics) -> Graph:
     graph.trainable_params = sum(v.size for v in graph.variables if v.trainable)
     graph.total_params = sum(v.size for v in graph.variables)
     graph.flops = total_flops
-    graph.runtime = runtime_params(graph) if complete else None
+    graph.set_runtime_analysis(runtime_params if complete else None)  # run when asked for
     return graph
 
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from typing import Any
 
 from . import diagnostics as dg
@@ -19,6 +18,7 @@ from .frontend.program import Program, load_program, read_text
 from .ir import Graph
 from .lower import GivenShapes, lower_collecting
 from .lower.sizes import solve_sizes
+from .records import dataclass, field
 
 SOURCE_SUFFIX = ".slim"
 

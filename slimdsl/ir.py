@@ -10,11 +10,11 @@ the trail of calls (blocks, repeat, stack) it was expanded through. Backends rea
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
 from typing import Any
 
 from .diagnostics import Span
 from .layers.shapes import Shape
+from .records import dataclass, field
 from .symbolic.constraints import Constraint
 from .symbolic.solver import Solution
 
@@ -114,6 +114,9 @@ class Port:
     span: Span
 
 
+_UNSET = object()
+
+
 @dataclass(frozen=True, slots=True)
 class ConstraintSite:
     """Where a constraint on the input sizes comes from: the layer, and what it needs
@@ -182,8 +185,30 @@ class Graph:
     trainable_params: int = 0
     total_params: int = 0
     flops: int | None = 0
-    #: None when the graph is incomplete (an error left a shape or a variable out).
-    runtime: RuntimeParams | None = None
+    #: The run-time parameter analysis (``accounting.runtime_params``, see
+    #: :meth:`set_runtime_analysis`; None when the graph is incomplete, an error having left a
+    #: shape or a variable out).
+    runtime_analysis: Any = None
+
+    def set_runtime_analysis(self, analysis: Any) -> None:
+        """Make :attr:`runtime` ``analysis(graph)``, computed on first use: only code
+        generation needs it, and it costs about as much as the rest of accounting."""
+        self.runtime_analysis = analysis
+        self.__dict__.pop("_runtime", None)
+
+    @property
+    def runtime(self) -> RuntimeParams | None:
+        """Which model parameters generated code may read at run time (None when the graph
+        is incomplete); computed on first use, then kept."""
+        known = self.__dict__.get("_runtime", _UNSET)
+        if known is _UNSET:
+            known = self.runtime_analysis(self) if self.runtime_analysis is not None else None
+            self.__dict__["_runtime"] = known
+        return known
+
+    @runtime.setter
+    def runtime(self, value: RuntimeParams | None) -> None:
+        self.__dict__["_runtime"] = value
 
     @property
     def structural_params(self) -> set[str]:

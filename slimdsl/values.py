@@ -9,8 +9,9 @@ the summary and the code generator all see the same thing.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
 from typing import Any
+
+from .records import dataclass, field
 
 
 class _Unknown:

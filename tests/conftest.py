@@ -41,3 +41,30 @@ def slim(tf):
     pytest.importorskip("tf_keras", reason="tf-keras is needed by tf_slim's batch_norm")
     apply_shim()
     return pytest.importorskip("tf_slim")
+
+
+TRAIN_TESTS = ROOT / "tests" / "backends" / "tensorflow" / "train"
+
+
+@pytest.fixture(scope="session")
+def digits(tf, tmp_path_factory) -> Path:
+    """scikit-learn's digits as TF-Slim TFRecords (28x28, `slimc data digits`), built once."""
+    pytest.importorskip("sklearn", reason="the digits come with scikit-learn")
+    from slimdsl.backends.tensorflow.train.digits import build_digits
+
+    out = tmp_path_factory.mktemp("digits")
+    build_digits(tf, str(out))
+    return out
+
+
+@pytest.fixture(scope="session")
+def zygote():
+    """A server forking slimc processes from one TensorFlow import (train/zygote.py)."""
+    import sys
+
+    sys.path.insert(0, str(TRAIN_TESTS))
+    from zygote import Zygote
+
+    server = Zygote()
+    yield server
+    server.close()

@@ -42,3 +42,16 @@ def test_a_graph_with_errors_has_no_runtime_parameters():
     bad = SOURCE.replace('conv2d(width, 3)', 'conv2d(width, 9, padding="VALID")')
     result = check_source(bad)
     assert not result.ok and result.graphs[0].runtime is None
+
+
+def test_the_run_time_analysis_runs_only_when_asked_for(monkeypatch):
+    from slimdsl import accounting
+
+    calls = []
+    real = accounting.runtime_params
+    monkeypatch.setattr(accounting, "runtime_params", lambda g: calls.append(g) or real(g))
+    result = check_source(SOURCE, "m.slim")
+    assert result.ok and calls == []  # a check does not pay for it
+    graph = result.graphs[0]
+    assert graph.runtime.names == {"classes", "keep"} and calls == [graph]
+    assert graph.runtime is graph.runtime and len(calls) == 1  # computed once

@@ -92,3 +92,26 @@ def test_runner_arguments_and_discovery():
     assert args.quick and args.no_tf and args.only == ["zoo"] and args.sizes == [10, 20]
     assert args.write is None and run.parse_args(["--no-write"]).write is False
     assert all(p.name.startswith("bench_") for p in run.extra_scripts())
+
+
+def test_incremental_benchmark_at_toy_size():
+    r = core.bench_incremental(layers=40, edits=3, repeat=1, model="models/lenet.slim")
+    flat, lenet = r["rows"]
+    assert flat["line"]["n"] == 3 and flat["line"]["partial"] == 3
+    assert lenet["newline"]["partial"] == 3
+    text = core.incremental_markdown(r)
+    assert text.startswith("## Core: incremental re-parse") and "| flat 40 layers |" in text
+
+
+def test_training_benchmark_report():
+    import collections
+
+    from benchmarks import bench_train
+
+    info = collections.defaultdict(lambda: "x")
+    text = bench_train.markdown([(300.0, 310.0), (290.0, 330.0), (320.0, 300.0)], info, steps=10)
+    assert text.startswith("## Training: slimc train against a hand-written step")
+    assert "| slimc train | 300 | 300, 290, 320 |" in text
+    assert "runs at **97%** of the hand-written loop's rate" in text and "**met**" in text
+    slow = bench_train.markdown([(200.0, 310.0)], info, steps=10)
+    assert "**not met**" in slow

@@ -18,7 +18,8 @@ from .. import __version__
 from .common import EXIT_OK, EXIT_USAGE
 
 #: The subcommands in help order; a new command is a new module here plus one entry.
-COMMANDS = ("check", "summary", "fmt", "compile", "run", "graph", "explain")
+COMMANDS = ("check", "summary", "fmt", "compile", "run", "train", "eval", "data", "graph",
+            "explain")
 GC_THRESHOLD = 50_000  # gen-0 allocations between collections during a run
 
 
@@ -28,13 +29,15 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
 
 
-def build_parser() -> tuple[argparse.ArgumentParser, dict]:
+def build_parser(only: str | None = None) -> tuple[argparse.ArgumentParser, dict]:
+    """The argument parser and the command modules (``only``: of that command alone, so that
+    ``slimc check`` does not import the formatter, the graph drawer or the code generator)."""
     parser = _Parser(prog="slimc",
                      description="Check, summarise and compile .slim neural network specs.")
     parser.add_argument("--version", action="version", version=f"slimc {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     modules = {}
-    for name in COMMANDS:
+    for name in COMMANDS if only is None else (only,):
         module = importlib.import_module(f".{name}", __name__)
         module.register(sub)
         modules[name] = module
@@ -46,7 +49,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv and argv[0].endswith(".slim") and "compile" in COMMANDS:
         argv.insert(0, "compile")  # slimc model.slim -o model.py
-    parser, modules = build_parser()
+    parser, modules = build_parser(argv[0] if argv and argv[0] in COMMANDS else None)
     args = parser.parse_args(argv)
     if args.command is None:
         parser.print_help(sys.stderr)

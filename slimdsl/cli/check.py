@@ -11,12 +11,12 @@ from __future__ import annotations
 import argparse
 import re
 import sys
-from dataclasses import replace
 
 from .. import diagnostics as dg
 from ..api import CheckResult, check_file, expand_paths
 from ..diagnostics import CompileError, Diagnostic
 from ..frontend.parser import parse
+from ..records import replace
 from .common import (
     EXIT_USAGE,
     add_define_option,

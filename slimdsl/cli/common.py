@@ -6,7 +6,6 @@ import argparse
 import json
 import os
 import sys
-import tempfile
 from typing import Any, TextIO
 
 from ..api import CheckResult
@@ -68,6 +67,44 @@ def add_input_option(parser: argparse.ArgumentParser) -> None:
                         type=parse_input_shape, default=[], metavar="NAME=[d,...]",
                         help="check at this input shape, binding its named sizes "
                              "(e.g. images=[1,512,384,3])")
+
+
+def positive(text: str) -> int:
+    """An argparse type: an integer of at least 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
+    return value
+
+
+def load_model(args: argparse.Namespace, start_runtime: bool) -> Any:
+    """(tf, graph, module, class name) for the command's model (compiled in memory and
+    imported), or an exit code after printing why."""
+    from ..diagnostics import CompileError
+
+    result = check_models(args)
+    if isinstance(result, int):
+        return result
+    from ..backends.tensorflow.codegen import class_names, generate
+
+    graph = result.graphs[0]
+    try:
+        code = generate(graph, result.path)
+    except CompileError as exc:
+        result.diagnostics = exc.diagnostics
+        emit_diagnostics([result], "text", use_color(sys.stderr), sys.stderr)
+        return EXIT_FINDINGS
+    from ..backends.tensorflow import run as br
+
+    try:
+        tf = br.import_tensorflow(start_runtime=start_runtime)
+    except ImportError as exc:
+        print(f"slimc: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    return tf, graph, br.load_module(code, graph.name), class_names([graph])[0]
 
 
 def emit_diagnostics(results: list[CheckResult], fmt: str, color: bool, out: TextIO,
@@ -135,6 +172,8 @@ def write_atomic(path: str, text: str) -> None:
         umask = os.umask(0)
         os.umask(umask)
         mode = 0o666 & ~umask
+    import tempfile  # here: its imports (random, shutil) would slow every slimc check
+
     fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(target) + ".", suffix=".tmp",
                                dir=directory)
     try:

@@ -10,17 +10,15 @@ from __future__ import annotations
 import argparse
 import sys
 
-from ..diagnostics import CompileError
 from ..layers.shapes import format_shape
 from .common import (
-    EXIT_FINDINGS,
     EXIT_OK,
     EXIT_USAGE,
     add_define_option,
     check_models,
-    emit_diagnostics,
+    load_model,
     parse_input_shape,
-    use_color,
+    positive,
 )
 
 HELP = "build a model with TensorFlow on a device, check its shapes and time it"
@@ -35,9 +33,9 @@ def register(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     p.add_argument("--model", help="the model to run (default: the file's first)")
     p.add_argument("--device", help="cpu, gpu, gpu:1 or a TensorFlow device string "
                                     "(default: the first GPU TensorFlow sees, else the CPU)")
-    p.add_argument("--batch", type=_positive, default=1, metavar="N",
+    p.add_argument("--batch", type=positive, default=1, metavar="N",
                    help="batch size of the random inputs (default 1)")
-    p.add_argument("--steps", type=_positive, default=10, metavar="K",
+    p.add_argument("--steps", type=positive, default=10, metavar="K",
                    help="timed forward passes after the first (default 10)")
     p.add_argument("--input", action="append", default=[], metavar="[NAME=]X.npy|NAME=[d,...]",
                    help="feed a NumPy array instead of random data (NAME= for one of several "
@@ -50,16 +48,6 @@ def register(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     return p
 
 
-def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
-    return value
-
-
 def run(args: argparse.Namespace) -> int:
     shapes = [s for s in args.input if s.partition("=")[2].lstrip().startswith("[")]
     args.input = [s for s in args.input if s not in shapes]
@@ -68,47 +56,31 @@ def run(args: argparse.Namespace) -> int:
     except argparse.ArgumentTypeError as exc:
         print(f"slimc: error: --input: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    result = check_models(args)
-    if isinstance(result, int):
-        return result
-    if args.input and result.graphs[0].dims:  # arrays bind the named sizes: check at them
-        try:
-            arrays = _load_inputs(args.input, result.graphs[0])
-        except (ValueError, OSError) as exc:
-            print(f"slimc: error: {exc}", file=sys.stderr)
-            return EXIT_USAGE
-        args.input_shapes += [(k, tuple(v.shape)) for k, v in arrays.items()]
-        result = check_models(args)
-        if isinstance(result, int):
-            return result
-    from ..backends.tensorflow.codegen import (  # jinja2: loaded only by the commands using it
-        class_names,
-        generate,
-    )
-
-    graph = result.graphs[0]
-    try:
-        code = generate(graph, result.path)
-    except CompileError as exc:
-        result.diagnostics = exc.diagnostics
-        emit_diagnostics([result], "text", use_color(sys.stderr), sys.stderr)
-        return EXIT_FINDINGS
+    if args.input:  # arrays bind the named sizes (H, W): compile at their shapes
+        probe = check_models(args)
+        if isinstance(probe, int):
+            return probe
+        if probe.graphs[0].dims:
+            try:
+                arrays = _load_inputs(args.input, probe.graphs[0])
+            except (ValueError, OSError) as exc:
+                print(f"slimc: error: {exc}", file=sys.stderr)
+                return EXIT_USAGE
+            args.input_shapes += [(k, tuple(v.shape)) for k, v in arrays.items()]
+    loaded = load_model(args, start_runtime=True)
+    if isinstance(loaded, int):
+        return loaded
+    tf, graph, module, class_name = loaded
     from ..backends.tensorflow import run as br  # TensorFlow only from here on
 
-    try:
-        tf = br.import_tensorflow()
-    except ImportError as exc:
-        print(f"slimc: error: {exc}", file=sys.stderr)
-        return EXIT_USAGE
     try:
         device = br.resolve_device(tf, args.device)
         given = _load_inputs(args.input, graph)
     except (br.DeviceError, ValueError, OSError) as exc:
         print(f"slimc: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    module = br.load_module(code, graph.name)
     try:
-        report = br.run_generated(tf, graph, module, class_names([graph])[0], device,
+        report = br.run_generated(tf, graph, module, class_name, device,
                                   args.batch, args.steps, given, args.training, args.xla,
                                   progress=sys.stderr)
     except br.ShapeMismatch as exc:

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
 
+from ..records import dataclass, field
 from .codes import ErrorCode
 
 

@@ -1,10 +1,13 @@
 """Stage 1, the front end: .slim text -> syntax tree -> program (a file with its imports).
 
-- :mod:`.grammar`: the Lark grammar, loaded once per process (LALR tables cached on disk), and
-  its post-lexer;
+- :mod:`.grammar`: the Lark grammar, analysed by Lark (cached on disk), and its post-lexer;
+- :mod:`.tables`, :mod:`.lexer`, :mod:`.lalr`, :mod:`.builder`: Lark's tables as plain data
+  (cached on disk), and the lexer and LALR loop over them that build :mod:`.tree` nodes;
 - :mod:`.parser`: :func:`parse`, text to :mod:`.tree`, syntax errors as diagnostics;
 - :mod:`.tree`: the syntax tree, one frozen dataclass per grammar rule;
 - :mod:`.program`: :func:`load_program`, a file and everything it imports, indexed by name;
+- :mod:`.incremental`: :class:`~.incremental.Document`, an editor's text re-parsed where edits
+  change it (loaded only by editors' tools);
 - :mod:`.formatter`: ``slimc fmt``, the canonical layout (loaded only by ``fmt``).
 """
 

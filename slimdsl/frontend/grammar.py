@@ -1,10 +1,13 @@
-"""The grammar of the .slim language, loaded once per process, and its post-lexer.
+"""The grammar of the .slim language as Lark parsers, and its post-lexer.
 
 ``grammar/slim.lark`` is an LALR(1) grammar with Lark's basic lexer; :class:`NewlinePostLexer`
 drops the newlines the grammar does not see (inside brackets, blank lines, before ``else``) and
-bounds bracket nesting. :func:`grammar` is the parser of :mod:`.parser` (its LALR tables cached
-on disk, see :func:`grammar_cache_file`); :func:`full_parser` keeps every token for the
-formatter.
+bounds bracket nesting. :func:`grammar` is Lark's analysis of it (cached on disk, see
+:func:`grammar_cache_file`), from which :mod:`.tables` takes the tables the front end's own
+lexer and parser loop run on (:mod:`.parser` does not call Lark's parser; Lark's, with
+``propagate_positions``, is the reference the tests hold it to); :func:`start_parser` is the
+same grammar started at another rule (``stmts`` for the incremental re-parse);
+:func:`full_parser` keeps every token for the formatter.
 """
 
 from __future__ import annotations
@@ -20,25 +23,8 @@ import lark
 from lark import Lark, Token
 
 from ..resources import grammar_path
-
-#: Brackets and blocks nested deeper than this are a diagnostic, not a stack overflow.
-MAX_NESTING = 64
-
-#: Reserved words of the grammar (they cannot be used as names).
-KEYWORDS = ("model", "block", "def", "import", "input", "output", "end_point", "arg_scope", "scope",
-            "if", "elif", "else", "for", "in", "assert", "as", "and", "or", "not")
-
-_OPENERS = {"LPAR", "LSQB", "LBRACE"}
-_CLOSERS = {"RPAR", "RSQB", "RBRACE"}
-_NL_EATERS = {"LPAR", "LSQB"}  # inside (...) and [...] newlines are insignificant
-
-
-class NestingTooDeep(Exception):
-    """Brackets and blocks nested deeper than :data:`MAX_NESTING`; carries the token."""
-
-    def __init__(self, token: Token):
-        super().__init__("nesting too deep")
-        self.token = token
+from .lexer import CLOSERS, MAX_NESTING, NL_EATERS, OPENERS, NestingTooDeep
+from .tables import cache_directory
 
 
 class NewlinePostLexer:
@@ -48,6 +34,11 @@ class NewlinePostLexer:
     - runs of newlines (blank lines, comment lines) collapse to one;
     - a newline right before ``else``/``elif`` (so ``}`` and ``else {`` may sit on two lines).
     It also enforces :data:`MAX_NESTING`.
+
+    The front end's own lexer applies the same rules in its one pass
+    (:meth:`slimdsl.frontend.lexer.Lexer.tokens`); this class serves the Lark parsers (the
+    formatter's, and the reference parse ``tests/frontend/test_parser_reference.py`` holds the
+    lexer to, so a rule changed here and not there fails that test).
     """
 
     always_accept = ("_NL",)
@@ -58,7 +49,7 @@ class NewlinePostLexer:
         for tok in stream:
             kind = tok.type
             if kind == "_NL":
-                if stack and stack[-1] in _NL_EATERS:
+                if stack and stack[-1] in NL_EATERS:
                     continue
                 if pending_nl is None:
                     pending_nl = tok
@@ -67,11 +58,11 @@ class NewlinePostLexer:
                 if kind not in ("ELSE", "ELIF"):
                     yield pending_nl
                 pending_nl = None
-            if kind in _OPENERS:
+            if kind in OPENERS:
                 stack.append(kind)
                 if len(stack) > MAX_NESTING:
                     raise NestingTooDeep(tok)
-            elif kind in _CLOSERS and stack:
+            elif kind in CLOSERS and stack:
                 stack.pop()
             yield tok
         if pending_nl is not None:
@@ -89,33 +80,33 @@ def grammar() -> Lark:
                      maybe_placeholders=True, cache=grammar_cache_file(path))
 
 
-def grammar_cache_file(path: Path) -> str | bool:
+def grammar_cache_file(path: Path, kind: str = "grammar") -> str | bool:
     """Where Lark may keep the analysed grammar between runs, or False for no cache.
 
     Building the LALR tables takes about a third of a small ``slimc check`` run; loading them
-    takes a few milliseconds. The cache lives in the user's own cache directory (not the shared
-    temporary directory Lark would pick, where another user could plant a file), named after the
-    grammar, Lark and Python versions; Lark checks a hash of the grammar and options before using
-    it and rebuilds on any mismatch or read error. When no directory is writable there is no
-    cache, silently.
+    takes a few milliseconds. The cache lives in the user's own cache directory
+    (:func:`cache_directory`), named after the grammar, Lark and Python versions; Lark checks a
+    hash of the grammar and options before using it and rebuilds on any mismatch or read error.
     """
+    directory = cache_directory()
+    if directory is None:
+        return False
     try:
-        base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"),
-                                                                ".cache")
-        if not os.path.isabs(base):
-            return False
-        directory = os.path.join(base, "slimdsl")
-        for d in (base, directory):  # create at most these two, never a missing home
-            if not os.path.isdir(d):
-                os.mkdir(d, 0o700)
-        if not os.access(directory, os.W_OK) or (
-                hasattr(os, "getuid") and os.stat(directory).st_uid != os.getuid()):
-            return False  # only a directory of our own: the cache file is a pickle
         key = hashlib.sha256(path.read_bytes() + f"{lark.__version__} {sys.version_info[:2]}"
                              .encode()).hexdigest()[:20]
-        return os.path.join(directory, f"grammar-{key}.lark")
-    except (OSError, RuntimeError, ValueError):  # no home, read-only file system, ...
+    except OSError:
         return False
+    return os.path.join(directory, f"{kind}-{key}.lark")
+
+
+@functools.cache
+def start_parser(start: str) -> Lark:
+    """The same grammar started at another rule (``stmts``: a run of statements of one body,
+    for the incremental re-parse; any rule can be one), its analysis cached as the main one."""
+    path = grammar_path()
+    return Lark.open(str(path), parser="lalr", lexer="basic", start=start,
+                     propagate_positions=True, postlex=NewlinePostLexer(),
+                     maybe_placeholders=True, cache=grammar_cache_file(path, f"start-{start}"))
 
 
 @functools.lru_cache(maxsize=1)

@@ -9,12 +9,12 @@ from __future__ import annotations
 import functools
 import os
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from .. import diagnostics as dg
 from ..diagnostics import CompileError, Diagnostics
 from ..layers import LAYER_NAMES, META_LAYERS
+from ..records import dataclass, field
 from ..values import BUILTIN_FUNCTIONS, CONSTANTS, INITIALIZERS, REGULARIZERS
 from . import tree as n
 from .parser import MAX_SOURCE_BYTES, parse
@@ -60,10 +60,16 @@ def read_text(path: str) -> str:
     return data.decode("utf-8-sig")
 
 
-def load_program(text: str, path: str, reader: Reader = read_text) -> Program:
-    """Parse ``text`` (the file at ``path``) and its imports; raise CompileError on problems."""
+def load_program(text: str, path: str, reader: Reader = read_text,
+                 root: n.File | None = None) -> Program:
+    """Parse ``text`` (the file at ``path``) and its imports; raise CompileError on problems.
+
+    ``reader`` reads an imported file (the language server reads its open documents first);
+    ``root`` is the syntax tree of ``text`` when the caller has it already.
+    """
     diags = Diagnostics()
-    root = parse(text, path)
+    if root is None:
+        root = parse(text, path)
     program = Program(root, {path: text})
     _index(program, root, diags)
     _load_imports(program, root, reader, diags, (os.path.abspath(path),))

@@ -6,9 +6,8 @@ formatter. Nodes hold source structure only; names are resolved and defaults app
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from ..diagnostics import Span
+from ..records import dataclass
 
 # ---------------------------------------------------------------------------- expressions
 

@@ -7,9 +7,9 @@ A layer's :class:`~slimdsl.layers.base.Arg` names its type (``"int-or-pair"``, `
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
+from ..records import dataclass
 from ..values import (
     ACTIVATIONS,
     Activation,

@@ -7,11 +7,12 @@ package assembles them into the registry (:data:`slimdsl.layers.LAYERS`).
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
+from ..records import dataclass, field
 from ..values import Initializer, Regularizer
 from .argtypes import TYPES
 from .shapes import Shape, Window, size
@@ -115,9 +116,41 @@ class LayerKind:
                 return a
         return None
 
-    @property
+    @functools.cached_property
     def arg_names(self) -> tuple[str, ...]:
         return tuple(a.name for a in self.args)
+
+    @functools.cached_property
+    def checked_defaults(self) -> dict[str, Any]:
+        """Each optional argument's default, validated and normalized once (``Arg.check``)
+        rather than for every layer; only immutable values (a list is checked anew)."""
+        out: dict[str, Any] = {}
+        for a in self.args:
+            if a.required:
+                continue
+            if a.default is None:
+                out[a.name] = None
+                continue
+            try:
+                value = a.check(a.default)
+            except ValueError:
+                continue  # reported where it is used
+            if not isinstance(value, (list, dict, set)):
+                out[a.name] = value
+        return out
+
+    @functools.cached_property
+    def arg_template(self) -> tuple[dict[str, Any], dict[str, int], tuple[str, ...],
+                                    tuple[str, ...]]:
+        """What a call starts from, for the lowering: every argument in order with its
+        checked default (:data:`REQUIRED` for a required one, None where the default must be
+        checked anew), the position of each, the required ones, and those checked anew."""
+        defaults = self.checked_defaults
+        template = {a.name: REQUIRED if a.required else defaults.get(a.name) for a in self.args}
+        positions = {a.name: i for i, a in enumerate(self.args)}
+        required = tuple(a.name for a in self.args if a.required)
+        anew = tuple(a.name for a in self.args if not a.required and a.name not in defaults)
+        return template, positions, required, anew
 
     @property
     def scoped_key(self) -> str:

@@ -19,8 +19,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from dataclasses import dataclass
 
+from ..records import dataclass
 from ..symbolic import tf as symtf
 from ..symbolic.constraints import Constraint, eq
 from ..symbolic.expr import Expr

@@ -162,30 +162,36 @@ class ArgScopes:
             explicit[name] = value
         scoped = self.scoped(kind.scoped_key)
         self._check_positional(kind, pos, explicit, scoped, span)
-        args: dict[str, Any] = {}
-        sources: dict[str, ArgSource] = {}
-        missing = []
-        for arg in kind.args:
-            if arg.name in explicit:
-                given = explicit[arg.name]
+        # Every argument starts at its (checked) default; those given explicitly or by an
+        # arg_scope are checked in the order of the signature, as TF-Slim binds them.
+        template, positions, required, anew = kind.arg_template
+        args: dict[str, Any] = dict(template)
+        sources: dict[str, ArgSource] = dict.fromkeys(template, _DEFAULT_SOURCE)
+        own = _OWN_ARGS.get(kind.name, ())
+        from_scope = [name for name in scoped
+                      if name in positions and name not in explicit and name not in own]
+        for name in sorted((*explicit, *from_scope), key=positions.__getitem__):
+            arg = kind.args[positions[name]]
+            if name in explicit:
+                given = explicit[name]
                 try:
-                    args[arg.name] = arg.check(given.value)
+                    args[name] = arg.check(given.value)
                 except ArgError as e:
                     raise EvalError(given.span, dg.BAD_VALUE,
-                                    f"{kind.name} {arg.name}: {e}") from None
-                sources[arg.name] = ArgSource("explicit", given.span, given.param)
-            elif arg.name in scoped and arg.name not in _OWN_ARGS.get(kind.name, ()):
-                value, source = scoped[arg.name]
+                                    f"{kind.name} {name}: {e}") from None
+                sources[name] = ArgSource("explicit", given.span, given.param)
+            else:
+                value, source = scoped[name]
                 try:
-                    args[arg.name] = arg.check(value)
+                    args[name] = arg.check(value)
                 except ArgError:  # reported where the arg_scope set it
                     raise Poisoned() from None
-                sources[arg.name] = source
-            elif arg.required:
-                missing.append(arg.name)
-            else:
-                args[arg.name] = arg.check(arg.default) if arg.default is not None else None
-                sources[arg.name] = _DEFAULT_SOURCE
+                sources[name] = source
+        missing = [name for name in required if sources[name] is _DEFAULT_SOURCE]
+        for name in anew:
+            if sources[name] is _DEFAULT_SOURCE:
+                arg = kind.args[positions[name]]
+                args[name] = arg.check(arg.default)
         if missing:
             raise EvalError(span, dg.MISSING_ARGUMENT,
                             f"{kind.name} needs {', '.join(repr(m) for m in missing)}",

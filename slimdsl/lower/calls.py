@@ -8,7 +8,6 @@ stack, the model being built, and ``run_body`` (the statement lowerer, for block
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import replace
 from typing import Any
 
 from .. import diagnostics as dg
@@ -19,6 +18,7 @@ from ..ir import ConstraintSite, Node, Tensor, relative_scope
 from ..layers import LAYER_NAMES, LAYERS, META_LAYERS, LayerKind
 from ..layers import shapes as sh
 from ..layers.shapes import ShapeError, format_dim, format_shape
+from ..records import replace
 from ..symbolic.constraints import Constraint
 from ..values import (
     ACTIVATIONS,

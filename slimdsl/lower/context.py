@@ -3,11 +3,11 @@ evaluated call argument (:class:`CallArg`), and the model being built (:class:`M
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
 
 from ..diagnostics import Span
 from ..ir import Graph
+from ..records import dataclass, field
 
 
 @dataclass(frozen=True)

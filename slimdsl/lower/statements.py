@@ -7,7 +7,6 @@ failed statement poisons what it would have defined, so later uses stay silent.
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Any
 
 from .. import diagnostics as dg
@@ -16,6 +15,7 @@ from ..frontend import Program
 from ..frontend import tree as n
 from ..ir import Graph, Port, Tensor, relative_scope
 from ..layers import LAYER_NAMES, META_LAYERS
+from ..records import replace
 from ..values import (
     ACTIVATIONS,
     DTYPES,

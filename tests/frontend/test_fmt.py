@@ -16,8 +16,7 @@ from slimdsl.api import check_source
 from slimdsl.cli import main
 from slimdsl.diagnostics import CompileError
 from slimdsl.frontend.formatter import LINE_LENGTH, format_source
-from slimdsl.frontend.grammar import full_parser
-from slimdsl.frontend.parser import grammar
+from slimdsl.frontend.grammar import full_parser, grammar
 from slimdsl.resources import grammar_path
 from slimdsl.tools.summary import summary_dict
 

@@ -223,7 +223,9 @@ class _ModelBuilder:
         lines += [f"{pad}self.{name} = {name}" for name in self.g.params]
         lines.append(f"{pad}self.device = device")
         if layers:
-            lines.append(f"{pad}with tf.device(device):")
+            # tf.device(None) would clear an enclosing scope (a user's, or tf.distribute's
+            # replica device); "" keeps it
+            lines.append(f'{pad}with tf.device(device or ""):  # "": keep the enclosing device')
             lines.extend(layers)
         return lines
 
@@ -238,7 +240,7 @@ class _ModelBuilder:
             doc = "Runs the model: returns its outputs, then the end points dict."
         lines.append(f'        """{src.docstring_text(doc)}"""')
         lines.append("        end_points = {}")
-        lines.append("        with tf.device(self.device):")
+        lines.append('        with tf.device(self.device or ""):  # "": keep the enclosing device')
         lines.extend(forward)
         return lines
 

@@ -184,7 +184,7 @@ def _bar(out: TextIO, label: str, done: int, total: int, width: int = 30) -> Non
 
 
 @contextlib.contextmanager
-def _captured_stderr() -> Iterator[None]:
+def captured_stderr() -> Iterator[None]:
     """Hold back what C++ code writes to file descriptor 2; replay it if the block fails.
 
     TensorFlow's start-up chatter (oneDNN, CUDA probing) is written before its logging is
@@ -206,14 +206,19 @@ def _captured_stderr() -> Iterator[None]:
             os.close(saved)
 
 
-def import_tensorflow() -> Any:
-    """TensorFlow, imported quietly; raises ImportError with an install hint."""
+def import_tensorflow(start_runtime: bool = True) -> Any:
+    """TensorFlow, imported quietly; raises ImportError with an install hint.
+
+    ``start_runtime=False`` leaves the runtime unstarted, for callers that must configure
+    it first (logical devices, multi-worker collectives: ``slimc train``).
+    """
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     try:
-        with _captured_stderr():
+        with captured_stderr():
             import tensorflow as tf
 
-            tf.config.list_logical_devices()  # probes the GPUs (and logs about it) once
+            if start_runtime:
+                tf.config.list_logical_devices()  # probes the GPUs (and logs about it) once
     except ImportError as exc:
         raise ImportError(f"slimc run needs TensorFlow ({exc}); install it with: "
                           f"pip install 'slimdsl[tf]'") from None

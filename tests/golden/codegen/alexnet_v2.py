@@ -12,10 +12,13 @@ import tensorflow as tf
 _SOURCE = "models/alexnet_v2.slim"
 
 
-def _variable(scope, name, initializer, shape, dtype=tf.float32, trainable=True):
-    """A variable named exactly ``scope/name``, as TF-Slim names it, in any enclosing scope."""
+def _variable(scope, name, initializer, shape, dtype=tf.float32, trainable=True, **options):
+    """A variable named exactly ``scope/name``, as TF-Slim names it, in any enclosing scope.
+
+    ``options`` go to tf.Variable (batch norm's statistics pass their synchronization).
+    """
     with tf.name_scope(scope + "/"):  # a trailing "/" makes the name scope absolute
-        return tf.Variable(initializer(shape, dtype), trainable=trainable, name=name)
+        return tf.Variable(initializer(shape, dtype), trainable=trainable, name=name, **options)
 
 
 def _variance_scaling(factor=2.0, mode="FAN_IN", uniform=False):
@@ -198,7 +201,7 @@ class AlexnetV2(tf.Module):
         self.spatial_squeeze = spatial_squeeze
         self.weight_decay = weight_decay
         self.device = device
-        with tf.device(device):
+        with tf.device(device or ""):  # "": keep the enclosing device
             self.conv1 = _Conv2D(  # alexnet_v2.slim:13
                 "alexnet_v2/conv1", [11, 11, 3, 64], stride=4, padding="VALID",
                 biases_initializer=_constant(0.1))
@@ -224,7 +227,7 @@ class AlexnetV2(tf.Module):
     def __call__(self, inputs, training=False):
         """inputs [?, 224, 224, 3] -> logits [?, 1000], end_points."""
         end_points = {}
-        with tf.device(self.device):
+        with tf.device(self.device or ""):  # "": keep the enclosing device
             net = self.conv1(inputs)  # alexnet_v2.slim:13
             end_points["alexnet_v2/conv1"] = net
             net = tf.nn.max_pool2d(net, 3, 2, "VALID")  # alexnet_v2.slim:14

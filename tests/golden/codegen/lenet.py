@@ -12,10 +12,13 @@ import tensorflow as tf
 _SOURCE = "models/lenet.slim"
 
 
-def _variable(scope, name, initializer, shape, dtype=tf.float32, trainable=True):
-    """A variable named exactly ``scope/name``, as TF-Slim names it, in any enclosing scope."""
+def _variable(scope, name, initializer, shape, dtype=tf.float32, trainable=True, **options):
+    """A variable named exactly ``scope/name``, as TF-Slim names it, in any enclosing scope.
+
+    ``options`` go to tf.Variable (batch norm's statistics pass their synchronization).
+    """
     with tf.name_scope(scope + "/"):  # a trailing "/" makes the name scope absolute
-        return tf.Variable(initializer(shape, dtype), trainable=trainable, name=name)
+        return tf.Variable(initializer(shape, dtype), trainable=trainable, name=name, **options)
 
 
 def _variance_scaling(factor=2.0, mode="FAN_IN", uniform=False):
@@ -210,7 +213,7 @@ class LeNet(tf.Module):
         self.dropout_keep_prob = dropout_keep_prob
         self.weight_decay = weight_decay
         self.device = device
-        with tf.device(device):
+        with tf.device(device or ""):  # "": keep the enclosing device
             self.conv1 = _Conv2D(  # lenet.slim:11
                 "LeNet/conv1", [5, 5, 1, 32], weights_initializer=_truncated_normal(0.1))
             self.conv2 = _Conv2D(  # lenet.slim:15
@@ -225,7 +228,7 @@ class LeNet(tf.Module):
     def __call__(self, images, training=False):
         """images [?, 28, 28, 1] -> logits [?, 10], end_points."""
         end_points = {}
-        with tf.device(self.device):
+        with tf.device(self.device or ""):  # "": keep the enclosing device
             net = self.conv1(images)  # lenet.slim:11
             end_points["conv1"] = net
             net = tf.nn.max_pool2d(net, 2, 2, "VALID")  # lenet.slim:13

@@ -12,10 +12,13 @@ import tensorflow as tf
 _SOURCE = "tests/golden/codegen/showcase.slim"
 
 
-def _variable(scope, name, initializer, shape, dtype=tf.float32, trainable=True):
-    """A variable named exactly ``scope/name``, as TF-Slim names it, in any enclosing scope."""
+def _variable(scope, name, initializer, shape, dtype=tf.float32, trainable=True, **options):
+    """A variable named exactly ``scope/name``, as TF-Slim names it, in any enclosing scope.
+
+    ``options`` go to tf.Variable (batch norm's statistics pass their synchronization).
+    """
     with tf.name_scope(scope + "/"):  # a trailing "/" makes the name scope absolute
-        return tf.Variable(initializer(shape, dtype), trainable=trainable, name=name)
+        return tf.Variable(initializer(shape, dtype), trainable=trainable, name=name, **options)
 
 
 def _variance_scaling(factor=2.0, mode="FAN_IN", uniform=False):
@@ -134,17 +137,26 @@ class _BatchNorm(tf.Module):
         if scale:
             self.gamma = _variable(scope, "gamma", init.get("gamma", tf.ones), [channels],
                                    trainable=trainable)
+        # Under tf.distribute each replica moves its own copy of the statistics in replica
+        # context (a mirrored variable refuses that); reading them outside it, to save or
+        # evaluate, averages the copies. Without a strategy these are ordinary variables.
+        stats = {"trainable": False, "synchronization": tf.VariableSynchronization.ON_READ,
+                 "aggregation": tf.VariableAggregation.MEAN}
         self.moving_mean = _variable(scope, "moving_mean", init.get("moving_mean", tf.zeros),
-                                     [channels], trainable=False)
+                                     [channels], **stats)
         self.moving_variance = _variable(scope, "moving_variance",
                                          init.get("moving_variance", tf.ones), [channels],
-                                         trainable=False)
+                                         **stats)
+        self.synchronized = False  # True: batch statistics over every replica (sync BN)
 
     def __call__(self, x, training=False):
         channels, rank = self.moving_mean.shape[0], x.shape.rank
         beta = tf.zeros([channels]) if self.beta is None else self.beta
         gamma = tf.ones([channels]) if self.gamma is None else self.gamma
-        if rank not in (2, 4, 5):
+        if (training and self.synchronized
+                and tf.distribute.get_strategy().num_replicas_in_sync > 1):
+            y = self._synchronized_batch_norm(x, beta, gamma)
+        elif rank not in (2, 4, 5):
             y = self._moments_batch_norm(x, beta, gamma, training)
         else:
             fused = tf.reshape(x, [-1, 1, 1, channels]) if rank == 2 else x
@@ -166,6 +178,27 @@ class _BatchNorm(tf.Module):
             mean, variance = tf.nn.moments(x, list(range(x.shape.rank - 1)))
             self._update(mean, variance)
         return tf.nn.batch_normalization(x, mean, variance, beta, gamma, self.epsilon)
+
+    def _synchronized_batch_norm(self, x, beta, gamma):
+        """Batch statistics over the whole global batch, all-reduced over the replicas.
+
+        Two passes (the mean, then the squared deviations from it), as the fused kernel
+        computes them: E[x^2] - E[x]^2 loses the variance to cancellation in float32. The
+        moving variance moves towards the Bessel-corrected variance, as on the fused path.
+        """
+        axes, context = list(range(x.shape.rank - 1)), tf.distribute.get_replica_context()
+        x32 = tf.cast(x, tf.float32)
+        count = tf.cast(tf.reduce_prod(tf.shape(x)[:-1]), tf.float32)
+        # all_reduce needs a tensor placed on this replica's device (multi-worker)
+        with tf.device(self.moving_mean.device):
+            sums = context.all_reduce("sum", tf.concat([tf.reduce_sum(x32, axes), [count]], 0))
+        mean, count = sums[:-1] / sums[-1], sums[-1]
+        with tf.device(self.moving_mean.device):
+            squares = context.all_reduce("sum", tf.reduce_sum(tf.square(x32 - mean), axes))
+        variance = squares / count
+        self._update(mean, variance * count / tf.maximum(count - 1.0, 1.0))
+        y = tf.nn.batch_normalization(x32, mean, variance, beta, gamma, self.epsilon)
+        return tf.cast(y, x.dtype)
 
     def _update(self, mean, variance):
         self.moving_mean.assign_sub((self.moving_mean - mean) * (1.0 - self.decay))
@@ -342,7 +375,7 @@ class Showcase(tf.Module):
         self.bn_decay = bn_decay
         self.bn = bn
         self.device = device
-        with tf.device(device):
+        with tf.device(device or ""):  # "": keep the enclosing device
             self.stem = _Conv2D(  # showcase.slim:17
                 "showcase/stem", [3, 3, 3, 8], stride=2, normalizer_fn=_BatchNorm,
                 normalizer_params={"scale": True},
@@ -379,7 +412,7 @@ class Showcase(tf.Module):
     def __call__(self, images, labels, training=False):
         """images [?, 32, 32, 3], labels [?] -> logits [?, 10], targets [?, 10], end_points."""
         end_points = {}
-        with tf.device(self.device):
+        with tf.device(self.device or ""):  # "": keep the enclosing device
             net = self.stem(images, training)  # showcase.slim:17
             net = tf.nn.max_pool2d(net, 3, 1, "SAME")  # showcase.slim:18
             block0_shortcut = self.block0_shortcut(net, training)  # showcase.slim:4
@@ -447,7 +480,7 @@ class Tiny(tf.Module):
         super().__init__(name="tiny")
         self.units = units
         self.device = device
-        with tf.device(device):
+        with tf.device(device or ""):  # "": keep the enclosing device
             self.fc1 = _FullyConnected(  # showcase.slim:42
                 "tiny/fc1", [6, units], activation=_leaky_relu(0.1))
             self.fc2 = _FullyConnected(  # showcase.slim:43
@@ -458,7 +491,7 @@ class Tiny(tf.Module):
     def __call__(self, x, training=False):
         """x [?, 6] -> net [?, 2], end_points."""
         end_points = {}
-        with tf.device(self.device):
+        with tf.device(self.device or ""):  # "": keep the enclosing device
             net = self.fc1(x)  # showcase.slim:42
             net = self.fc2(net)  # showcase.slim:43
             net = self.out(net)  # showcase.slim:44

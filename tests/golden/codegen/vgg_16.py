@@ -12,10 +12,13 @@ import tensorflow as tf
 _SOURCE = "models/vgg_16.slim"
 
 
-def _variable(scope, name, initializer, shape, dtype=tf.float32, trainable=True):
-    """A variable named exactly ``scope/name``, as TF-Slim names it, in any enclosing scope."""
+def _variable(scope, name, initializer, shape, dtype=tf.float32, trainable=True, **options):
+    """A variable named exactly ``scope/name``, as TF-Slim names it, in any enclosing scope.
+
+    ``options`` go to tf.Variable (batch norm's statistics pass their synchronization).
+    """
     with tf.name_scope(scope + "/"):  # a trailing "/" makes the name scope absolute
-        return tf.Variable(initializer(shape, dtype), trainable=trainable, name=name)
+        return tf.Variable(initializer(shape, dtype), trainable=trainable, name=name, **options)
 
 
 def _variance_scaling(factor=2.0, mode="FAN_IN", uniform=False):
@@ -191,7 +194,7 @@ class Vgg16(tf.Module):
         self.spatial_squeeze = spatial_squeeze
         self.weight_decay = weight_decay
         self.device = device
-        with tf.device(device):
+        with tf.device(device or ""):  # "": keep the enclosing device
             self.conv1_conv1_1 = _Conv2D("vgg_16/conv1/conv1_1", [3, 3, 3, 64])  # vgg.slim:12
             self.conv1_conv1_2 = _Conv2D("vgg_16/conv1/conv1_2", [3, 3, 64, 64])  # vgg.slim:12
             self.conv2_conv2_1 = _Conv2D("vgg_16/conv2/conv2_1", [3, 3, 64, 128])  # vgg.slim:12
@@ -214,7 +217,7 @@ class Vgg16(tf.Module):
     def __call__(self, inputs, training=False):
         """inputs [?, 224, 224, 3] -> logits [?, 1000], end_points."""
         end_points = {}
-        with tf.device(self.device):
+        with tf.device(self.device or ""):  # "": keep the enclosing device
             net = self.conv1_conv1_1(inputs)  # vgg.slim:12
             end_points["vgg_16/conv1/conv1_1"] = net
             net = self.conv1_conv1_2(net)  # vgg.slim:12
