@@ -17,7 +17,6 @@ from .frontend.parser import MAX_SOURCE_BYTES
 from .frontend.program import Program, load_program, read_text
 from .ir import Graph
 from .lower import GivenShapes, lower_collecting
-from .lower.sizes import solve_sizes
 from .records import dataclass, field
 
 SOURCE_SUFFIX = ".slim"
@@ -79,7 +78,8 @@ def _check_source(text: str, path: str, models: Iterable[str] | None,
             graph = lower_collecting(program, name, overrides, diags, inputs)
             if graph is not None:  # also after errors: a variable clash before them is found
                 account_collecting(graph, diags)
-                if graph.dims:
+                if graph.dims:  # named input sizes: the solver is loaded only for them
+                    from .lower.sizes import solve_sizes
                     solve_sizes(graph, diags)
             if graph is not None:
                 result.graphs.append(graph)

@@ -10,13 +10,15 @@ the trail of calls (blocks, repeat, stack) it was expanded through. Backends rea
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .diagnostics import Span
 from .layers.shapes import Shape
 from .records import dataclass, field
 from .symbolic.constraints import Constraint
-from .symbolic.solver import Solution
+
+if TYPE_CHECKING:
+    from .symbolic.solver import Solution
 
 
 def relative_scope(scope: str, model: str) -> str:

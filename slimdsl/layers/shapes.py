@@ -21,12 +21,23 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 
 from ..records import dataclass
-from ..symbolic import tf as symtf
 from ..symbolic.constraints import Constraint, eq
 from ..symbolic.expr import Expr
 
 Dim = int | Expr | None
 Shape = tuple[Dim, ...]
+
+
+class _LazySymbolicTF:
+    """:mod:`slimdsl.symbolic.tf`, imported when a symbolic dimension first needs it: a model
+    with only integer shapes never loads it (nor the solver), so its check costs nothing more."""
+
+    def __getattr__(self, name: str):
+        from ..symbolic import tf
+        return getattr(tf, name)
+
+
+symtf = _LazySymbolicTF()
 
 
 class ShapeError(ValueError):

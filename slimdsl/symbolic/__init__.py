@@ -19,28 +19,35 @@ Pure Python (stdlib only). The pieces:
 H = 2k, k ≥ 1
 """
 
-from .analysis import bounds, max_, min_
-from .approx import Approx, approximate
-from .constraints import Constraint, eq, ge, le, positive
-from .expr import (
-           Expr,
-           Undecidable,
-           as_expr,
-           ceil_div,
-           clear_caches,
-           const,
-           evaluate,
-           exact_div,
-           floor_div,
-           free_symbols,
-           substitute,
-           sym,
-)
-from .intset import IntSet
-from .printing import format_expr
-from .solver import Implication, Solution, equivalent, solve
+import importlib
+
+#: Where each name of the package's API lives. The submodules load on first use (PEP 562): a
+#: check of a model without named sizes needs only ``expr`` and ``constraints``, not the solver.
+_HOMES = {
+    "analysis": ("bounds", "max_", "min_"),
+    "approx": ("Approx", "approximate"),
+    "constraints": ("Constraint", "eq", "ge", "le", "positive"),
+    "expr": ("Expr", "Undecidable", "as_expr", "ceil_div", "clear_caches", "const", "evaluate",
+             "exact_div", "floor_div", "free_symbols", "substitute", "sym"),
+    "intset": ("IntSet",),
+    "printing": ("format_expr",),
+    "solver": ("Implication", "Solution", "equivalent", "solve"),
+}
+_WHERE = {name: module for module, names in _HOMES.items() for name in names}
 
 __all__ = ["Expr", "Undecidable", "sym", "const", "as_expr", "floor_div", "ceil_div", "exact_div",
            "evaluate", "substitute", "free_symbols", "format_expr", "max_", "min_", "bounds",
            "Constraint", "eq", "ge", "le", "positive", "IntSet", "Solution", "Implication",
            "solve", "equivalent", "Approx", "approximate", "clear_caches"]
+
+
+def __getattr__(name: str):
+    if name not in _WHERE:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{_WHERE[name]}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

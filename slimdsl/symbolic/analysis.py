@@ -14,10 +14,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from fractions import Fraction
 from math import factorial, gcd, lcm
 
+from ..records import dataclass
 from .expr import Atom, Expr, Undecidable, as_expr, evaluate, floor_atoms_postorder
 
 __all__ = ["Affine", "affine_form", "period", "k_degree", "monotone", "bounds", "max_", "min_"]

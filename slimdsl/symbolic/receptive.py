@@ -28,10 +28,10 @@ centre is the image of ``(o + p - (k - 1) / 2) / s`` and its size the maximum ov
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from fractions import Fraction
 from math import gcd, lcm
 
+from ..records import dataclass
 from .expr import Expr, as_expr, evaluate, exact_div
 from .tf import Dim, effective_kernel, same_padding
 

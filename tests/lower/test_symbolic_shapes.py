@@ -192,3 +192,18 @@ def test_symbolic_channels_cannot_size_weights():
     with pytest.raises(CompileError) as exc:
         compile_source("model m {\n  input x: [?, 8, 8, C]\n  conv2d(4, 3)\n}\n", "t.slim")
     assert "number of input channels must be known" in exc.value.diagnostics[0].message
+
+
+def test_the_zoo_unet_reports_its_valid_sizes():
+    from pathlib import Path
+
+    from slimdsl.api import check_file
+    path = Path(__file__).resolve().parents[2] / "models" / "unet.slim"
+    result = check_file(str(path))
+    assert result.ok
+    assert [d.message.split(": ", 1)[1] for d in result.diagnostics] == [
+        "H = 16k, k >= 1 (smallest: H = 16)", "W = 16k, k >= 1 (smallest: W = 16)"]
+    graph = result.graphs[0]
+    assert format_shape(graph.outputs[0].tensor.shape) == "[?, H, W, 2]"
+    bad = check_file(str(path), inputs={"images": (1, 500, 375, 3)})
+    assert [d.code for d in bad.diagnostics] == ["incompatible-shapes"]
