@@ -112,6 +112,7 @@ def test_branchy_networks_agree_with_tensorflow(net):
     differential(net, SIZES)
 
 
+@pytest.mark.slow
 @pytest.mark.fullfuzz
 @FULL
 @given(unets())
@@ -119,6 +120,7 @@ def test_unets_agree_with_tensorflow_full(net):
     differential(net, FULL_SIZES)
 
 
+@pytest.mark.slow
 @pytest.mark.fullfuzz
 @FULL
 @given(dags(max_nodes=8))
