@@ -5,7 +5,7 @@ real TensorFlow builds every size 1..N. For every size: TensorFlow builds it iff
 sizes contain it, and the output height is slimc's formula at that size; at sampled sizes the
 concrete check (``--input x=[1,h,1,1]``) agrees too.
 
-The CI run (slow) takes ``SLIMDSL_SYMTF_NETS`` networks (default 60 U-Nets and 60 branchy
+The CI run (slow) takes ``SLIMDSL_SYMTF_NETS`` networks (default 40 U-Nets and 40 branchy
 networks) and sizes 1..``SLIMDSL_SYMTF_SIZES`` (default 64); the acceptance run (fullfuzz, left
 out of the default run) takes 1,000 + 1,000 networks and sizes 1..256:
 
@@ -26,7 +26,7 @@ from slimdsl.symbolic import evaluate
 pytest.importorskip("tensorflow")
 from oracles.symbolic_tf import tf_output  # noqa: E402
 
-NETS = int(os.environ.get("SLIMDSL_SYMTF_NETS", "60"))
+NETS = int(os.environ.get("SLIMDSL_SYMTF_NETS", "40"))
 SIZES = int(os.environ.get("SLIMDSL_SYMTF_SIZES", "64"))
 FULL_NETS, FULL_SIZES = 1000, 256
 

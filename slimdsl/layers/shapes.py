@@ -417,7 +417,10 @@ def concat(shapes: list[Shape], axis: int) -> Shape:
     for d in range(rank):
         dims = [s[d] for s in shapes]
         if d == ax:
-            out.append(symtf.concat_dim(dims))
+            if any(isinstance(x, Expr) for x in dims):
+                out.append(symtf.concat_dim(dims))
+            else:
+                out.append(None if any(x is None for x in dims) else sum(dims))  # type: ignore
         else:
             out.append(_merge_dims(dims, d))
     return tuple(out)

@@ -16,7 +16,6 @@ from ..frontend import Program
 from ..frontend import tree as n
 from ..ir import ConstraintSite, Node, Tensor, relative_scope
 from ..layers import LAYER_NAMES, LAYERS, META_LAYERS, LayerKind
-from ..layers import shapes as sh
 from ..layers.shapes import ShapeError, format_dim, format_shape
 from ..records import replace
 from ..symbolic.constraints import Constraint
@@ -240,16 +239,19 @@ class CallLowerer:
                                     f"{kind.name} cannot take a {t.dtype} tensor ({t.name}); it "
                                     f"needs {' or '.join(kind.input_dtypes)}")
         if all(s is not None for s in in_shapes):
+            needs = self.model.needs  # what symbolic sizes must satisfy (lower_model collects)
+            needs.clear()  # left over by a rule that failed otherwise than with a ShapeError
             try:
-                with sh.collecting() as needs:  # what symbolic sizes must satisfy
-                    shape = kind.shape(in_shapes, args)  # type: ignore[arg-type]
+                shape = kind.shape(in_shapes, args)  # type: ignore[arg-type]
             except ShapeError as e:
+                needs.clear()
                 self._shape_error(kind, full, inputs, e, span, ctx)
-            else:
+            if needs:
                 for c in needs:
                     graph.constraints.append(Constraint(
                         c.op, c.lhs, c.rhs,
                         ConstraintSite(span, full, kind.name, c.origin, ctx.trail)))
+                needs.clear()
         node_id = self.model.next_id()
         dtype = "float32" if kind.name == "one_hot_encoding" else inputs[0].dtype
         out = Tensor(node_id, shape, full, dtype)

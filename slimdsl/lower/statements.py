@@ -15,6 +15,7 @@ from ..frontend import Program
 from ..frontend import tree as n
 from ..ir import Graph, Port, Tensor, relative_scope
 from ..layers import LAYER_NAMES, META_LAYERS
+from ..layers.shapes import collecting
 from ..records import replace
 from ..values import (
     ACTIVATIONS,
@@ -97,7 +98,8 @@ class Lowerer:
         graph = self.model.graph = Graph(name, definition.span.path, definition.span, params,
                                          param_uses=self.evaluator.param_uses)
         self.names.open_variable_scope(name)
-        self.run_body(definition.body, env, StmtCtx(name, (), True))
+        with collecting() as self.model.needs:  # the shape rules' constraints on named sizes
+            self.run_body(definition.body, env, StmtCtx(name, (), True))
         unknown = sorted(set(self.given) - {p.name for p in graph.inputs})
         if unknown and graph.inputs:
             self.diags.error(definition.name_span, dg.UNKNOWN_NAME,

@@ -18,7 +18,7 @@ from slimdsl.symbolic import evaluate, solve
 pytest.importorskip("tensorflow")
 from oracles.symbolic_tf import tf_output  # noqa: E402
 
-NETS = int(os.environ.get("SYMDIM_TF_NETS", "40"))
+NETS = int(os.environ.get("SYMDIM_TF_NETS", "15"))
 SIZES = range(1, int(os.environ.get("SYMDIM_TF_SIZES", "48")) + 1)
 
 
