@@ -65,3 +65,54 @@ def tf_output(net, h):
         except (tf.errors.OpError, ValueError):
             return None
     return int(out.shape[1])
+
+
+_LAYER_CACHE: dict = {}
+
+
+def tf_layer(op: tuple, n: int) -> int | None:
+    """TensorFlow's answer for ONE layer on an input of height ``n`` (its static shape inference
+    on a ``[1, n, 1, 1]`` placeholder), cached: the output height, or None when it refuses."""
+    key = (op, n)
+    if key not in _LAYER_CACHE:
+        with tf.Graph().as_default():
+            try:
+                out = _layer(op, tf.compat.v1.placeholder(tf.float32, [1, n, 1, 1]))
+                _LAYER_CACHE[key] = int(out.shape[1])
+            except (tf.errors.OpError, ValueError):
+                _LAYER_CACHE[key] = None
+    return _LAYER_CACHE[key]
+
+
+def tf_concat(a: int, b: int) -> bool:
+    """Does TensorFlow concatenate ``[1, a, 1, 1]`` and ``[1, b, 1, 1]`` on the channels?"""
+    key = ("concat", a, b)
+    if key not in _LAYER_CACHE:
+        with tf.Graph().as_default():
+            try:
+                tf.concat([tf.compat.v1.placeholder(tf.float32, [1, a, 1, 1]),
+                           tf.compat.v1.placeholder(tf.float32, [1, b, 1, 1])], axis=-1)
+                _LAYER_CACHE[key] = True
+            except (tf.errors.OpError, ValueError):
+                _LAYER_CACHE[key] = False
+    return _LAYER_CACHE[key]
+
+
+def tf_output_by_layer(net: list, h: int) -> int | None:
+    """:func:`tf_output` composed from TensorFlow's per-layer answers: static shape inference
+    is local to each op (an op's output shape depends only on its inputs' shapes and
+    attributes), so this is the whole graph's answer, with each distinct (layer, size) asked of
+    TensorFlow once across all networks and sizes: what makes thousands of networks affordable."""
+    vals = [h]
+    for ins in net:
+        if ins[0] == "merge":
+            a, b = vals[ins[1]], vals[ins[2]]
+            if not tf_concat(a, b):
+                return None
+            vals.append(a)
+        else:
+            out = tf_layer(ins[2], vals[ins[1]])
+            if out is None:
+                return None
+            vals.append(out)
+    return vals[-1]
