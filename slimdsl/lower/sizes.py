@@ -112,6 +112,9 @@ def _some_sizes(graph: Graph, sol: Solution, restricting: list[Constraint],
         fails = ", ".join(f"{k} = {v}" for k, v in sorted(witness.items()))
         notes.append(Note(describe(c, graph.name) + (f"; fails at {fails}" if fails else ""),
                           site(c).span))
+    if len(restricting) >= MAX_NOTED:
+        notes.append(Note(f"(the first {MAX_NOTED} layers that restrict the sizes; there may be "
+                          f"more)"))
     smallest = sol.smallest() or {}
     small = ", ".join(f"{k} = {v}" for k, v in smallest.items())
     diags.warning(site(mine[0]).span, dg.SOME_SIZES,
