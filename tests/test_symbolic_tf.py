@@ -12,6 +12,10 @@ composed from its per-layer static shape inference (each distinct layer and size
 ``oracles/symbolic_tf.tf_output_by_layer``) rather than a graph per network and size:
 
     pytest -m fullfuzz tests/test_symbolic_tf.py
+
+Last full run (2026-11-27, 2 shared cores at load 10-18): 1,000 U-Nets and 1,000 branchy
+networks passing (873 and 1,067 generated ones filtered out: crops, strided atrous), 0 failing,
+20 min 48 s wall.
 """
 
 from __future__ import annotations
