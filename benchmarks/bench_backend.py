@@ -41,7 +41,7 @@ from benchmarks.common import (  # noqa: E402
     machine_markdown,
     ms,
     table,
-    write_section,
+    write_own_section,
 )
 
 START = "<!-- backend-bench:start -->"
@@ -323,10 +323,7 @@ def main(argv: list[str] | None = None) -> int:
     text = markdown(results, info)
     print(text)
     if write:
-        current = DOCS.read_text(encoding="utf-8") if DOCS.exists() else None
-        if current is not None and START not in current:  # append ours after the others
-            DOCS.write_text(current.rstrip("\n") + f"\n\n{START}\n{END}\n", encoding="utf-8")
-        write_section(text, DOCS, START, END)
+        write_own_section(text, START, END)
         log(f"backend: wrote the Backend section of {DOCS}")
     return 0
 

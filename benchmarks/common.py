@@ -281,6 +281,15 @@ def write_section(markdown: str, path: Path = DOCS, start: str = START, end: str
     path.write_text(text, encoding="utf-8")
 
 
+def write_own_section(markdown: str, start: str, end: str, path: Path = DOCS) -> None:
+    """:func:`write_section` for a benchmark script's own section: the first time, its markers
+    go after every other section."""
+    current = path.read_text(encoding="utf-8") if path.exists() else None
+    if current is not None and start not in current:
+        path.write_text(current.rstrip("\n") + f"\n\n{start}\n{end}\n", encoding="utf-8")
+    write_section(markdown, path, start, end)
+
+
 def log(message: str) -> None:
     """Progress on stderr, so stdout carries only the report."""
     print(message, file=sys.stderr, flush=True)

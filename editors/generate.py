@@ -124,19 +124,43 @@ def tm_grammar() -> dict:
     }
 
 
+#: The npm packages of the extension, pinned (``package-lock.json`` pins what they need).
+VSCODE_DEPENDENCIES = {"vscode-languageclient": "9.0.1"}
+VSCODE_DEV_DEPENDENCIES = {"@vscode/vsce": "3.9.1", "vscode-tmgrammar-test": "0.1.3"}
+
+
 def vscode_package() -> dict:
-    """The extension manifest: language ``slimdsl`` for ``.slim`` files."""
+    """The extension manifest: language ``slimdsl`` for ``.slim`` files, its grammar, and the
+    language client (``extension.js``) that starts ``slimc lsp``, with its settings."""
     return {
         "name": "slimdsl",
         "displayName": "slimdsl (.slim neural network specs)",
-        "description": "Syntax highlighting for slimdsl .slim files (TF-Slim style networks). "
-                       + NOTICE,
+        "description": "Highlighting and the slimdsl language server (slimc lsp) for .slim files "
+                       "(TF-Slim style networks). " + NOTICE,
         "version": __version__,
         "publisher": "slimdsl",
         "license": "Apache-2.0",
         "engines": {"vscode": "^1.85.0"},
-        "categories": ["Programming Languages"],
+        "categories": ["Programming Languages", "Linters", "Formatters"],
+        "main": "./extension.js",
+        "activationEvents": ["onLanguage:slimdsl"],
         "contributes": {
+            "configuration": {"title": "slimdsl", "properties": {
+                "slimdsl.server.path": {
+                    "type": "string", "default": "slimc", "scope": "machine-overridable",
+                    "description": "The slimc executable that runs the language server "
+                                   "(slimc lsp); the one of the environment slimdsl is "
+                                   "installed in, with its [lsp] extra."},
+                "slimdsl.server.args": {
+                    "type": "array", "items": {"type": "string"}, "default": [],
+                    "scope": "machine-overridable",
+                    "description": "Extra arguments, placed before 'lsp'."},
+                "slimdsl.trace.server": {
+                    "type": "string", "enum": ["off", "messages", "verbose"], "default": "off",
+                    "description": "Show the LSP traffic in the output panel."},
+            }},
+            "commands": [{"command": "slimdsl.restartServer",
+                          "title": "slimdsl: Restart Language Server"}],
             "languages": [{
                 "id": "slimdsl",
                 "aliases": ["slimdsl", "Slim NN"],
@@ -147,9 +171,14 @@ def vscode_package() -> dict:
             "grammars": [{"language": "slimdsl", "scopeName": "source.slimdsl",
                           "path": "./syntaxes/slimdsl.tmLanguage.json"}],
         },
-        "scripts": {"test": "vscode-tmgrammar-test -g syntaxes/slimdsl.tmLanguage.json "
-                            "'tests/*.test.slimdsl'"},
-        "devDependencies": {"vscode-tmgrammar-test": "0.1.3"},
+        "scripts": {
+            "test": "node --test test/",
+            "test:grammar": "vscode-tmgrammar-test -g syntaxes/slimdsl.tmLanguage.json "
+                            "'tests/*.test.slimdsl'",
+            "package": "vsce package --skip-license --allow-missing-repository -o slimdsl.vsix",
+        },
+        "dependencies": VSCODE_DEPENDENCIES,
+        "devDependencies": VSCODE_DEV_DEPENDENCIES,
     }
 
 
@@ -297,8 +326,51 @@ def vim_ftdetect() -> str:
     ]) + "\n"
 
 
+#: ``:make`` runs ``slimc check`` on the file; the quickfix list reads its text output:
+#: ``path:line:col: error: message [code]`` (and warnings, and notes that point somewhere).
+VIM_ERRORFORMAT = r"%f:%l:%c:\ %trror:\ %m,%f:%l:%c:\ %tarning:\ %m,%f:%l:%c:\ %tote:\ %m,%-G%.%#"
+
+
+#: ``gq`` through ``slimc fmt`` as a 'formatexpr': the lines are replaced only when it exits
+#: 0. A 'formatprg' filter replaces them with whatever the command printed, also when it
+#: failed: "slimc: command not found" from the shell, or a traceback of a broken install.
+VIM_FORMAT = r"""if !exists('*SlimdslFormat')
+  " gq: the lines through slimc fmt, replaced only when it succeeded (an error message, a
+  " text that does not parse or a missing slimc leave them as they are)
+  function SlimdslFormat() abort
+    if mode() =~# '[iR]'
+      return 1
+    endif
+    let l:first = v:lnum
+    let l:last = v:lnum + v:count - 1
+    let l:lines = getline(l:first, l:last)
+    let l:out = systemlist('slimc fmt --quiet -', l:lines)
+    if v:shell_error != 0
+      echohl WarningMsg
+      echomsg 'slimc fmt: ' . (v:shell_error == 1 ? 'the text does not parse (:make says why)'
+            \ : 'exit status ' . v:shell_error . ' (is slimc on $PATH?)') . ', left as it was'
+      echohl None
+      return 0
+    endif
+    if l:out ==# l:lines
+      return 0
+    endif
+    let l:n = len(l:out)
+    if l:n < v:count
+      silent execute (l:first + l:n) . ',' . l:last . 'delete _'
+    elseif l:n > v:count
+      call append(l:last, repeat([''], l:n - v:count))
+    endif
+    call setline(l:first, l:out)
+    return 0
+  endfunction
+endif"""
+
+
 def vim_ftplugin() -> str:
-    """``ftplugin/slimdsl.vim``: comments, 2-space indentation, ``gq`` through ``slimc fmt``."""
+    """``ftplugin/slimdsl.vim``: comments, 2-space indentation, ``gq`` through ``slimc fmt``
+    (:data:`VIM_FORMAT`: only a successful run replaces the lines), ``:make`` through
+    ``slimc check``."""
     return "\n".join([
         '" slimdsl filetype settings.',
         f'" {NOTICE}',
@@ -309,9 +381,13 @@ def vim_ftplugin() -> str:
         "",
         r"setlocal commentstring=#\ %s comments=:#",
         "setlocal expandtab shiftwidth=2 softtabstop=2",
-        r"setlocal formatprg=slimc\ fmt\ -",
+        "setlocal formatexpr=SlimdslFormat()",
+        r"setlocal makeprg=slimc\ check\ --color\ never\ %",
+        f"setlocal errorformat={VIM_ERRORFORMAT}",
         "let b:undo_ftplugin = 'setlocal commentstring< comments< expandtab< shiftwidth<"
-        " softtabstop< formatprg<'",
+        " softtabstop< formatexpr< makeprg< errorformat<'",
+        "",
+        VIM_FORMAT,
     ]) + "\n"
 
 

@@ -14,8 +14,16 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from slimdsl.diagnostics import CODES  # noqa: E402
-from slimdsl.layers import LAYERS, TYPES  # noqa: E402
-from slimdsl.values import show  # noqa: E402
+from slimdsl.layers import LAYERS  # noqa: E402
+from slimdsl.layers.docs import kind_markdown  # noqa: E402
+from slimdsl.layers.tf_slim_names import (  # noqa: E402
+    LANGUAGE,
+    LEFT_OUT,
+    MODULES,
+    NOT_LAYERS,
+    OMITTED_ARGUMENTS,
+    VARIABLES_LEFT_OUT,
+)
 
 GOLDEN = ROOT / "tests" / "golden" / "errors"
 
@@ -23,33 +31,41 @@ GOLDEN = ROOT / "tests" / "golden" / "errors"
 def layers_markdown() -> str:
     out = ["# Layer reference", "",
            "Generated from the layer registry (`slimdsl/layers/`) by `scripts/gen_docs.py`; do not",
-           "edit by hand. The layers are grouped by family (convolutions, dense, pooling,",
-           "normalization, activations, tensor operations).",
+           "edit by hand. The layers are grouped by family (convolutions, N-d convolutions, dense,",
+           "pooling, normalization, activations, sequences, variables, tensor operations); the",
+           "last section says which of tf_slim's public functions are supported, which are left",
+           "out and why.",
            "Argument names, order and defaults are TF-Slim's. Positional arguments follow the",
-           "input tensor(s) in the order listed.", ""]
+           "input tensor(s) in the order listed. Three of TF-Slim's arguments are no arguments",
+           "here:", ""]
+    out += [f"- `{name}`: {why}." for name, why in OMITTED_ARGUMENTS.items()]
+    out.append("")
     for kind in LAYERS.values():
-        aliases = f" (alias: {', '.join(f'`{a}`' for a in kind.aliases)})" if kind.aliases else ""
-        out.append(f"## `{kind.name}`{aliases}")
-        out.append("")
-        out.append(f"{kind.doc} TF equivalent: `{kind.tf_name}`.")
-        out.append("")
-        inputs = {"one": "one tensor (default: `net`)", "two": "two tensors",
-                  "list": "a list of tensors, or branches"}[kind.inputs]
-        scope = {"variable": "variable scope", "name": "name scope",
-                 "op": "op name"}[kind.scope_kind]
-        out.append(f"Input: {inputs}. Default scope: `{kind.default_scope}` ({scope}); "
-                   f"inner name in repeat/stack: `{kind.func_name}_N`.")
-        if kind.arg_scope_key:
-            out.append(f"Takes its defaults from `arg_scope([{kind.arg_scope_key}])`.")
-        out.append("")
-        if kind.args:
-            out.append("| argument | type | default | notes |")
-            out.append("|---|---|---|---|")
-            for a in kind.args:
-                default = "*required*" if a.required else f"`{show(a.default)}`"
-                out.append(f"| `{a.name}` | {TYPES[a.type].doc} | {default} | {a.doc} |")
-            out.append("")
+        out.extend(kind_markdown(kind))
+    out += _coverage_markdown()
     return "\n".join(out)
+
+
+def _coverage_markdown() -> list[str]:
+    """Which public functions of tf_slim's layer modules .slim supports, and why not the rest."""
+    out = ["## tf_slim's public layer functions", "",
+           "Every public callable of " + " and of ".join(f"`{m}`" for m in MODULES)
+           + " is listed here: supported as a layer or a statement, left out (with the reason),",
+           "or not a layer. (`tf_slim/__init__.py` rebinds the attribute `tf_slim.layers` to the",
+           "module `tf_slim.layers.layers`; only the package has `instance_norm` and",
+           "`group_norm`.) `tests/test_tf_slim_coverage.py` fails on a name missing here.", "",
+           "### Supported", "", "| tf_slim | .slim |", "|---|---|"]
+    for kind in LAYERS.values():
+        if kind.tf_name.startswith("slim."):
+            for name in (kind.tf_name[5:],) + kind.aliases:
+                out.append(f"| `{name}` | `{kind.name}` |")
+    out += [f"| `{name}` | {what} |" for name, what in LANGUAGE.items()]
+    out += ["", "### Left out", ""]
+    out += [f"- `{name}`: {why}." for name, why in sorted({**LEFT_OUT,
+                                                          **VARIABLES_LEFT_OUT}.items())]
+    out += ["", "### Not layers", ""]
+    out += [f"- `{name}`: {what}." for name, what in sorted(NOT_LAYERS.items())]
+    return out
 
 
 def _example(code: str) -> str | None:

@@ -36,34 +36,50 @@ def account(graph: Graph) -> Graph:
     return graph
 
 
-def account_collecting(graph: Graph, diags: Diagnostics) -> Graph:
-    """Like :func:`account`, appending problems to ``diags`` instead of raising."""
+def account_collecting(graph: Graph, diags: Diagnostics, *, reuse: bool = False) -> Graph:
+    """Like :func:`account`, appending problems to ``diags`` instead of raising.
+
+    ``reuse=True`` keeps the variables of nodes accounted before (the
+    language server's incremental check keeps the nodes an edit did not change).
+    """
     owners: dict[str, object] = {}
     graph.variables = []
     total_flops: int | None = 0
+    total = trainable = 0
     complete = True
     for node in graph.nodes:
-        kind = LAYERS[node.kind]
-        in_shapes = [t.shape for t in node.inputs]
-        out_shape = node.output.shape
-        if out_shape is None or any(s is None for s in in_shapes):
-            node.flops = None
-            total_flops = None
-            complete = False
-            continue
-        try:
-            specs = kind.variables(in_shapes, out_shape, node.args)  # type: ignore[arg-type]
-            flops = kind.flops(in_shapes, out_shape, node.args)  # type: ignore[arg-type]
-        except ShapeError as e:  # e.g. unknown channel count with no shape rule to catch it
-            diags.error(node.span, dg.SHAPE, f"{node.kind} '{node.scope}': {e}")
-            complete = False
-            continue
-        node.variables = [Variable(f"{node.scope}/{v.name}", v.shape, v.trainable,
-                                   v.initializer, v.regularizer, v.role) for v in specs]
-        node.params = sum(v.size for v in node.variables)
-        node.flops = flops
+        if not (reuse and node.accounted):
+            node.accounted = False
+            kind = LAYERS[node.kind]
+            in_shapes = [t.shape for t in node.inputs]
+            out_shape = node.output.shape
+            if out_shape is None or any(s is None for s in in_shapes):
+                node.flops = None
+                total_flops = None
+                complete = False
+                continue
+            try:
+                specs = kind.variables(in_shapes, out_shape, node.args)  # type: ignore[arg-type]
+                flops = kind.flops(in_shapes, out_shape, node.args)  # type: ignore[arg-type]
+            except ShapeError as e:  # e.g. unknown channel count with no shape rule for it
+                diags.error(node.span, dg.SHAPE, f"{node.kind} '{node.scope}': {e}")
+                complete = False
+                continue
+            # a spec named "" is the node's own name (model_variable: <scopes>/<name>)
+            node.variables = [Variable(f"{node.scope}/{v.name}" if v.name else node.scope,
+                                       v.shape, v.trainable, v.initializer, v.regularizer,
+                                       v.role) for v in specs]
+            node.params = sum(v.size for v in node.variables)
+            node.trainable_params = sum(v.size for v in node.variables if v.trainable)
+            node.flops = flops
+            node.accounted = True
+        flops = node.flops
         total_flops = None if flops is None or total_flops is None else total_flops + flops
-        clash = next((owners[v.name] for v in node.variables if v.name in owners), None)
+        clash = None
+        for v in node.variables:
+            if v.name in owners:
+                clash = owners[v.name]
+                break
         if clash is not None:  # one report per layer, not one per variable
             diags.error(node.span, dg.SCOPE_NAME,
                         f"scope '{node.scope}' is used twice: its variables already exist",
@@ -74,9 +90,11 @@ def account_collecting(graph: Graph, diags: Diagnostics) -> Graph:
             continue
         for v in node.variables:
             owners[v.name] = node
-            graph.variables.append(v)
-    graph.trainable_params = sum(v.size for v in graph.variables if v.trainable)
-    graph.total_params = sum(v.size for v in graph.variables)
+        graph.variables.extend(node.variables)
+        total += node.params
+        trainable += node.trainable_params
+    graph.trainable_params = trainable
+    graph.total_params = total
     graph.flops = total_flops
     graph.set_runtime_analysis(runtime_params if complete else None)  # run when asked for
     return graph

@@ -8,7 +8,7 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import diagnostics as dg
 from .accounting import account_collecting
@@ -17,14 +17,21 @@ from .frontend.parser import MAX_SOURCE_BYTES
 from .frontend.program import Program, load_program, read_text
 from .ir import Graph
 from .lower import GivenShapes, lower_collecting
-from .records import dataclass, field
+from .records import dataclass, field, replace
+
+if TYPE_CHECKING:  # the language server's; a check does not import them
+    from .lower.incremental import Change, IncrementalModel
 
 SOURCE_SUFFIX = ".slim"
 
 
-@dataclass
+@dataclass(repr=False)
 class CheckResult:
-    """The outcome of checking one file: its diagnostics and the models it defines."""
+    """The outcome of checking one file: its diagnostics and the models it defines.
+
+    ``str(result)`` is what ``slimc check`` prints for it (each diagnostic with its source line
+    and caret, then the count); the repr is one line.
+    """
 
     path: str
     diagnostics: list[Diagnostic] = field(default_factory=list)
@@ -35,6 +42,24 @@ class CheckResult:
     def ok(self) -> bool:
         return not any(d.is_error for d in self.diagnostics)
 
+    def format(self, color: bool = False) -> str:
+        """Every diagnostic in the printer's text form, then ``Found N errors...``."""
+        from .diagnostics.printer import count_summary
+        parts = [d.format(color=color) for d in self.diagnostics]
+        return "\n".join(parts + [count_summary([(self.path, self.diagnostics)])])
+
+    def __str__(self) -> str:
+        return self.format()
+
+    def __repr__(self) -> str:
+        errors = sum(1 for d in self.diagnostics if d.is_error)
+        others = len(self.diagnostics) - errors
+        state = "ok" if self.ok else f"{errors} error{'s' if errors != 1 else ''}"
+        if others:
+            state += f", {others} other diagnostic{'s' if others != 1 else ''}"
+        models = ", ".join(g.name for g in self.graphs)
+        return f"<CheckResult {self.path}: {state}; models: {models or 'none'}>"
+
 
 def check_source(text: str, path: str = "<string>", *, models: Iterable[str] | None = None,
                  overrides: dict[str, Any] | None = None,
@@ -42,9 +67,8 @@ def check_source(text: str, path: str = "<string>", *, models: Iterable[str] | N
     """Parse, lower and account every model of a source text, collecting all diagnostics.
 
     ``inputs`` checks at concrete input shapes (``--input images=[1,512,384,3]``), binding the
-    named dimensions. Never raises for bad input. A failure of slimc itself becomes an
-    ``internal`` diagnostic (and exit code 2) instead of a traceback; the fuzz tests treat one as
-    a bug.
+    named sizes. Never raises for bad input. A failure of slimc itself becomes an ``internal``
+    diagnostic (and exit code 2) instead of a traceback; the fuzz tests treat one as a bug.
     """
     try:
         return _check_source(text, path, models, overrides, inputs)
@@ -56,38 +80,82 @@ def check_source(text: str, path: str = "<string>", *, models: Iterable[str] | N
 
 
 def _check_source(text: str, path: str, models: Iterable[str] | None,
-                  overrides: dict[str, Any] | None, inputs: GivenShapes | None) -> CheckResult:
+                  overrides: dict[str, Any] | None, inputs: GivenShapes | None = None
+                  ) -> CheckResult:
     result = CheckResult(path, source=text)
     diags = Diagnostics()
     try:
         program = load_program(text, path)
     except CompileError as exc:
-        result.diagnostics = exc.diagnostics
+        result.diagnostics = _with_sources(exc.diagnostics, {path: text})
         return result
     except RecursionError:
         diags.error(Span.point(path, 1, 1), dg.TOO_DEEP,
                     "expression nested too deeply to analyse")
-        result.diagnostics = diags.sorted()
+        result.diagnostics = _with_sources(diags.sorted(), {path: text})
         return result
     names = list(models) if models is not None else [m.name for m in program.own_models]
-    if not names and not program.root.blocks:  # a file of blocks only is a library
-        diags.error(Span.point(path, 1, 1), dg.STRUCTURE, "no model defined in this file",
-                    ["a file defines models with: model NAME(params) { ... }"])
+    diags.extend(program_diagnostics(program, names))
     for name in names:
-        try:
-            graph = lower_collecting(program, name, overrides, diags, inputs)
-            if graph is not None:  # also after errors: a variable clash before them is found
-                account_collecting(graph, diags)
-                if graph.dims:  # named input sizes: the solver is loaded only for them
-                    from .lower.sizes import solve_sizes
-                    solve_sizes(graph, diags)
-            if graph is not None:
-                result.graphs.append(graph)
-        except RecursionError:
-            diags.error(Span.point(path, 1, 1), dg.TOO_DEEP,
-                        "expression nested too deeply to analyse")
-    result.diagnostics = diags.sorted()
+        graph, found = check_model(program, name, overrides, inputs=inputs)
+        diags.extend(found)
+        if graph is not None:
+            result.graphs.append(graph)
+    result.diagnostics = _with_sources(diags.sorted(), program.sources)
     return result
+
+
+def program_diagnostics(program: Program, names: list[str]) -> list[Diagnostic]:
+    """What is wrong with a loaded program as a whole: a file with no model and no block (a
+    file of blocks only is a library) when no model was asked for."""
+    if names or program.root.blocks:
+        return []
+    return [Diagnostic(Span.point(program.root.path, 1, 1), "error", dg.STRUCTURE.name,
+                       "no model defined in this file",
+                       (dg.Note("a file defines models with: model NAME(params) { ... }"),))]
+
+
+def check_model(program: Program, name: str, overrides: dict[str, Any] | None = None, *,
+                incremental: IncrementalModel | None = None, change: Change | None = None,
+                inputs: GivenShapes | None = None) -> tuple[Graph | None, list[Diagnostic]]:
+    """Lower and account the model ``name`` of ``program``: its (possibly partial) graph, or
+    None, and its diagnostics.
+
+    Models are independent: the language server re-checks only the models an edit can change.
+    With ``incremental`` (the model's state from the last check) and ``change`` (the lines the
+    edit changed), lowering resumes where the edit is (:mod:`slimdsl.lower.incremental`) and
+    accounting keeps the layers it kept.
+    """
+    diags = Diagnostics()
+    graph = None
+    try:
+        if incremental is None:
+            graph = lower_collecting(program, name, overrides, diags, inputs)
+        else:
+            graph, lowered = incremental.lower(program, change)
+            diags.extend(lowered.items)
+        if graph is not None:  # also after errors: a variable clash before them is found
+            account_collecting(graph, diags, reuse=incremental is not None)
+            if graph.dims:  # named input sizes: the solver is loaded only for them
+                from .lower.sizes import solve_sizes
+                solve_sizes(graph, diags)
+    except RecursionError:
+        if incremental is not None:
+            incremental.complete = False
+        diags.error(Span.point(program.root.path, 1, 1), dg.TOO_DEEP,
+                    "expression nested too deeply to analyse")
+    return graph, diags.items
+
+
+def _with_sources(diags: list[Diagnostic], sources: dict[str, str]) -> list[Diagnostic]:
+    """The diagnostics, each knowing the text of the file it points into (for ``str(d)``)."""
+    out = []
+    for d in diags:
+        text = sources.get(d.span.path)
+        if text is None:
+            text = sources.get(os.path.abspath(d.span.path))
+        out.append(replace(d, source=text) if text is not None else d)
+    return out
 
 
 def check_file(path: str, **kwargs: Any) -> CheckResult:
@@ -102,11 +170,23 @@ def check_file(path: str, **kwargs: Any) -> CheckResult:
 def compile_source(text: str, path: str = "<string>", *, model: str | None = None,
                    overrides: dict[str, Any] | None = None,
                    inputs: GivenShapes | None = None) -> Graph:
-    """Chain the stages for one model; raise :class:`CompileError` with every diagnostic."""
+    """Chain the stages for one model; raise :class:`CompileError` with every diagnostic.
+
+    ``model`` names the model to compile; it may be left out when the file defines one (a file
+    of several asks which, in the error). ``overrides`` replace parameter defaults; ``inputs``
+    gives concrete input shapes (binding the named sizes).
+    """
     result = check_source(text, path, models=[model] if model else None, overrides=overrides,
                           inputs=inputs)
     if not result.ok:
         raise CompileError(result.diagnostics)
+    if model is None and len(result.graphs) > 1:
+        names = ", ".join(g.name for g in result.graphs)
+        raise CompileError([Diagnostic(
+            Span.point(path, 1, 1), "error", dg.STRUCTURE.name,
+            f"{path} defines {len(result.graphs)} models ({names}): say which one to compile",
+            (dg.Note(f"compile_file({path!r}, model={result.graphs[0].name!r})"),),
+            source=text)])
     if not result.graphs:
         raise CompileError([Diagnostic(Span.point(path, 1, 1), "error", dg.STRUCTURE.name,
                                        "no model defined in this file")])
@@ -145,6 +225,12 @@ def read_source(path: str) -> tuple[str, str]:
                 data = f.read(MAX_SOURCE_BYTES + 1)  # bounded: /dev/zero is a path too
         except OSError as exc:
             raise SourceError(path, f"cannot read {path}: {exc.strerror or exc}") from None
+    return decode_source(data, shown)
+
+
+def decode_source(data: bytes, shown: str) -> tuple[str, str]:
+    """The text of a source read as bytes (UTF-8, a BOM allowed); raises :class:`SourceError`
+    when it is too large or not UTF-8."""
     if len(data) > MAX_SOURCE_BYTES:
         raise SourceError(shown, f"{shown} is larger than {MAX_SOURCE_BYTES:,} bytes, the "
                                  f"largest source slimc reads")
@@ -182,5 +268,6 @@ def expand_paths(paths: Iterable[str]) -> tuple[list[str], list[Diagnostic]]:
     return files, problems
 
 
-__all__ = ["CheckResult", "CompileError", "Program", "check_file", "check_source",
-           "compile_file", "compile_source", "expand_paths", "read_source", "read_text"]
+__all__ = ["CheckResult", "CompileError", "Program", "check_file", "check_model", "check_source",
+           "compile_file", "compile_source", "expand_paths", "program_diagnostics", "read_source",
+           "read_text"]

@@ -9,13 +9,15 @@ the trail of calls (blocks, repeat, stack) it was expanded through. Backends rea
 
 from __future__ import annotations
 
+import html
 import math
 from typing import TYPE_CHECKING, Any
 
 from .diagnostics import Span
-from .layers.shapes import Shape
+from .layers.shapes import Shape, format_dim, format_shape
 from .records import dataclass, field
 from .symbolic.constraints import Constraint
+from .symbolic.expr import Expr
 
 if TYPE_CHECKING:
     from .symbolic.solver import Solution
@@ -63,6 +65,9 @@ class Tensor:
     def poisoned(self) -> bool:
         return self.shape is None
 
+    def __repr__(self) -> str:
+        return f"<Tensor {self.name} {format_shape(self.shape)} {self.dtype}>"
+
 
 @dataclass(frozen=True, slots=True)
 class Variable:
@@ -95,7 +100,10 @@ class Node:
     trail: tuple[Span, ...] = ()
     variables: list[Variable] = field(default_factory=list)
     params: int = 0
+    trainable_params: int = 0
     flops: int | None = 0
+    #: ``variables``, ``params`` and ``flops`` are filled (an incremental check keeps them).
+    accounted: bool = False
 
     @property
     def param_args(self) -> dict[str, str]:
@@ -105,6 +113,22 @@ class Node:
     @property
     def short_scope(self) -> str:
         return self.scope.rsplit("/", 1)[-1]
+
+    def __repr__(self) -> str:
+        ins = ", ".join(format_shape(t.shape) for t in self.inputs)
+        return (f"<Node {self.scope} {self.kind} {ins} -> {format_shape(self.output.shape)}, "
+                f"line {self.span.line}>")
+
+
+@dataclass(frozen=True, slots=True)
+class StatementOutput:
+    """The tensor one run of a layer statement produced (a statement in a block body or a loop
+    runs once per call or iteration), in the order the statements ran; editors show it."""
+
+    span: Span  # the statement
+    call_span: Span  # its call (or value) expression
+    trail: tuple[Span, ...]  # the calls (blocks, repeat, stack) it was expanded through
+    tensor: Tensor
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,6 +195,8 @@ class Graph:
     outputs: list[Port] = field(default_factory=list)
     nodes: list[Node] = field(default_factory=list)
     end_points: dict[str, Tensor] = field(default_factory=dict)
+    #: Every run of a layer statement and the tensor it produced, in execution order.
+    statement_outputs: list[StatementOutput] = field(default_factory=list)
     #: How each model parameter is used: "plain" (only as a whole layer argument: generated code
     #: may read it at run time) or "structural" (shapes, control flow, arithmetic, blocks...).
     param_uses: dict[str, str] = field(default_factory=dict)
@@ -217,6 +243,17 @@ class Graph:
         """Parameters the graph's structure depends on; changing one needs a recompile."""
         return {p for p, use in self.param_uses.items() if use == "structural"}
 
+    def summary(self) -> Summary:
+        """The model's summary: a per-layer table and totals, as ``slimc summary`` prints it
+        (``str()``), as data (``to_dict()``) and as an HTML table in notebooks."""
+        return Summary(self)
+
+    def __repr__(self) -> str:
+        ins = ", ".join(f"{p.name} {format_shape(p.tensor.shape)}" for p in self.inputs)
+        outs = ", ".join(f"{p.name} {format_shape(p.tensor.shape)}" for p in self.outputs)
+        return (f"<Graph {self.name}: {len(self.nodes):,} layers, {self.total_params:,} "
+                f"params; {ins or 'no input'} -> {outs or 'no output'}>")
+
 
 #: A shape whose dimensions are ints, None (unknown) or the name of a model parameter.
 SymShape = tuple[int | str | None, ...]
@@ -244,3 +281,139 @@ class RuntimeParams:
 
     def variable_shape(self, variable: Variable) -> SymShape:
         return self.variables.get(variable.name, variable.shape)
+
+
+# ---------------------------------------------------------------------------- summary
+
+
+def shape_json(shape) -> list | None:
+    """A shape in the JSON outputs: a list with null for unknown dimensions and the formula of a
+    symbolic one (``"ceil(H / 32)"``), or null."""
+    return None if shape is None else [count_json(d) for d in shape]
+
+
+def count_json(n: Any) -> Any:
+    """A dimension or a count in JSON: an int, null, or a formula of named sizes as text."""
+    return format_dim(n) if isinstance(n, Expr) else n
+
+
+def _jsonable(v: Any) -> Any:
+    if v is None or isinstance(v, (bool, int, float, str)):
+        return v
+    if isinstance(v, (list, tuple)):
+        return [_jsonable(x) for x in v]
+    if isinstance(v, dict):
+        return {k: _jsonable(x) for k, x in v.items()}
+    return repr(v)
+
+
+def _num(n: Any) -> str:
+    """``1,234``, ``?``, or the leading terms of a formula of named sizes."""
+    if isinstance(n, Expr):
+        from .symbolic.approx import approximate
+        return approximate(n, "mean").format(True, digits=2, max_terms=4)
+    return "?" if n is None else f"{n:,}"
+
+
+def _table(rows: list[list[str]], right: set[int]) -> list[str]:
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    out = []
+    for r in rows:
+        cells = [c.rjust(w) if i in right else c.ljust(w)
+                 for i, (c, w) in enumerate(zip(r, widths))]
+        out.append("  " + "  ".join(cells).rstrip())
+    return out
+
+
+class Summary:
+    """A model's per-layer table (scope, layer kind, output shape, parameters, source line),
+    inputs, outputs and totals: ``slimc summary``'s text (``str()``), its JSON (``to_dict()``)
+    and, in a notebook, an HTML table (``_repr_html_``)."""
+
+    COLUMNS = ("scope", "layer", "output shape", "params", "line")
+
+    def __init__(self, graph: Graph):
+        self.graph = graph
+
+    def rows(self) -> list[list[str]]:
+        return [[n.scope, n.kind, format_shape(n.output.shape), _num(n.params), str(n.span.line)]
+                for n in self.graph.nodes]
+
+    def totals(self) -> list[tuple[str, str]]:
+        g = self.graph
+        return [("Trainable params", _num(g.trainable_params)),
+                ("Total params", _num(g.total_params)),
+                ("FLOPs", f"{_num(g.flops)} per example (multiply-add = 2)"),
+                ("End points", str(len(g.end_points)))]
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON form documented in docs/cli.md (keys are a stable interface)."""
+        g = self.graph
+        return {
+            "name": g.name,
+            "path": g.path,
+            "params": {k: _jsonable(v) for k, v in g.params.items()},
+            "inputs": [{"name": p.name, "shape": shape_json(p.tensor.shape),
+                        "dtype": p.tensor.dtype} for p in g.inputs],
+            "layers": [{"name": n.scope, "op": n.kind, "output_shape": shape_json(n.output.shape),
+                        "params": n.params, "flops": count_json(n.flops), "line": n.span.line,
+                        "inputs": [t.name for t in n.inputs]} for n in g.nodes],
+            "outputs": [{"name": p.name, "shape": shape_json(p.tensor.shape)}
+                        for p in g.outputs],
+            "end_points": [{"name": k, "shape": shape_json(t.shape)}
+                           for k, t in g.end_points.items()],
+            "variables": [{"name": v.name, "shape": list(v.shape), "trainable": v.trainable}
+                          for v in g.variables],
+            "trainable_params": g.trainable_params,
+            "total_params": g.total_params,
+            "flops": count_json(g.flops),
+        }
+
+    def text(self, show_variables: bool = True) -> str:
+        """The human-readable table ``slimc summary`` prints."""
+        g = self.graph
+        lines = [f"Model {g.name} ({g.path})"]
+        for p in g.inputs:
+            lines.append(f"  input  {p.name}: {format_shape(p.tensor.shape)} {p.tensor.dtype}")
+        lines.append("")
+        lines.extend(_table([list(self.COLUMNS)] + self.rows(), {3, 4}))
+        lines.append("")
+        for p in g.outputs:
+            lines.append(f"  output {p.name}: {format_shape(p.tensor.shape)}")
+        lines.append("")
+        width = max(len(k) for k, _ in self.totals()) + 1
+        lines.extend(f"  {(k + ':').ljust(width)} {v}" for k, v in self.totals())
+        if show_variables:
+            lines.append("")
+            lines.append(f"  Variables ({len(g.variables)}):")
+            rows = [[v.name, format_shape(v.shape), "trainable" if v.trainable else "-"]
+                    for v in g.variables]
+            if rows:
+                lines.extend("  " + r for r in _table(rows, set()))
+        return "\n".join(lines)
+
+    def __str__(self) -> str:
+        return self.text()
+
+    def __repr__(self) -> str:
+        return f"<Summary of {self.graph!r}>"
+
+    def _repr_html_(self) -> str:
+        """The table as HTML, for Jupyter."""
+        g, esc = self.graph, html.escape
+        head = "".join(f"<th>{esc(c)}</th>" for c in self.COLUMNS)
+        body = "".join(
+            "<tr>" + "".join(f'<td style="text-align:{"right" if i >= 3 else "left"}">'
+                             f"{'<code>' if i in (0, 2) else ''}{esc(c)}"
+                             f"{'</code>' if i in (0, 2) else ''}</td>"
+                             for i, c in enumerate(row)) + "</tr>"
+            for row in self.rows())
+        ports = "".join(f"<li>{kind} <code>{esc(p.name)}</code>: "
+                        f"<code>{esc(format_shape(p.tensor.shape))}</code></li>"
+                        for kind, ports in (("input", g.inputs), ("output", g.outputs))
+                        for p in ports)
+        totals = "".join(f"<tr><th>{esc(k)}</th><td>{esc(v)}</td></tr>"
+                         for k, v in self.totals())
+        return (f"<div><strong>Model {esc(g.name)}</strong> <small>({esc(g.path)})</small>"
+                f"<ul>{ports}</ul><table><thead><tr>{head}</tr></thead><tbody>{body}</tbody>"
+                f"</table><table>{totals}</table></div>")

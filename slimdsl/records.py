@@ -6,7 +6,7 @@ the class to give it ``__slots__``: 1-2 ms a class, which was most of the time `
 spent importing slimdsl (the syntax tree alone has 32 classes), and its frozen ``__init__``
 sets every field through ``object.__setattr__``. This module gives the same classes for the
 options slimdsl uses (``frozen``, ``slots``, ``eq``, ``repr``; defaults and :func:`field`
-with ``default`` or ``default_factory``):
+with ``default`` or ``default_factory``, ``compare`` and ``repr``):
 
 - ``__init__`` with the same signature, the only method compiled per class (a frozen class
   with slots sets its fields through the slots' own descriptors);
@@ -43,18 +43,24 @@ class FrozenInstanceError(AttributeError):
 class Field:
     """A field's default (see :func:`field`)."""
 
-    __slots__ = ("default", "default_factory")
+    __slots__ = ("default", "default_factory", "compare", "repr")
 
-    def __init__(self, default=MISSING, default_factory=MISSING):
+    def __init__(self, default=MISSING, default_factory=MISSING, compare: bool = True,
+                 repr: bool = True):  # noqa: A002 - the dataclasses keyword
         if default is not MISSING and default_factory is not MISSING:
             raise ValueError("cannot specify both default and default_factory")
         self.default = default
         self.default_factory = default_factory
+        self.compare = compare
+        self.repr = repr
 
 
-def field(*, default=MISSING, default_factory=MISSING) -> Field:
-    """A field's default value, or a function called for a fresh default on each instance."""
-    return Field(default, default_factory)
+def field(*, default=MISSING, default_factory=MISSING, compare: bool = True,
+          repr: bool = True) -> Field:  # noqa: A002 - the dataclasses keyword
+    """A field's default value, or a function called for a fresh default on each instance;
+    ``compare=False`` leaves the field out of ``==`` and the hash, ``repr=False`` out of the
+    repr (as the ``dataclasses`` options of the same names)."""
+    return Field(default, default_factory, compare, repr)
 
 
 def fields(obj_or_cls) -> tuple[str, ...]:
@@ -89,7 +95,7 @@ def dataclass(cls=None, /, *, frozen: bool = False, slots: bool = False, eq: boo
 
 
 def _repr(self) -> str:
-    values = ", ".join(f"{name}={getattr(self, name)!r}" for name in self.__record_fields__)
+    values = ", ".join(f"{name}={getattr(self, name)!r}" for name in self.__record_repr__)
     return f"{type(self).__qualname__}({values})"
 
 
@@ -122,9 +128,11 @@ class _DataclassFields:
             if default is None:
                 f = dataclasses.field()
             elif default.default_factory is not MISSING:
-                f = dataclasses.field(default_factory=default.default_factory)
+                f = dataclasses.field(default_factory=default.default_factory,
+                                      compare=default.compare, repr=default.repr)
             else:
-                f = dataclasses.field(default=default.default)
+                f = dataclasses.field(default=default.default, compare=default.compare,
+                                      repr=default.repr)
             f.name, f.type = name, annotations.get(name)
             f._field_type = dataclasses._FIELD  # what dataclasses sets on its own fields
             out[name] = f
@@ -204,8 +212,12 @@ def _make(cls, frozen: bool, slots: bool, eq: bool, repr_: bool):
     namespace["__dataclass_fields__"] = _DataclassFields()
     namespace["__record_defaults__"] = defaults
     namespace["__match_args__"] = tuple(names)
-    key = attrgetter(*names) if len(names) > 1 else \
-        (lambda obj, _get=attrgetter(names[0]): (_get(obj),)) if names else (lambda obj: ())
+    namespace["__record_repr__"] = tuple(n for n in names if n not in defaults or
+                                         defaults[n].repr)
+    compared = [n for n in names if n not in defaults or defaults[n].compare]
+    key = attrgetter(*compared) if len(compared) > 1 else \
+        (lambda obj, _get=attrgetter(compared[0]): (_get(obj),)) if compared else \
+        (lambda obj: ())
     if repr_ and "__repr__" not in cls.__dict__:
         namespace["__repr__"] = _repr
     if eq and "__eq__" not in cls.__dict__:

@@ -22,7 +22,8 @@ RANKS = {
     "accounting": 5,
     "api": 6,
     "backends": 7, "tools": 7, "editors": 7,
-    "cli": 8, "__main__": 9,
+    "lsp": 8,
+    "cli": 9, "__main__": 10,
 }
 MAX_FILE_LINES = 600
 MAX_CLASS_LINES = 400

@@ -94,6 +94,17 @@ def test_runner_arguments_and_discovery():
     assert all(p.name.startswith("bench_") for p in run.extra_scripts())
 
 
+@pytest.mark.slow  # starts a language server
+def test_lsp_benchmark_on_a_tiny_file():
+    from benchmarks import bench_lsp
+
+    text = generate(12, "flat")
+    r = bench_lsp.bench_file("tiny", text, edits=3, interval=0.0)
+    assert len(r["total"]) == len(r["diagnostics"]) == len(r["cpu"]) == 3
+    assert all(d <= t for d, t in zip(r["diagnostics"], r["total"]))
+    assert [e[2:] for e in bench_lsp.edits_for(text, 4, 1)][:1] in ([("3", "4")], [("4", "3")])
+
+
 def test_incremental_benchmark_at_toy_size():
     r = core.bench_incremental(layers=40, edits=3, repeat=1, model="models/lenet.slim")
     flat, lenet = r["rows"]

@@ -102,3 +102,18 @@ def test_the_dataclasses_functions_take_records():
     assert dataclasses.asdict(p) == {"a": 1, "b": (2,)}
     _, Point = twins()
     assert dataclasses.replace(Point(1, tags=[3]), y="q").tags == [3]
+
+
+def test_a_field_left_out_of_comparison_and_repr_as_dataclasses_does():
+    for module in (dataclasses, records):
+        @module.dataclass(frozen=True, slots=True)
+        class Finding:
+            code: str
+            source: str | None = module.field(default=None, compare=False, repr=False)
+
+        a, b = Finding("x", "text"), Finding("x")
+        assert a == b and hash(a) == hash(b) and a != Finding("y", "text")
+        assert repr(a) == "test_a_field_left_out_of_comparison_and_repr_as_dataclasses_does." \
+            "<locals>.Finding(code='x')", module
+        assert dataclasses.replace(a, code="y").source == "text"
+        assert not dataclasses.fields(Finding)[1].compare

@@ -19,7 +19,7 @@ from .common import EXIT_OK, EXIT_USAGE
 
 #: The subcommands in help order; a new command is a new module here plus one entry.
 COMMANDS = ("check", "summary", "fmt", "compile", "run", "train", "eval", "data", "graph",
-            "explain")
+            "explain", "lsp")
 GC_THRESHOLD = 50_000  # gen-0 allocations between collections during a run
 
 

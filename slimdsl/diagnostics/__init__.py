@@ -1,7 +1,8 @@
 """Diagnostics: what every stage reports, and the one place that prints it.
 
-- :mod:`.data`: :class:`Span`, :class:`Note`, :class:`Diagnostic`, the :class:`Diagnostics`
-  collector, :class:`CompileError`, :func:`did_you_mean`;
+- :mod:`.data`: :class:`Span`, :class:`Note`, :class:`Fix`, :class:`Diagnostic`, the
+  :class:`Diagnostics` collector, :class:`CompileError`, :func:`did_you_mean` and
+  :func:`suggest` (the same suggestion as a :class:`Fix`);
 - :mod:`.codes`: every stable code (:data:`CODES`, ``SHAPE``, ``BAD_VALUE``, ...);
 - :mod:`.printer`: text with source line and caret, JSON, GitHub annotations, SARIF.
 
@@ -39,13 +40,24 @@ from .codes import (
     UNKNOWN_NAME,
     ErrorCode,
 )
-from .data import CompileError, Diagnostic, Diagnostics, Note, Span, did_you_mean
+from .data import (
+    CompileError,
+    Diagnostic,
+    Diagnostics,
+    Fix,
+    Note,
+    Span,
+    closest,
+    did_you_mean,
+    suggest,
+)
 
 __all__ = [
     "ARG_SCOPE", "ASSERTION", "BAD_VALUE", "BUDGET", "CODES", "CompileError",
-    "DUPLICATE_ARGUMENT", "Diagnostic", "Diagnostics", "ENCODING", "EXPRESSION", "ErrorCode",
+    "DUPLICATE_ARGUMENT", "Diagnostic", "Diagnostics", "ENCODING", "EXPRESSION", "ErrorCode", "Fix",
     "IMPORT", "INCOMPATIBLE", "INTERNAL", "IO", "MISSING_ARGUMENT", "NO_VALID_SIZE", "Note",
     "RANK", "RECURSION", "REDEFINED", "SCOPE_NAME", "SHAPE", "SOME_SIZES", "STRUCTURE", "SYNTAX",
     "Span", "TOO_DEEP",
-    "TOO_MANY_ARGUMENTS", "UNKNOWN_ARGUMENT", "UNKNOWN_LAYER", "UNKNOWN_NAME", "did_you_mean",
+    "TOO_MANY_ARGUMENTS", "UNKNOWN_ARGUMENT", "UNKNOWN_LAYER", "UNKNOWN_NAME", "closest",
+    "did_you_mean", "suggest",
 ]

@@ -43,18 +43,48 @@ class Note:
 
 
 @dataclass(frozen=True, slots=True)
+class Fix:
+    """A machine-applicable correction: replace the text at ``span`` with ``text``.
+
+    Editors offer it as a quick fix (the language server's code actions), tools may apply it;
+    ``title`` is what a person is shown (``replace 'conv2' with 'conv2d'``).
+    """
+
+    span: Span
+    text: str
+    title: str
+
+
+@dataclass(frozen=True, slots=True)
 class Diagnostic:
-    """One finding: where, how bad, which stable code, what, and supporting notes."""
+    """One finding: where, how bad, which stable code, what, supporting notes, and the fixes
+    that would resolve it (a "did you mean" suggestion as data).
+
+    ``source`` is the text of the file the span points into when the API knows it (set by
+    :func:`slimdsl.check_source`); it only serves :meth:`format`, so it takes no part in
+    comparisons and is left out of the repr.
+    """
 
     span: Span
     severity: str  # "error" | "warning" | "note"
     code: str
     message: str
     notes: tuple[Note, ...] = ()
+    fixes: tuple[Fix, ...] = ()
+    source: str | None = field(default=None, compare=False, repr=False)
 
     @property
     def is_error(self) -> bool:
         return self.severity == "error"
+
+    def format(self, source: str | None = None, color: bool = False) -> str:
+        """The printer's text form: ``path:line:col: error: message [code]``, the source line
+        with a caret under the span (when the source text is known), then the notes."""
+        from .printer import format_text  # the printer imports this module
+        return format_text(self, source if source is not None else self.source, color)
+
+    def __str__(self) -> str:
+        return self.format()
 
 
 @dataclass
@@ -64,17 +94,17 @@ class Diagnostics:
     items: list[Diagnostic] = field(default_factory=list)
 
     def error(self, span: Span, code: ErrorCode, message: str,
-              notes: Iterable[Note | str] = ()) -> Diagnostic:
-        return self._add(span, "error", code, message, notes)
+              notes: Iterable[Note | str] = (), fixes: Iterable[Fix] = ()) -> Diagnostic:
+        return self._add(span, "error", code, message, notes, fixes)
 
     def warning(self, span: Span, code: ErrorCode, message: str,
-                notes: Iterable[Note | str] = ()) -> Diagnostic:
-        return self._add(span, "warning", code, message, notes)
+                notes: Iterable[Note | str] = (), fixes: Iterable[Fix] = ()) -> Diagnostic:
+        return self._add(span, "warning", code, message, notes, fixes)
 
     def _add(self, span: Span, severity: str, code: ErrorCode, message: str,
-             notes: Iterable[Note | str]) -> Diagnostic:
+             notes: Iterable[Note | str], fixes: Iterable[Fix] = ()) -> Diagnostic:
         note_objs = tuple(n if isinstance(n, Note) else Note(n) for n in notes)
-        diag = Diagnostic(span, severity, code.name, message, note_objs)
+        diag = Diagnostic(span, severity, code.name, message, note_objs, tuple(fixes))
         self.extend((diag,))  # the same root cause reached twice is reported once
         return diag
 
@@ -115,6 +145,16 @@ class CompileError(Exception):
         super().__init__(summary)
 
 
+def closest(word: str, candidates: Iterable[str]) -> str | None:
+    """The candidate closest to ``word`` if one is close enough, else None.
+
+    >>> closest("stridee", ["stride", "padding"]), closest("zzz", ["conv2d"])
+    ('stride', None)
+    """
+    matches = difflib.get_close_matches(word, list(candidates), n=1, cutoff=0.6)
+    return matches[0] if matches else None
+
+
 def did_you_mean(word: str, candidates: Iterable[str]) -> str:
     """A " (did you mean 'x'?)" suffix for the closest candidate, or "".
 
@@ -123,5 +163,20 @@ def did_you_mean(word: str, candidates: Iterable[str]) -> str:
     >>> did_you_mean("zzz", ["conv2d"])
     ''
     """
-    matches = difflib.get_close_matches(word, list(candidates), n=1, cutoff=0.6)
-    return f" (did you mean '{matches[0]}'?)" if matches else ""
+    match = closest(word, candidates)
+    return f" (did you mean '{match}'?)" if match else ""
+
+
+def suggest(word: str, candidates: Iterable[str], span: Span) -> tuple[str, tuple[Fix, ...]]:
+    """:func:`did_you_mean`'s suffix and, with it, the same suggestion as data: a :class:`Fix`
+    replacing ``span`` (where ``word`` is written) by the closest candidate.
+
+    >>> text, fixes = suggest("conv2", ["conv2d"], Span("m.slim", 3, 3, 3, 8))
+    >>> text, fixes[0].text, fixes[0].title
+    (" (did you mean 'conv2d'?)", 'conv2d', "replace 'conv2' with 'conv2d'")
+    """
+    match = closest(word, candidates)
+    if match is None:
+        return "", ()
+    return (f" (did you mean '{match}'?)",
+            (Fix(span, match, f"replace '{word}' with '{match}'"),))

@@ -80,6 +80,9 @@ def diagnostic_dict(diag: Diagnostic) -> dict:
         "notes": [{"message": n.message,
                    **({"path": n.span.path, "line": n.span.line, "column": n.span.column}
                       if n.span else {})} for n in diag.notes],
+        "fixes": [{"replacement": f.text, "title": f.title, "line": f.span.line,
+                   "column": f.span.column, "end_line": f.span.end_line,
+                   "end_column": f.span.end_column} for f in diag.fixes],
     }
 
 

@@ -108,9 +108,7 @@ class Document:
         """The document with its whole text replaced by ``text`` (re-parsed only where the
         two differ: the longest common start and end are kept)."""
         old = self.text
-        limit = min(len(old), len(text))
-        prefix = _common(lambda k: old[:k] == text[:k], limit)
-        suffix = _common(lambda k: old[len(old) - k:] == text[len(text) - k:], limit - prefix)
+        prefix, suffix = common_ends(old, text)
         return self.edit(prefix, len(old) - suffix, text[prefix:len(text) - suffix])
 
 
@@ -122,16 +120,27 @@ def parse_document(text: str, path: str = "<string>") -> Document:
         return Document(path, text, None, exc)
 
 
-def _common(same, limit: int) -> int:
-    """The largest k <= limit with same(k) (same is monotone: true up to some k)."""
-    lo, hi = 0, limit
-    while lo < hi:
-        mid = (lo + hi + 1) // 2
-        if same(mid):
-            lo = mid
-        else:
-            hi = mid - 1
-    return lo
+def common_ends(old: str, new: str) -> tuple[int, int]:
+    """The lengths of the longest common start and the longest common end of two texts, the
+    end not overlapping the start (what an edit left alone on either side of it).
+
+    >>> common_ends("conv2d(64, 3)", "conv2d(128, 3)")
+    (7, 4)
+    >>> common_ends("ab", "ab")
+    (2, 0)
+    """
+    limit = min(len(old), len(new))
+    start = 0
+    for step in (4096, 64, 1):  # whole chunks compare in C; a step at most 64 times the next
+        while start + step <= limit and old[start:start + step] == new[start:start + step]:
+            start += step
+    room, tail = limit - start, 0
+    lo, hi = len(old), len(new)
+    for step in (4096, 64, 1):
+        while tail + step <= room and \
+                old[lo - tail - step:lo - tail] == new[hi - tail - step:hi - tail]:
+            tail += step
+    return start, tail
 
 
 # ---------------------------------------------------------------------------- re-parse

@@ -7,16 +7,19 @@ variables it creates; its FLOP count; the dtypes it accepts; and its documentati
 the accounting, the summary, the code generator, the editor keyword lists and
 ``docs/layers.md`` all read :data:`LAYERS`; tests assert nothing drifts from it.
 
-The kinds are grouped by family, one module each: :mod:`.conv`, :mod:`.dense`, :mod:`.pool`,
-:mod:`.norm`, :mod:`.activations`, :mod:`.tensor_ops`. A new kind is a :class:`~.base.LayerKind`
-in its family's ``KINDS`` (and a translator in each backend). Shape arithmetic is
-:mod:`.shapes`; argument types are :mod:`.argtypes`.
+The kinds are grouped by family, one module each: :mod:`.conv`, :mod:`.conv_nd`, :mod:`.dense`,
+:mod:`.pool`, :mod:`.norm`, :mod:`.activations`, :mod:`.sequence`, :mod:`.variables`,
+:mod:`.tensor_ops`. A new kind is a :class:`~.base.LayerKind` in its family's ``KINDS`` (and a
+translator in each backend). Shape arithmetic is :mod:`.shapes` (sliding windows) and
+:mod:`.feature_shapes` (normalizers and reshapes); argument types are :mod:`.argtypes`; which
+public functions of tf_slim's layer modules are supported, left out and why is
+:mod:`.tf_slim_names`.
 """
 
 from __future__ import annotations
 
-from . import activations, conv, dense, norm, pool, tensor_ops
-from .argtypes import TYPES, ArgError, ArgType
+from . import activations, conv, conv_nd, dense, norm, pool, sequence, tensor_ops, variables
+from .argtypes import NORMALIZERS, TYPES, ArgError, ArgType
 from .base import (
     FLOAT_DTYPES,
     INTEGER_DTYPES,
@@ -30,9 +33,9 @@ from .base import (
     LayerKind,
     VarSpec,
 )
-from .norm import BATCH_NORM_ARGS, batch_norm_variables
+from .norm import BATCH_NORM_ARGS, NORMALIZER_SCOPES, batch_norm_variables
 
-_FAMILIES = (conv, dense, pool, norm, activations, tensor_ops)
+_FAMILIES = (conv, conv_nd, dense, pool, norm, activations, sequence, variables, tensor_ops)
 
 #: All layer kinds by canonical name, family by family.
 LAYERS: dict[str, LayerKind] = {k.name: k for family in _FAMILIES for k in family.KINDS}
@@ -51,6 +54,6 @@ def lookup(name: str) -> LayerKind | None:
 
 
 __all__ = ["BATCH_NORM_ARGS", "FLOAT_DTYPES", "INTEGER_DTYPES", "LAYERS", "LAYER_NAMES",
-           "META_LAYERS", "ONES", "REQUIRED", "RUNTIME_SIZE", "RUNTIME_VALUE", "TYPES", "XAVIER",
-           "ZEROS", "Arg", "ArgError", "ArgType", "LayerKind", "VarSpec", "batch_norm_variables",
-           "lookup"]
+           "META_LAYERS", "NORMALIZERS", "NORMALIZER_SCOPES", "ONES", "REQUIRED", "RUNTIME_SIZE",
+           "RUNTIME_VALUE", "TYPES", "XAVIER", "ZEROS", "Arg", "ArgError", "ArgType", "LayerKind",
+           "VarSpec", "batch_norm_variables", "lookup"]

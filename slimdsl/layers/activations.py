@@ -1,4 +1,5 @@
-"""Activations as layers (``relu`` ... ``tanh``, ``softmax``) and ``dropout``."""
+"""Activations as layers (``relu`` ... ``tanh``, ``softmax``), ``dropout`` and
+``scale_gradient``."""
 
 from __future__ import annotations
 
@@ -59,6 +60,15 @@ KINDS = [
         "softmax", "Softmax over the last axis (rank >= 2, known last dimension).", (),
         _softmax_shape, default_scope="softmax", func_name="softmax", scope_kind="name",
         tf_name="slim.softmax", category="activation"),
+    LayerKind(
+        "scale_gradient", "The identity forward; the gradient is multiplied by "
+        "gradient_multiplier (a custom_gradient IdentityN op at the caller's level: no scope).",
+        (Arg("gradient_multiplier", "float", runtime=RUNTIME_VALUE,
+             doc="may be given by keyword too (TF-Slim's graph mode takes it positionally "
+                 "only, a custom_gradient restriction)"),), _same_shape,
+        default_scope="IdentityN", func_name="scale_gradient", scope_kind="op",
+        tf_name="slim.scale_gradient", category="activation", arg_scopable=False,
+        scope_arg=""),
 ] + [
     LayerKind(
         act, f"tf.nn.{act} as a layer.",

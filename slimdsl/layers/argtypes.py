@@ -6,9 +6,11 @@ A layer's :class:`~slimdsl.layers.base.Arg` names its type (``"int-or-pair"``, `
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
+from ..diagnostics import did_you_mean
 from ..records import dataclass
 from ..values import (
     ACTIVATIONS,
@@ -21,6 +23,10 @@ from ..values import (
     show,
     type_name,
 )
+
+_NAME_PART = re.compile(r"[A-Za-z0-9_.][A-Za-z0-9_.\-]*")
+#: Floating-point dtypes (layers' inputs and variables).
+FLOAT_DTYPES = ("float16", "bfloat16", "float32", "float64")
 
 
 class ArgError(ValueError):
@@ -37,12 +43,26 @@ def _int(v: Any, *, minimum: int = 1) -> int:
 
 def _pair(v: Any, *, minimum: int = 1) -> tuple[int, int]:
     """An int or a list of two ints, as TF-Slim's kernel_size / stride / rate accept."""
+    return _ints(v, 2, minimum=minimum)  # type: ignore[return-value]
+
+
+def _ints(v: Any, n: int, *, minimum: int = 1) -> tuple[int, ...]:
+    """An int or a list of ``n`` ints, as ``n`` ints (a 2-D, 3-D or 1-D window)."""
     if isinstance(v, (list, tuple)):
-        if len(v) != 2:
-            raise ArgError(f"expected an int or a list of 2 ints, got a list of {len(v)}")
-        return (_int(v[0], minimum=minimum), _int(v[1], minimum=minimum))
-    n = _int(v, minimum=minimum)
-    return (n, n)
+        if len(v) != n:
+            raise ArgError(f"expected an int or a list of {n} int{'s' if n > 1 else ''}, got a "
+                           f"list of {len(v)}")
+        return tuple(_int(x, minimum=minimum) for x in v)
+    return (_int(v, minimum=minimum),) * n
+
+
+def _int_or_list(v: Any) -> int | tuple[int, ...]:
+    """An int, or a list of 1 to 3 ints (an N-d window whose N the input's rank decides)."""
+    if isinstance(v, (list, tuple)):
+        if not 1 <= len(v) <= 3:
+            raise ArgError(f"expected an int or a list of 1 to 3 ints, got a list of {len(v)}")
+        return tuple(_int(x) for x in v)
+    return _int(v)
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,12 +134,16 @@ def _check_regularizer(v: Any) -> Regularizer | None:
                    f"{show(v)}")
 
 
+#: The layers a convolution or fully_connected accepts as ``normalizer_fn``.
+NORMALIZERS = ("batch_norm", "instance_norm", "layer_norm", "group_norm")
+
+
 def _check_normalizer(v: Any) -> LayerRef | None:
     if v is None:
         return None
-    if isinstance(v, LayerRef) and v.kind == "batch_norm":
+    if isinstance(v, LayerRef) and v.kind in NORMALIZERS:
         return v
-    raise ArgError(f"expected batch_norm or none, got {type_name(v)} {show(v)}")
+    raise ArgError(f"expected {', '.join(NORMALIZERS)} or none, got {type_name(v)} {show(v)}")
 
 
 def _check_dict(v: Any) -> dict | None:
@@ -128,10 +152,36 @@ def _check_dict(v: Any) -> dict | None:
     raise ArgError(f"expected a dict such as {{decay: 0.997}} or none, got {type_name(v)}")
 
 
+def _param_dict(keys: tuple[str, ...], kind: type, what: str) -> Callable[[Any], Any]:
+    """A dict from variable names (``keys``) to initializers or regularizers, or none."""
+    def check(v: Any) -> dict | None:
+        if v is None:
+            return None
+        if not isinstance(v, dict):
+            raise ArgError(f"expected a dict such as {{{keys[-1]}: ...}} or none, got "
+                           f"{type_name(v)}")
+        for k, x in v.items():
+            if k not in keys:
+                raise ArgError(f"no variable '{k}'{did_you_mean(k, keys)}: the keys are "
+                               f"{', '.join(keys)}")
+            if not isinstance(x, kind):
+                raise ArgError(f"['{k}'] must be {what}, got {type_name(x)} {show(x)}")
+        return v
+    return check
+
+
 def _check_str_or_none(v: Any) -> str | None:
     if v is None or isinstance(v, str):
         return v
     raise ArgError(f"expected a string or none, got {type_name(v)} {show(v)}")
+
+
+def _check_strings(v: Any) -> Any:
+    if v is None or isinstance(v, str) or (
+            isinstance(v, (list, tuple)) and all(isinstance(x, str) for x in v)):
+        return v
+    raise ArgError(f"expected a string, a list of strings, or none, got {type_name(v)} "
+                   f"{show(v)}")
 
 
 def _check_axes(v: Any) -> list[int] | None:
@@ -164,17 +214,61 @@ def _check_paddings(v: Any) -> list[list[int]]:
     return [list(p) for p in v]
 
 
-def _check_data_format(v: Any) -> str | None:
-    if v in (None, "NHWC"):
-        return v
-    raise ArgError(f'only "NHWC" is supported, got {show(v)}')
+def _check_maybe_bool(v: Any) -> bool | None:
+    return None if v is None else _check_bool(v)
+
+
+def _check_variable_shape(v: Any) -> list[int] | None:
+    ok = v is None or isinstance(v, (list, tuple)) and all(
+        isinstance(d, int) and not isinstance(d, bool) and d >= 0 for d in v)
+    if not ok:
+        raise ArgError(f"expected a shape: a list of ints >= 0 such as [] or [64], got {show(v)}")
+    return None if v is None else list(v)
+
+
+def _check_float_dtype(v: Any) -> str:
+    if v not in FLOAT_DTYPES:
+        raise ArgError(f"expected one of {', '.join(FLOAT_DTYPES)}, got {show(v)}")
+    return v
+
+
+def _check_variable_name(v: Any) -> str:
+    if not isinstance(v, str) or not all(_NAME_PART.fullmatch(p) for p in v.split("/")):
+        raise ArgError(f"expected a variable name (letters, digits, '_', '.', '-', separated "
+                       f"by '/'), got {show(v)}")
+    return v
+
+
+def _choice(*allowed: Any, unsupported: tuple = (), why: str = "") -> Callable[[Any], Any]:
+    """A check accepting exactly ``allowed``; a value of ``unsupported`` (TF-Slim accepts it,
+    slimdsl does not; ``"*"``: any other value) is rejected with ``why``."""
+    def same(v: Any, a: Any) -> bool:
+        return v is a or (type(v) is type(a) and v == a)
+
+    def check(v: Any) -> Any:
+        if any(same(v, a) for a in allowed):
+            return v
+        if "*" in unsupported or any(same(v, u) for u in unsupported):
+            raise ArgError(f"{show(v)} is not supported: {why}")
+        raise ArgError(f"expected {' or '.join(show(a) for a in allowed)}, got {show(v)}")
+    return check
+
+
+_CHANNELS_FIRST = "channels-first layouts are not supported (slimdsl's shapes are channels-last)"
+_NOT_IMPLEMENTED = "slimdsl does not implement it (see docs/layers.md)"
 
 
 TYPES = {t.name: t for t in (
     ArgType("int", _int, "a positive int"),
     ArgType("int?", _check_num_outputs_or_none, "a positive int or none"),
     ArgType("int-or-pair", _pair, "an int or a list of two ints, e.g. 3 or [3, 3]"),
+    ArgType("int-or-triple", lambda v: _ints(v, 3),
+            "an int or a list of three ints [T, H, W], e.g. 3 or [1, 3, 3]"),
+    ArgType("int-or-single", lambda v: _ints(v, 1), "an int or a list of one int"),
+    ArgType("int-or-list", _int_or_list,
+            "an int, or a list of one int per spatial dimension of the input"),
     ArgType("float", _check_float, "a finite number"),
+    ArgType("float?", lambda v: None if v is None else _check_float(v), "a number or none"),
     ArgType("prob", _check_prob, "a probability in (0, 1]"),
     ArgType("bool", _check_bool, "true or false"),
     ArgType("flag", _check_flag, "true, false or training (the model's run-time flag)"),
@@ -184,11 +278,49 @@ TYPES = {t.name: t for t in (
     ArgType("initializer", _check_initializer, "an initializer or none"),
     ArgType("initializer!", _check_initializer_required, "an initializer"),
     ArgType("regularizer", _check_regularizer, "l1(s), l2(s), l1_l2(s1, s2) or none"),
-    ArgType("normalizer", _check_normalizer, "batch_norm or none"),
+    ArgType("normalizer", _check_normalizer, ", ".join(NORMALIZERS) + " or none"),
     ArgType("dict", _check_dict, "a dict literal or none"),
+    ArgType("bn-initializers", _param_dict(("beta", "gamma", "moving_mean", "moving_variance"),
+                                           Initializer, "an initializer"),
+            "a dict of initializers by variable (beta, gamma, moving_mean, moving_variance)"),
+    ArgType("norm-initializers", _param_dict(("beta", "gamma"), Initializer, "an initializer"),
+            "a dict of initializers by variable (beta, gamma)"),
+    ArgType("norm-regularizers", _param_dict(("beta", "gamma"), Regularizer, "a regularizer"),
+            "a dict of regularizers by variable (beta, gamma)"),
     ArgType("string?", _check_str_or_none, "a string or none"),
+    ArgType("strings?", _check_strings, "a string, a list of strings, or none"),
     ArgType("axes", _check_axes, "an axis, a list of axes, or none"),
     ArgType("axis", _check_axis, "an int axis (may be negative)"),
     ArgType("paddings", _check_paddings, "one [before, after] pair per dimension"),
-    ArgType("data-format", _check_data_format, '"NHWC" (the only layout supported)'),
+    ArgType("bool?", _check_maybe_bool, "true, false or none"),
+    ArgType("variable-shape", _check_variable_shape, "a list of ints >= 0, e.g. [] or [64]"),
+    ArgType("float-dtype", _check_float_dtype, "a floating-point dtype name, e.g. \"float32\""),
+    ArgType("variable-name", _check_variable_name, "a variable name, e.g. \"scale\""),
+    ArgType("data-format", _choice("NHWC", unsupported=("NCHW",), why=_CHANNELS_FIRST),
+            '"NHWC" (channels-last: NCHW is not supported)'),
+    ArgType("data-format-3d", _choice("NDHWC", unsupported=("NCDHW",), why=_CHANNELS_FIRST),
+            '"NDHWC" (channels-last: NCDHW is not supported)'),
+    ArgType("conv-format", _choice(None, "NWC", "NHWC", "NDHWC",
+                                   unsupported=("NCW", "NCHW", "NCDHW"), why=_CHANNELS_FIRST),
+            'none, "NWC", "NHWC" or "NDHWC" (channels-last, any of them for any rank)'),
+    ArgType("pool-format", _choice(None, "NWC", "NHWC", "NDHWC",
+                                   unsupported=("NCW", "NCHW", "NCDHW"), why=_CHANNELS_FIRST),
+            'none or the channels-last layout of the input\'s rank ("NWC", "NHWC", "NDHWC")'),
+    ArgType("keras-format", _choice("channels_last", "channels_first"),
+            '"channels_last" or "channels_first"'),
+    ArgType("channels-last", _choice("channels_last", unsupported=("channels_first",),
+                                     why=_CHANNELS_FIRST),
+            '"channels_last" (channels_first is not supported)'),
+    ArgType("pooling-type", _choice("AVG", "MAX"), '"AVG" or "MAX" (upper case, as TF-Slim)'),
+    ArgType("no-renorm", _choice(False, unsupported=(True,), why="batch renormalization adds "
+                                 "the renorm_mean, renorm_stddev and moving_stddev variables "
+                                 "and its own training update; " + _NOT_IMPLEMENTED),
+            "false (batch renormalization is not supported)"),
+    ArgType("no-zero-debias", _choice(False, unsupported=(True,), why="a zero-debiased moving "
+                                      "mean adds the moving_mean/biased and "
+                                      "moving_mean/local_step variables; "
+                                      + _NOT_IMPLEMENTED),
+            "false (zero-debiasing is not supported)"),
+    ArgType("none-only", _choice(None, unsupported=("*",), why=_NOT_IMPLEMENTED),
+            "none (other values are not supported)"),
 )}

@@ -14,8 +14,8 @@ from typing import Any
 
 from ..records import dataclass, field
 from ..values import Initializer, Regularizer
-from .argtypes import TYPES
-from .shapes import Shape, Window, size
+from .argtypes import FLOAT_DTYPES, TYPES
+from .shapes import Shape, Window, expand, size
 
 REQUIRED = object()  # marker: the argument has no default
 
@@ -72,7 +72,6 @@ XAVIER = Initializer("xavier", (("uniform", True),))
 ZEROS = Initializer("zeros")
 ONES = Initializer("ones")
 
-FLOAT_DTYPES = ("float16", "bfloat16", "float32", "float64")
 INTEGER_DTYPES = ("uint8", "int32", "int64")
 
 #: The ``outputs_collections`` argument most layers share.
@@ -94,12 +93,17 @@ class LayerKind:
     doc: str
     args: tuple[Arg, ...]
     shape: Callable[[list[Shape], dict[str, Any]], Shape]
-    inputs: str = "one"  # one | two | list
+    inputs: str = "one"  # one | two | list | none (model_variable: no tensor input)
     aliases: tuple[str, ...] = ()
     default_scope: str = ""
+    #: The default scope when it depends on the arguments (pool: max_pool / avg_pool).
+    default_scope_of: Callable[[dict[str, Any]], str] | None = None
     func_name: str = ""  # TF-Slim's __name__, used by repeat/stack for inner scopes
     scope_kind: str = "variable"  # variable | name (pools, flatten) | op (tf.* ops)
     arg_scope_key: str | None = None  # None: the kind itself; else whose arg_scope applies
+    #: Arguments the arg_scope of ``arg_scope_key`` never sets: the wrapper passes them itself
+    #: (conv2d_same's stride and rate, linear's activation_fn).
+    own_args: tuple[str, ...] = ()
     variables: Callable[[list[Shape], Shape, dict[str, Any]], list[VarSpec]] = \
         field(default=lambda ins, out, a: [])
     flops: Callable[[list[Shape], Shape, dict[str, Any]], int | None] = \
@@ -109,6 +113,22 @@ class LayerKind:
     #: Input dtypes TensorFlow accepts (None: any). Floating-point math is the default; e.g.
     #: tf.one_hot needs integer labels, tf.concat takes anything.
     input_dtypes: tuple[str, ...] | None = FLOAT_DTYPES
+    #: How many arguments may be passed positionally after the input (None: all of them);
+    #: ``linear``'s are keyword-only after num_outputs, as its functools.partial makes them.
+    positional: int | None = None
+    #: False when TF-Slim's function is not decorated with add_arg_scope (gdn, linear,
+    #: scale_gradient): arg_scope cannot list it.
+    arg_scopable: bool = True
+    #: The name of TF-Slim's scope argument ("" for none), written ``as NAME`` in .slim.
+    scope_arg: str = "scope"
+    #: Explicit names uniquified like default ones (``name``, name_1, ...). No kind sets it:
+    #: TF-Slim opens an explicit variable scope as given, gdn's Keras layer too (the lowering
+    #: on branch i12lang reads this switch).
+    unique_names: bool = False
+
+    def default_name(self, args: dict[str, Any]) -> str:
+        """The default scope (or op name) of a call with effective arguments ``args``."""
+        return self.default_scope_of(args) if self.default_scope_of else self.default_scope
 
     def arg(self, name: str) -> Arg | None:
         for a in self.args:
@@ -158,9 +178,16 @@ class LayerKind:
         return self.arg_scope_key or self.name
 
 
-def window(a: dict[str, Any], padding: str | None = None) -> Window:
-    """The sliding window of a conv or pool layer's effective arguments."""
-    return Window(a["kernel_size"], a["stride"], padding or a["padding"], a.get("rate", (1, 1)))
+def window(a: dict[str, Any], padding: str | None = None, n: int = 0) -> Window:
+    """The sliding window of a conv or pool layer's effective arguments; ``n`` > 0 expands
+    ints (an N-d layer whose N the input's rank decides) to ``n`` spatial axes."""
+    kernel, stride, rate = a["kernel_size"], a["stride"], a.get("rate", 1)
+    if n:
+        kernel, stride = expand(kernel, n, "kernel_size"), expand(stride, n, "stride")
+        rate = expand(rate, n, "rate")
+    elif isinstance(rate, int):
+        rate = (rate,) * len(kernel)
+    return Window(kernel, stride, padding or a["padding"], rate)
 
 
 def elementwise_flops(per_element: int) -> Callable[[list[Shape], Shape, dict], int | None]:

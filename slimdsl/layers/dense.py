@@ -1,12 +1,13 @@
-"""Dense layers: ``fully_connected`` (over the last dimension) and ``bias_add``."""
+"""Dense layers: ``fully_connected`` (over the last dimension), ``linear`` and ``bias_add``."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from ..records import replace
 from . import shapes as sh
 from .base import COLLECT, RUNTIME_SIZE, ZEROS, Arg, LayerKind, VarSpec, elementwise_flops
-from .linear import LINEAR_ARGS, linear_vars, macs_flops
+from .linear import LINEAR_ARGS, linear_vars, macs_flops, with_normalizer
 from .shapes import Shape, ShapeError, size
 
 
@@ -15,7 +16,7 @@ def _fc_shape(ins: list[Shape], a: dict[str, Any]) -> Shape:
 
 
 def _fc_vars(ins: list[Shape], out: Shape, a: dict[str, Any]) -> list[VarSpec]:
-    return linear_vars((ins[0][-1], a["num_outputs"]), a["num_outputs"], a)  # type: ignore
+    return linear_vars((ins[0][-1], a["num_outputs"]), out, a)  # type: ignore
 
 
 def _fc_flops(ins: list[Shape], out: Shape, a: dict[str, Any]) -> int | None:
@@ -35,17 +36,28 @@ def _bias_add_vars(ins: list[Shape], out: Shape, a: dict[str, Any]) -> list[VarS
                     a["regularizer"], "biases")]
 
 
+_FC_ARGS = (Arg("num_outputs", "int", runtime=RUNTIME_SIZE),) + LINEAR_ARGS
+
 KINDS = [
     LayerKind(
         "fully_connected", "Dense layer over the LAST dimension (it does not flatten).",
-        (Arg("num_outputs", "int", runtime=RUNTIME_SIZE),) + LINEAR_ARGS,
-        _fc_shape, default_scope="fully_connected", func_name="fully_connected",
-        variables=_fc_vars, flops=_fc_flops, tf_name="slim.fully_connected"),
+        _FC_ARGS, with_normalizer(_fc_shape), default_scope="fully_connected",
+        func_name="fully_connected", variables=_fc_vars, flops=_fc_flops,
+        tf_name="slim.fully_connected"),
+    LayerKind(
+        "linear", "fully_connected with activation_fn=none (TF-Slim's functools.partial): "
+        "arguments after num_outputs are keyword-only, arg_scope([fully_connected]) reaches it "
+        "but never sets its activation_fn.",
+        (_FC_ARGS[0], replace(_FC_ARGS[1], default=None)) + _FC_ARGS[2:],
+        with_normalizer(_fc_shape), default_scope="fully_connected",
+        func_name="fully_connected", arg_scope_key="fully_connected",
+        own_args=("activation_fn",), positional=1, variables=_fc_vars, flops=_fc_flops,
+        tf_name="slim.linear"),
     LayerKind(
         "bias_add", "Adds a learned bias over the last axis.",
         (Arg("activation_fn", "activation", None), Arg("initializer", "initializer!", ZEROS),
-         Arg("regularizer", "regularizer", None), Arg("trainable", "bool", True), COLLECT,
-         Arg("data_format", "data-format", None)),
+         Arg("regularizer", "regularizer", None), COLLECT, Arg("trainable", "bool", True),
+         Arg("data_format", "data-format", "NHWC")),
         _bias_add_shape, default_scope="BiasAdd", func_name="bias_add", variables=_bias_add_vars,
         flops=elementwise_flops(1), tf_name="slim.bias_add"),
 ]

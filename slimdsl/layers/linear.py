@@ -1,60 +1,79 @@
 """What convolutions and dense layers share, as TF-Slim's ``convolution``/``fully_connected``
-do: the activation / normalizer / weights / biases arguments, the variables they create and the
-FLOPs of the bias add or batch norm after the linear op."""
+do: the activation / normalizer / weights / biases arguments, the variables they create, the
+normalizer's check of the linear op's output and the FLOPs of the bias add or normalizer after
+the linear op."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from ..values import Activation
 from .base import COLLECT, XAVIER, ZEROS, Arg, VarSpec
-from .norm import batch_norm_variables
+from .norm import NORMALIZER_SCOPES, normalizer_check, normalizer_flops, normalizer_variables
 from .shapes import Shape, size
 
 #: The arguments after the layer's own, in TF-Slim's signature order.
 LINEAR_ARGS = (
     Arg("activation_fn", "activation", Activation("relu"), "applied last; none for linear"),
-    Arg("normalizer_fn", "normalizer", None, "batch_norm replaces the biases"),
+    Arg("normalizer_fn", "normalizer", None,
+        "replaces the biases; runs in the layer's scope (Conv/BatchNorm/...)"),
     Arg("normalizer_params", "dict", None, "arguments of the normalizer"),
     Arg("weights_initializer", "initializer!", XAVIER),
     Arg("weights_regularizer", "regularizer", None),
     Arg("biases_initializer", "initializer", ZEROS, "none: no biases"),
     Arg("biases_regularizer", "regularizer", None),
-    Arg("trainable", "bool", True),
     COLLECT,
+    Arg("trainable", "bool", True),
 )
 
 
-def linear_vars(weights_shape: tuple[int, ...], out_channels: int, a: dict[str, Any]
+def linear_vars(weights_shape: tuple[int, ...], out: Shape, a: dict[str, Any]
                 ) -> list[VarSpec]:
     """weights (+ biases, or normalizer variables), as TF-Slim's convolution/fully_connected."""
-    out = [VarSpec("weights", weights_shape, a["trainable"], a["weights_initializer"],
-                   a["weights_regularizer"], "weights")]
-    return out + bias_or_norm_vars(out_channels, a)
+    weights = VarSpec("weights", weights_shape, a["trainable"], a["weights_initializer"],
+                      a["weights_regularizer"], "weights")
+    return [weights] + bias_or_norm_vars(out, a)
 
 
-def bias_or_norm_vars(channels: int, a: dict[str, Any]) -> list[VarSpec]:
-    """The biases, or the normalizer's variables, of a linear layer with ``channels`` outputs."""
-    if a.get("normalizer_fn") is not None:
-        return batch_norm_variables(channels, a["normalizer_params"] or {})
+def bias_or_norm_vars(out: Shape, a: dict[str, Any]) -> list[VarSpec]:
+    """The biases, or the normalizer's variables, of a linear layer whose output is ``out``."""
+    kind = a.get("normalizer_fn")
+    if kind is not None:
+        return normalizer_variables(kind.kind, out, a["normalizer_params"] or {},
+                                    NORMALIZER_SCOPES[kind.kind] + "/")
     if a.get("biases_initializer") is not None:  # use_bias = not normalizer_fn and biases_init
-        return [VarSpec("biases", (channels,), a["trainable"], a["biases_initializer"],
-                        a["biases_regularizer"], "biases")]
+        return [VarSpec("biases", (out[-1],), a["trainable"],  # type: ignore[arg-type]
+                        a["biases_initializer"], a["biases_regularizer"], "biases")]
     return []
 
 
+def with_normalizer(rule: Callable[[list[Shape], dict[str, Any]], Shape]
+                    ) -> Callable[[list[Shape], dict[str, Any]], Shape]:
+    """A linear layer's shape rule, followed by its normalizer's check of the output (a
+    group_norm whose groups do not divide the channels fails on the layer's line)."""
+    def shape(ins: list[Shape], a: dict[str, Any]) -> Shape:
+        out = rule(ins, a)
+        if a.get("normalizer_fn") is not None:
+            normalizer_check(a["normalizer_fn"].kind, out, a["normalizer_params"] or {})
+        return out
+    shape.__doc__ = rule.__doc__
+    return shape
+
+
 def _post_flops(out: Shape, a: dict[str, Any]) -> int | None:
-    """Bias add (1/element) or inference-time batch norm (2/element) after a linear op."""
+    """Bias add (1/element) or the normalizer (batch_norm 2/element, others 6) after a linear
+    op."""
     n = size(out)
     if n is None:
         return None
     if a.get("normalizer_fn") is not None:
-        return 2 * n
+        return normalizer_flops(a["normalizer_fn"].kind) * n
     return n if a.get("biases_initializer") is not None else 0
 
 
 def macs_flops(macs: int | None, out: Shape, a: dict[str, Any]) -> int | None:
-    """FLOPs of ``macs`` multiply-adds (2 each) and the bias add or batch norm after them."""
+    """FLOPs of ``macs`` multiply-adds (2 each) and the bias add or normalizer after them."""
     post = _post_flops(out, a)
     if macs is None or post is None:
         return None

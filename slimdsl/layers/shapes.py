@@ -225,85 +225,128 @@ def transpose_output_dim(size: Dim, kernel: int, stride: int, padding: str) -> D
 
 @dataclass(frozen=True, slots=True)
 class Window:
-    """A 2-D sliding window: kernel, stride, dilation rate and padding mode."""
+    """A sliding window over N spatial axes (N = 1, 2 or 3): kernel, stride, dilation rate and
+    padding mode, one entry per axis.
 
-    kernel: tuple[int, int]
-    stride: tuple[int, int]
+    >>> Window((3, 3), (2, 2), "VALID").describe(), Window((1, 3, 3), (1, 2, 2)).describe()
+    ('VALID 3x3 stride 2', 'SAME 1x3x3 stride 1x2x2')
+    """
+
+    kernel: tuple[int, ...]
+    stride: tuple[int, ...]
     padding: str = "SAME"
-    rate: tuple[int, int] = (1, 1)
+    rate: tuple[int, ...] = (1, 1)
+
+    @property
+    def rates(self) -> tuple[int, ...]:
+        """The rate per axis (a default ``(1, 1)`` stretched to the window's axes)."""
+        return self.rate if len(self.rate) == len(self.kernel) else (1,) * len(self.kernel)
 
     def describe(self) -> str:
         """e.g. ``VALID 3x3 stride 2``."""
-        text = f"{self.padding} {self.kernel[0]}x{self.kernel[1]}"
-        if self.stride != (1, 1):
-            text += f" stride {_pair_text(self.stride)}"
-        if self.rate != (1, 1):
-            text += f" rate {_pair_text(self.rate)}"
+        text = f"{self.padding} {dims_text(self.kernel)}"
+        if any(s != 1 for s in self.stride):
+            text += f" stride {_tuple_text(self.stride)}"
+        if any(r != 1 for r in self.rates):
+            text += f" rate {_tuple_text(self.rates)}"
         return text
 
 
-def _pair_text(pair: tuple[int, int]) -> str:
-    return str(pair[0]) if pair[0] == pair[1] else f"{pair[0]}x{pair[1]}"
+def dims_text(dims: tuple[Dim, ...]) -> str:
+    """Sizes joined by ``x`` (``?`` for unknown ones): ``7x7``, ``4x?x9``.
+
+    >>> dims_text((4, None, 9))
+    '4x?x9'
+    """
+    return "x".join(format_dim(d) for d in dims)
+
+
+def _tuple_text(values: tuple[int, ...]) -> str:
+    return str(values[0]) if len(set(values)) == 1 else dims_text(values)
+
+
+def expand(value: int | tuple[int, ...], n: int, what: str) -> tuple[int, ...]:
+    """An int, or a list of ``n`` ints, as ``n`` values (TF-Slim's ``n_positive_integers``).
+
+    >>> expand(3, 3, "kernel_size"), expand((1, 3), 2, "stride")
+    ((3, 3, 3), (1, 3))
+    >>> expand((3, 3), 3, "kernel_size")
+    Traceback (most recent call last):
+    ...
+    slimdsl.layers.shapes.ShapeError: kernel_size [3, 3] has 2 values, but the input has 3 \
+spatial dimensions: give an int or a list of 3 ints
+    """
+    if isinstance(value, int):
+        return (value,) * n
+    if len(value) != n:
+        raise ShapeError(f"{what} [{', '.join(map(str, value))}] has {len(value)} value"
+                         f"{'s' if len(value) != 1 else ''}, but the input has {n} spatial "
+                         f"dimension{'s' if n != 1 else ''}: give an int or a list of {n} ints")
+    return tuple(value)
+
+
+#: The layout of a channels-last input by rank, for messages.
+LAYOUTS = {3: "[N, W, C]", 4: "[N, H, W, C]", 5: "[N, T, H, W, C]"}
 
 
 def window_output(shape: Shape, window: Window, channels: Dim, *, explicit_pad: bool = False
                   ) -> Shape:
-    """Apply a 2-D window to an NHWC shape, producing ``[N, H', W', channels]``.
+    """Apply a window over the spatial axes of a channels-last shape (rank = axes + 2),
+    producing ``[N, spatial..., channels]``.
 
     >>> window_output((None, 224, 224, 3), Window((7, 7), (2, 2)), 64)
     (None, 112, 112, 64)
+    >>> window_output((None, 8, 28, 28, 3), Window((3, 7, 7), (2, 2, 2), "VALID"), 64)
+    (None, 3, 11, 11, 64)
     >>> window_output((5, 2, 2, 3), Window((3, 3), (1, 1), "VALID"), 8)
     Traceback (most recent call last):
     ...
     slimdsl.layers.shapes.ShapeError: VALID 3x3 on 2x2: floor((2-3)/1)+1 = 0
     """
-    require_rank(shape, 4)
-    n, h, w, _ = shape
+    n = len(window.kernel)
+    require_rank(shape, n + 2)
+    spatial = shape[1:-1]
+    out: list[Dim] = []
     try:
-        if explicit_pad:
-            oh = conv2d_same_output_dim(h, window.kernel[0], window.stride[0], window.rate[0])
-            ow = conv2d_same_output_dim(w, window.kernel[1], window.stride[1], window.rate[1])
-        else:
-            oh = conv_output_dim(h, window.kernel[0], window.stride[0], window.padding,
-                                 window.rate[0])
-            ow = conv_output_dim(w, window.kernel[1], window.stride[1], window.padding,
-                                 window.rate[1])
+        for d, k, s, r in zip(spatial, window.kernel, window.stride, window.rates):
+            out.append(conv2d_same_output_dim(d, k, s, r) if explicit_pad
+                       else conv_output_dim(d, k, s, window.padding, r))
     except ShapeError:
         raise ShapeError(_window_failure(shape, window)) from None
-    return (n, oh, ow, channels)
+    return (shape[0], *out, channels)
 
 
 def _window_failure(shape: Shape, window: Window) -> str:
-    """The message for a window that does not fit, showing both axes' arithmetic."""
-    _, h, w, _ = shape
-    kh, kw = window.kernel
-    sh, sw = window.stride
-    rh, rw = window.rate
-    eh, ew = effective_kernel(kh, rh), effective_kernel(kw, rw)
-    oh = (h - eh) // sh + 1 if h is not None else None
-    ow = (w - ew) // sw + 1 if w is not None else None
-    size = f"{format_dim(h)}x{format_dim(w)}"
-    if (h, eh, sh) == (w, ew, sw):
-        arith = f"floor(({h}-{eh})/{sh})+1 = {oh}"
+    """The message for a window that does not fit, showing every axis' arithmetic."""
+    spatial = shape[1:-1]
+    effective = tuple(effective_kernel(k, r) for k, r in zip(window.kernel, window.rates))
+    steps = list(zip(spatial, effective, window.stride))
+    outs = [(d - e) // s + 1 if d is not None else None for d, e, s in steps]
+    if len(set(steps)) == 1:
+        d, e, s = steps[0]
+        arith = f"floor(({format_dim(d)}-{e})/{s})+1 = {format_dim(outs[0])}"
     else:
-        arith = (f"floor(({format_dim(h)}-{eh})/{sh})+1 = {format_dim(oh)} by "
-                 f"floor(({format_dim(w)}-{ew})/{sw})+1 = {format_dim(ow)}")
-    kernel = f"{kh}x{kw}"
-    dilated = f" (dilated to {eh}x{ew})" if (rh, rw) != (1, 1) else ""
-    stride = f" stride {_pair_text(window.stride)}" if window.stride != (1, 1) else ""
-    return f"{window.padding} {kernel}{dilated}{stride} on {size}: {arith}"
+        arith = " by ".join(f"floor(({format_dim(d)}-{e})/{s})+1 = {format_dim(o)}"
+                            for (d, e, s), o in zip(steps, outs))
+    dilated = f" (dilated to {dims_text(effective)})" if any(r != 1 for r in window.rates) \
+        else ""
+    stride = f" stride {_tuple_text(window.stride)}" if any(s != 1 for s in window.stride) \
+        else ""
+    return (f"{window.padding} {dims_text(window.kernel)}{dilated}{stride} on "
+            f"{dims_text(spatial)}: {arith}")
 
 
 def transpose_output(shape: Shape, window: Window, channels: Dim) -> Shape:
-    """``conv2d_transpose`` on an NHWC shape.
+    """``conv2d_transpose`` / ``conv3d_transpose`` on a channels-last shape.
 
     >>> transpose_output((None, 7, 7, 3), Window((3, 3), (2, 2), "VALID"), 8)
     (None, 15, 15, 8)
+    >>> transpose_output((2, 4, 8, 8, 3), Window((2, 4, 4), (1, 2, 2), "VALID"), 5)
+    (2, 5, 18, 18, 5)
     """
-    require_rank(shape, 4)
-    n, h, w, _ = shape
-    return (n, transpose_output_dim(h, window.kernel[0], window.stride[0], window.padding),
-            transpose_output_dim(w, window.kernel[1], window.stride[1], window.padding), channels)
+    require_rank(shape, len(window.kernel) + 2)
+    return (shape[0], *(transpose_output_dim(d, k, s, window.padding) for d, k, s in
+                        zip(shape[1:-1], window.kernel, window.stride)), channels)
 
 
 def require_rank(shape: Shape, *ranks: int) -> None:
@@ -313,10 +356,15 @@ def require_rank(shape: Shape, *ranks: int) -> None:
     Traceback (most recent call last):
     ...
     slimdsl.layers.shapes.ShapeError: expected a rank-4 tensor [N, H, W, C], got rank 2 [?, 10]
+    >>> require_rank((None, 8, 8, 3), 5)
+    Traceback (most recent call last):
+    ...
+    slimdsl.layers.shapes.ShapeError: expected a rank-5 tensor [N, T, H, W, C], got rank 4 \
+[?, 8, 8, 3]
     """
     if len(shape) not in ranks:
         wanted = " or ".join(f"rank-{r}" for r in ranks)
-        hint = " [N, H, W, C]" if ranks == (4,) else ""
+        hint = f" {LAYOUTS[ranks[0]]}" if len(ranks) == 1 and ranks[0] in LAYOUTS else ""
         raise ShapeError(f"expected a {wanted} tensor{hint}, got rank {len(shape)} "
                          f"{format_shape(shape)}")
 
@@ -335,17 +383,17 @@ def size(shape: Shape) -> Dim:
     return total
 
 
-def in_channels(shape: Shape) -> int:
-    """The channels of an NHWC input, which must be known.
+def in_channels(shape: Shape, rank: int = 4) -> int:
+    """The channels of a channels-last input of ``rank``, which must be known.
 
-    >>> in_channels((None, 28, 28, 3))
-    3
+    >>> in_channels((None, 28, 28, 3)), in_channels((None, 8, 28, 28, 5), 5)
+    (3, 5)
     """
-    require_rank(shape, 4)
-    if not isinstance(shape[3], int):  # weights are sized by it
+    require_rank(shape, rank)
+    if not isinstance(shape[-1], int):  # weights are sized by it
         raise ShapeError("the number of input channels must be known, got "
                          f"{format_shape(shape)}")
-    return shape[3]
+    return shape[-1]
 
 
 def flatten(shape: Shape) -> Shape:

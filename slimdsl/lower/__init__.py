@@ -20,7 +20,9 @@ reported once while independent problems elsewhere are still found.
 - :mod:`.evaluate`: compile-time values of expressions;
 - :mod:`.inputs`: input shapes, their named dimensions and ``--input`` bindings;
 - :mod:`.sizes`: solving what the shapes need of the named dimensions: the valid input sizes;
-- :mod:`.context`: what these share (the statement's context, the model being built).
+- :mod:`.context`: what these share (the statement's context, the model being built);
+- :mod:`.incremental`: lowering a model again after an edit, from the statement it touched
+  (the language server's); :mod:`.edits`: where an edit is.
 """
 
 from __future__ import annotations
@@ -36,7 +38,7 @@ from .evaluate import WorkLimit
 from .inputs import GivenShapes
 from .statements import MAX_STEPS, Lowerer
 
-__all__ = ["MAX_CALL_DEPTH", "MAX_NODES", "MAX_STEPS", "GivenShapes", "lower", "lower_collecting"]
+__all__ = ["MAX_CALL_DEPTH", "MAX_NODES", "MAX_STEPS", "lower", "lower_collecting", "GivenShapes"]
 
 
 def lower(program: Program, model: str | None = None,
@@ -44,8 +46,7 @@ def lower(program: Program, model: str | None = None,
     """Expand one model of ``program`` into an IR graph; raise CompileError on any error.
 
     ``model`` defaults to the first model of the root file; ``overrides`` replace parameter
-    defaults (as ``slimc summary -D name=value`` does); ``inputs`` gives concrete input shapes
-    (``--input images=[1,512,384,3]``), binding the named dimensions.
+    defaults (as ``slimc summary -D name=value`` does).
     """
     diags = Diagnostics()
     graph = lower_collecting(program, model, overrides, diags, inputs)

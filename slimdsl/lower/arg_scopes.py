@@ -3,8 +3,9 @@
 :class:`ArgScopes` is the stack of scoped defaults (inner scopes copy the outer one and override
 per key, shallowly, as TF-Slim's ``arg_scope`` does) and computes a layer call's effective
 arguments: explicit > arg_scope (inner over outer) > the registry's default; a normalizer's
-batch_norm arguments merge the same way (batch_norm defaults < ``arg_scope([batch_norm])`` <
-``normalizer_params``).
+arguments merge the same way (e.g. batch_norm defaults < ``arg_scope([batch_norm])`` <
+``normalizer_params``), for each of the normalizers (batch_norm, instance_norm, layer_norm,
+group_norm).
 """
 
 from __future__ import annotations
@@ -14,16 +15,14 @@ from collections.abc import Iterator
 from typing import Any
 
 from .. import diagnostics as dg
-from ..diagnostics import Diagnostics, Note, Span, did_you_mean
+from ..diagnostics import Diagnostics, Note, Span, did_you_mean, suggest
 from ..frontend import Program
 from ..frontend import tree as n
 from ..ir import ArgSource
-from ..layers import BATCH_NORM_ARGS, LAYERS, ArgError, LayerKind
+from ..layers import LAYERS, ArgError, LayerKind
 from ..values import (
     BlockRef,
-    Initializer,
     LayerRef,
-    Regularizer,
     TensorValue,
     param_type_problem,
     show,
@@ -35,13 +34,12 @@ from .evaluate import EvalError, Poisoned
 #: Scoped defaults: arg_scope key (a layer kind or a block) -> argument -> (value, source).
 Scoped = dict[str, dict[str, tuple[Any, ArgSource]]]
 
-_BN_ARGS = {a.name: a for a in BATCH_NORM_ARGS}
 _DEFAULT_SOURCE = ArgSource("default")  # immutable; shared to save an allocation per argument
 #: Arguments resnet_utils passes positionally to the layer whose arg_scope it reads.
 _INNER_POSITIONAL = {"conv2d_same": ["num_outputs", "kernel_size"], "subsample": ["kernel_size"]}
-#: The wrapper's own parameters: the arg_scope of the layer it calls never sets them
-#: (conv2d_same passes stride=, rate= and padding= to conv2d explicitly).
-_OWN_ARGS = {"conv2d_same": {"num_outputs", "kernel_size", "stride", "rate"}}
+#: TF-Slim's conv1d/conv2d/conv3d call ``convolution`` with every argument (positionally, and
+#: conv_dims by keyword): any key arg_scope([convolution]) sets is given twice (a TypeError).
+_CALLS_CONVOLUTION = ("conv1d", "conv2d", "conv3d", "conv2d_same")
 
 
 class ArgScopes:
@@ -56,6 +54,19 @@ class ArgScopes:
         self.diags = diags
         self.param_uses = param_uses
         self._stack: list[Scoped] = [{}]
+
+    @property
+    def stack(self) -> list[Scoped]:
+        """The scoped defaults, outermost first (each entry is never changed once pushed)."""
+        return self._stack
+
+    @stack.setter
+    def stack(self, value: list[Scoped]) -> None:
+        self._stack = value
+
+    def close(self) -> None:
+        """Leave the innermost arg_scope (what the end of :meth:`opened`'s block does)."""
+        self._stack.pop()
 
     def scoped(self, key: str) -> dict[str, tuple[Any, ArgSource]]:
         """The defaults the innermost arg_scope gives the layer kind or block ``key``."""
@@ -86,11 +97,13 @@ class ArgScopes:
             entry = top.setdefault(key, {})
             for name, (value, param, kw) in kwargs.items():
                 if name not in accepted:
+                    suffix, fixes = suggest(name, accepted, kw.name_span)
                     self.diags.error(kw.name_span, dg.ARG_SCOPE,
                                      f"arg_scope sets '{name}', which {key} does not accept"
-                                     f"{did_you_mean(name, accepted)}",
+                                     f"{suffix}",
                                      [f"TF-Slim raises a TypeError when {key} is called in "
-                                      f"this scope", f"{key} accepts: {', '.join(accepted)}"])
+                                      f"this scope", f"{key} accepts: {', '.join(accepted)}"],
+                                     fixes)
                     continue
                 problem = self._check_value(key, name, value)
                 if problem:
@@ -106,6 +119,11 @@ class ArgScopes:
         """The arg_scope key of a listed item and the arguments it accepts."""
         if isinstance(item, LayerRef):
             kind = LAYERS[item.kind]
+            if not kind.arg_scopable:
+                self.diags.error(span, dg.ARG_SCOPE,
+                                 f"{kind.name} cannot be listed in arg_scope: TF-Slim's "
+                                 f"{kind.name} is not decorated with add_arg_scope")
+                return None, []
             if kind.arg_scope_key is not None:
                 self.diags.error(span, dg.ARG_SCOPE,
                                  f"{kind.name} cannot be listed in arg_scope: it takes its "
@@ -143,19 +161,26 @@ class ArgScopes:
             if isinstance(a.value, TensorValue):
                 raise EvalError(a.span, dg.BAD_VALUE,
                                 f"{kind.name} takes its input tensor as the first argument only")
-        if len(pos) > len(names):
-            raise EvalError(pos[len(names)].span, dg.TOO_MANY_ARGUMENTS,
-                            f"{kind.name} takes at most {len(names)} positional arguments after "
-                            f"the input, got {len(pos)}",
-                            (f"signature: {signature(kind)}",))
+        limit = len(names) if kind.positional is None else kind.positional
+        if len(pos) > limit:
+            keyword = "" if kind.positional is None else \
+                f"; the others are keyword-only ({kind.name} is a functools.partial in TF-Slim)"
+            raise EvalError(pos[limit].span, dg.TOO_MANY_ARGUMENTS,
+                            f"{kind.name} takes at most {limit} positional argument"
+                            f"{'s' if limit != 1 else ''} after the input, got {len(pos)}"
+                            f"{keyword}", (f"signature: {signature(kind)}",))
         explicit: dict[str, CallArg] = {}
         for arg, value in zip(kind.args, pos):
             explicit[arg.name] = value
         for name, value in kw.items():
             if name not in names:
+                hint = (f"write: {kind.name}(...) as NAME (TF-Slim's '{name}' argument)",) \
+                    if name == kind.scope_arg else ()
+                suffix, fixes = suggest(name, names, value.name_span) if value.name_span \
+                    else ("", ())
                 raise EvalError(value.name_span or value.span, dg.UNKNOWN_ARGUMENT,
-                                f"{kind.name} has no argument '{name}'{did_you_mean(name, names)}",
-                                (f"signature: {signature(kind)}",))
+                                f"{kind.name} has no argument '{name}'{suffix}",
+                                hint + (f"signature: {signature(kind)}",), fixes)
             if name in explicit:
                 raise EvalError(value.name_span or value.span, dg.DUPLICATE_ARGUMENT,
                                 f"{kind.name} got '{name}' both positionally and by keyword")
@@ -167,7 +192,7 @@ class ArgScopes:
         template, positions, required, anew = kind.arg_template
         args: dict[str, Any] = dict(template)
         sources: dict[str, ArgSource] = dict.fromkeys(template, _DEFAULT_SOURCE)
-        own = _OWN_ARGS.get(kind.name, ())
+        own = kind.own_args  # what TF-Slim's wrapper sets itself (linear's activation_fn)
         from_scope = [name for name in scoped
                       if name in positions and name not in explicit and name not in own]
         for name in sorted((*explicit, *from_scope), key=positions.__getitem__):
@@ -197,7 +222,7 @@ class ArgScopes:
                             f"{kind.name} needs {', '.join(repr(m) for m in missing)}",
                             (f"signature: {signature(kind)}",))
         if "normalizer_fn" in args:
-            args["normalizer_params"] = self._normalizer_params(args, explicit, sources)
+            args["normalizer_params"] = self._normalizer_params(args, explicit, sources, span)
         return args, sources
 
     def _check_positional(self, kind: LayerKind, pos: list[CallArg],
@@ -218,6 +243,15 @@ class ArgScopes:
                                 (Note("set here", scoped[name][1].span),
                                  "TF-Slim raises TypeError: got multiple values for argument "
                                  f"'{name}'"))
+        through = self.scoped("convolution") if kind.name in _CALLS_CONVOLUTION else {}
+        if through:
+            key, (_, source) = next(iter(through.items()))
+            raise EvalError(span, dg.DUPLICATE_ARGUMENT,
+                            f"{kind.name} calls convolution with every argument, and "
+                            f"arg_scope([convolution]) sets '{key}' again",
+                            (Note("set here", source.span),
+                             f"TF-Slim raises TypeError: convolution() got multiple values for "
+                             f"argument '{key}'"))
         if kind.name == "conv2d_same" and "stride" in explicit:
             stride = explicit["stride"].value
             if not (type(stride) is int and stride == 1):  # resnet_utils: `if stride == 1`
@@ -230,63 +264,53 @@ class ArgScopes:
                                         f"{show(explicit[name].value)}")
 
     def _normalizer_params(self, args: dict[str, Any], explicit: dict[str, CallArg],
-                           sources: dict[str, ArgSource]) -> dict[str, Any] | None:
-        """Effective batch_norm arguments of a normalizer: defaults < arg_scope < params."""
+                           sources: dict[str, ArgSource], call: Span) -> dict[str, Any] | None:
+        """Effective arguments of a normalizer: its defaults < its arg_scope < params.
+
+        A problem is reported on the params written in the call, or on the call when they
+        come from an arg_scope (the call is where TF-Slim fails: another normalizer_fn may
+        take them), with a note where the arg_scope set them.
+        """
         if args["normalizer_fn"] is None:
             return args.get("normalizer_params")
+        normalizer = LAYERS[args["normalizer_fn"].kind]
+        accepted = {a.name: a for a in normalizer.args if a.name != "outputs_collections"}
         given = args.get("normalizer_params") or {}
-        span = explicit["normalizer_params"].span if "normalizer_params" in explicit else \
-            (sources["normalizer_params"].span if "normalizer_params" in sources else None)
-        scoped = self.scoped("batch_norm")
+        notes: tuple = ()
+        if "normalizer_params" in explicit:
+            where = explicit["normalizer_params"].span
+        else:
+            where = call
+            source = sources.get("normalizer_params")
+            if source is not None and source.span is not None:
+                notes = (Note("normalizer_params set here", source.span),)
+        for name in given:
+            if name not in accepted:
+                raise EvalError(where, dg.UNKNOWN_ARGUMENT,
+                                f"normalizer_params: {normalizer.name} has no argument '{name}'"
+                                f"{did_you_mean(name, accepted)}", notes)
+        scoped = self.scoped(normalizer.name)
         out: dict[str, Any] = {}
-        for name, arg in _BN_ARGS.items():
-            if name == "outputs_collections":
-                continue
+        for name, arg in accepted.items():
             if name in given:
                 try:
                     out[name] = arg.check(given[name])
                 except ArgError as e:
-                    raise EvalError(span or Span.point("<unknown>", 1, 1), dg.BAD_VALUE,
-                                    f"normalizer_params {name}: {e}") from None
+                    raise EvalError(where, dg.BAD_VALUE,
+                                    f"normalizer_params {name}: {e}", notes) from None
             elif name in scoped:
                 out[name] = arg.check(scoped[name][0])
                 param = scoped[name][1].param
                 if param is not None:  # baked into the normalizer: generated code cannot vary it
                     self.param_uses[param] = "structural"
             else:
-                out[name] = arg.default
-        for name in given:
-            if name not in _BN_ARGS or name == "outputs_collections":
-                raise EvalError(span or Span.point("<unknown>", 1, 1), dg.UNKNOWN_ARGUMENT,
-                                f"normalizer_params: batch_norm has no argument '{name}'"
-                                f"{did_you_mean(name, _BN_ARGS)}")
-        _check_param_dicts(out, span)
+                out[name] = arg.check(arg.default) if arg.default is not None else None
         return out
 
 
 def signature(kind: LayerKind) -> str:
     """``conv2d(inputs, num_outputs, kernel_size, stride=1, ...)``, for messages."""
-    parts = ["inputs"] if kind.inputs == "one" else \
-        ["values"] if kind.inputs == "list" else ["x", "y"]
+    parts = {"one": ["inputs"], "list": ["values"], "two": ["x", "y"]}.get(kind.inputs, [])
     for a in kind.args:
         parts.append(a.name if a.required else f"{a.name}={show(a.default)}")
     return f"{kind.name}({', '.join(parts)})"
-
-
-def _check_param_dicts(bn: dict[str, Any], span: Span | None) -> None:
-    where = span or Span.point("<unknown>", 1, 1)
-    for key, allowed, kind in (("param_initializers",
-                                ("beta", "gamma", "moving_mean", "moving_variance"), Initializer),
-                               ("param_regularizers", ("beta", "gamma"), Regularizer)):
-        value = bn.get(key)
-        if not value:
-            continue
-        for k, v in value.items():
-            if k not in allowed:
-                raise EvalError(where, dg.UNKNOWN_ARGUMENT,
-                                f"{key}: no variable '{k}'{did_you_mean(k, allowed)}",
-                                (f"keys: {', '.join(allowed)}",))
-            if not isinstance(v, kind):
-                raise EvalError(where, dg.BAD_VALUE,
-                                f"{key}['{k}'] must be an {kind.__name__.lower()}, got "
-                                f"{type_name(v)}")

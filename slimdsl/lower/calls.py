@@ -11,12 +11,12 @@ from collections.abc import Callable
 from typing import Any
 
 from .. import diagnostics as dg
-from ..diagnostics import Diagnostics, Note, Span, did_you_mean
+from ..diagnostics import Diagnostics, Note, Span, suggest
 from ..frontend import Program
 from ..frontend import tree as n
 from ..ir import ConstraintSite, Node, Tensor, relative_scope
 from ..layers import LAYER_NAMES, LAYERS, META_LAYERS, LayerKind
-from ..layers.shapes import ShapeError, format_dim, format_shape
+from ..layers.shapes import ShapeError, dims_text, format_shape
 from ..records import replace
 from ..symbolic.constraints import Constraint
 from ..values import (
@@ -64,8 +64,9 @@ class CallLowerer:
             return self.evaluator.activation_value(call, env)  # activation_fn=leaky_relu(0.1)
         if not is_graph_call(call.func, env, self.program):
             names = list(LAYER_NAMES) + list(self.program.blocks) + list(META_LAYERS)
+            suffix, fixes = suggest(call.func, names, call.func_span)
             raise EvalError(call.func_span, dg.UNKNOWN_LAYER,
-                            f"unknown layer or block '{call.func}'{did_you_mean(call.func, names)}")
+                            f"unknown layer or block '{call.func}'{suffix}", fixes=fixes)
         return self.call(call, env, ctx, None, None, call.span)
 
     def call(self, call: n.Call, env: Env, ctx: StmtCtx, scope: n.ScopeName | None,
@@ -218,18 +219,7 @@ class CallLowerer:
             # resnet_utils pads first, with an op named "Pad" in the caller's name scope
             pad = self.names.unique_name_scope(ctx.scope, "Pad")
             self.names.open_name_scope(join_scope(ctx.scope, pad))
-        # Scope naming: explicit names are used as given; defaults are uniquified per parent.
-        variable = kind.scope_kind == "variable"
-        unique = self.names.unique_variable_scope if variable else self.names.unique_name_scope
-        if name is None:
-            name = unique(ctx.scope, kind.default_scope)
-        elif not variable:  # TF uniquifies explicit name scopes and op names too
-            name = unique(ctx.scope, name)
-        full = join_scope(ctx.scope, name)
-        if variable:
-            self.names.open_variable_scope(full)
-        else:
-            self.names.open_name_scope(full)
+        full = self._layer_scope(kind, args, ctx, name, span)
         in_shapes = [t.shape for t in inputs]
         shape = None
         if kind.input_dtypes is not None:
@@ -253,7 +243,8 @@ class CallLowerer:
                         ConstraintSite(span, full, kind.name, c.origin, ctx.trail)))
                 needs.clear()
         node_id = self.model.next_id()
-        dtype = "float32" if kind.name == "one_hot_encoding" else inputs[0].dtype
+        dtype = "float32" if kind.name == "one_hot_encoding" else \
+            args["dtype"] if kind.inputs == "none" else inputs[0].dtype
         out = Tensor(node_id, shape, full, dtype)
         node = Node(node_id, kind.name, full, tuple(inputs), out, args, sources, span, ctx.trail)
         out.producer = node
@@ -262,8 +253,37 @@ class CallLowerer:
             graph.end_points[full] = out
         return TensorValue(out)
 
+    def _layer_scope(self, kind: LayerKind, args: dict[str, Any], ctx: StmtCtx,
+                     name: str | None, span: Span) -> str:
+        """The full scope of a layer call (opened): explicit names are used as given, defaults
+        are uniquified per parent, as TF does; a model_variable is named by its argument."""
+        if kind.scope_kind == "none":  # model_variable: <variable scopes>/<name>
+            if name is not None:
+                raise EvalError(span, dg.SCOPE_NAME,
+                                f"{kind.name} is named by its first argument, not 'as {name}'",
+                                (f'write: {kind.name}("{name}", ...)',))
+            full = join_scope(ctx.scope, args["name"])
+            self.names.open_name_scope(full)  # its op takes the name in the name scope
+            return full
+        variable = kind.scope_kind == "variable"
+        unique = self.names.unique_variable_scope if variable else self.names.unique_name_scope
+        if name is None:
+            name = unique(ctx.scope, kind.default_name(args))
+        elif not variable or kind.unique_names:  # TF uniquifies explicit name scopes and
+            name = unique(ctx.scope, name)  # op names, not explicit variable scopes (gdn's too)
+        full = join_scope(ctx.scope, name)
+        if variable:
+            self.names.open_variable_scope(full)
+        else:
+            self.names.open_name_scope(full)
+        return full
+
     def _layer_inputs(self, kind: LayerKind, pos: list[CallArg], env: Env,
                       branches: list[Tensor] | None, span: Span) -> list[Tensor]:
+        if kind.inputs == "none":
+            if branches is not None or (pos and isinstance(pos[0].value, TensorValue)):
+                raise EvalError(span, dg.STRUCTURE, f"{kind.name} takes no input tensor")
+            return []
         if kind.inputs == "one":
             if branches is not None:
                 raise EvalError(span, dg.STRUCTURE,
@@ -307,9 +327,10 @@ class CallLowerer:
         code = dg.RANK if text.startswith("expected a rank") else \
             dg.INCOMPATIBLE if kind.category == "combine" else dg.SHAPE
         shown = ", ".join(format_shape(t.shape) for t in inputs)  # type: ignore[arg-type]
-        message = f"{kind.name} '{relative_scope(scope, model)}' cannot take {shown}: {text}"
+        where = f"{kind.name} '{relative_scope(scope, model)}'"
+        message = f"{where} cannot take {shown}: {text}" if inputs else f"{where}: {text}"
         notes: list[Note] = []
-        chain = _shrink_chain(inputs[0])
+        chain = _shrink_chain(inputs[0]) if inputs else ""
         if chain:
             notes.append(Note("the input was shaped by: " + chain))
         for t in inputs if kind.category == "combine" else ():
@@ -398,10 +419,10 @@ class CallLowerer:
                 collect = a.value
                 continue
             if key not in names:
+                suffix, fixes = suggest(key, names, a.name_span) if a.name_span else ("", ())
                 raise EvalError(a.name_span or a.span, dg.UNKNOWN_ARGUMENT,
-                                f"block '{name}' has no parameter '{key}'"
-                                f"{did_you_mean(key, names)}",
-                                (f"signature: {_block_signature(block)}",))
+                                f"block '{name}' has no parameter '{key}'{suffix}",
+                                (f"signature: {_block_signature(block)}",), fixes)
             if key in given:
                 raise EvalError(a.name_span or a.span, dg.DUPLICATE_ARGUMENT,
                                 f"block '{name}' got '{key}' both positionally and by keyword")
@@ -448,18 +469,19 @@ def _block_signature(block: n.BlockDef) -> str:
 
 
 def _shrink_chain(tensor: Tensor, limit: int = 12) -> str:
-    """``224x224 (images) -> 112x112 (conv1, line 4) -> ...``: where the spatial size changed."""
+    """``224x224 (images) -> 112x112 (conv1, line 4) -> ...``: where the spatial size changed
+    (``8x224x224`` for a video, ``224`` for a sequence)."""
     steps: list[str] = []
     t: Tensor | None = tensor
     prev: tuple | None = None
     while t is not None and t.shape is not None:
-        hw = tuple(t.shape[1:3]) if len(t.shape) == 4 else None
+        spatial = tuple(t.shape[1:-1]) if 3 <= len(t.shape) <= 5 else None
         producer = t.producer
-        if hw is not None and hw != prev:
+        if spatial is not None and spatial != prev:
             label = producer.short_scope + f", line {producer.span.line}" if producer \
                 else t.name
-            steps.append(f"{format_dim(hw[0])}x{format_dim(hw[1])} ({label})")
-            prev = hw
+            steps.append(f"{dims_text(spatial)} ({label})")
+            prev = spatial
         t = producer.inputs[0] if producer and producer.inputs else None
     if len(steps) < 2:
         return ""

@@ -45,3 +45,12 @@ class ModelBuild:
     def next_id(self) -> int:
         self._ids += 1
         return self._ids
+
+    @property
+    def ids(self) -> int:
+        """How many ids were given (a resumed lowering sets it back)."""
+        return self._ids
+
+    @ids.setter
+    def ids(self, value: int) -> None:
+        self._ids = value

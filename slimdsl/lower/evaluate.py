@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from .. import diagnostics as dg
-from ..diagnostics import ErrorCode, Span, did_you_mean
+from ..diagnostics import ErrorCode, Fix, Span, did_you_mean, suggest
 from ..frontend import tree as n
 from ..layers import LAYER_NAMES, META_LAYERS
 from ..values import (
@@ -49,12 +49,14 @@ MAX_FUNCTION_CALLS = 20_000
 class EvalError(Exception):
     """An expression cannot be evaluated; carries the diagnostic's pieces."""
 
-    def __init__(self, span: Span, code: ErrorCode, message: str, notes: tuple[str, ...] = ()):
+    def __init__(self, span: Span, code: ErrorCode, message: str, notes: tuple[str, ...] = (),
+                 fixes: tuple[Fix, ...] = ()):
         super().__init__(message)
         self.span = span
         self.code = code
         self.message = message
         self.notes = notes
+        self.fixes = fixes  # a "did you mean" suggestion as data (dg.suggest)
 
 
 class WorkLimit(Exception):
@@ -182,6 +184,15 @@ class Evaluator:
         self._function_depth = 0
         self._function_calls = 0
 
+    @property
+    def function_calls(self) -> int:
+        """``def`` calls evaluated so far (bounded by ``MAX_FUNCTION_CALLS``)."""
+        return self._function_calls
+
+    @function_calls.setter
+    def function_calls(self, value: int) -> None:
+        self._function_calls = value
+
     def track(self, env: Env, names: Iterable[str]) -> None:
         """Record in :attr:`param_uses` how the model parameters ``names`` (bound in ``env``)
         are used from now on."""
@@ -242,12 +253,13 @@ class Evaluator:
         if e.name in ("True", "False", "None"):
             raise EvalError(e.span, dg.UNKNOWN_NAME, f"unknown name '{e.name}'",
                             (f"write '{e.name.lower()}'",))
-        suggestion = did_you_mean(e.name, list(env.names()) + list(BUILTIN_NAMES))
+        suggestion, fixes = suggest(e.name, list(env.names()) + list(BUILTIN_NAMES), e.span)
         env_root = env
         while env_root.parent is not None:
             env_root = env_root.parent
         env_root.bind(e.name, POISON)  # report an unknown name once, not at every use
-        raise EvalError(e.span, dg.UNKNOWN_NAME, f"unknown name '{e.name}'{suggestion}")
+        raise EvalError(e.span, dg.UNKNOWN_NAME, f"unknown name '{e.name}'{suggestion}",
+                        fixes=fixes)
 
     def _eval_ListLit(self, e: n.ListLit, env: Env) -> Any:
         return [self.eval(item, env) for item in e.items]
@@ -424,10 +436,10 @@ class Evaluator:
         names = [s.name for s in specs]
         for kw in e.kwargs:
             if kw.name not in names:
+                suffix, fixes = suggest(kw.name, names, kw.name_span)
                 raise EvalError(kw.name_span, dg.UNKNOWN_ARGUMENT,
-                                f"{e.func}() has no argument '{kw.name}'"
-                                f"{did_you_mean(kw.name, names)}",
-                                (f"arguments: {', '.join(names) or '(none)'}",))
+                                f"{e.func}() has no argument '{kw.name}'{suffix}",
+                                (f"arguments: {', '.join(names) or '(none)'}",), fixes)
             if kw.name in given:
                 raise EvalError(kw.name_span, dg.DUPLICATE_ARGUMENT,
                                 f"{e.func}() got '{kw.name}' twice")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from .. import diagnostics as dg
-from ..diagnostics import Diagnostics, Note, Span, did_you_mean
+from ..diagnostics import Diagnostics, Note, Span, did_you_mean, suggest
 from ..frontend import tree as n
 from ..values import PARAM_TYPES, param_type_problem
 from .evaluate import Env, EvalError, Evaluator, Poisoned
@@ -29,10 +29,10 @@ def bind_params(evaluator: Evaluator, diags: Diagnostics, params: tuple[n.Param,
             continue
         seen[p.name] = p
         if p.type_name not in PARAM_TYPES:
+            suffix, fixes = suggest(p.type_name, PARAM_TYPES, p.type_span)
             diags.error(p.type_span, dg.BAD_VALUE,
-                        f"unknown parameter type '{p.type_name}'"
-                        f"{did_you_mean(p.type_name, PARAM_TYPES)}",
-                        [f"types: {', '.join(PARAM_TYPES)}"])
+                        f"unknown parameter type '{p.type_name}'{suffix}",
+                        [f"types: {', '.join(PARAM_TYPES)}"], fixes)
             ok = False
             continue
         if p.name in given:
@@ -41,7 +41,7 @@ def bind_params(evaluator: Evaluator, diags: Diagnostics, params: tuple[n.Param,
             try:
                 value, vspan = evaluator.eval(p.default, env), p.default.span
             except EvalError as e:
-                diags.error(e.span, e.code, e.message, e.notes)
+                diags.error(e.span, e.code, e.message, e.notes, e.fixes)
                 ok = False
                 continue
             except Poisoned:

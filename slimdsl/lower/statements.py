@@ -10,10 +10,10 @@ from __future__ import annotations
 from typing import Any
 
 from .. import diagnostics as dg
-from ..diagnostics import Diagnostics, Span, did_you_mean
+from ..diagnostics import Diagnostics, Span, did_you_mean, suggest
 from ..frontend import Program
 from ..frontend import tree as n
-from ..ir import Graph, Port, Tensor, relative_scope
+from ..ir import Graph, Port, StatementOutput, Tensor, relative_scope
 from ..layers import LAYER_NAMES, META_LAYERS
 from ..layers.shapes import collecting
 from ..records import replace
@@ -58,6 +58,25 @@ class Lowerer:
                                  self.names, self.scopes, self.run_body)
         self._ctx_stack: list[StmtCtx] = []
         self._steps = 0
+        #: Told about every statement before it runs, when set (see :mod:`.incremental`).
+        self.recorder: Any = None
+        self.model_env: Env | None = None  # the model body's environment, once bound
+        self.definition: n.ModelDef | None = None  # the model definition being lowered
+
+    @property
+    def steps(self) -> int:
+        """Statements and loop iterations run so far (bounded by :data:`MAX_STEPS`)."""
+        return self._steps
+
+    @steps.setter
+    def steps(self, value: int) -> None:
+        self._steps = value
+
+    def rebind(self, program: Program, definition: n.ModelDef) -> None:
+        """Lower the next version of the program from here on (:mod:`.incremental`: its blocks
+        and functions are the same, the model's body may differ)."""
+        self.program = self.calls.program = self.scopes.program = program
+        self.definition = definition
 
     def _call_hook(self, call: n.Call, env: Env) -> Any:
         """The evaluator met a call in an expression: lowered where the statement is."""
@@ -67,39 +86,60 @@ class Lowerer:
     # ------------------------------------------------------------------ models
 
     def lower_model(self, name: str, overrides: dict[str, Any]) -> Graph | None:
+        if not self.begin_model(name, overrides):
+            return None
+        assert self.definition is not None and self.model_env is not None
+        with collecting() as self.model.needs:  # the shape rules' constraints on named sizes
+            self.run_body(self.definition.body, self.model_env, StmtCtx(name, (), True))
+        return self.finish_model()
+
+    def begin_model(self, name: str, overrides: dict[str, Any]) -> bool:
+        """Resolve the model ``name`` (through aliases), bind its parameters and open its
+        graph: what comes before its body. False when that failed (reported)."""
         definition = self.program.models[name]
         aliases: list[n.ModelAlias] = []
         while isinstance(definition, n.ModelAlias):  # resolve the chain to a model first
             aliases.append(definition)
             if definition.base not in self.program.models or \
                     definition.base in [a.name for a in aliases]:
-                problem = "is not a model" + did_you_mean(definition.base, self.program.models) \
-                    if definition.base not in self.program.models else "refers back to itself"
+                suffix, fixes = suggest(definition.base, self.program.models,
+                                        definition.base_span)
+                if definition.base in self.program.models:
+                    problem, fixes = "refers back to itself", ()
+                else:
+                    problem = "is not a model" + suffix
                 self.diags.error(definition.base_span, dg.UNKNOWN_NAME,
-                                 f"model alias base '{definition.base}' {problem}")
-                return None
+                                 f"model alias base '{definition.base}' {problem}", (), fixes)
+                return False
             definition = self.program.models[definition.base]
         for alias in aliases:  # the outer alias's values win over the inner ones'
             try:
                 alias_values = self._alias_overrides(alias, definition)
             except EvalError as e:
-                self.diags.error(e.span, e.code, e.message, e.notes)
-                return None
+                self.diags.error(e.span, e.code, e.message, e.notes, e.fixes)
+                return False
             except Poisoned:
-                return None
+                return False
             overrides = {**alias_values, **overrides}
         assert isinstance(definition, n.ModelDef)
         env = self.root_env.child()
         params = bind_params(self.evaluator, self.diags, definition.params, env, overrides,
                              definition.span, f"model '{name}'", require_defaults=True)
         if params is None:
-            return None
+            return False
         self.evaluator.track(env, params)
-        graph = self.model.graph = Graph(name, definition.span.path, definition.span, params,
-                                         param_uses=self.evaluator.param_uses)
+        self.model.graph = Graph(name, definition.span.path, definition.span, params,
+                                 param_uses=self.evaluator.param_uses)
         self.names.open_variable_scope(name)
-        with collecting() as self.model.needs:  # the shape rules' constraints on named sizes
-            self.run_body(definition.body, env, StmtCtx(name, (), True))
+        self.definition, self.model_env = definition, env
+        return True
+
+    def finish_model(self) -> Graph:
+        """What comes after the model's body: no input is an error; without an ``output``
+        statement, ``net`` is the output."""
+        graph, definition, env = self.model.graph, self.definition, self.model_env
+        assert definition is not None and env is not None
+        name = graph.name
         unknown = sorted(set(self.given) - {p.name for p in graph.inputs})
         if unknown and graph.inputs:
             self.diags.error(definition.name_span, dg.UNKNOWN_NAME,
@@ -130,9 +170,10 @@ class Lowerer:
             out[p.name] = self.evaluator.eval(a, self.root_env)
         for kw in alias.kwargs:
             if kw.name not in names:
+                suffix, fixes = suggest(kw.name, names, kw.name_span)
                 raise EvalError(kw.name_span, dg.UNKNOWN_ARGUMENT,
-                                f"model '{base.name}' has no parameter '{kw.name}'"
-                                f"{did_you_mean(kw.name, names)}")
+                                f"model '{base.name}' has no parameter '{kw.name}'{suffix}",
+                                fixes=fixes)
             out[kw.name] = self.evaluator.eval(kw.value, self.root_env)
         return out
 
@@ -144,20 +185,32 @@ class Lowerer:
             raise WorkLimit(span, f"it takes more than {MAX_STEPS:,} statements and loop "
                                   f"iterations to expand")
 
-    def run_body(self, stmts: tuple[n.Stmt, ...], env: Env, ctx: StmtCtx) -> None:
-        """Lower ``stmts`` in ``env``; a failed statement is reported and poisons its names."""
-        for stmt in stmts:
-            self._step(stmt.span)
-            self._ctx_stack.append(ctx)
-            try:
-                getattr(self, "_stmt_" + type(stmt).__name__)(stmt, env, ctx)
-            except EvalError as e:
-                self.diags.error(e.span, e.code, e.message, e.notes)
-                self._poison(stmt, env)
-            except Poisoned:
-                self._poison(stmt, env)
-            finally:
-                self._ctx_stack.pop()
+    def run_body(self, stmts: tuple[n.Stmt, ...], env: Env, ctx: StmtCtx,
+                 start: int = 0) -> None:
+        """Lower ``stmts[start:]`` in ``env``; a failed statement is reported and poisons its
+        names."""
+        recorder = self.recorder
+        if recorder is not None:
+            recorder.enter(stmts, ctx)
+        try:
+            for i in range(start, len(stmts)):
+                stmt = stmts[i]
+                if recorder is not None:
+                    recorder.before(i)
+                self._step(stmt.span)
+                self._ctx_stack.append(ctx)
+                try:
+                    getattr(self, "_stmt_" + type(stmt).__name__)(stmt, env, ctx)
+                except EvalError as e:
+                    self.diags.error(e.span, e.code, e.message, e.notes, e.fixes)
+                    self._poison(stmt, env)
+                except Poisoned:
+                    self._poison(stmt, env)
+                finally:
+                    self._ctx_stack.pop()
+        finally:
+            if recorder is not None:
+                recorder.exit()
 
     def _poison(self, stmt: n.Stmt, env: Env) -> None:
         """Bind what a failed statement would have defined, so later uses stay silent."""
@@ -256,6 +309,9 @@ class Lowerer:
                 raise EvalError(s.scope.span, dg.STRUCTURE,
                                 "'as NAME' names the scope of a layer or block call")
             value = self.evaluator.eval(s.value, env)
+        if isinstance(value, TensorValue):
+            self.model.graph.statement_outputs.append(
+                StatementOutput(s.span, s.value.span, ctx.trail, value.tensor))
         if s.target is None:
             if not isinstance(value, TensorValue):
                 raise EvalError(s.value.span, dg.STRUCTURE,

@@ -63,13 +63,22 @@ class Origin:
     line: int | None = None
 
 
+#: Keyword position -> (the arg_scope statement holding it, its layer list as written).
+ArgScopeIndex = dict[tuple[int, int], tuple[n.ArgScopeStmt, str]]
+
+
 @functools.lru_cache(maxsize=32)
-def _arg_scopes(path: str, text: str) -> dict[tuple[int, int], tuple[n.ArgScopeStmt, str]]:
-    """Keyword position -> (the arg_scope statement holding it, its layer list as written)."""
+def _arg_scopes(path: str, text: str) -> ArgScopeIndex:
     try:
         tree = parse(text, path)
     except CompileError:
         return {}
+    return arg_scope_index(tree, text)
+
+
+def arg_scope_index(tree: n.File, text: str) -> ArgScopeIndex:
+    """Every arg_scope keyword of a parsed file by position, with its statement and its layer
+    list as written (``arg_scope([conv2d, fully_connected])``)."""
     lines = text.splitlines()
     out: dict[tuple[int, int], tuple[n.ArgScopeStmt, str]] = {}
 
@@ -102,8 +111,12 @@ def _source_text(lines: list[str], span: Span) -> str:
 
 
 def origin(source: ArgSource | None, model_path: str,
-           read=lambda path: open(path, encoding="utf-8").read()) -> Origin:
-    """Describe one :class:`ArgSource`; ``arg_scope`` sources name the statement's layers."""
+           read=lambda path: open(path, encoding="utf-8").read(), scopes=None) -> Origin:
+    """Describe one :class:`ArgSource`; ``arg_scope`` sources name the statement's layers.
+
+    ``read(path)`` gives a file's text; ``scopes(path)``, when given, its
+    :func:`arg_scope_index` instead (the language server has the trees already).
+    """
     if source is None:
         return Origin("derived", "derived")
     where = ""
@@ -118,7 +131,8 @@ def origin(source: ArgSource | None, model_path: str,
                       source.span.line)
     if source.kind == "arg_scope" and source.span is not None:
         try:
-            found = _arg_scopes(source.span.path, read(source.span.path))
+            found = scopes(source.span.path) if scopes is not None else \
+                _arg_scopes(source.span.path, read(source.span.path))
         except OSError:
             found = {}
         stmt = found.get((source.span.line, source.span.column))
@@ -134,16 +148,20 @@ def origin(source: ArgSource | None, model_path: str,
                   source.span.line if source.span else None)
 
 
-def explain_dict(graph: Graph, node: Node, read=None) -> dict[str, Any]:
-    """Everything :func:`explain_text` shows, as JSON-ready data."""
-    kwargs = {"read": read} if read else {}
+def explain_dict(graph: Graph, node: Node, read=None, scopes=None) -> dict[str, Any]:
+    """Everything :func:`explain_text` shows, as JSON-ready data (``read`` and ``scopes`` as
+    for :func:`origin`)."""
+    kwargs: dict[str, Any] = {"read": read} if read else {}
+    if scopes is not None:
+        kwargs["scopes"] = scopes
     args = []
     for name, value in node.args.items():
         source = node.sources.get(name)
         o = origin(source, graph.path, **kwargs)
         if name == "normalizer_params" and node.args.get("normalizer_fn") is not None:
-            # lowering merges batch_norm's defaults < arg_scope([batch_norm]) < these params
-            o = Origin("derived", "derived: batch_norm defaults < arg_scope([batch_norm])"
+            # lowering merges the normalizer's defaults < its arg_scope < these params
+            norm = node.args["normalizer_fn"].kind
+            o = Origin("derived", f"derived: {norm} defaults < arg_scope([{norm}])"
                        + ("" if source is None or source.kind == "default"
                           else f" < normalizer_params ({o.text})"), o.path, o.line)
         args.append({"name": name, "value": show(value), "source": o.kind, "origin": o.text,
@@ -175,9 +193,9 @@ def _producer(tensor, graph: Graph) -> str:
     return tensor.name
 
 
-def explain_text(graph: Graph, node: Node, read=None) -> str:
+def explain_text(graph: Graph, node: Node, read=None, scopes=None) -> str:
     """The human-readable report of ``slimc explain``."""
-    d = explain_dict(graph, node, read)
+    d = explain_dict(graph, node, read, scopes)
     where = f"{d['path']}:{d['line']}"
     out = [f"{node.scope}  ({node.kind}, {where})"]
     for t in d["expanded_through"]:

@@ -1,108 +1,61 @@
-"""``slimc summary``: a per-layer table, totals and variables of a model, as text or JSON."""
+"""``slimc summary``: a per-layer table, totals and variables of a model, as text or JSON.
+
+The table itself is :class:`slimdsl.ir.Summary` (``graph.summary()``, which notebooks show as
+HTML); these are the command's two forms of it.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from ..ir import Graph
-from ..layers.shapes import format_shape
+from ..ir import Graph, Summary, shape_json
 from .receptive import field_json, field_text, receptive_fields
-from .sizes import count_json, count_text, dim_json, peak_activation_bytes, sizes_json, sizes_lines
+from .sizes import peak_activation_bytes, sizes_json, sizes_lines
+
+__all__ = ["shape_json", "summary_dict", "summary_text"]
 
 
-def shape_json(shape) -> list | None:
-    """A shape in the JSON outputs: a list with null for unknown dimensions and the formula of a
-    symbolic one (``"ceil(H / 32)"``), or null."""
-    return None if shape is None else [dim_json(d) for d in shape]
+class SizedSummary(Summary):
+    """The summary with what named input sizes add (valid sizes, the sizes ``--input`` gave,
+    peak activation memory) and, with ``receptive``, three columns of receptive fields."""
+
+    def __init__(self, graph: Graph, receptive: bool = False):
+        super().__init__(graph)
+        self.receptive = receptive
+        if receptive:
+            self.COLUMNS = Summary.COLUMNS + ("stride", "field", "centre of unit 0")
+
+    def rows(self) -> list[list[str]]:
+        rows = super().rows()
+        if self.receptive:
+            fields = receptive_fields(self.graph)
+            for row, n in zip(rows, self.graph.nodes):
+                f = fields.get(n.id)
+                row += [field_text(f, p) if f else "-" for p in ("stride", "size", "centre")]
+        return rows
+
+    def totals(self) -> list[tuple[str, str]]:
+        totals = super().totals()
+        g = self.graph
+        extra = [tuple(p.strip() for p in line.split(": ", 1)) for line in sizes_lines(g)]
+        peak = peak_activation_bytes(g) if g.dims else None
+        if peak is not None:  # at the sizes --input gave
+            extra.insert(0, ("Peak activations", f"{peak:,} bytes per example"))
+        return totals[:-1] + extra + totals[-1:]  # type: ignore[operator]
 
 
 def summary_dict(graph: Graph) -> dict[str, Any]:
     """The JSON form documented in docs/cli.md (keys are a stable interface)."""
+    out = graph.summary().to_dict()
     fields = receptive_fields(graph)
-    return {
-        "name": graph.name,
-        "path": graph.path,
-        "params": {k: _jsonable(v) for k, v in graph.params.items()},
-        "inputs": [{"name": p.name, "shape": shape_json(p.tensor.shape),
-                    "dtype": p.tensor.dtype} for p in graph.inputs],
-        "layers": [{"name": n.scope, "op": n.kind, "output_shape": shape_json(n.output.shape),
-                    "params": n.params, "flops": count_json(n.flops), "line": n.span.line,
-                    "inputs": [t.name for t in n.inputs],
-                    "receptive_field": field_json(fields[n.id]) if n.id in fields else None}
-                   for n in graph.nodes],
-        "outputs": [{"name": p.name, "shape": shape_json(p.tensor.shape)}
-                    for p in graph.outputs],
-        "end_points": [{"name": k, "shape": shape_json(t.shape)}
-                       for k, t in graph.end_points.items()],
-        "variables": [{"name": v.name, "shape": list(v.shape), "trainable": v.trainable}
-                      for v in graph.variables],
-        "trainable_params": graph.trainable_params,
-        "total_params": graph.total_params,
-        "flops": count_json(graph.flops),
-        "sizes": sizes_json(graph),
-        "peak_activation_bytes": peak_activation_bytes(graph),
-    }
-
-
-def _jsonable(v: Any) -> Any:
-    if v is None or isinstance(v, (bool, int, float, str)):
-        return v
-    if isinstance(v, (list, tuple)):
-        return [_jsonable(x) for x in v]
-    if isinstance(v, dict):
-        return {k: _jsonable(x) for k, x in v.items()}
-    return repr(v)
-
-
-def _num(n: Any) -> str:
-    return count_text(n)
-
-
-def _table(rows: list[list[str]], right: set[int]) -> list[str]:
-    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
-    out = []
-    for r in rows:
-        cells = [c.rjust(w) if i in right else c.ljust(w)
-                 for i, (c, w) in enumerate(zip(r, widths))]
-        out.append("  " + "  ".join(cells).rstrip())
+    for layer, n in zip(out["layers"], graph.nodes):
+        layer["receptive_field"] = field_json(fields[n.id]) if n.id in fields else None
+    out["sizes"] = sizes_json(graph)
+    out["peak_activation_bytes"] = peak_activation_bytes(graph)
     return out
 
 
 def summary_text(graph: Graph, show_variables: bool = True, receptive: bool = False) -> str:
     """A human-readable table: scope, layer kind, output shape, parameters, source line;
     ``receptive`` adds each layer's effective stride, receptive field and centre of unit 0."""
-    lines = [f"Model {graph.name} ({graph.path})"]
-    for p in graph.inputs:
-        lines.append(f"  input  {p.name}: {format_shape(p.tensor.shape)} {p.tensor.dtype}")
-    lines.append("")
-    rows = [["scope", "layer", "output shape", "params", "line"]]
-    fields = receptive_fields(graph) if receptive else {}
-    if receptive:
-        rows[0] += ["stride", "field", "centre of unit 0"]
-    for n in graph.nodes:
-        rows.append([n.scope, n.kind, format_shape(n.output.shape), _num(n.params),
-                     str(n.span.line)])
-        if receptive:
-            f = fields.get(n.id)
-            rows[-1] += [field_text(f, p) if f else "-" for p in ("stride", "size", "centre")]
-    lines.extend(_table(rows, {3, 4, 5, 6}))
-    lines.append("")
-    for p in graph.outputs:
-        lines.append(f"  output {p.name}: {format_shape(p.tensor.shape)}")
-    lines.append("")
-    lines.append(f"  Trainable params: {_num(graph.trainable_params)}")
-    lines.append(f"  Total params:     {_num(graph.total_params)}")
-    lines.append(f"  FLOPs:            {_num(graph.flops)} per example (multiply-add = 2)")
-    peak = peak_activation_bytes(graph)
-    if graph.dims and peak is not None:  # at the sizes --input gave
-        lines.append(f"  Peak activations: {peak:,} bytes per example")
-    lines.extend(sizes_lines(graph))
-    lines.append(f"  End points:       {len(graph.end_points)}")
-    if show_variables:
-        lines.append("")
-        lines.append(f"  Variables ({len(graph.variables)}):")
-        rows = [[v.name, format_shape(v.shape), "trainable" if v.trainable else "-"]
-                for v in graph.variables]
-        if rows:
-            lines.extend("  " + r for r in _table(rows, set()))
-    return "\n".join(lines)
+    return SizedSummary(graph, receptive).text(show_variables)

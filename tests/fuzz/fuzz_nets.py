@@ -17,6 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from fuzz_more import more_layer_args
 from hypothesis import strategies as st
 from oracles.slim_text import Sym, slim_text
 
@@ -95,6 +96,14 @@ class WithInput:
 
 
 @dataclass(eq=False)
+class Variable:
+    """``vK = model_variable("vK", [1])`` then ``add(net, vK) as name``."""
+
+    var: str
+    name: str | None = None
+
+
+@dataclass(eq=False)
 class Scope:
     """``scope name { seq }`` (a variable scope)."""
 
@@ -163,6 +172,8 @@ class DrawChooser(Chooser):
         return self.draw(st.sampled_from(seq))
 
     def subset(self, seq: Any, max_size: int) -> list:
+        if not seq:  # hypothesis cannot sample from an empty sequence
+            return []
         return self.draw(st.lists(st.sampled_from(seq), unique=True, max_size=max_size))
 
 
@@ -187,14 +198,26 @@ class RandomChooser(Chooser):
 #: Layers that are TF-Slim functions with a ``scope`` argument (repeat/stack/arg_scope work).
 SLIM_FUNCS = ("conv2d", "conv2d_same", "separable_conv2d", "conv2d_transpose", "conv2d_in_plane",
               "fully_connected", "max_pool2d", "avg_pool2d", "subsample", "dropout", "flatten",
-              "batch_norm", "bias_add", "unit_norm", "softmax")
+              "batch_norm", "bias_add", "unit_norm", "softmax", "conv1d", "conv3d",
+              "conv3d_transpose", "convolution", "max_pool3d", "avg_pool3d", "pool",
+              "instance_norm", "layer_norm", "group_norm", "linear", "maxout")
 SPATIAL = ("conv2d", "conv2d_same", "separable_conv2d", "conv2d_transpose", "conv2d_in_plane",
-           "max_pool2d", "avg_pool2d", "subsample")
+           "max_pool2d", "avg_pool2d", "subsample", "convolution", "pool")
+#: The window layers that fit an input of each rank (chosen most of the time).
+SPATIAL_BY_RANK = {3: ("conv1d", "convolution", "pool", "sequence_to_images"),
+                   4: SPATIAL + ("images_to_sequence",),
+                   5: ("conv3d", "conv3d_transpose", "max_pool3d", "avg_pool3d", "convolution",
+                       "pool")}
 OTHER = ("fully_connected", "dropout", "flatten", "batch_norm", "bias_add", "unit_norm",
          "softmax", "squeeze", "reduce_mean", "pad", "relu", "relu6", "elu", "leaky_relu",
-         "sigmoid", "tanh")
+         "sigmoid", "tanh", "instance_norm", "layer_norm", "group_norm", "linear", "maxout",
+         "scale_gradient", "gdn", "spatial_softmax", "images_to_sequence", "sequence_to_images")
+#: Layers that cannot be named (no scope argument in TF-Slim).
+UNNAMED = ("scale_gradient",)
 _CONV_KEYS = {"stride", "padding", "activation_fn", "normalizer_fn", "biases_initializer",
               "kernel_size"}
+_NORM_KEYS = {"center", "scale", "activation_fn"}
+_LINEAR_KEYS = {"padding", "activation_fn", "normalizer_fn", "biases_initializer"}
 #: arg_scope-able kinds and the keys of OPTIONAL their TF-Slim functions accept.
 SCOPE_KEYS = {
     "conv2d": _CONV_KEYS | {"rate"},
@@ -203,7 +226,14 @@ SCOPE_KEYS = {
     "fully_connected": {"activation_fn", "normalizer_fn", "biases_initializer"},
     "max_pool2d": {"stride", "padding", "kernel_size"},
     "avg_pool2d": {"stride", "padding", "kernel_size"},
-    "dropout": {"keep_prob"}, "batch_norm": {"center", "scale", "activation_fn"},
+    "dropout": {"keep_prob"}, "batch_norm": _NORM_KEYS,
+    # arg_scope([convolution], ...) breaks every conv1d/conv2d/conv3d call inside (TF-Slim)
+    # (the 1-D and 3-D layers' windows differ from the 2-D ones OPTIONAL draws: slimdsl checks
+    # an arg_scope's values where it is opened, TF-Slim only in the calls it reaches)
+    "convolution": _CONV_KEYS | {"rate"}, "conv3d": _LINEAR_KEYS, "conv1d": _LINEAR_KEYS,
+    "conv3d_transpose": _LINEAR_KEYS, "max_pool3d": {"padding"}, "avg_pool3d": {"padding"},
+    "pool": {"padding"},
+    "instance_norm": _NORM_KEYS, "layer_norm": _NORM_KEYS, "group_norm": _NORM_KEYS,
 }
 
 
@@ -225,7 +255,9 @@ OPTIONAL = {
     "stride": _stride, "rate": _rate, "kernel_size": _kernel,
     "padding": lambda c: c.pick(("SAME", "VALID")),
     "activation_fn": lambda c: c.pick((Sym("relu"), Sym("none"), Sym("tanh"), Sym("relu6"))),
-    "normalizer_fn": lambda c: c.pick((Sym("batch_norm"), Sym("none"))),
+    "normalizer_fn": lambda c: c.pick((Sym("batch_norm"), Sym("none"), Sym("batch_norm"),
+                                       Sym("instance_norm"), Sym("layer_norm"),
+                                       Sym("group_norm"))),
     "biases_initializer": lambda c: c.pick((Sym("none"), Sym("zeros"))),
     "depth_multiplier": lambda c: c.int(1, 3), "keep_prob": lambda c: c.pick((0.5, 1.0)),
     "center": lambda c: c.bool(), "scale": lambda c: c.bool(),
@@ -240,6 +272,7 @@ class _Gen:
         self.counter = 0
         self.used: list[str] = []
         self.blocks: dict = {}
+        self.rank = 4  # the input's rank: which window layers fit
 
     def fresh(self, prefix: str = "L", reuse: bool = False) -> str:
         """A new scope name; now and then a nested one (``g/L7``) or (``reuse``) an old one."""
@@ -261,7 +294,10 @@ class _Gen:
         return self.fresh(prefix) if self.c.bool() else None
 
     def kw(self, keys: tuple) -> tuple:
-        return tuple((k, OPTIONAL[k](self.c)) for k in self.c.subset(keys, 3))
+        kw = tuple((k, OPTIONAL[k](self.c)) for k in self.c.subset(keys, 3))
+        if ("normalizer_fn", Sym("group_norm")) in kw:  # its default, groups=32, rarely fits
+            kw += (("normalizer_params", {"groups": self.c.pick((1, 2, 4))}),)
+        return kw
 
     def outs(self, in_block: bool) -> Any:
         return Param() if in_block and self.c.int(0, 2) == 0 else self.c.int(1, 5)
@@ -318,8 +354,10 @@ class _Gen:
                 kw = (("alpha", 0.1),)
         elif kind == "one_hot_encoding":
             pos = (c.int(1, 5),)
+        else:
+            pos, kw = more_layer_args(self, kind, in_block)
         if named is None:
-            named = c.int(0, 3) > 0
+            named = c.int(0, 3) > 0 and kind not in UNNAMED
         return Layer(kind, pos, kw, self.fresh("L", reuse=True) if named else None)
 
     def seq(self, depth: int, lo: int = 1, hi: int = 4, in_block: bool = False) -> list:
@@ -329,7 +367,8 @@ class _Gen:
         for _ in range(c.int(lo, hi)):
             roll = c.int(0, 99)
             if roll < 40 or depth <= 0:
-                items.append(self.layer(c.pick(SPATIAL), in_block))
+                fitting = SPATIAL_BY_RANK.get(self.rank, SPATIAL) if c.int(0, 4) else SPATIAL
+                items.append(self.layer(c.pick(fitting), in_block))
             elif roll < 58:
                 items.append(self.layer(c.pick(OTHER), in_block))
             elif roll < 64:
@@ -356,8 +395,11 @@ class _Gen:
             elif roll < 86 and not in_block:
                 items.append(WithInput(c.pick(("add", "concat")), c.pick((3, -1, 1, 0)),
                                        self.maybe_name("Y")))
-            elif roll < 90:
+            elif roll < 88:
                 items.append(Scope(self.fresh("sc"), self.seq(depth - 1, 1, 2, in_block)))
+            elif roll < 90:
+                self.counter += 1
+                items.append(Variable(f"v{self.counter}", self.maybe_name("V")))
             elif roll < 95:
                 kinds = tuple(c.subset(tuple(SCOPE_KEYS), 3)) or ("conv2d",)
                 common = set(OPTIONAL)
@@ -392,7 +434,7 @@ class _Gen:
             shape = tuple(c.pick((None, 2, 3)) for _ in range(c.int(1, 2)))
             items = [self.layer("one_hot_encoding")] + self.seq(depth, 0, 2)
             return Net(shape, "int32", items, None, self.blocks)
-        rank = c.pick((4,) * 16 + (2, 2, 3, 1))
+        rank = self.rank = c.pick((4,) * 14 + (5, 5, 5, 3, 3, 2, 2, 1))
         batch = c.pick((None, None, 1, 2, 3))
         unknown_spatial = c.int(0, 9) == 0
         dims = [batch] + [None if unknown_spatial and c.int(0, 2) == 0 else c.int(1, 24)
@@ -462,7 +504,7 @@ def _as(name: str | None) -> str:
 class _Writer:
     def __init__(self) -> None:
         self.lines: list[str] = []
-        self.line_of: dict[int, int] = {}  # id(item) -> 1-based line
+        self.line_of: dict = {}  # id(item) (and (id, "add") for Variable) -> 1-based line
 
     def emit(self, text: str, indent: int, item: Any = None) -> None:
         self.lines.append("  " * indent + text)
@@ -512,6 +554,10 @@ class _Writer:
             self.emit("}", ind)
         elif isinstance(it, BlockCall):
             self.emit(f"{it.block}({it.d})" + _as(it.name), ind, it)
+        elif isinstance(it, Variable):
+            self.emit(f'{it.var} = model_variable("{it.var}", [1])', ind, it)
+            self.emit(f"add(net, {it.var})" + _as(it.name), ind)
+            self.line_of[id(it), "add"] = len(self.lines)
         else:  # pragma: no cover - a new item type without a renderer
             raise TypeError(it)
 

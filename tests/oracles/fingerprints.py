@@ -30,14 +30,29 @@ def our_initializer(init: Any) -> tuple:
         return (init.name, float(p["mean"]), float(p["stddev"]))
     if init.name == "random_uniform":
         return (init.name, float(p["minval"]), float(p["maxval"]))
+    if init.name == "gdn_reparam_beta":
+        return (init.name, float(p["reparam_offset"]))
+    if init.name == "gdn_reparam_gamma":
+        return (init.name, float(p["gamma_init"]), float(p["reparam_offset"]))
     raise AssertionError(f"unknown initializer {init!r}")
 
 
 def tf_initializer(init: Any) -> tuple:
-    """What a TF initializer object (or tf_slim initializer function) computes."""
+    """What a TF initializer object (or tf_slim initializer function) computes; None is the
+    variable store's default for float variables, glorot_uniform."""
+    if init is None:
+        return ("variance_scaling", 1.0, "FAN_AVG", True)
+    qualname = getattr(init, "__qualname__", "")
+    if qualname.startswith("GDN.build.<locals>."):  # tf_slim's GDN layer, its own closures
+        layer = inspect.getclosurevars(init).nonlocals["self"]
+        if qualname.endswith("beta_initializer"):
+            return ("gdn_reparam_beta", float(layer._reparam_offset))
+        return ("gdn_reparam_gamma", float(layer._gamma_init), float(layer._reparam_offset))
     kind = type(init).__name__
     if kind in ("Zeros", "Ones", "Constant"):
         return ("constant", {"Zeros": 0.0, "Ones": 1.0}.get(kind, getattr(init, "value", None)))
+    if kind == "GlorotUniform":
+        return ("variance_scaling", 1.0, "FAN_AVG", True)
     if kind in ("TruncatedNormal", "RandomNormal"):
         name = "truncated_normal" if kind == "TruncatedNormal" else "random_normal"
         return (name, float(init.mean), float(init.stddev))
@@ -88,10 +103,13 @@ def recording_initializers() -> Iterator[dict[str, tuple]]:
 _REGULARIZER_OP = re.compile(r"/Regularizer/(l1|l2)_regularizer$")
 
 
-def tf_regularizers(tf: Any) -> dict[str, tuple[str, float]]:
-    """{variable: ("l1" | "l2", scale)} from the default graph's REGULARIZATION_LOSSES."""
+def tf_regularizers(tf: Any, losses: list | None = None) -> dict[str, tuple[str, float]]:
+    """{variable: ("l1" | "l2", scale)} from the default graph's REGULARIZATION_LOSSES (or
+    from ``losses``, a part of it)."""
     out = {}
-    for loss in tf.compat.v1.get_collection(tf.compat.v1.GraphKeys.REGULARIZATION_LOSSES):
+    if losses is None:
+        losses = tf.compat.v1.get_collection(tf.compat.v1.GraphKeys.REGULARIZATION_LOSSES)
+    for loss in losses:
         kind = _REGULARIZER_OP.search(loss.op.name).group(1)
         scale = next(tf.make_ndarray(i.op.get_attr("value")) for i in loss.op.inputs
                      if i.op.type == "Const")

@@ -7,5 +7,39 @@ let b:did_ftplugin = 1
 
 setlocal commentstring=#\ %s comments=:#
 setlocal expandtab shiftwidth=2 softtabstop=2
-setlocal formatprg=slimc\ fmt\ -
-let b:undo_ftplugin = 'setlocal commentstring< comments< expandtab< shiftwidth< softtabstop< formatprg<'
+setlocal formatexpr=SlimdslFormat()
+setlocal makeprg=slimc\ check\ --color\ never\ %
+setlocal errorformat=%f:%l:%c:\ %trror:\ %m,%f:%l:%c:\ %tarning:\ %m,%f:%l:%c:\ %tote:\ %m,%-G%.%#
+let b:undo_ftplugin = 'setlocal commentstring< comments< expandtab< shiftwidth< softtabstop< formatexpr< makeprg< errorformat<'
+
+if !exists('*SlimdslFormat')
+  " gq: the lines through slimc fmt, replaced only when it succeeded (an error message, a
+  " text that does not parse or a missing slimc leave them as they are)
+  function SlimdslFormat() abort
+    if mode() =~# '[iR]'
+      return 1
+    endif
+    let l:first = v:lnum
+    let l:last = v:lnum + v:count - 1
+    let l:lines = getline(l:first, l:last)
+    let l:out = systemlist('slimc fmt --quiet -', l:lines)
+    if v:shell_error != 0
+      echohl WarningMsg
+      echomsg 'slimc fmt: ' . (v:shell_error == 1 ? 'the text does not parse (:make says why)'
+            \ : 'exit status ' . v:shell_error . ' (is slimc on $PATH?)') . ', left as it was'
+      echohl None
+      return 0
+    endif
+    if l:out ==# l:lines
+      return 0
+    endif
+    let l:n = len(l:out)
+    if l:n < v:count
+      silent execute (l:first + l:n) . ',' . l:last . 'delete _'
+    elseif l:n > v:count
+      call append(l:last, repeat([''], l:n - v:count))
+    endif
+    call setline(l:first, l:out)
+    return 0
+  endfunction
+endif

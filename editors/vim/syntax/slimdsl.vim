@@ -19,11 +19,15 @@ syn keyword slimdslKeyword assert
 syn keyword slimdslKeyword arg_scope end_point input output scope
 syn keyword slimdslOperator and not or
 syn keyword slimdslConstant false none training true
-syn keyword slimdslLayer add avg_pool2d batch_norm bias_add concat conv2d conv2d_in_plane
-syn keyword slimdslLayer conv2d_same conv2d_transpose convolution2d convolution2d_in_plane
-syn keyword slimdslLayer convolution2d_transpose dropout elu flatten fully_connected leaky_relu
-syn keyword slimdslLayer max_pool2d one_hot_encoding pad reduce_mean relu relu6 repeat
-syn keyword slimdslLayer separable_conv2d sigmoid softmax squeeze stack subsample tanh unit_norm
+syn keyword slimdslLayer add avg_pool2d avg_pool3d batch_norm bias_add concat conv1d conv2d
+syn keyword slimdslLayer conv2d_in_plane conv2d_same conv2d_transpose conv3d conv3d_transpose
+syn keyword slimdslLayer convolution convolution1d convolution2d convolution2d_in_plane
+syn keyword slimdslLayer convolution2d_transpose convolution3d convolution3d_transpose dropout elu
+syn keyword slimdslLayer flatten fully_connected gdn group_norm images_to_sequence instance_norm
+syn keyword slimdslLayer layer_norm leaky_relu linear max_pool2d max_pool3d maxout model_variable
+syn keyword slimdslLayer one_hot_encoding pad pool reduce_mean relu relu6 repeat scale_gradient
+syn keyword slimdslLayer separable_conv2d separable_convolution2d sequence_to_images sigmoid
+syn keyword slimdslLayer softmax spatial_softmax squeeze stack subsample tanh unit_norm
 syn keyword slimdslBuiltin abs ceil constant float floor glorot int known l1 l1_l2 l2 len max min
 syn keyword slimdslBuiltin ones random_normal random_uniform range round str truncated_normal
 syn keyword slimdslBuiltin variance_scaling xavier zeros

@@ -2,7 +2,9 @@
 
 - :mod:`.codegen`: :func:`~.codegen.generate`, graphs to the module's source (jinja2 templates
   in ``templates/`` lay it out);
-- :mod:`.translate`: what each layer kind becomes (one translator per registry kind);
+- :mod:`.translate` and :mod:`.translate_more`: what each layer kind becomes (one translator per
+  registry kind), built from :mod:`.pieces` (node context, values as code) and :mod:`.parts`
+  (regularization, normalizers, linear layers);
 - :mod:`.source`: Python literals, identifiers, comments and line wrapping, injection-safe;
 - :mod:`.run`: ``slimc run``: device selection, loading the module, shape checks, timing.
 

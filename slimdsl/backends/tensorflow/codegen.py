@@ -24,11 +24,20 @@ from ... import __version__
 from ... import diagnostics as dg
 from ...diagnostics import CompileError, Diagnostics, Span
 from ...ir import Graph, Node, Tensor, relative_scope
+from ...layers.norm import batch_norm_path
 from ...layers.shapes import format_shape
 from ...resources import templates_dir
 from ...values import show
 from . import source as src
-from .translate import ROLE_ATTRS, RUNTIME_NAMES, SNIPPET_DEPS, TRANSLATORS, NodeCtx, regularization
+from .translate import (
+    LAYER_OBJECTS,
+    ROLE_ATTRS,
+    RUNTIME_NAMES,
+    SNIPPET_DEPS,
+    TRANSLATORS,
+    NodeCtx,
+    regularization,
+)
 
 #: Attributes of tf.Module and of the generated class that parameters and layers must not take.
 MODULE_ATTRS = frozenset({
@@ -140,7 +149,7 @@ class _ModelBuilder:
         self.attrs: dict[int, str] = {}
         taken = set(MODULE_ATTRS) | set(graph.params)
         for node in graph.nodes:
-            if node.variables or node.kind in ("batch_norm", "bias_add"):
+            if node.variables or node.kind in LAYER_OBJECTS:
                 name = src.short(relative_scope(node.scope, graph.name))
                 self.attrs[node.id] = src.unique(name, taken)
 
@@ -249,10 +258,12 @@ class _ModelBuilder:
         for node in self.g.nodes:
             attr = self.attrs.get(node.id)
             for var in _regularization_order(node):
-                path = f"self.{attr}."
-                if "/BatchNorm/" in var.name[len(node.scope):]:
-                    path += "batch_norm."
-                term = regularization(var.regularizer, path + ROLE_ATTRS[var.role])
+                path = f"self.{attr}"
+                if "/" in var.name[len(node.scope) + 1:]:  # Conv/BatchNorm/gamma
+                    path += ".normalizer"
+                if ROLE_ATTRS[var.role]:
+                    path += "." + ROLE_ATTRS[var.role]
+                term = regularization(var.regularizer, path)
                 if term is not None:
                     terms.append(term)
         if not terms:
@@ -346,15 +357,19 @@ class _ModelBuilder:
 def _regularization_order(node: Node) -> list:
     """Variables in the order TF-Slim adds their losses to REGULARIZATION_LOSSES.
 
-    batch_norm on rank 2 goes through TF-Slim's own fused code (beta, then gamma); on other
-    ranks through Keras' BatchNormalization, which creates gamma before beta.
+    A batch_norm (a layer, or a normalizer) that runs through Keras' BatchNormalization creates
+    gamma before beta; TF-Slim's own code (the fused rank-2 path, or a non-default
+    updates_collections) beta first (:func:`~slimdsl.layers.norm.batch_norm_path`).
     """
     variables = list(node.variables)
-    if (node.output.shape is not None and len(node.output.shape) != 2
-            and any(v.role == "gamma" for v in variables)):
-        beta = [i for i, v in enumerate(variables) if v.role == "beta"]
-        gamma = [i for i, v in enumerate(variables) if v.role == "gamma"]
-        if beta and gamma:
-            variables[beta[0]], variables[gamma[0]] = variables[gamma[0]], variables[beta[0]]
+    bn = node.args if node.kind == "batch_norm" else \
+        node.args.get("normalizer_params") if node.args.get("normalizer_fn") is not None \
+        and node.args["normalizer_fn"].kind == "batch_norm" else None
+    if bn is None or node.output.shape is None \
+            or batch_norm_path(bn, len(node.output.shape)) != "keras":
+        return variables
+    beta = [i for i, v in enumerate(variables) if v.role == "beta"]
+    gamma = [i for i, v in enumerate(variables) if v.role == "gamma"]
+    if beta and gamma:
+        variables[beta[0]], variables[gamma[0]] = variables[gamma[0]], variables[beta[0]]
     return variables
-

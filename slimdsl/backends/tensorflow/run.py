@@ -90,6 +90,26 @@ def load_module(code: str, name: str) -> ModuleType:
     return module
 
 
+def load_class(path: str, model: str | None = None,
+               overrides: dict[str, Any] | None = None) -> type:
+    """Compile ``path`` and return the generated class of its model (``slimdsl.load``).
+
+    Raises :class:`~slimdsl.CompileError` for a file with errors (or several models and no
+    ``model``), ImportError when TensorFlow is not installed.
+    """
+    from ...api import compile_file
+    from .codegen import class_names, generate
+
+    graph = compile_file(path, model=model, overrides=overrides)
+    if importlib.util.find_spec("tensorflow") is None:
+        raise ImportError("slimdsl.load needs TensorFlow to build the generated class; "
+                          "install it with: pip install 'slimdsl[tf]'")
+    import_tensorflow()
+    [name] = class_names([graph])
+    module = load_module(generate(graph, path), name)
+    return getattr(module, name)
+
+
 def example_inputs(tf: Any, graph: Graph, batch: int, given: dict[str, Any] | None = None,
                    seed: int = 0) -> list[Any]:
     """One tensor per model input: ``given`` arrays, else random data of the declared shape."""

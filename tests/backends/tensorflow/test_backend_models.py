@@ -111,7 +111,7 @@ def test_missing_variables_and_object_checkpoints_are_explained(tf, tmp_path):
 def test_tf_train_checkpoint_round_trip(tf, tmp_path):
     x = tf.random.uniform([2, 8, 8, 3], seed=1)
     a = _small(tf)
-    a.conv1.batch_norm.moving_mean.assign([0.1, 0.2, 0.3, 0.4])
+    a.conv1.normalizer.moving_mean.assign([0.1, 0.2, 0.3, 0.4])
     path = tf.train.Checkpoint(model=a).save(str(tmp_path / "ckpt"))
     b = _small(tf)
     tf.train.Checkpoint(model=b).restore(path).assert_existing_objects_matched()
@@ -147,7 +147,7 @@ def test_a_few_training_steps_reduce_the_loss(tf):
         data = tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(labels, logits))
         return data + tf.add_n(model.regularization_losses())
 
-    moving = model.conv1.batch_norm.moving_mean.numpy()
+    moving = model.conv1.normalizer.moving_mean.numpy()
     losses = []
     for _ in range(10):
         with tf.GradientTape() as tape:
@@ -158,7 +158,7 @@ def test_a_few_training_steps_reduce_the_loss(tf):
         for var, grad in zip(model.trainable_variables, grads):
             var.assign_sub(0.2 * grad)
     assert losses[-1] < 0.8 * losses[0], losses
-    assert not np.allclose(model.conv1.batch_norm.moving_mean.numpy(), moving)
+    assert not np.allclose(model.conv1.normalizer.moving_mean.numpy(), moving)
     assert {v.name for v in model.trainable_variables} == {
         "small/conv1/weights:0", "small/conv1/BatchNorm/beta:0", "small/conv1/BatchNorm/gamma:0",
         "small/logits/weights:0", "small/logits/biases:0"}

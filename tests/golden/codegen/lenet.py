@@ -25,8 +25,8 @@ def _variance_scaling(factor=2.0, mode="FAN_IN", uniform=False):
     """tf_slim's variance_scaling_initializer: the fans count every axis but the last two."""
 
     def initializer(shape, dtype):
-        fan_in = float(shape[-2]) if len(shape) > 1 else float(shape[-1])
-        fan_out = float(shape[-1])
+        fan_in = float(shape[-2]) if len(shape) > 1 else float(shape[-1]) if shape else 1.0
+        fan_out = float(shape[-1]) if shape else 1.0
         for dim in shape[:-2]:
             fan_in *= dim
             fan_out *= dim
@@ -112,23 +112,24 @@ def _load_slim_checkpoint(model, path, strict):
 
 
 class _Layer(tf.Module):
-    """What every TF-Slim layer does after its linear op: batch_norm or biases, then the
-    activation (``use_bias = not normalizer_fn and biases_initializer``)."""
+    """What every TF-Slim layer does after its linear op: the normalizer or biases, then the
+    activation (``use_bias = not normalizer_fn and biases_initializer``). The normalizer
+    (a class such as _BatchNorm) runs in the layer's scope under its own: Conv/BatchNorm."""
 
     def _finish_init(self, scope, channels, activation, normalizer_fn, normalizer_params,
                      biases_initializer, trainable, dtype):
         self.activation = activation
-        self.batch_norm = self.biases = None
+        self.normalizer = self.biases = None
         if normalizer_fn is not None:
-            self.batch_norm = normalizer_fn(scope + "/BatchNorm", channels,
+            self.normalizer = normalizer_fn(f"{scope}/{normalizer_fn.default_scope}", channels,
                                             **(normalizer_params or {}))
         elif biases_initializer is not None:
             self.biases = _variable(scope, "biases", biases_initializer, [channels], dtype,
                                     trainable)
 
     def _finish(self, x, training):
-        if self.batch_norm is not None:
-            x = self.batch_norm(x, training)
+        if self.normalizer is not None:
+            x = self.normalizer(x, training)
         elif self.biases is not None:
             x = tf.nn.bias_add(x, self.biases)
         return x if self.activation is None else self.activation(x)

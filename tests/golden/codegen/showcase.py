@@ -25,8 +25,8 @@ def _variance_scaling(factor=2.0, mode="FAN_IN", uniform=False):
     """tf_slim's variance_scaling_initializer: the fans count every axis but the last two."""
 
     def initializer(shape, dtype):
-        fan_in = float(shape[-2]) if len(shape) > 1 else float(shape[-1])
-        fan_out = float(shape[-1])
+        fan_in = float(shape[-2]) if len(shape) > 1 else float(shape[-1]) if shape else 1.0
+        fan_out = float(shape[-1]) if shape else 1.0
         for dim in shape[:-2]:
             fan_in *= dim
             fan_out *= dim
@@ -120,16 +120,20 @@ class _BatchNorm(tf.Module):
     """slim.batch_norm over the last axis, computed as TF-Slim computes it.
 
     Training normalizes with the batch's statistics and moves the moving statistics towards
-    them: ``moving -= (moving - batch) * (1 - decay)``. Inputs of rank 2, 4 and 5 go through
-    FusedBatchNorm like TF-Slim's (its batch variance is Bessel-corrected for the moving
-    average); other ranks use tf.nn.moments. Inference uses the moving statistics.
+    them: ``moving -= (moving - batch) * (1 - decay)``. With ``fused`` (where TF-Slim uses
+    fused kernels), inputs of rank 2, 4 and 5 go through FusedBatchNorm, whose batch variance
+    is Bessel-corrected for the moving average; otherwise tf.nn.moments. Inference uses the
+    moving statistics.
     """
 
+    default_scope = "BatchNorm"  # its scope inside the layer it normalizes
+
     def __init__(self, scope, channels, decay=0.999, center=True, scale=False, epsilon=0.001,
-                 activation=None, param_initializers=None, trainable=True):
+                 activation=None, param_initializers=None, trainable=True, fused=True):
         super().__init__(name="batch_norm")  # a valid name scope in TF1 graphs too
         init = param_initializers or {}
         self.decay, self.epsilon, self.activation = decay, epsilon, activation
+        self.fused = fused
         self.beta = self.gamma = None
         if center:
             self.beta = _variable(scope, "beta", init.get("beta", tf.zeros), [channels],
@@ -156,7 +160,7 @@ class _BatchNorm(tf.Module):
         if (training and self.synchronized
                 and tf.distribute.get_strategy().num_replicas_in_sync > 1):
             y = self._synchronized_batch_norm(x, beta, gamma)
-        elif rank not in (2, 4, 5):
+        elif rank not in (2, 4, 5) or not self.fused:
             y = self._moments_batch_norm(x, beta, gamma, training)
         else:
             fused = tf.reshape(x, [-1, 1, 1, channels]) if rank == 2 else x
@@ -206,23 +210,24 @@ class _BatchNorm(tf.Module):
 
 
 class _Layer(tf.Module):
-    """What every TF-Slim layer does after its linear op: batch_norm or biases, then the
-    activation (``use_bias = not normalizer_fn and biases_initializer``)."""
+    """What every TF-Slim layer does after its linear op: the normalizer or biases, then the
+    activation (``use_bias = not normalizer_fn and biases_initializer``). The normalizer
+    (a class such as _BatchNorm) runs in the layer's scope under its own: Conv/BatchNorm."""
 
     def _finish_init(self, scope, channels, activation, normalizer_fn, normalizer_params,
                      biases_initializer, trainable, dtype):
         self.activation = activation
-        self.batch_norm = self.biases = None
+        self.normalizer = self.biases = None
         if normalizer_fn is not None:
-            self.batch_norm = normalizer_fn(scope + "/BatchNorm", channels,
+            self.normalizer = normalizer_fn(f"{scope}/{normalizer_fn.default_scope}", channels,
                                             **(normalizer_params or {}))
         elif biases_initializer is not None:
             self.biases = _variable(scope, "biases", biases_initializer, [channels], dtype,
                                     trainable)
 
     def _finish(self, x, training):
-        if self.batch_norm is not None:
-            x = self.batch_norm(x, training)
+        if self.normalizer is not None:
+            x = self.normalizer(x, training)
         elif self.biases is not None:
             x = tf.nn.bias_add(x, self.biases)
         return x if self.activation is None else self.activation(x)
