@@ -22,6 +22,9 @@ What is counted (the same rules on both sides):
   ``default_image_size``. Imports and module docstrings are not counted.
 - **.slim side**: the network's file plus every file it imports (``vgg_16.slim`` counts
   ``vgg.slim`` too, ``resnet_v1_50.slim`` counts ``resnet_v1.slim``).
+- The networks of tensorflow/models (MobileNet v2/v3, NASNet, PNASNet, I3D, S3D-G, CycleGAN)
+  get a table of their own with our side only: their TF-Slim Python is not installed
+  (tensorflow/models is not a package), and this script reads sources from disk only.
 
 The model figures (input, output, parameters, FLOPs) are those of ``slimc summary``. Neither
 this script nor slimc imports TensorFlow; the TF-Slim sources are only read as text.
@@ -79,6 +82,18 @@ TF_SLIM_DEFINITIONS: dict[str, dict[str, tuple[str, ...]]] = {
     "vgg_a": _vgg("vgg_a"), "vgg_16": _vgg("vgg_16"), "vgg_19": _vgg("vgg_19"),
     "inception_v1": _inception(1), "inception_v2": _inception(2), "inception_v3": _inception(3),
     **{f"resnet_v{v}_{d}": _resnet(v, d) for v in (1, 2) for d in (50, 101, 152, 200)},
+}
+
+#: The networks of tensorflow/models (research/slim/nets) in the zoo, proven against
+#: tests/data/nets/NAME.json. Their Python is not installed (tensorflow/models is no package),
+#: so only our side is counted.
+MODELS_NETWORKS = ("mobilenet_v2", "mobilenet_v2_140", "mobilenet_v3_large", "mobilenet_v3_small",
+                   "nasnet_cifar", "nasnet_mobile", "nasnet_large", "pnasnet_mobile",
+                   "pnasnet_large", "i3d", "s3dg", "cyclegan_generator_resnet")
+MODELS_FAMILIES = {
+    "mobilenet (v2, v2 1.4, v3 large, v3 small)": MODELS_NETWORKS[:4],
+    "nasnet (NASNet-A cifar, mobile, large; PNASNet-5 mobile, large)": MODELS_NETWORKS[4:9],
+    "s3dg (I3D, S3D-G)": ("i3d", "s3dg"),
 }
 
 #: Families whose members share definitions: every member's .slim file against the union of
@@ -197,12 +212,12 @@ def _sum(sizes) -> Size:
 
 
 def measure(network: str) -> dict:
-    """Every figure of one network's row in models/README.md."""
+    """Every figure of one network's row in models/README.md (no TF-Slim side for the
+    networks of tensorflow/models)."""
     graph = compile_file(str(MODELS / f"{network}.slim"))
     files = slim_files(network)
     ours = _sum(slim_size(f) for f in files)
-    theirs = python_size(tf_slim_source(network))
-    return {
+    row = {
         "network": network,
         "files": [f.name for f in files],
         "input": list(graph.inputs[0].tensor.shape),
@@ -211,9 +226,19 @@ def measure(network: str) -> dict:
         "total_params": graph.total_params,
         "flops": graph.flops,
         "slim_lines": ours.lines, "slim_tokens": ours.tokens,
-        "python_lines": theirs.lines, "python_tokens": theirs.tokens,
-        "token_ratio": round(ours.tokens / theirs.tokens, 2),
     }
+    if network in TF_SLIM_DEFINITIONS:
+        theirs = python_size(tf_slim_source(network))
+        row.update(python_lines=theirs.lines, python_tokens=theirs.tokens,
+                   token_ratio=round(ours.tokens / theirs.tokens, 2))
+    return row
+
+
+def measure_models_family(members: tuple[str, ...]) -> dict:
+    """A tensorflow/models family's .slim files, shared ones once."""
+    files = sorted({f for m in members for f in slim_files(m)})
+    ours = _sum(slim_size(f) for f in files)
+    return {"files": [f.name for f in files], "slim_lines": ours.lines, "slim_tokens": ours.tokens}
 
 
 def measure_family(members: tuple[str, ...]) -> dict:
@@ -261,6 +286,35 @@ def markdown(rows: list[dict], families: dict[str, dict]) -> str:
     return "\n".join(out)
 
 
+def models_markdown(rows: list[dict], families: dict[str, dict]) -> str:
+    """The tables of the tensorflow/models networks (our side only)."""
+    out = ["| network | .slim files | input | output | trainable params | total params | "
+           "FLOPs | .slim lines / tokens |", "|---|---|---|---|---:|---:|---:|---:|"]
+    for r in rows:
+        files = ", ".join(f"`{f}`" for f in r["files"])
+        out.append(f"| {r['network']} | {files} | {_shape(r['input'])} | {_shape(r['output'])} "
+                   f"| {r['trainable_params']:,} | {r['total_params']:,} | {r['flops']:,} "
+                   f"| {r['slim_lines']} / {r['slim_tokens']:,} |")
+    out += ["", "| family | .slim files | .slim lines / tokens |", "|---|---|---:|"]
+    for name, f in families.items():
+        out.append(f"| {name} | {len(f['files'])} files | {f['slim_lines']} / "
+                   f"{f['slim_tokens']:,} |")
+    return "\n".join(out)
+
+
+def all_tables() -> str:
+    """Everything between the markers of models/README.md."""
+    rows = [measure(n) for n in networks()]
+    families = {name: measure_family(members) for name, members in FAMILIES.items()
+                if all(m in networks() for m in members)}
+    more = [n for n in MODELS_NETWORKS if (MODELS / f"{n}.slim").exists()]
+    more_families = {name: measure_models_family(members)
+                     for name, members in MODELS_FAMILIES.items()
+                     if all(m in more for m in members)}
+    return (markdown(rows, families) + "\n\n### Networks of tensorflow/models (research/slim/nets)"
+            "\n\n" + models_markdown([measure(n) for n in more], more_families))
+
+
 def networks() -> list[str]:
     """The zoo networks whose .slim file exists, in TF_SLIM_DEFINITIONS order."""
     return [n for n in TF_SLIM_DEFINITIONS if (MODELS / f"{n}.slim").exists()]
@@ -283,13 +337,14 @@ def main(argv: list[str] | None = None) -> int:
     mode.add_argument("--check", action="store_true",
                       help="exit 1 if the tables in models/README.md are out of date")
     args = parser.parse_args(argv)
-    rows = [measure(n) for n in networks()]
-    families = {name: measure_family(members) for name, members in FAMILIES.items()
-                if all(m in networks() for m in members)}
     if args.json:
+        rows = [measure(n) for n in networks()]
+        rows += [measure(n) for n in MODELS_NETWORKS if (MODELS / f"{n}.slim").exists()]
+        families = {name: measure_family(members) for name, members in FAMILIES.items()
+                    if all(m in networks() for m in members)}
         print(json.dumps({"networks": rows, "families": families}, indent=2))
         return 0
-    tables = markdown(rows, families)
+    tables = all_tables()
     if not (args.write or args.check):
         print(tables)
         return 0

@@ -85,7 +85,8 @@ def account_collecting(graph: Graph, diags: Diagnostics, *, reuse: bool = False)
                         f"scope '{node.scope}' is used twice: its variables already exist",
                         [Note("first created here", clash.span),  # type: ignore[attr-defined]
                          "TF-Slim raises \"Variable ... already exists\"; give the layers "
-                         "different names with 'as NAME'"])
+                         "different names with 'as NAME' (default names such as Conv start "
+                         "over when their variable scope is entered again)"])
             complete = False
             continue
         for v in node.variables:

@@ -61,6 +61,34 @@ class CheckResult:
         return f"<CheckResult {self.path}: {state}; models: {models or 'none'}>"
 
 
+def parse_value(text: str) -> Any:
+    """A compile-time value written as in .slim (``relu``, ``leaky_relu(alpha=0.1)``,
+    ``truncated_normal(0.01)``, ``none``, ``[3, 3]``, ``2 ** 3``), as ``-D name=value`` takes
+    it; raise ValueError when ``text`` is not one."""
+    from .frontend.parser import parse_expression
+    from .lower.evaluate import Env, EvalError, Evaluator, Poisoned
+    from .values import ACTIVATIONS, TensorValue
+
+    def no_graph(*args: Any) -> Any:
+        raise ValueError(f"{text!r} is not a compile-time value")
+
+    def call(e: Any, env: Env) -> Any:  # leaky_relu(alpha=0.1): an activation value
+        if e.func in ACTIVATIONS and not e.args:
+            return evaluator.activation_value(e, env)
+        return no_graph()
+
+    evaluator = Evaluator(call, no_graph)
+    try:
+        value = evaluator.eval(parse_expression(text), Env())
+    except CompileError as e:
+        raise ValueError(e.diagnostics[0].message if e.diagnostics else text) from None
+    except (EvalError, Poisoned) as e:
+        raise ValueError(getattr(e, "message", text)) from None
+    if isinstance(value, TensorValue):  # pragma: no cover - no tensors exist here
+        raise ValueError(f"{text!r} is not a compile-time value")
+    return value
+
+
 def check_source(text: str, path: str = "<string>", *, models: Iterable[str] | None = None,
                  overrides: dict[str, Any] | None = None,
                  inputs: GivenShapes | None = None) -> CheckResult:

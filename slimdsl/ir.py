@@ -28,7 +28,11 @@ def relative_scope(scope: str, model: str) -> str:
 
     >>> relative_scope("vgg_16/conv1/conv1_1", "vgg_16"), relative_scope("other", "vgg_16")
     ('conv1/conv1_1', 'other')
+    >>> relative_scope("conv0/weights", "")
+    'conv0/weights'
     """
+    if not model:
+        return scope
     prefix = model + "/"
     return scope[len(prefix):] if scope.startswith(prefix) else scope
 
@@ -53,13 +57,19 @@ class ArgSource:
 
 @dataclass(eq=False)
 class Tensor:
-    """A value flowing between nodes; ``shape`` is None when an earlier error poisoned it."""
+    """A value flowing between nodes; ``shape`` is None when an earlier error poisoned it.
+
+    A number in tensor arithmetic (``0.17 * up``) is a constant input of its node: a Tensor of
+    shape ``[]`` with ``const`` set and no producer, whose dtype is ``"int"`` or ``"float"``
+    until the op converts it to the other operand's, as TensorFlow does.
+    """
 
     id: int
     shape: Shape | None
     name: str
     dtype: str = "float32"
     producer: Node | None = None
+    const: int | float | None = None
 
     @property
     def poisoned(self) -> bool:
@@ -87,7 +97,8 @@ class Variable:
 
 @dataclass(eq=False)
 class Node:
-    """One layer application."""
+    """One layer application (or TensorFlow op); ``outputs`` lists every output of an op with
+    several (``split``), ``output`` is the first."""
 
     id: int
     kind: str
@@ -102,8 +113,18 @@ class Node:
     params: int = 0
     trainable_params: int = 0
     flops: int | None = 0
+    more_outputs: tuple[Tensor, ...] = ()
     #: ``variables``, ``params`` and ``flops`` are filled (an incremental check keeps them).
     accounted: bool = False
+
+    @property
+    def outputs(self) -> tuple[Tensor, ...]:
+        return (self.output,) + self.more_outputs
+
+    @property
+    def tensor_inputs(self) -> tuple[Tensor, ...]:
+        """The inputs other than constants."""
+        return tuple(t for t in self.inputs if t.const is None)
 
     @property
     def param_args(self) -> dict[str, str]:
@@ -185,12 +206,14 @@ class Sizes:
 
 @dataclass(eq=False)
 class Graph:
-    """One model, fully expanded."""
+    """One model, fully expanded. ``scope`` is its outer variable scope: its name, the one its
+    definition gives with ``as``, or "" (``as none``: its variables sit at the top level)."""
 
     name: str
     path: str
     span: Span
     params: dict[str, Any]
+    scope: str = ""
     inputs: list[Port] = field(default_factory=list)
     outputs: list[Port] = field(default_factory=list)
     nodes: list[Node] = field(default_factory=list)
@@ -325,6 +348,23 @@ def _table(rows: list[list[str]], right: set[int]) -> list[str]:
     return out
 
 
+def _layer_json(n: Node) -> dict[str, Any]:
+    out = {"name": n.scope, "op": n.kind, "output_shape": shape_json(n.output.shape),
+           "params": n.params, "flops": count_json(n.flops), "line": n.span.line,
+           "inputs": [t.name for t in n.inputs]}
+    if n.more_outputs:  # split: every piece
+        out["output_shapes"] = [shape_json(t.shape) for t in n.outputs]
+    return out
+
+
+def _output_text(n: Node) -> str:
+    """A node's output shape, or ``2 x [...]`` / ``[...] [...]`` for an op with several."""
+    shapes = [format_shape(t.shape) for t in n.outputs]
+    if len(shapes) == 1:
+        return shapes[0]
+    return f"{len(shapes)} x {shapes[0]}" if len(set(shapes)) == 1 else " ".join(shapes)
+
+
 class Summary:
     """A model's per-layer table (scope, layer kind, output shape, parameters, source line),
     inputs, outputs and totals: ``slimc summary``'s text (``str()``), its JSON (``to_dict()``)
@@ -336,7 +376,7 @@ class Summary:
         self.graph = graph
 
     def rows(self) -> list[list[str]]:
-        return [[n.scope, n.kind, format_shape(n.output.shape), _num(n.params), str(n.span.line)]
+        return [[n.scope, n.kind, _output_text(n), _num(n.params), str(n.span.line)]
                 for n in self.graph.nodes]
 
     def totals(self) -> list[tuple[str, str]]:
@@ -355,9 +395,7 @@ class Summary:
             "params": {k: _jsonable(v) for k, v in g.params.items()},
             "inputs": [{"name": p.name, "shape": shape_json(p.tensor.shape),
                         "dtype": p.tensor.dtype} for p in g.inputs],
-            "layers": [{"name": n.scope, "op": n.kind, "output_shape": shape_json(n.output.shape),
-                        "params": n.params, "flops": count_json(n.flops), "line": n.span.line,
-                        "inputs": [t.name for t in n.inputs]} for n in g.nodes],
+            "layers": [_layer_json(n) for n in g.nodes],
             "outputs": [{"name": p.name, "shape": shape_json(p.tensor.shape)}
                         for p in g.outputs],
             "end_points": [{"name": k, "shape": shape_json(t.shape)}

@@ -44,10 +44,17 @@ TRAINING = Training()
 
 @dataclass(frozen=True, slots=True)
 class Activation:
-    """An activation function such as ``relu``; ``params`` holds e.g. leaky_relu's alpha."""
+    """An activation function such as ``relu``; ``params`` holds e.g. leaky_relu's alpha.
+
+    A ``def`` used as an activation (``def gate(x) = relu6(x + 3) * 0.16667``) becomes one
+    named after it whose ``expr`` is its body over the argument, as a tree of tuples:
+    ``("x",)`` the argument, numbers, ``(op, a, b)`` for ``+ - * / **``, ``("neg", a)`` and
+    ``("act", Activation, a)``; see :data:`ACTIVATION_OPS`.
+    """
 
     name: str
     params: tuple[tuple[str, Any], ...] = ()
+    expr: Any = None
 
     def __repr__(self) -> str:
         if not self.params:
@@ -55,7 +62,10 @@ class Activation:
         return f"{self.name}({', '.join(f'{k}={v!r}' for k, v in self.params)})"
 
 
-ACTIVATIONS = ("relu", "relu6", "elu", "leaky_relu", "sigmoid", "tanh", "softmax")
+ACTIVATIONS = ("relu", "relu6", "elu", "leaky_relu", "sigmoid", "tanh", "softmax", "hard_swish",
+               "swish", "hard_sigmoid")
+#: The arithmetic a ``def`` activation may apply to its argument (``Activation.expr``).
+ACTIVATION_OPS = ("+", "-", "*", "/", "**", "neg")
 
 
 @dataclass(frozen=True, slots=True)
@@ -262,8 +272,9 @@ def param_type_problem(type_name_: str, value: Any) -> str | None:
         "string": lambda v: isinstance(v, str),
         "list": lambda v: isinstance(v, (list, tuple)),
         "dict": lambda v: isinstance(v, dict),
-        "tensor": lambda v: isinstance(v, TensorValue),
-        "activation": lambda v: v is None or isinstance(v, Activation),
+        "tensor": lambda v: v is None or isinstance(v, TensorValue),
+        "activation": lambda v: v is None or isinstance(v, Activation) or (
+            isinstance(v, Function) and len(v.params) == 1),
         "initializer": lambda v: v is None or isinstance(v, Initializer),
         "regularizer": lambda v: v is None or isinstance(v, Regularizer),
         "any": lambda v: True,

@@ -8,7 +8,7 @@ import os
 import sys
 from typing import Any, TextIO
 
-from ..api import CheckResult
+from ..api import CheckResult, parse_value
 from ..diagnostics import printer
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
@@ -24,14 +24,19 @@ def use_color(stream: TextIO, flag: str = "auto") -> bool:
 
 
 def parse_define(text: str) -> tuple[str, Any]:
-    """``-D name=value``: the value is JSON (``10``, ``true``, ``[1, 2]``) or a bare string."""
+    """``-D name=value``: the value is JSON (``10``, ``true``, ``[1, 2]``), else a .slim value
+    (``relu``, ``leaky_relu(alpha=0.1)``, ``truncated_normal(0.01)``, ``none``), else a bare
+    string (``FAN_OUT``; quote one that is also a .slim name: ``-D name='"relu"'``)."""
     if "=" not in text:
         raise argparse.ArgumentTypeError(f"expected NAME=VALUE, got {text!r}")
     name, raw = text.split("=", 1)
     try:
         value = json.loads(raw)
     except json.JSONDecodeError:
-        value = raw
+        try:
+            value = parse_value(raw)
+        except ValueError:
+            value = raw
     return name.strip(), value
 
 

@@ -16,6 +16,7 @@ from .codes import (
     BAD_VALUE,
     BUDGET,
     CODES,
+    DTYPE,
     DUPLICATE_ARGUMENT,
     ENCODING,
     EXPRESSION,
@@ -53,7 +54,7 @@ from .data import (
 )
 
 __all__ = [
-    "ARG_SCOPE", "ASSERTION", "BAD_VALUE", "BUDGET", "CODES", "CompileError",
+    "ARG_SCOPE", "ASSERTION", "BAD_VALUE", "BUDGET", "CODES", "CompileError", "DTYPE",
     "DUPLICATE_ARGUMENT", "Diagnostic", "Diagnostics", "ENCODING", "EXPRESSION", "ErrorCode", "Fix",
     "IMPORT", "INCOMPATIBLE", "INTERNAL", "IO", "MISSING_ARGUMENT", "NO_VALID_SIZE", "Note",
     "RANK", "RECURSION", "REDEFINED", "SCOPE_NAME", "SHAPE", "SOME_SIZES", "STRUCTURE", "SYNTAX",

@@ -69,6 +69,10 @@ SOME_SIZES = _code("some-sizes", "Only some input sizes are valid",
                    "The message gives the valid sizes in closed form and the smallest; the notes "
                    "name the layers that exclude the others. `slimc check --sizes error` makes "
                    "it an error, `--sizes ignore` drops it.")
+DTYPE = _code("dtype", "Incompatible dtypes",
+              "An op gets a tensor of a dtype it does not take, tensors of two dtypes, or a "
+              "number that does not fit the tensor's dtype: TensorFlow never converts a dtype "
+              "implicitly.")
 ASSERTION = _code("assertion", "Assertion failed", "An `assert` in the spec does not hold.")
 EXPRESSION = _code("expression", "Invalid expression",
                    "An expression cannot be evaluated (type error, division by zero, ...).")

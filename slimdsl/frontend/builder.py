@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 
 from .. import diagnostics as dg
-from ..diagnostics import Diagnostics, Span
+from ..diagnostics import CompileError, Diagnostics, Span
 from . import tree as n
 from .lexer import Token
 
@@ -50,8 +50,72 @@ class AstBuilder:
     def _tok_span(self, tok: Token) -> Span:
         return token_span(self.path, tok)
 
+    def _interpolation(self, tok: Token) -> tuple[str | n.Expr, ...] | None:
+        """The pieces of a string with ``{expr}`` interpolations (None without any): text
+        (``{{`` and ``}}`` are braces) and the expressions, parsed here."""
+        raw = str(tok)[1:-1]
+        if "{" not in raw and "}" not in raw:
+            return None
+        parts: list[str | n.Expr] = []
+        literal, i = "", 0
+        while i < len(raw):
+            c = raw[i]
+            if c == "\\":
+                literal += raw[i:i + 2]
+                i += 2
+            elif raw.startswith(("{{", "}}"), i):
+                literal += c
+                i += 2
+            elif c == "{":
+                j = raw.find("}", i)
+                if j < 0 or "\\" in raw[i:j]:
+                    self._string_error(tok, i, "an interpolation {...} ends with '}' on the same "
+                                       "string, without backslashes (write {{ for a brace)")
+                    return None
+                if literal:
+                    parts.append(self._unescape(literal, tok))
+                literal = ""
+                parts.append(self._interpolated(raw[i + 1:j], tok, i + 1))
+                i = j + 1
+            elif c == "}":
+                self._string_error(tok, i, "a '}' without its '{' (write }} for a brace)")
+                return None
+            else:
+                literal += c
+                i += 1
+        if literal:
+            parts.append(self._unescape(literal, tok))
+        return tuple(parts)
+
+    def _interpolated(self, text: str, tok: Token, offset: int) -> n.Expr:
+        """One ``{...}`` of a string at ``offset`` in its body: a name, or any expression."""
+        line, col = tok.line or 1, (tok.column or 1) + 1 + offset
+        stripped = text.strip()
+        if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", stripped):  # the common case, no parser
+            col += len(text) - len(text.lstrip())
+            return n.Name(Span(self.path, line, col, line, col + len(stripped)), stripped)
+        from .parser import parse_expression  # the parser builds with this class
+
+        try:
+            return parse_expression(text, self.path, (line, col))
+        except CompileError as exc:
+            for d in exc.diagnostics:
+                message = d.message.replace("end of file", "end")
+                if d.code == dg.SYNTAX.name:
+                    message = f"in the interpolation {{{text}}}: {message}"
+                self.diags.items.append(dg.Diagnostic(d.span, d.severity, d.code, message,
+                                                      d.notes))
+            return n.Unknown(self._tok_span(tok))
+
+    def _string_error(self, tok: Token, offset: int, message: str) -> None:
+        col = (tok.column or 1) + 1 + offset
+        self.diags.error(Span(self.path, tok.line or 1, col, tok.line or 1, col + 1), dg.SYNTAX,
+                         message)
+
     def _unquote(self, tok: Token) -> str:
-        body = str(tok)[1:-1]
+        return self._unescape(str(tok)[1:-1], tok)
+
+    def _unescape(self, body: str, tok: Token) -> str:
         if "\\" not in body:
             return body
 
@@ -84,20 +148,20 @@ class AstBuilder:
         return n.Import(self._span(meta), self._unquote(children[0]))
 
     def model_def(self, meta, children):
-        name, params, body = children
+        name, params, scope, body = children
         return n.ModelDef(self._span(meta), str(name), self._tok_span(name),
-                          tuple(params or ()), body)
+                          tuple(params or ()), body, scope)
 
     def model_alias(self, meta, children):
-        name, base, arguments = children
+        name, base, arguments, scope = children
         args, kwargs = arguments or ((), ())
         return n.ModelAlias(self._span(meta), str(name), self._tok_span(name), str(base),
-                            self._tok_span(base), args, kwargs)
+                            self._tok_span(base), args, kwargs, scope)
 
     def block_def(self, meta, children):
-        name, params, body = children
+        name, params, scope, body = children
         return n.BlockDef(self._span(meta), str(name), self._tok_span(name),
-                          tuple(params or ()), body)
+                          tuple(params or ()), body, scope)
 
     def param_list(self, meta, children):
         return tuple(c for c in children if c is not None)
@@ -136,7 +200,8 @@ class AstBuilder:
         span = self._span(meta)
         if key is None:
             return n.EndPointStmt(span, None, span, value)
-        return n.EndPointStmt(span, self._unquote(key), self._tok_span(key), value)
+        return n.EndPointStmt(span, self._unquote(key), self._tok_span(key), value,
+                              self._interpolation(key))
 
     def layer_stmt(self, meta, children):
         call, scope, branches = children
@@ -196,7 +261,8 @@ class AstBuilder:
         return n.ScopeName(self._span(meta), str(children[0]), False)
 
     def scope_string(self, meta, children):
-        return n.ScopeName(self._span(meta), self._unquote(children[0]), True)
+        return n.ScopeName(self._span(meta), self._unquote(children[0]), True,
+                           self._interpolation(children[0]))
 
     # -- expressions
     def number(self, meta, children):
@@ -270,6 +336,23 @@ class AstBuilder:
     mod = _binop("%")
     or_op = _binop("or")
     and_op = _binop("and")
+    pow = _binop("**")
+
+    def subscript(self, meta, children):
+        value, items = children
+        return n.Subscript(self._span(meta), value, items)
+
+    def subscripts(self, meta, children):
+        return tuple(self._item(c) for c in children if c is not None)
+
+    def _item(self, c):
+        if isinstance(c, Token):  # ELLIPSIS
+            return n.EllipsisLit(self._tok_span(c))
+        return c
+
+    def slice(self, meta, children):
+        start, stop, step = children
+        return n.Slice(self._span(meta), start, stop, step)
 
     def compare(self, meta, children):
         left, op, right = children

@@ -23,14 +23,15 @@ import lark
 from lark import Lark, Token
 
 from ..resources import grammar_path
-from .lexer import CLOSERS, MAX_NESTING, NL_EATERS, OPENERS, NestingTooDeep
+from .lexer import CLOSERS, MAX_NESTING, NL_EATERS, OPENERS, NestingTooDeep, opens_dict
 from .tables import cache_directory
 
 
 class NewlinePostLexer:
     """Drops insignificant newlines so that the grammar can stay LALR(1).
 
-    - inside ``(...)`` and ``[...]`` (so long argument lists can wrap);
+    - inside ``(...)``, ``[...]`` and dict literals (so long argument lists and dicts can
+      wrap);
     - runs of newlines (blank lines, comment lines) collapse to one;
     - a newline right before ``else``/``elif`` (so ``}`` and ``else {`` may sit on two lines).
     It also enforces :data:`MAX_NESTING`.
@@ -46,6 +47,7 @@ class NewlinePostLexer:
     def process(self, stream: Iterator[Token]) -> Iterator[Token]:
         stack: list[str] = []
         pending_nl: Token | None = None
+        previous: Token | None = None  # the token before, for telling a dict's { from a body's
         for tok in stream:
             kind = tok.type
             if kind == "_NL":
@@ -57,13 +59,17 @@ class NewlinePostLexer:
             if pending_nl is not None:
                 if kind not in ("ELSE", "ELIF"):
                     yield pending_nl
+                    previous = pending_nl
                 pending_nl = None
             if kind in OPENERS:
-                stack.append(kind)
+                stack.append("DICT" if kind == "LBRACE" and opens_dict(
+                    stack, None if previous is None else (previous.type, previous.value))
+                             else kind)
                 if len(stack) > MAX_NESTING:
                     raise NestingTooDeep(tok)
             elif kind in CLOSERS and stack:
                 stack.pop()
+            previous = tok
             yield tok
         if pending_nl is not None:
             yield pending_nl

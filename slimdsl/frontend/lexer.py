@@ -7,10 +7,10 @@ does, and keywords are names re-typed by their text, as Lark's ``UnlessCallback`
 Tokens are tuples that read like Lark's (:class:`Token`): making 70,000 Lark ``Token`` objects
 took longer than parsing them.
 
-The post-lexer's rules, applied in the same pass: newlines inside ``(...)`` and ``[...]`` are
-dropped, runs of newlines collapse to their first, a newline right before ``else``/``elif`` is
-dropped (so ``}`` and ``else {`` may sit on separate lines), and brackets and blocks nested more
-than :data:`MAX_NESTING` deep stop the lexer.
+The post-lexer's rules, applied in the same pass: newlines inside ``(...)``, ``[...]`` and dict
+literals ``{k: v}`` (:func:`opens_dict`) are dropped, runs of newlines collapse to their first,
+a newline right before ``else``/``elif`` is dropped (so ``}`` and ``else {`` may sit on separate
+lines), and brackets and blocks nested more than :data:`MAX_NESTING` deep stop the lexer.
 """
 
 from __future__ import annotations
@@ -29,7 +29,21 @@ KEYWORDS = ("model", "block", "def", "import", "input", "output", "end_point", "
 
 OPENERS = frozenset({"LPAR", "LSQB", "LBRACE"})
 CLOSERS = frozenset({"RPAR", "RSQB", "RBRACE"})
-NL_EATERS = frozenset({"LPAR", "LSQB"})  # inside (...) and [...] newlines are insignificant
+#: Inside (...), [...] and a dict literal {k: v} newlines are insignificant.
+NL_EATERS = frozenset({"LPAR", "LSQB", "DICT"})
+#: A ``{`` after one of these tokens (type or text) starts a dict literal, not a body: it
+#: stands where an expression starts (``= {``, ``, {``, ``+ {``...). Inside brackets every
+#: ``{`` is a dict.
+BEFORE_DICT = frozenset({"EQUAL", "COLON", "COMMA", "LPAR", "LSQB", "PLUS", "MINUS", "STAR",
+                         "SLASH", "PERCENT", "COMP_OP", "IN", "NOT", "AND", "OR", "IF", "//",
+                         "**"})
+
+
+def opens_dict(stack: list[str], previous) -> bool:
+    """Does a ``{`` after the token ``previous`` (None at the start) open a dict literal?"""
+    return bool(stack and stack[-1] in NL_EATERS) or (previous is not None and (
+        previous[0] in BEFORE_DICT or previous[1] in BEFORE_DICT))
+
 
 class Token(tuple):
     """A token: the tuple (type, value, line, column, end_line, end_column, start_pos), which
@@ -154,7 +168,8 @@ class Lexer:
                     append(pending)
                 pending = None
             if kind in OPENERS:
-                stack.append(kind)
+                stack.append("DICT" if kind == "LBRACE" and opens_dict(
+                    stack, tokens[-1] if tokens else None) else kind)
                 if len(stack) > MAX_NESTING:
                     error = NestingTooDeep(tok)
                     break

@@ -13,6 +13,7 @@ import functools
 
 from .. import diagnostics as dg
 from ..diagnostics import CompileError, Diagnostics, Span
+from ..records import replace
 from . import tree as n
 from .builder import AstBuilder
 from .builder import token_span as _token_span
@@ -26,7 +27,7 @@ from .lexer import (
     UnexpectedCharacters,
     make_token,
 )
-from .tables import tables
+from .tables import start_tables, tables
 
 #: Longest source accepted (files are read up to this many bytes). The largest model of the
 #: zoo is 9 KB; parsing costs ~2 us a token, so this bounds the time any input can take.
@@ -50,6 +51,33 @@ def parse(text: str, path: str = "<string>") -> n.File:
     if diags.has_errors:
         raise CompileError(diags.items)
     return file
+
+
+@functools.lru_cache(maxsize=1)
+def _expression_parser() -> Parser:
+    return Parser(start_tables("expr"))
+
+
+def parse_expression(text: str, path: str = "<value>",
+                     origin: tuple[int, int] = (1, 1)) -> n.Expr:
+    """Parse one expression: a ``-D`` value such as ``leaky_relu(alpha=0.1)``, or the
+    ``{i + 1}`` of an interpolated string, whose first character is at ``origin`` (line,
+    column) of ``path``; raise :class:`CompileError` on bad syntax."""
+    diags = Diagnostics()
+    line, column = origin
+    tokens, error = front_end()[0].tokens(text, line=line, column=column)
+    try:
+        expr = run_parser(_expression_parser(), tokens, error, AstBuilder(path, diags), text,
+                          path, "expr")
+    except CompileError as exc:
+        if origin != (1, 1):  # "end of file" is placed from the text alone: move it
+            end = column + len(text.rstrip())
+            exc.diagnostics = [replace(d, span=Span.point(path, line, end))
+                               if "end of file" in d.message else d for d in exc.diagnostics]
+        raise
+    if diags.has_errors:
+        raise CompileError(diags.items)
+    return expr
 
 
 def check_source(text: str, path: str, diags: Diagnostics) -> str:
@@ -110,6 +138,7 @@ _PUNCT = {
     "LPAR": "(", "RPAR": ")", "LSQB": "[", "RSQB": "]", "LBRACE": "{", "RBRACE": "}",
     "COMMA": ",", "COLON": ":", "EQUAL": "=", "DOT": ".", "PLUS": "+", "MINUS": "-",
     "STAR": "*", "SLASH": "/", "DOUBLESLASH": "//", "PERCENT": "%", "QMARK": "?", "_AS": "as",
+    "ELLIPSIS": "...",
 }
 
 

@@ -78,7 +78,7 @@ class Call:
 @dataclass(frozen=True, slots=True)
 class BinOp:
     span: Span
-    op: str  # one of + - * / // % == != < <= > >= and or
+    op: str  # one of + - * / // % ** == != < <= > >= and or
     left: Expr
     right: Expr
 
@@ -106,6 +106,33 @@ class Index:
 
 
 @dataclass(frozen=True, slots=True)
+class Slice:
+    """``start:stop:step`` in a subscript; an omitted part is None."""
+
+    span: Span
+    start: Expr | None
+    stop: Expr | None
+    step: Expr | None
+
+
+@dataclass(frozen=True, slots=True)
+class EllipsisLit:
+    """``...`` in a subscript: the dimensions not written."""
+
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class Subscript:
+    """``x[a:b, ..., 0]``: a subscript with slices, several items or ``...`` (a single plain
+    expression is an :class:`Index`)."""
+
+    span: Span
+    value: Expr
+    items: tuple[Expr | Slice | EllipsisLit, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class Attribute:
     span: Span
     value: Expr
@@ -113,7 +140,7 @@ class Attribute:
 
 
 Expr = (Number | String | Unknown | Name | ListLit | TupleLit | DictLit | Call | BinOp | UnaryOp
-        | Conditional | Index | Attribute)
+        | Conditional | Index | Subscript | Attribute)
 
 
 # ---------------------------------------------------------------------------- statements
@@ -121,11 +148,13 @@ Expr = (Number | String | Unknown | Name | ListLit | TupleLit | DictLit | Call |
 
 @dataclass(frozen=True, slots=True)
 class ScopeName:
-    """The ``as NAME`` / ``as "unit_{i}"`` of a statement; ``{i}`` interpolates a name."""
+    """The ``as NAME`` / ``as "unit_{i + 1}"`` of a statement. A quoted name with ``{...}``
+    has ``parts``: its text pieces and the expressions to interpolate, in order."""
 
     span: Span
     text: str
     quoted: bool
+    parts: tuple[str | Expr, ...] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -175,12 +204,14 @@ class OutputStmt:
 
 @dataclass(frozen=True, slots=True)
 class EndPointStmt:
-    """``end_point ["KEY"] [= tensor]``; without a key, the producer's scope is the key."""
+    """``end_point ["KEY"] [= tensor]``; without a key, the producer's scope is the key.
+    ``key_parts``: the key's text pieces and interpolated expressions, if it has ``{...}``."""
 
     span: Span
     key: str | None
     key_span: Span
     value: Expr | None
+    key_parts: tuple[str | Expr, ...] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -237,11 +268,15 @@ class Param:
 
 @dataclass(frozen=True, slots=True)
 class ModelDef:
+    """``model NAME(params) [as SCOPE] { body }``; ``scope`` is the ``as`` clause, if any
+    (``as none``: no outer variable scope)."""
+
     span: Span
     name: str
     name_span: Span
     params: tuple[Param, ...]
     body: tuple[Stmt, ...]
+    scope: ScopeName | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -255,15 +290,20 @@ class ModelAlias:
     base_span: Span
     args: tuple[Expr, ...]
     kwargs: tuple[Keyword, ...]
+    scope: ScopeName | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class BlockDef:
+    """``block NAME(params) [as SCOPE] { body }``; ``scope`` is the default scope of its calls
+    (``as none``: a call opens no scope unless it says ``as NAME``)."""
+
     span: Span
     name: str
     name_span: Span
     params: tuple[Param, ...]
     body: tuple[Stmt, ...]
+    scope: ScopeName | None = None
 
 
 @dataclass(frozen=True, slots=True)

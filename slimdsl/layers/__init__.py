@@ -9,20 +9,34 @@ the accounting, the summary, the code generator, the editor keyword lists and
 
 The kinds are grouped by family, one module each: :mod:`.conv`, :mod:`.conv_nd`, :mod:`.dense`,
 :mod:`.pool`, :mod:`.norm`, :mod:`.activations`, :mod:`.sequence`, :mod:`.variables`,
-:mod:`.tensor_ops`. A new kind is a :class:`~.base.LayerKind` in its family's ``KINDS`` (and a
-translator in each backend). Shape arithmetic is :mod:`.shapes` (sliding windows) and
-:mod:`.feature_shapes` (normalizers and reshapes); argument types are :mod:`.argtypes`; which
+:mod:`.arithmetic`, :mod:`.tensor_ops`, :mod:`.array_ops`. A new kind is a
+:class:`~.base.LayerKind` in its family's ``KINDS`` (and a translator in each backend). Shape
+arithmetic is :mod:`.shapes` (sliding windows), :mod:`.feature_shapes` (normalizers and
+reshapes) and :mod:`.op_shapes` (TensorFlow's ops); argument types are :mod:`.argtypes`; which
 public functions of tf_slim's layer modules are supported, left out and why is
 :mod:`.tf_slim_names`.
 """
 
 from __future__ import annotations
 
-from . import activations, conv, conv_nd, dense, norm, pool, sequence, tensor_ops, variables
+from . import (
+    activations,
+    arithmetic,
+    array_ops,
+    conv,
+    conv_nd,
+    dense,
+    norm,
+    pool,
+    sequence,
+    tensor_ops,
+    variables,
+)
 from .argtypes import NORMALIZERS, TYPES, ArgError, ArgType
 from .base import (
     FLOAT_DTYPES,
     INTEGER_DTYPES,
+    NUMERIC_DTYPES,
     ONES,
     REQUIRED,
     RUNTIME_SIZE,
@@ -30,18 +44,24 @@ from .base import (
     XAVIER,
     ZEROS,
     Arg,
+    DtypeError,
     LayerKind,
     VarSpec,
 )
 from .norm import BATCH_NORM_ARGS, NORMALIZER_SCOPES, batch_norm_variables
 
-_FAMILIES = (conv, conv_nd, dense, pool, norm, activations, sequence, variables, tensor_ops)
+_FAMILIES = (conv, conv_nd, dense, pool, norm, activations, sequence, variables, arithmetic,
+             tensor_ops, array_ops)
 
 #: All layer kinds by canonical name, family by family.
 LAYERS: dict[str, LayerKind] = {k.name: k for family in _FAMILIES for k in family.KINDS}
-#: Every name (canonical or alias) a call may use, mapped to its canonical kind.
-LAYER_NAMES: dict[str, str] = {**{name: name for name in LAYERS},
-                               **{a: k.name for k in LAYERS.values() for a in k.aliases}}
+#: Every name (canonical or alias) a call may use, mapped to its canonical kind (kinds written
+#: only as syntax, such as slicing, are not called by name).
+LAYER_NAMES: dict[str, str] = {
+    **{name: name for name, k in LAYERS.items() if k.callable},
+    **{a: k.name for k in LAYERS.values() for a in k.aliases}}
+#: The kind each .slim operator on tensors lowers to (``*``: multiply; ``neg``: unary minus).
+OPERATORS: dict[str, str] = {k.operator: k.name for k in LAYERS.values() if k.operator}
 
 #: Built-in statements that take a layer as argument (TF-Slim's repeat/stack).
 META_LAYERS = ("repeat", "stack")
@@ -54,6 +74,7 @@ def lookup(name: str) -> LayerKind | None:
 
 
 __all__ = ["BATCH_NORM_ARGS", "FLOAT_DTYPES", "INTEGER_DTYPES", "LAYERS", "LAYER_NAMES",
-           "META_LAYERS", "NORMALIZERS", "NORMALIZER_SCOPES", "ONES", "REQUIRED", "RUNTIME_SIZE",
-           "RUNTIME_VALUE", "TYPES", "XAVIER", "ZEROS", "Arg", "ArgError", "ArgType", "LayerKind",
-           "VarSpec", "batch_norm_variables", "lookup"]
+           "META_LAYERS", "NORMALIZERS", "NORMALIZER_SCOPES", "NUMERIC_DTYPES", "ONES",
+           "OPERATORS", "REQUIRED", "RUNTIME_SIZE", "RUNTIME_VALUE", "TYPES", "XAVIER", "ZEROS",
+           "Arg", "ArgError", "ArgType", "DtypeError", "LayerKind", "VarSpec",
+           "batch_norm_variables", "lookup"]

@@ -14,6 +14,8 @@ from ..diagnostics import did_you_mean
 from ..records import dataclass
 from ..values import (
     ACTIVATIONS,
+    DTYPES,
+    UNKNOWN,
     Activation,
     Initializer,
     LayerRef,
@@ -100,8 +102,24 @@ def _check_flag(v: Any) -> bool | Training:
 
 
 def _check_padding(v: Any) -> str:
-    if v not in ("SAME", "VALID"):
+    """TF-Slim's layers hand padding to Keras, which accepts any case ("valid")."""
+    if not isinstance(v, str) or v.upper() not in ("SAME", "VALID"):
         raise ArgError(f'expected "SAME" or "VALID", got {show(v)}')
+    return v.upper()
+
+
+def _check_padding_as_written(v: Any) -> str:
+    """For layers whose TF op may see the string itself: the case is kept for the shape rule."""
+    _check_padding(v)
+    return v
+
+
+def _check_padding_exact(v: Any) -> str:
+    """tf.nn.depthwise_conv2d takes only the capitals."""
+    if v not in ("SAME", "VALID"):
+        hint = f' (this layer passes padding to tf.nn.depthwise_conv2d, which needs ' \
+               f'"{v.upper()}")' if isinstance(v, str) and v.upper() in ("SAME", "VALID") else ""
+        raise ArgError(f'expected "SAME" or "VALID", got {show(v)}{hint}')
     return v
 
 
@@ -110,8 +128,8 @@ def _check_activation(v: Any) -> Activation | None:
         return v
     if isinstance(v, LayerRef) and v.kind in ACTIVATIONS:
         return Activation(v.kind)
-    raise ArgError(f"expected an activation ({', '.join(ACTIVATIONS)} or none), "
-                   f"got {type_name(v)} {show(v)}")
+    raise ArgError(f"expected an activation ({', '.join(ACTIVATIONS)}, none, or a def of "
+                   f"one argument), got {type_name(v)} {show(v)}")
 
 
 def _check_initializer(v: Any) -> Initializer | None:
@@ -214,6 +232,71 @@ def _check_paddings(v: Any) -> list[list[int]]:
     return [list(p) for p in v]
 
 
+def _int_list(v: Any, what: str, minimum: int) -> list[int]:
+    if isinstance(v, (list, tuple)) and all(
+            isinstance(x, int) and not isinstance(x, bool) for x in v):
+        bad = [x for x in v if x < minimum]
+        if bad:
+            raise ArgError(f"expected {what}, got {show(list(v))}: {bad[0]} < {minimum}")
+        return list(v)
+    raise ArgError(f"expected {what}, got {type_name(v)} {show(v)}")
+
+
+def _check_number(v: Any) -> int | float:
+    if not is_finite_number(v):
+        raise ArgError(f"expected a finite number, got {type_name(v)} {show(v)}")
+    return v
+
+
+def _check_shape(v: Any) -> list[int]:
+    """A reshape target: ints >= 0, and ``-1`` or ``?`` for the one inferred dimension."""
+    if isinstance(v, (list, tuple)):
+        v = [-1 if x is UNKNOWN else x for x in v]
+    return _int_list(v, "a list of sizes (-1 or ? for the inferred one)", -1)
+
+
+def _check_splits(v: Any) -> int | list[int]:
+    if isinstance(v, int) and not isinstance(v, bool):
+        return _int(v)
+    return _int_list(v, "a number of pieces or a list of sizes (one may be -1)", -1)
+
+
+def _check_size2(v: Any) -> list[int]:
+    sizes = _int_list(v, "a list of two sizes [height, width]", 1)
+    if len(sizes) != 2:
+        raise ArgError(f"expected a list of two sizes [height, width], got {show(v)}")
+    return sizes
+
+
+def _check_perm(v: Any) -> list[int] | None:
+    if v is None:
+        return None
+    return _int_list(v, "a permutation of the axes, e.g. [0, 3, 1, 2]", -(1 << 30))
+
+
+def _check_choice(choices: tuple[str, ...], upper: bool) -> Callable[[Any], str]:
+    def check(v: Any) -> str:
+        value = v.upper() if upper and isinstance(v, str) else v
+        if value not in choices:
+            raise ArgError(f"expected {' or '.join(show(c) for c in choices)}, got {show(v)}")
+        return value
+    return check
+
+
+def _check_dtype(v: Any) -> str:
+    if v not in DTYPES:
+        raise ArgError(f"expected a dtype ({', '.join(DTYPES)}), got {show(v)}")
+    return v
+
+
+def _check_subscripts(v: Any) -> tuple:
+    """The subscripts of ``x[...]``, as the lowering builds them (see op_shapes)."""
+    if not isinstance(v, tuple) or not all(isinstance(s, tuple) and s for s in v):
+        raise ArgError(f"expected subscripts, got {show(v)}")
+    return v
+
+
+
 def _check_maybe_bool(v: Any) -> bool | None:
     return None if v is None else _check_bool(v)
 
@@ -272,9 +355,27 @@ TYPES = {t.name: t for t in (
     ArgType("prob", _check_prob, "a probability in (0, 1]"),
     ArgType("bool", _check_bool, "true or false"),
     ArgType("flag", _check_flag, "true, false or training (the model's run-time flag)"),
-    ArgType("padding", _check_padding, '"SAME" or "VALID"'),
-    ArgType("activation", _check_activation, "relu, relu6, elu, leaky_relu, sigmoid, tanh, "
-                                             "softmax or none"),
+    ArgType("int>=0", lambda v: _int(v, minimum=0), "an int >= 0"),
+    ArgType("number", _check_number, "a number (an int stays an int)"),
+    ArgType("padding", _check_padding, '"SAME" or "VALID" (any case)'),
+    ArgType("padding~", _check_padding_as_written, '"SAME" or "VALID" (any case when '
+                                                   'num_outputs is given)'),
+    ArgType("padding!", _check_padding_exact, '"SAME" or "VALID" (capitals)'),
+    ArgType("pad-mode", _check_choice(("CONSTANT", "REFLECT", "SYMMETRIC"), True),
+            '"CONSTANT", "REFLECT" or "SYMMETRIC" (any case)'),
+    ArgType("resize-method", _check_choice(("bilinear", "nearest"), False),
+            '"bilinear" or "nearest"'),
+    ArgType("shape", _check_shape, "a list of sizes; one may be -1 or ? (inferred)"),
+    ArgType("multiples", lambda v: _int_list(v, "a list of ints >= 0", 0),
+            "one int >= 0 per dimension"),
+    ArgType("splits", _check_splits, "a number of equal pieces, or a list of sizes (one may be "
+                                     "-1)"),
+    ArgType("size2", _check_size2, "[height, width], ints >= 1"),
+    ArgType("perm", _check_perm, "a permutation of the axes, or none (reversed)"),
+    ArgType("dtype", _check_dtype, "a dtype name such as \"float32\""),
+    ArgType("subscripts", _check_subscripts, "the subscripts of x[...]"),
+    ArgType("activation", _check_activation, ", ".join(ACTIVATIONS) + ", none, or a def of "
+                                             "one argument"),
     ArgType("initializer", _check_initializer, "an initializer or none"),
     ArgType("initializer!", _check_initializer_required, "an initializer"),
     ArgType("regularizer", _check_regularizer, "l1(s), l2(s), l1_l2(s1, s2) or none"),

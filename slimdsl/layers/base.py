@@ -73,6 +73,12 @@ ZEROS = Initializer("zeros")
 ONES = Initializer("ones")
 
 INTEGER_DTYPES = ("uint8", "int32", "int64")
+#: What TensorFlow's arithmetic ops (AddV2, Sub, Mul, ...) and most array ops take.
+NUMERIC_DTYPES = FLOAT_DTYPES + INTEGER_DTYPES
+
+
+class DtypeError(ValueError):
+    """TensorFlow refuses these dtypes together (it never converts one implicitly)."""
 
 #: The ``outputs_collections`` argument most layers share.
 COLLECT = Arg("outputs_collections", "string?", None, "collect the output as an end point")
@@ -96,8 +102,6 @@ class LayerKind:
     inputs: str = "one"  # one | two | list | none (model_variable: no tensor input)
     aliases: tuple[str, ...] = ()
     default_scope: str = ""
-    #: The default scope when it depends on the arguments (pool: max_pool / avg_pool).
-    default_scope_of: Callable[[dict[str, Any]], str] | None = None
     func_name: str = ""  # TF-Slim's __name__, used by repeat/stack for inner scopes
     scope_kind: str = "variable"  # variable | name (pools, flatten) | op (tf.* ops)
     arg_scope_key: str | None = None  # None: the kind itself; else whose arg_scope applies
@@ -113,6 +117,28 @@ class LayerKind:
     #: Input dtypes TensorFlow accepts (None: any). Floating-point math is the default; e.g.
     #: tf.one_hot needs integer labels, tf.concat takes anything.
     input_dtypes: tuple[str, ...] | None = FLOAT_DTYPES
+    #: The output dtype from the inputs' (dtype, constant value or None) and the arguments
+    #: (raises :class:`DtypeError` when TensorFlow refuses the combination); None: the first
+    #: input's dtype.
+    dtype_rule: Callable[[list[tuple[str, Any]], dict[str, Any]], str] | None = None
+    #: The default scope when it depends on the arguments (``pad``: ``Pad``, ``PadV2`` or
+    #: ``MirrorPad``, as ``tf.pad`` names its op); None: :attr:`default_scope`.
+    scope_rule: Callable[[dict[str, Any]], str] | None = None
+    #: Op names TensorFlow also takes at the caller's level, besides the node's own
+    #: (``drop_path`` builds ``add``, ``Floor``, ``mul`` ... without a scope of its own).
+    more_names: Callable[[dict[str, Any]], tuple[str, ...]] | None = None
+    #: The .slim operator that lowers to this kind (``*``) and the op name TensorFlow gives
+    #: the operator form (``mul``; ``tf.multiply`` itself names it ``Mul``, the default scope).
+    operator: str = ""
+    operator_scope: str = ""
+    #: False for kinds written only as syntax (``x[1:, :]``), never called by name.
+    callable: bool = True
+    #: True when the shape rule returns one shape per output (``split``): the call's value is
+    #: a list of tensors.
+    multi_output: bool = False
+    #: When it returns its input itself, building nothing (``subsample(1)``, a ``cast`` to the
+    #: input's dtype): a function of the input's dtype and the arguments.
+    identity_when: Callable[[str, dict[str, Any]], bool] | None = None
     #: How many arguments may be passed positionally after the input (None: all of them);
     #: ``linear``'s are keyword-only after num_outputs, as its functools.partial makes them.
     positional: int | None = None
@@ -126,9 +152,6 @@ class LayerKind:
     #: on branch i12lang reads this switch).
     unique_names: bool = False
 
-    def default_name(self, args: dict[str, Any]) -> str:
-        """The default scope (or op name) of a call with effective arguments ``args``."""
-        return self.default_scope_of(args) if self.default_scope_of else self.default_scope
 
     def arg(self, name: str) -> Arg | None:
         for a in self.args:
@@ -139,6 +162,17 @@ class LayerKind:
     @functools.cached_property
     def arg_names(self) -> tuple[str, ...]:
         return tuple(a.name for a in self.args)
+
+    def default_name(self, args: dict[str, Any]) -> str:
+        """The scope (or op) name a call without ``as NAME`` starts from."""
+        return self.scope_rule(args) if self.scope_rule is not None else self.default_scope
+
+    def output_dtype(self, operands: list[tuple[str, Any]], args: dict[str, Any]) -> str:
+        """The output dtype for inputs of (dtype, constant or None) ``operands`` (raises
+        :class:`DtypeError`)."""
+        if self.dtype_rule is not None:
+            return self.dtype_rule(operands, args)
+        return operands[0][0] if operands else "float32"
 
     @functools.cached_property
     def checked_defaults(self) -> dict[str, Any]:
@@ -187,7 +221,7 @@ def window(a: dict[str, Any], padding: str | None = None, n: int = 0) -> Window:
         rate = expand(rate, n, "rate")
     elif isinstance(rate, int):
         rate = (rate,) * len(kernel)
-    return Window(kernel, stride, padding or a["padding"], rate)
+    return Window(kernel, stride, (padding or a["padding"]).upper(), rate)
 
 
 def elementwise_flops(per_element: int) -> Callable[[list[Shape], Shape, dict], int | None]:

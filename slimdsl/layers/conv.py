@@ -32,6 +32,7 @@ def check_rate_stride(a: dict[str, Any], n: int = 2) -> None:
 def _conv2d_shape(ins: list[Shape], a: dict[str, Any]) -> Shape:
     check_rate_stride(a)
     in_channels(ins[0])
+    sh.require_depth(ins[0], "a convolution")
     return sh.window_output(ins[0], window(a), a["num_outputs"])
 
 
@@ -51,6 +52,7 @@ def _conv2d_flops(ins: list[Shape], out: Shape, a: dict[str, Any]) -> int | None
 def _conv2d_same_shape(ins: list[Shape], a: dict[str, Any]) -> Shape:
     check_rate_stride(a)
     in_channels(ins[0])
+    sh.require_depth(ins[0], "a convolution")
     return sh.window_output(ins[0], window(a, "SAME"), a["num_outputs"],
                             explicit_pad=True)
 
@@ -58,13 +60,22 @@ def _conv2d_same_shape(ins: list[Shape], a: dict[str, Any]) -> Shape:
 # separable_conv2d
 def _separable_shape(ins: list[Shape], a: dict[str, Any]) -> Shape:
     check_rate_stride(a)  # TF 2.21 does not raise here, but TF-Slim documents it as invalid
+    if a["num_outputs"] is None and a["padding"] not in ("SAME", "VALID"):
+        raise ShapeError(f"padding {show(a['padding'])}: without num_outputs, "
+                         f"separable_conv2d passes padding to tf.nn.depthwise_conv2d, which "
+                         f"takes only \"SAME\" or \"VALID\"")
     cin = in_channels(ins[0])
+    sh.require_depth(ins[0], "a separable convolution")  # depthwise or pointwise, TF refuses
     channels = a["num_outputs"] if a["num_outputs"] is not None else cin * a["depth_multiplier"]
     if a.get("rate", (1, 1)) != (1, 1) and (ins[0][1] is None or ins[0][2] is None):
         # atrous depthwise goes through space_to_batch: TF's static shape then loses BOTH
         # spatial dimensions (and cannot check them), so ours does too
         return (ins[0][0], None, None, channels)
-    return sh.window_output(ins[0], window(a), channels)
+    out = sh.window_output(ins[0], window(a), channels)
+    if a["num_outputs"] is not None and 0 in out[1:3]:
+        raise ShapeError(f"the depthwise output {sh.format_shape(out[:3] + (cin,))} is empty: "
+                         f"the pointwise VALID 1x1 convolution on it gives floor((0-1)/1)+1 = 0")
+    return out
 
 
 def _separable_vars(ins: list[Shape], out: Shape, a: dict[str, Any]) -> list[VarSpec]:
@@ -115,6 +126,7 @@ def _transpose_flops(ins: list[Shape], out: Shape, a: dict[str, Any]) -> int | N
 # conv2d_in_plane
 def _in_plane_shape(ins: list[Shape], a: dict[str, Any]) -> Shape:
     cin = in_channels(ins[0])
+    sh.require_depth(ins[0], "an in-plane convolution")  # TF's depthwise op fails when run
     return sh.window_output(ins[0], window(a), cin)
 
 
@@ -150,7 +162,7 @@ KINDS = [
         "pointwise conv; depthwise only when num_outputs is none.",
         (Arg("num_outputs", "int?", runtime=RUNTIME_SIZE), Arg("kernel_size", "int-or-pair"),
          Arg("depth_multiplier", "int", 1), Arg("stride", "int-or-pair", 1),
-         Arg("padding", "padding", "SAME"), Arg("data_format", "data-format", "NHWC"),
+         Arg("padding", "padding~", "SAME"), Arg("data_format", "data-format", "NHWC"),
          Arg("rate", "int-or-pair", 1))
         + LINEAR_ARGS[:4] + (Arg("pointwise_initializer", "initializer", None),)
         + LINEAR_ARGS[4:],
@@ -168,7 +180,7 @@ KINDS = [
     LayerKind(
         "conv2d_in_plane", "One [kh, kw, 1, 1] kernel applied to every channel.",
         (Arg("kernel_size", "int-or-pair"), Arg("stride", "int-or-pair", 1),
-         Arg("padding", "padding", "SAME")) + LINEAR_ARGS,
+         Arg("padding", "padding!", "SAME")) + LINEAR_ARGS,
         with_normalizer(_in_plane_shape), aliases=("convolution2d_in_plane",),
         default_scope="ConvInPlane", func_name="convolution2d_in_plane",
         variables=_in_plane_vars, flops=_in_plane_flops, tf_name="slim.conv2d_in_plane"),

@@ -6,7 +6,16 @@ from typing import Any
 
 from ..records import replace
 from . import shapes as sh
-from .base import COLLECT, RUNTIME_SIZE, ZEROS, Arg, LayerKind, VarSpec, elementwise_flops
+from .base import (
+    COLLECT,
+    NUMERIC_DTYPES,
+    RUNTIME_SIZE,
+    ZEROS,
+    Arg,
+    LayerKind,
+    VarSpec,
+    elementwise_flops,
+)
 from .linear import LINEAR_ARGS, linear_vars, macs_flops, with_normalizer
 from .shapes import Shape, ShapeError, size
 
@@ -59,5 +68,6 @@ KINDS = [
          Arg("regularizer", "regularizer", None), COLLECT, Arg("trainable", "bool", True),
          Arg("data_format", "data-format", "NHWC")),
         _bias_add_shape, default_scope="BiasAdd", func_name="bias_add", variables=_bias_add_vars,
+        input_dtypes=NUMERIC_DTYPES,
         flops=elementwise_flops(1), tf_name="slim.bias_add"),
 ]

@@ -72,9 +72,29 @@ def _post_flops(out: Shape, a: dict[str, Any]) -> int | None:
     return n if a.get("biases_initializer") is not None else 0
 
 
+def activation_ops(act: Activation | None) -> int:
+    """Element-wise operations of an activation: 0 for a builtin one (the convention for
+    activations), the arithmetic of a ``def`` used as one (its ``expr`` tree).
+
+    >>> activation_ops(Activation("gate", (), ("*", ("act", Activation("relu6"),
+    ...                                                  ("+", ("x",), 3)), 0.16667)))
+    2
+    """
+    def count(tree: Any) -> int:
+        if not isinstance(tree, tuple) or tree == ("x",):
+            return 0
+        if tree[0] == "act":
+            return activation_ops(tree[1]) + count(tree[2])
+        return 1 + sum(count(t) for t in tree[1:])
+    return 0 if act is None or act.expr is None else count(act.expr)
+
+
 def macs_flops(macs: int | None, out: Shape, a: dict[str, Any]) -> int | None:
-    """FLOPs of ``macs`` multiply-adds (2 each) and the bias add or normalizer after them."""
+    """FLOPs of ``macs`` multiply-adds (2 each), the bias add or normalizer after them, and
+    the arithmetic of a ``def`` activation."""
     post = _post_flops(out, a)
     if macs is None or post is None:
         return None
-    return 2 * macs + post
+    n = size(out)
+    ops = activation_ops(a.get("activation_fn"))
+    return 2 * macs + post + (ops * n if ops and n is not None else 0)

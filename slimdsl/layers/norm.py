@@ -1,5 +1,6 @@
 """Normalization layers: ``batch_norm``, ``instance_norm``, ``layer_norm``, ``group_norm`` (each
-also a ``normalizer_fn`` of convolutions and dense layers), ``gdn`` and ``unit_norm``.
+also a ``normalizer_fn`` of convolutions and dense layers), ``gdn``, ``unit_norm`` and ``lrn``
+(local response normalization).
 
 :data:`NORMALIZER_SCOPES` and :func:`normalizer_check` / :func:`normalizer_variables` are what
 a layer with ``normalizer_fn`` needs: the normalizer runs inside the layer's variable scope under
@@ -254,6 +255,17 @@ def _unit_norm_shape(ins: list[Shape], a: dict[str, Any]) -> Shape:
     return ins[0]
 
 
+def _lrn_shape(ins: list[Shape], a: dict[str, Any]) -> Shape:
+    sh.require_rank(ins[0], 4)
+    return ins[0]
+
+
+def _lrn_flops(ins: list[Shape], out: Shape, a: dict[str, Any]) -> int | None:
+    # the window's sum of squares (2 per tap), bias + alpha * sum, the power, the multiply
+    n = sh.size(out)
+    return None if n is None else n * (2 * (2 * a["depth_radius"] + 1) + 3)
+
+
 KINDS = [
     _norm_kind("batch_norm", "Batch normalization over the last axis (moving statistics at "
                "inference).", BATCH_NORM_ARGS, "slim.batch_norm"),
@@ -280,4 +292,15 @@ KINDS = [
         (Arg("dim", "axis"), Arg("epsilon", "float", 1e-7, runtime=RUNTIME_VALUE)),
         _unit_norm_shape, default_scope="UnitNorm", func_name="unit_norm",
         flops=elementwise_flops(3), tf_name="slim.unit_norm", category="activation"),
+    LayerKind(
+        "lrn", "tf.nn.lrn (local response normalization) across channels: "
+        "x / (bias + alpha * sum(x^2 over depth_radius channels each side))^beta. alpha is "
+        "not divided by the window size (Caffe's is); the defaults are TensorFlow's, not "
+        "AlexNet's.",
+        (Arg("depth_radius", "int>=0", 5), Arg("bias", "float", 1.0, runtime=RUNTIME_VALUE),
+         Arg("alpha", "float", 1.0, runtime=RUNTIME_VALUE),
+         Arg("beta", "float", 0.5, runtime=RUNTIME_VALUE)),
+        _lrn_shape, default_scope="LRN", func_name="lrn", scope_kind="op", flops=_lrn_flops,
+        tf_name="tf.nn.lrn", category="activation",
+        input_dtypes=("float16", "bfloat16", "float32")),
 ]

@@ -10,7 +10,7 @@ from typing import Any
 from ..values import Initializer, show
 from . import feature_shapes as fs
 from . import shapes as sh
-from .base import COLLECT, ONES, Arg, LayerKind, VarSpec, window
+from .base import COLLECT, NUMERIC_DTYPES, ONES, Arg, LayerKind, VarSpec, window
 from .shapes import Shape, ShapeError, Window, size
 
 #: The channels-last data_format of each rank (tf.nn.pool checks it against the rank).
@@ -21,6 +21,13 @@ def _pool_shape(ins: list[Shape], a: dict[str, Any]) -> Shape:
     n = len(a["kernel_size"])
     sh.require_rank(ins[0], n + 2)
     return sh.window_output(ins[0], window(a), ins[0][-1])
+
+
+def _max_pool_shape(ins: list[Shape], a: dict[str, Any]) -> Shape:
+    sh.require_rank(ins[0], 4)
+    if window(a).padding == "VALID":  # TF's MaxPool slides a VALID depth window of 1
+        sh.require_depth(ins[0], "VALID max pooling")
+    return sh.window_output(ins[0], window(a), ins[0][3])
 
 
 def _pool_flops(ins: list[Shape], out: Shape, a: dict[str, Any]) -> int | None:
@@ -70,6 +77,7 @@ def _spatial_softmax_flops(ins: list[Shape], out: Shape, a: dict[str, Any]) -> i
 
 def _subsample_shape(ins: list[Shape], a: dict[str, Any]) -> Shape:
     sh.require_rank(ins[0], 4)
+    sh.require_depth(ins[0], "VALID max pooling")
     f = a["factor"]
     return sh.window_output(ins[0], Window((1, 1), (f, f), "VALID"), ins[0][3])
 
@@ -86,8 +94,9 @@ _3D = ("int-or-triple", "data-format-3d", "NDHWC")
 KINDS = [
     LayerKind(
         "max_pool2d", "2-D max pooling; TF-Slim defaults: stride 2, VALID.", _pool_args(),
-        _pool_shape, default_scope="MaxPool2D", func_name="max_pool2d", scope_kind="name",
-        flops=_pool_flops, tf_name="slim.max_pool2d", category="pool"),
+        _max_pool_shape, default_scope="MaxPool2D", func_name="max_pool2d", scope_kind="name",
+        flops=_pool_flops, tf_name="slim.max_pool2d", category="pool",
+        input_dtypes=NUMERIC_DTYPES),
     LayerKind(
         "avg_pool2d", "2-D average pooling (SAME padding is left out of the mean).", _pool_args(),
         _pool_shape, default_scope="AvgPool2D", func_name="avg_pool2d", scope_kind="name",
@@ -97,7 +106,8 @@ KINDS = [
         "itself when factor is 1. Reads arg_scope([max_pool2d]).",
         (Arg("factor", "int"), COLLECT),
         _subsample_shape, default_scope="MaxPool2D", func_name="subsample", scope_kind="name",
-        arg_scope_key="max_pool2d", tf_name="resnet_utils.subsample", category="pool"),
+        arg_scope_key="max_pool2d", tf_name="resnet_utils.subsample", category="pool",
+        identity_when=lambda dtype, a: a["factor"] == 1, input_dtypes=NUMERIC_DTYPES),
     LayerKind(
         "max_pool3d", "3-D max pooling over [N, T, H, W, C]; TF-Slim defaults: stride 2, VALID.",
         _pool_args(*_3D), _pool_shape, default_scope="MaxPool3D", func_name="max_pool3d",
@@ -112,10 +122,10 @@ KINDS = [
         '"MAX" or "AVG", with dilation; defaults stride 1, VALID; a stride may not exceed '
         "its window. The scope is max_pool / avg_pool.",
         (Arg("kernel_size", "int-or-list"), Arg("pooling_type", "pooling-type"),
-         Arg("padding", "padding", "VALID"), Arg("data_format", "pool-format", None),
+         Arg("padding", "padding!", "VALID"), Arg("data_format", "pool-format", None),
          Arg("dilation_rate", "int-or-list", 1), Arg("stride", "int-or-list", 1), COLLECT),
         _nd_pool_shape, default_scope="max_pool", func_name="pool", scope_kind="name",
-        default_scope_of=lambda a: f"{a['pooling_type'].lower()}_pool", flops=_pool_flops,
+        scope_rule=lambda a: f"{a['pooling_type'].lower()}_pool", flops=_pool_flops,
         tf_name="slim.pool", category="pool"),
     LayerKind(
         "maxout", "Max over groups of shape[axis] / num_units contiguous channels.",

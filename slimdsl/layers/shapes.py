@@ -16,79 +16,17 @@ rules with these helpers, so they work on symbolic dimensions unchanged.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-from contextvars import ContextVar
-
 from ..records import dataclass
-from ..symbolic.constraints import Constraint, eq
+from ..symbolic.constraints import eq
 from ..symbolic.expr import Expr
+from .size_constraints import require, symtf
 
 Dim = int | Expr | None
 Shape = tuple[Dim, ...]
 
 
-class _LazySymbolicTF:
-    """:mod:`slimdsl.symbolic.tf`, imported when a symbolic dimension first needs it: a model
-    with only integer shapes never loads it (nor the solver), so its check costs nothing more."""
-
-    def __getattr__(self, name: str):
-        from ..symbolic import tf
-        return getattr(tf, name)
-
-
-symtf = _LazySymbolicTF()
-
-
 class ShapeError(ValueError):
     """A layer cannot be applied to a shape; ``str(exc)`` shows the arithmetic."""
-
-
-#: The constraints of the shape rule running now (None: nobody collects them).
-_PENDING: ContextVar[list[Constraint] | None] = ContextVar("slimdsl_shape_constraints",
-                                                           default=None)
-
-
-@contextmanager
-def collecting() -> Iterator[list[Constraint]]:
-    """Collect the constraints on symbolic sizes the shape rules run inside the block impose.
-
-    >>> from slimdsl.symbolic import sym
-    >>> with collecting() as found:
-    ...     out = conv_output_dim(sym("H"), 3, 1, "VALID")
-    >>> format_dim(out), [str(c) for c in found]
-    ('H - 2', ['H - 2 >= 1'])
-    """
-    sink: list[Constraint] = []
-    token = _PENDING.set(sink)
-    try:
-        yield sink
-    finally:
-        _PENDING.reset(token)
-
-
-def require(constraints: tuple[Constraint, ...] | list[Constraint], what: str) -> None:
-    """Record what an operation needs of the sizes, described by ``what`` (its origin).
-
-    >>> from slimdsl.symbolic import sym, ge
-    >>> with collecting() as found:
-    ...     require([ge(sym("H"), 8)], "crop 4+4")
-    >>> [(str(c), c.origin) for c in found]
-    [('H >= 8', 'crop 4+4')]
-    """
-    sink = _PENDING.get()
-    if sink is not None:
-        sink.extend(Constraint(c.op, c.lhs, c.rhs, what) for c in constraints)
-
-
-def is_symbolic(d: object) -> bool:
-    """Whether a dimension is an expression over named sizes.
-
-    >>> from slimdsl.symbolic import sym
-    >>> is_symbolic(sym("H")), is_symbolic(7), is_symbolic(None)
-    (True, False, False)
-    """
-    return isinstance(d, Expr)
 
 
 def simplest(dims: list[Dim]) -> Dim:
@@ -137,8 +75,10 @@ def effective_kernel(k: int, rate: int) -> int:
     return k + (k - 1) * (rate - 1)
 
 
-def conv_output_dim(size: Dim, kernel: int, stride: int, padding: str, rate: int = 1) -> Dim:
-    """Output extent of a convolution or pooling window along one axis.
+def conv_output_dim(size: Dim, kernel: int, stride: int, padding: str, rate: int = 1,
+                    allow_empty: bool = False) -> Dim:
+    """Output extent of a convolution or pooling window along one axis (``allow_empty``: an
+    extent of 0 is no error, only a negative one).
 
     >>> conv_output_dim(224, 7, 2, "SAME")
     112
@@ -155,6 +95,8 @@ def conv_output_dim(size: Dim, kernel: int, stride: int, padding: str, rate: int
     Traceback (most recent call last):
     ...
     slimdsl.layers.shapes.ShapeError: VALID 3 on 2: floor((2-3)/1)+1 = 0
+    >>> conv_output_dim(2, 3, 1, "VALID", allow_empty=True)
+    0
     """
     if size is None:
         return None
@@ -168,7 +110,7 @@ def conv_output_dim(size: Dim, kernel: int, stride: int, padding: str, rate: int
     if padding == "SAME":
         return -(-size // stride)
     out = (size - k_eff) // stride + 1
-    if out <= 0:
+    if out < 0 or (out == 0 and not allow_empty):
         kernel_text = f"{kernel} (dilated to {k_eff} by rate {rate})" if rate != 1 else str(kernel)
         raise ShapeError(f"VALID {kernel_text} on {size}: "
                          f"floor(({size}-{k_eff})/{stride})+1 = {out}")
@@ -302,15 +244,25 @@ def window_output(shape: Shape, window: Window, channels: Dim, *, explicit_pad: 
     Traceback (most recent call last):
     ...
     slimdsl.layers.shapes.ShapeError: VALID 3x3 on 2x2: floor((2-3)/1)+1 = 0
+    >>> window_output((5, 1, None, 3), Window((2, 4), (1, 1), "VALID", (1, 2)), 8)
+    (5, 0, None, 8)
     """
     n = len(window.kernel)
     require_rank(shape, n + 2)
     spatial = shape[1:-1]
     out: list[Dim] = []
+    for axis, (d, r) in enumerate(zip(spatial, window.rates), 1):
+        if d == 0 and r > 1 and (window.padding == "SAME" or explicit_pad):
+            raise ShapeError(f"rate {r} on dimension {axis} of size 0: TensorFlow's atrous "
+                             f"convolution pads the empty dimension to less than the kernel")
+    # An atrous VALID convolution goes through space_to_batch; with a spatial dimension
+    # unknown, TF's static shapes then check only that no extent is negative (0 passes).
+    lenient = (window.padding == "VALID" and not explicit_pad
+               and any(r != 1 for r in window.rates) and any(d is None for d in spatial))
     try:
         for d, k, s, r in zip(spatial, window.kernel, window.stride, window.rates):
             out.append(conv2d_same_output_dim(d, k, s, r) if explicit_pad
-                       else conv_output_dim(d, k, s, window.padding, r))
+                       else conv_output_dim(d, k, s, window.padding, r, lenient))
     except ShapeError:
         raise ShapeError(_window_failure(shape, window)) from None
     return (shape[0], *out, channels)
@@ -394,6 +346,19 @@ def in_channels(shape: Shape, rank: int = 4) -> int:
         raise ShapeError("the number of input channels must be known, got "
                          f"{format_shape(shape)}")
     return shape[-1]
+
+
+def require_depth(shape: Shape, what: str) -> None:
+    """TensorFlow's convolutions and pools refuse an input with 0 channels.
+
+    >>> require_depth((None, 5, 5, 0), "pooling")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    slimdsl.layers.shapes.ShapeError: pooling of a tensor with 0 channels [?, 5, 5, 0]: ...
+    """
+    if len(shape) == 4 and shape[3] == 0:
+        raise ShapeError(f"{what} of a tensor with 0 channels {format_shape(shape)}: "
+                         f"TensorFlow refuses a depth of 0")
 
 
 def flatten(shape: Shape) -> Shape:
@@ -488,15 +453,21 @@ def _merge_dims(dims: list[Dim], axis: int) -> Dim:
     return known[0][1] if known else None
 
 
-def broadcast(a: Shape, b: Shape) -> Shape:
-    """``tf.add`` broadcasting (numpy rules).
+def broadcast(a: Shape, b: Shape, verb: str = "add") -> Shape:
+    """TensorFlow's broadcasting of element-wise ops (numpy's rules, aligned from the right):
+    per dimension equal sizes, or a 1 that stretches; an unknown ``?`` meets a 1 as ``?`` and a
+    known size ``k > 1`` as ``k``.
 
-    >>> broadcast((None, 7, 7, 256), (None, 7, 7, 256))
+    >>> broadcast((None, 7, 7, 256), (None, 1, 1, 256))
     (None, 7, 7, 256)
-    >>> broadcast((7, 256), (7, 128))
+    >>> broadcast((7, 256), (7, 128))  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    slimdsl.layers.shapes.ShapeError: cannot add [7, 256] and [7, 128]: dimension 1 is 256 vs 128
+    slimdsl.layers.shapes.ShapeError: cannot add [7, 256] and [7, 128]: dimension 1 is 256 ...
+    >>> broadcast((7, 256), (5, 1, 128), "multiply")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    slimdsl.layers.shapes.ShapeError: cannot multiply [7, 256] and [5, 1, 128]: aligned ...
     """
     rank = max(len(a), len(b))
     pa = (1,) * (rank - len(a)) + tuple(a)
@@ -515,8 +486,11 @@ def broadcast(a: Shape, b: Shape) -> Shape:
             out.append(y if isinstance(y, int) else x if isinstance(x, int) else simplest([x, y]))
             require([eq(x, y)], f"dimension {i} of its inputs")
         else:
-            raise ShapeError(f"cannot add {format_shape(a)} and {format_shape(b)}: "
-                             f"dimension {i} is {x} vs {y}")
+            aligned = "" if len(a) == len(b) else \
+                f"aligned from the right as {format_shape(pa)} and {format_shape(pb)}, "
+            raise ShapeError(f"cannot {verb} {format_shape(a)} and {format_shape(b)}: {aligned}"
+                             f"dimension {i} is {x} vs {y} (sizes must be equal, or one of "
+                             f"them 1)")
     return tuple(out)
 
 

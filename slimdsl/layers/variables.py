@@ -40,5 +40,5 @@ KINDS = [
          Arg("collections", "strings?", None, "no effect on the code (no graph collections)")),
         _shape, inputs="none", default_scope="", func_name="model_variable", scope_kind="none",
         variables=_variables, tf_name="slim.model_variable", category="variable",
-        scope_arg=""),
+        scope_arg="", dtype_rule=lambda ins, a: a["dtype"]),
 ]

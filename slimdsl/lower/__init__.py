@@ -33,9 +33,10 @@ from .. import diagnostics as dg
 from ..diagnostics import CompileError, Diagnostics, Span, did_you_mean
 from ..frontend import Program
 from ..ir import Graph
-from .calls import MAX_CALL_DEPTH, MAX_NODES
+from .calls import MAX_CALL_DEPTH
 from .evaluate import WorkLimit
 from .inputs import GivenShapes
+from .nodes import MAX_NODES
 from .statements import MAX_STEPS, Lowerer
 
 __all__ = ["MAX_CALL_DEPTH", "MAX_NODES", "MAX_STEPS", "lower", "lower_collecting", "GivenShapes"]

@@ -11,7 +11,7 @@ group_norm).
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from .. import diagnostics as dg
@@ -49,10 +49,13 @@ class ArgScopes:
     that reaches a block through an arg_scope, or is baked into a normalizer, is structural.
     """
 
-    def __init__(self, program: Program, diags: Diagnostics, param_uses: dict[str, str]):
+    def __init__(self, program: Program, diags: Diagnostics, param_uses: dict[str, str],
+                 activation_of: Callable[[Any, Span], Any] = lambda value, span: value):
         self.program = program
         self.diags = diags
         self.param_uses = param_uses
+        #: Turns a def given as an activation into its traced Activation (see evaluate).
+        self.activation_of = activation_of
         self._stack: list[Scoped] = [{}]
 
     @property
@@ -105,6 +108,12 @@ class ArgScopes:
                                       f"this scope", f"{key} accepts: {', '.join(accepted)}"],
                                      fixes)
                     continue
+                if key in LAYERS and LAYERS[key].arg(name).type == "activation":
+                    try:
+                        value = self.activation_of(value, kw.value.span)
+                    except EvalError as e:
+                        self.diags.error(e.span, e.code, e.message, e.notes)
+                        continue
                 problem = self._check_value(key, name, value)
                 if problem:
                     self.diags.error(kw.value.span, dg.BAD_VALUE, f"{key} {name}: {problem}")
@@ -199,6 +208,8 @@ class ArgScopes:
             arg = kind.args[positions[name]]
             if name in explicit:
                 given = explicit[name]
+                if arg.type == "activation":
+                    given.value = self.activation_of(given.value, given.span)
                 try:
                     args[name] = arg.check(given.value)
                 except ArgError as e:
@@ -294,7 +305,10 @@ class ArgScopes:
         for name, arg in accepted.items():
             if name in given:
                 try:
-                    out[name] = arg.check(given[name])
+                    value = given[name]
+                    if arg.type == "activation":
+                        value = self.activation_of(value, where)
+                    out[name] = arg.check(value)
                 except ArgError as e:
                     raise EvalError(where, dg.BAD_VALUE,
                                     f"normalizer_params {name}: {e}", notes) from None

@@ -11,31 +11,30 @@ from collections.abc import Callable
 from typing import Any
 
 from .. import diagnostics as dg
-from ..diagnostics import Diagnostics, Note, Span, suggest
+from ..diagnostics import Diagnostics, Span, suggest
 from ..frontend import Program
 from ..frontend import tree as n
-from ..ir import ConstraintSite, Node, Tensor, relative_scope
-from ..layers import LAYER_NAMES, LAYERS, META_LAYERS, LayerKind
-from ..layers.shapes import ShapeError, dims_text, format_shape
+from ..ir import Tensor
+from ..layers import LAYER_NAMES, LAYERS, META_LAYERS, OPERATORS, LayerKind
 from ..records import replace
-from ..symbolic.constraints import Constraint
 from ..values import (
     ACTIVATIONS,
     Activation,
     BlockRef,
     LayerRef,
     TensorValue,
+    is_finite_number,
     param_type_problem,
     show,
     type_name,
 )
 from .arg_scopes import ArgScopes
 from .context import CallArg, ModelBuild, StmtCtx
-from .evaluate import POISON, Env, EvalError, Evaluator, Poisoned, WorkLimit
-from .naming import ScopeNames, join_scope, scope_name
+from .evaluate import POISON, Env, EvalError, Evaluator, Poisoned
+from .naming import NO_SCOPE, ScopeNames, enter_scope, scope_name
+from .nodes import NodeBuilder
 from .params import bind_params
 
-MAX_NODES = 20_000  # the largest zoo model has 343 layers; this bounds the time (~0.1 ms a layer)
 MAX_CALL_DEPTH = 48
 
 #: Lowers the statements of a body in an environment and context (the statement lowerer).
@@ -56,6 +55,7 @@ class CallLowerer:
         self.names = names
         self.scopes = scopes
         self.run_body = run_body
+        self.nodes = NodeBuilder(diags, model, names)
         self._in_args = 0  # > 0 while a call's arguments are evaluated
 
     def call_hook(self, call: n.Call, env: Env, ctx: StmtCtx) -> Any:
@@ -63,6 +63,14 @@ class CallLowerer:
         if call.func in ACTIVATIONS and self._in_args and not call.args:
             return self.evaluator.activation_value(call, env)  # activation_fn=leaky_relu(0.1)
         if not is_graph_call(call.func, env, self.program):
+            found = env.find(call.func)
+            if found is not None:  # a parameter such as `prediction_fn: activation = none`
+                value = found.vars[call.func]
+                what = "none" if value is None else f"{type_name(value)} {show(value)}"
+                raise EvalError(call.func_span, dg.EXPRESSION,
+                                f"'{call.func}' is {what}, which "
+                                "cannot be called: only layers, blocks and activations apply "
+                                "to a tensor")
             names = list(LAYER_NAMES) + list(self.program.blocks) + list(META_LAYERS)
             suffix, fixes = suggest(call.func, names, call.func_span)
             raise EvalError(call.func_span, dg.UNKNOWN_LAYER,
@@ -89,16 +97,22 @@ class CallLowerer:
                             "the scope is given with 'as NAME' after the call, not scope=...",
                             (f"write: {call.func}(...) as "
                              f"{show(kw['scope'].value).strip(chr(34))}",))
-        name = scope_name(scope, env, ctx.scope) if scope is not None else None
+        name = scope_name(scope, env, ctx.scope, self.evaluator.eval,
+                          allow_none=True) if scope is not None else None
         target = call.func
         try:
             bound = env.lookup(target)
         except KeyError:
             bound = None
-        if target == "repeat" and not isinstance(bound, BlockRef):
-            return self._repeat(call, pos, kw, env, ctx, name, span)
-        if target == "stack" and not isinstance(bound, BlockRef):
-            return self._stack(call, pos, kw, env, ctx, name, span)
+        if target in ("repeat", "stack") and not isinstance(bound, (BlockRef, Activation)):
+            if name == NO_SCOPE:
+                raise EvalError(scope.span, dg.SCOPE_NAME,  # type: ignore[union-attr]
+                                f"'as none' (no scope) applies to block calls; {target} always "
+                                f"opens its scope, as in TF-Slim")
+            meta = self._repeat if target == "repeat" else self._stack
+            return meta(call, pos, kw, env, ctx, name, span)
+        if isinstance(bound, Activation):  # activation_fn(net), prediction_fn(logits)
+            return self._activation_call(bound, pos, kw, env, ctx, name, branches, span)
         if isinstance(bound, BlockRef):  # a block bound to another name: `u = unit`, `u(4)`
             ref: LayerRef | BlockRef = bound
         elif target in LAYER_NAMES:
@@ -106,6 +120,46 @@ class CallLowerer:
         else:
             ref = BlockRef(target)
         return self._invoke(ref, pos, kw, env, ctx, name, branches, span)
+
+    def _activation_call(self, act: Activation, pos: list[CallArg], kw: dict[str, CallArg],
+                         env: Env, ctx: StmtCtx, name: str | None,
+                         branches: list[Tensor] | None, span: Span) -> TensorValue:
+        """An activation value called like a layer: the layer of its kind (with its own
+        parameters, such as leaky_relu's alpha), or a def's arithmetic on the tensor."""
+        if act.expr is None:
+            for key, value in act.params:
+                if key not in kw:
+                    kw[key] = CallArg(value, span)
+            return self._layer_call(LAYERS[act.name], pos, kw, env, ctx, name, branches,
+                                    span)  # type: ignore[return-value]
+        if name is not None or kw or branches is not None or len(pos) > 1:
+            raise EvalError(span, dg.STRUCTURE,
+                            f"{act.name} is a def used as an activation: it applies its "
+                            f"arithmetic to one tensor and takes no scope or arguments")
+        x = self._leading_tensor(pos) or self._net(env, span)
+        return self.apply_activation(act, x, ctx, span)
+
+    def apply_activation(self, act: Activation, x: TensorValue, ctx: StmtCtx,
+                         span: Span) -> TensorValue:
+        """The nodes of a def activation's expression tree, applied to ``x``."""
+        def run(tree: Any) -> Any:
+            if tree == ("x",):
+                return x
+            if not isinstance(tree, tuple):
+                return tree  # a number
+            if tree[0] == "act":
+                inner = run(tree[2])
+                if tree[1].expr is not None:
+                    return self.apply_activation(tree[1], inner, ctx, span)
+                kind = LAYERS[tree[1].name]
+                args, sources = self.scopes.effective_args(
+                    kind, [], {k: CallArg(v, span) for k, v in tree[1].params}, span)
+                return self.nodes.build(kind, [inner.tensor], args, sources, ctx, None, span)
+            if tree[0] == "neg":
+                return self.nodes.operator(OPERATORS["neg"], [run(tree[1])], {}, span, ctx)
+            return self.nodes.operator(OPERATORS[tree[0]], [run(tree[1]), run(tree[2])], {},
+                                       span, ctx)
+        return run(act.expr)
 
     def _argument(self, expr: n.Expr, env: Env, plain: bool,
                   name_span: Span | None = None) -> CallArg:
@@ -149,11 +203,14 @@ class CallLowerer:
                             f"repeat's second argument is a layer or block, got "
                             f"{type_name(layer.value)} {show(layer.value)}")
         outer, inner_base = self._meta_scope(ctx, name, "Repeat", layer.value)
-        inner_ctx = replace(ctx, scope=outer, trail=ctx.trail + (span,), top_level=False)
+        inner_ctx = replace(outer, trail=ctx.trail + (span,), top_level=False)
         out = x
-        for i in range(count.value):
-            out = self._invoke(layer.value, [CallArg(out, span)] + pos[2:], dict(kw), env,
-                               inner_ctx, f"{inner_base}_{i + 1}", None, span)
+        try:
+            for i in range(count.value):
+                out = self._invoke(layer.value, [CallArg(out, span)] + pos[2:], dict(kw), env,
+                                   inner_ctx, f"{inner_base}_{i + 1}", None, span)
+        finally:
+            self.names.close_variable_scope(outer.scope)
         return out
 
     def _stack(self, call: n.Call, pos: list[CallArg], kw: dict[str, CallArg], env: Env,
@@ -172,27 +229,30 @@ class CallLowerer:
             raise EvalError(items.span, dg.BAD_VALUE,
                             f"stack's second argument is a list, got {type_name(items.value)}")
         outer, inner_base = self._meta_scope(ctx, name, "Stack", layer.value)
-        inner_ctx = replace(ctx, scope=outer, trail=ctx.trail + (span,), top_level=False)
+        inner_ctx = replace(outer, trail=ctx.trail + (span,), top_level=False)
         out = x
-        for i, item in enumerate(items.value):
-            args = list(item) if isinstance(item, (list, tuple)) else [item]
-            out = self._invoke(layer.value,
-                               [CallArg(out, span)] + [CallArg(a, items.span) for a in args],
-                               dict(kw), env, inner_ctx, f"{inner_base}_{i + 1}", None, span)
+        try:
+            for i, item in enumerate(items.value):
+                args = list(item) if isinstance(item, (list, tuple)) else [item]
+                out = self._invoke(layer.value,
+                                   [CallArg(out, span)] + [CallArg(a, items.span) for a in args],
+                                   dict(kw), env, inner_ctx, f"{inner_base}_{i + 1}", None, span)
+        finally:
+            self.names.close_variable_scope(outer.scope)
         return out
 
     def _meta_scope(self, ctx: StmtCtx, name: str | None, default: str,
-                    layer: LayerRef | BlockRef) -> tuple[str, str]:
-        """The outer scope of a repeat/stack and the base of its inner scopes' names."""
+                    layer: LayerRef | BlockRef) -> tuple[StmtCtx, str]:
+        """The context inside a repeat/stack's outer scope, and the base of its inner scopes'
+        names."""
         if name is None:
-            outer = join_scope(ctx.scope, self.names.unique_variable_scope(ctx.scope, default))
+            scope = self.names.unique_variable_scope(ctx.scope, default)
             inner_base = LAYERS[layer.kind].func_name if isinstance(layer, LayerRef) \
                 else layer.name
         else:
-            outer = join_scope(ctx.scope, name)
+            scope = name
             inner_base = name  # TF-Slim: scope + '_' + str(i), even for "a/b" (a/b/a/b_1)
-        self.names.open_variable_scope(outer)
-        return outer, inner_base
+        return enter_scope(self.names, ctx, scope), inner_base
 
     def _invoke(self, ref: LayerRef | BlockRef, pos: list[CallArg], kw: dict[str, CallArg],
                 env: Env, ctx: StmtCtx, name: str | None, branches: list[Tensor] | None,
@@ -207,76 +267,14 @@ class CallLowerer:
 
     def _layer_call(self, kind: LayerKind, pos: list[CallArg], kw: dict[str, CallArg], env: Env,
                     ctx: StmtCtx, name: str | None, branches: list[Tensor] | None,
-                    span: Span) -> TensorValue:
-        graph = self.model.graph
+                    span: Span) -> TensorValue | list[TensorValue]:
+        if name == NO_SCOPE:
+            raise EvalError(span, dg.SCOPE_NAME,
+                            f"'as none' (no scope) applies to block calls; {kind.name} always "
+                            f"opens its scope, as in TF-Slim")
         inputs = self._layer_inputs(kind, pos, env, branches, span)
         args, sources = self.scopes.effective_args(kind, pos, kw, span)
-        if kind.name == "subsample" and args["factor"] == 1:
-            return TensorValue(inputs[0])  # resnet_utils.subsample returns its input unchanged
-        if len(graph.nodes) >= MAX_NODES:  # ends the lowering: one report, not one a call
-            raise WorkLimit(span, f"it expands to more than {MAX_NODES:,} layers")
-        if kind.name == "conv2d_same" and args["stride"] != (1, 1):
-            # resnet_utils pads first, with an op named "Pad" in the caller's name scope
-            pad = self.names.unique_name_scope(ctx.scope, "Pad")
-            self.names.open_name_scope(join_scope(ctx.scope, pad))
-        full = self._layer_scope(kind, args, ctx, name, span)
-        in_shapes = [t.shape for t in inputs]
-        shape = None
-        if kind.input_dtypes is not None:
-            for t in inputs:
-                if t.dtype not in kind.input_dtypes and not t.poisoned:
-                    raise EvalError(span, dg.BAD_VALUE,
-                                    f"{kind.name} cannot take a {t.dtype} tensor ({t.name}); it "
-                                    f"needs {' or '.join(kind.input_dtypes)}")
-        if all(s is not None for s in in_shapes):
-            needs = self.model.needs  # what symbolic sizes must satisfy (lower_model collects)
-            needs.clear()  # left over by a rule that failed otherwise than with a ShapeError
-            try:
-                shape = kind.shape(in_shapes, args)  # type: ignore[arg-type]
-            except ShapeError as e:
-                needs.clear()
-                self._shape_error(kind, full, inputs, e, span, ctx)
-            if needs:
-                for c in needs:
-                    graph.constraints.append(Constraint(
-                        c.op, c.lhs, c.rhs,
-                        ConstraintSite(span, full, kind.name, c.origin, ctx.trail)))
-                needs.clear()
-        node_id = self.model.next_id()
-        dtype = "float32" if kind.name == "one_hot_encoding" else \
-            args["dtype"] if kind.inputs == "none" else inputs[0].dtype
-        out = Tensor(node_id, shape, full, dtype)
-        node = Node(node_id, kind.name, full, tuple(inputs), out, args, sources, span, ctx.trail)
-        out.producer = node
-        graph.nodes.append(node)
-        if args.get("outputs_collections") is not None and shape is not None:
-            graph.end_points[full] = out
-        return TensorValue(out)
-
-    def _layer_scope(self, kind: LayerKind, args: dict[str, Any], ctx: StmtCtx,
-                     name: str | None, span: Span) -> str:
-        """The full scope of a layer call (opened): explicit names are used as given, defaults
-        are uniquified per parent, as TF does; a model_variable is named by its argument."""
-        if kind.scope_kind == "none":  # model_variable: <variable scopes>/<name>
-            if name is not None:
-                raise EvalError(span, dg.SCOPE_NAME,
-                                f"{kind.name} is named by its first argument, not 'as {name}'",
-                                (f'write: {kind.name}("{name}", ...)',))
-            full = join_scope(ctx.scope, args["name"])
-            self.names.open_name_scope(full)  # its op takes the name in the name scope
-            return full
-        variable = kind.scope_kind == "variable"
-        unique = self.names.unique_variable_scope if variable else self.names.unique_name_scope
-        if name is None:
-            name = unique(ctx.scope, kind.default_name(args))
-        elif not variable or kind.unique_names:  # TF uniquifies explicit name scopes and
-            name = unique(ctx.scope, name)  # op names, not explicit variable scopes (gdn's too)
-        full = join_scope(ctx.scope, name)
-        if variable:
-            self.names.open_variable_scope(full)
-        else:
-            self.names.open_name_scope(full)
-        return full
+        return self.nodes.build(kind, inputs, args, sources, ctx, name, span)
 
     def _layer_inputs(self, kind: LayerKind, pos: list[CallArg], env: Env,
                       branches: list[Tensor] | None, span: Span) -> list[Tensor]:
@@ -309,38 +307,23 @@ class CallLowerer:
                 raise EvalError(span, dg.STRUCTURE,
                                 f"{kind.name} combines exactly 2 branches, got {len(branches)}")
             return branches
-        tensors = []
-        while pos and isinstance(pos[0].value, TensorValue) and len(tensors) < 2:
-            tensors.append(pos.pop(0).value.tensor)
+        tensors: list[Tensor] = []
+        while pos and len(tensors) < 2 and (isinstance(pos[0].value, TensorValue) or (
+                kind.operator and is_finite_number(pos[0].value))):
+            value = pos.pop(0).value
+            # tf.multiply / subtract / pow convert a number before the tensor on its own
+            # (2 -> int32, 2.0 -> float32); the operators, add (a + b) and divide do not
+            strong = not tensors and kind.name in ("multiply", "subtract", "pow")
+            tensors.append(value.tensor if isinstance(value, TensorValue)
+                           else self.nodes.constant(value, strong))
         if len(tensors) == 1:
             tensors.insert(0, self._net(env, span).tensor)
-        if len(tensors) != 2:
+        if len(tensors) != 2 or all(t.const is not None for t in tensors):
             raise EvalError(span, dg.MISSING_ARGUMENT,
-                            f"{kind.name} needs two tensors: {kind.name}(a, b), {kind.name}(b) "
-                            f"(adds to net), or two branches")
+                            f"{kind.name} needs two tensors (or a tensor and a number): "
+                            f"{kind.name}(a, b), {kind.name}(b) (combined with net), or two "
+                            f"branches")
         return tensors
-
-    def _shape_error(self, kind: LayerKind, scope: str, inputs: list[Tensor], error: ShapeError,
-                     span: Span, ctx: StmtCtx) -> None:
-        model = self.model.graph.name
-        text = str(error)
-        code = dg.RANK if text.startswith("expected a rank") else \
-            dg.INCOMPATIBLE if kind.category == "combine" else dg.SHAPE
-        shown = ", ".join(format_shape(t.shape) for t in inputs)  # type: ignore[arg-type]
-        where = f"{kind.name} '{relative_scope(scope, model)}'"
-        message = f"{where} cannot take {shown}: {text}" if inputs else f"{where}: {text}"
-        notes: list[Note] = []
-        chain = _shrink_chain(inputs[0]) if inputs else ""
-        if chain:
-            notes.append(Note("the input was shaped by: " + chain))
-        for t in inputs if kind.category == "combine" else ():
-            if t.producer is not None:
-                notes.append(Note(f"{format_shape(t.shape)} comes from "  # type: ignore[arg-type]
-                                  f"{relative_scope(t.producer.scope, model)}",
-                                  t.producer.span))
-        for site in reversed(ctx.trail):
-            notes.append(Note("expanded from here", site))
-        self.diags.error(span, code, message, notes)
 
     # ------------------------------------------------------------------ blocks
 
@@ -381,12 +364,28 @@ class CallLowerer:
             raise Poisoned()
         if x is not None:
             benv.bind("net", x)
+        if scope is None and block.scope is not None:  # the block's declared default
+            scope = scope_name(block.scope, self.root_env, ctx.scope, self.evaluator.eval,
+                               allow_none=True)
         if scope is None:
             scope = self.names.unique_variable_scope(ctx.scope, name)
-        full = join_scope(ctx.scope, scope)
-        self.names.open_variable_scope(full)
-        inner = StmtCtx(full, ctx.trail + (span,), False, ctx.blocks + (name,))
-        self.run_body(block.body, benv, inner)
+        if scope == NO_SCOPE:  # a helper: its layers are named in the caller's scope
+            if collect is not None:
+                raise EvalError(span, dg.STRUCTURE,
+                                f"block '{name}' opens no scope here ('as none'), so its output "
+                                f"has no scope to be collected under",
+                                ("record it with end_point \"KEY\" after the call",))
+            opened = ctx
+        else:
+            opened = enter_scope(self.names, ctx, scope)
+        full = opened.scope
+        inner = StmtCtx(full, ctx.trail + (span,), False, ctx.blocks + (name,),
+                        opened.name_scope)
+        try:
+            self.run_body(block.body, benv, inner)
+        finally:
+            if scope != NO_SCOPE:
+                self.names.close_variable_scope(full)
         try:
             out = benv.lookup("net")
         except KeyError:
@@ -397,7 +396,8 @@ class CallLowerer:
             raise Poisoned()  # the body reported why (or net was bound to a non-tensor)
         if collect is not None:
             self.model.graph.end_points[full] = out.tensor
-        self.model.call_scopes[id(out.tensor)] = full
+        if scope != NO_SCOPE:
+            self.model.call_scopes[id(out.tensor)] = full
         return out
 
     def _block_arguments(self, block: n.BlockDef, pos: list[CallArg], kw: dict[str, CallArg]
@@ -439,12 +439,13 @@ class CallLowerer:
 
 
 def is_graph_call(func: str, env: Env, program: Program) -> bool:
-    """Does a call of ``func`` add to the graph (a layer, repeat/stack, a block)?"""
+    """Does a call of ``func`` add to the graph (a layer, repeat/stack, a block, an activation
+    value such as a parameter ``activation_fn``)?"""
     try:
         bound = env.lookup(func)
     except KeyError:
         bound = None
-    if isinstance(bound, BlockRef):
+    if isinstance(bound, (BlockRef, Activation)):
         return True
     return func in LAYER_NAMES or func in META_LAYERS or func in program.blocks
 
@@ -466,26 +467,3 @@ def _block_signature(block: n.BlockDef) -> str:
     parts = [f"{p.name}: {p.type_name}" + ("" if p.default is None else " = ...")
              for p in block.params]
     return f"{block.name}({', '.join(parts)})"
-
-
-def _shrink_chain(tensor: Tensor, limit: int = 12) -> str:
-    """``224x224 (images) -> 112x112 (conv1, line 4) -> ...``: where the spatial size changed
-    (``8x224x224`` for a video, ``224`` for a sequence)."""
-    steps: list[str] = []
-    t: Tensor | None = tensor
-    prev: tuple | None = None
-    while t is not None and t.shape is not None:
-        spatial = tuple(t.shape[1:-1]) if 3 <= len(t.shape) <= 5 else None
-        producer = t.producer
-        if spatial is not None and spatial != prev:
-            label = producer.short_scope + f", line {producer.span.line}" if producer \
-                else t.name
-            steps.append(f"{dims_text(spatial)} ({label})")
-            prev = spatial
-        t = producer.inputs[0] if producer and producer.inputs else None
-    if len(steps) < 2:
-        return ""
-    steps.reverse()
-    if len(steps) > limit:
-        steps = steps[:2] + ["..."] + steps[-(limit - 3):]
-    return " -> ".join(steps)

@@ -18,6 +18,14 @@ class StmtCtx:
     trail: tuple[Span, ...] = ()
     top_level: bool = False  # directly in a model body (inputs may be declared here)
     blocks: tuple[str, ...] = ()  # block call stack, for recursion detection
+    #: The name scope ops are named in, when it differs from ``scope``: TF gives a variable
+    #: scope entered again (or named like an op before it) the name scope ``NAME_1``.
+    name_scope: str | None = None
+
+    @property
+    def ns(self) -> str:
+        """The name scope ops and pools are named in."""
+        return self.scope if self.name_scope is None else self.name_scope
 
 
 @dataclass

@@ -15,7 +15,7 @@ from ..records import dataclass, replace
 #: holds the body, and what ending the statement does once its body has run.
 RESUMABLE: dict[type, tuple[str, str | None]] = {
     n.ArgScopeStmt: ("body", "close_arg_scope"),
-    n.ScopeStmt: ("body", None),
+    n.ScopeStmt: ("body", "close_scope"),  # TF forgets the default names used inside
 }
 
 

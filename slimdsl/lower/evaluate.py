@@ -13,9 +13,9 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from .. import diagnostics as dg
-from ..diagnostics import ErrorCode, Fix, Span, did_you_mean, suggest
+from ..diagnostics import Span, did_you_mean, suggest
 from ..frontend import tree as n
-from ..layers import LAYER_NAMES, META_LAYERS
+from ..layers import LAYER_NAMES, META_LAYERS, OPERATORS
 from ..values import (
     ACTIVATION_PARAMS,
     ACTIVATIONS,
@@ -37,81 +37,21 @@ from ..values import (
     show,
     type_name,
 )
+from .env import (
+    MAX_FUNCTION_CALLS,
+    MAX_FUNCTION_DEPTH,
+    MAX_INT_BITS,
+    MAX_LIST,
+    POISON,
+    Env,
+    EvalError,
+    Poisoned,
+    WorkLimit,
+    check_int,
+)
+from .tensor_exprs import TENSOR_BINOPS, PowerError, TensorExprs, Traced, number_power
 
-#: Limits that keep hostile input from exhausting memory or time.
-MAX_LIST = 100_000
-MAX_INT_BITS = 256
-MAX_FUNCTION_DEPTH = 32
-#: Function calls one model may evaluate: depth alone does not bound f(n-1) + f(n-1).
-MAX_FUNCTION_CALLS = 20_000
-
-
-class EvalError(Exception):
-    """An expression cannot be evaluated; carries the diagnostic's pieces."""
-
-    def __init__(self, span: Span, code: ErrorCode, message: str, notes: tuple[str, ...] = (),
-                 fixes: tuple[Fix, ...] = ()):
-        super().__init__(message)
-        self.span = span
-        self.code = code
-        self.message = message
-        self.notes = notes
-        self.fixes = fixes  # a "did you mean" suggestion as data (dg.suggest)
-
-
-class WorkLimit(Exception):
-    """Expanding a model takes too many steps (loops, function calls); ends the lowering."""
-
-    def __init__(self, span: Span, message: str):
-        super().__init__(message)
-        self.span = span
-        self.message = message
-
-
-class Poisoned(Exception):
-    """A value depends on something an earlier diagnostic already reported."""
-
-
-POISON = object()  # bound to names whose definition failed, so later uses stay silent
-
-
-class Env:
-    """Lexical name bindings; ``child()`` opens an inner scope (blocks, branches)."""
-
-    __slots__ = ("vars", "parent")
-
-    def __init__(self, parent: Env | None = None):
-        self.vars: dict[str, Any] = {}
-        self.parent = parent
-
-    def lookup(self, name: str) -> Any:
-        env = self.find(name)
-        if env is None:
-            raise KeyError(name)
-        return env.vars[name]
-
-    def find(self, name: str) -> Env | None:
-        """The environment that binds ``name`` (this one or an enclosing one), or None."""
-        env: Env | None = self
-        while env is not None:
-            if name in env.vars:
-                return env
-            env = env.parent
-        return None
-
-    def bind(self, name: str, value: Any) -> None:
-        self.vars[name] = value
-
-    def names(self) -> list[str]:
-        out: list[str] = []
-        env: Env | None = self
-        while env is not None:
-            out.extend(env.vars)
-            env = env.parent
-        return out
-
-    def child(self) -> Env:
-        return Env(self)
+_TENSORS = (TensorValue, Traced)
 
 
 def builtin_value(name: str) -> Any:
@@ -131,14 +71,6 @@ def builtin_value(name: str) -> Any:
 #: Every builtin name an expression may use, for "did you mean" and editor keyword lists.
 BUILTIN_NAMES = tuple(CONSTANTS) + ACTIVATIONS + tuple(INITIALIZERS) + tuple(REGULARIZERS) \
     + BUILTIN_FUNCTIONS + tuple(LAYER_NAMES) + META_LAYERS
-
-
-def _check_int(v: Any, span: Span) -> int:
-    if isinstance(v, int) and not isinstance(v, bool):
-        if v.bit_length() > MAX_INT_BITS:
-            raise EvalError(span, dg.EXPRESSION, f"integer too large ({v.bit_length()} bits)")
-        return v
-    raise EvalError(span, dg.EXPRESSION, f"expected an int, got {type_name(v)} {show(v)}")
 
 
 def _number(v: Any, span: Span, op: str) -> int | float:
@@ -169,11 +101,22 @@ def _equal(a: Any, b: Any) -> bool:
     return a == b
 
 
-class Evaluator:
-    """Evaluates expressions in an :class:`Env`; layer and block calls go to ``call_hook``."""
+#: Makes the IR node of tensor arithmetic or slicing: (registry kind, operands, arguments,
+#: span of the expression) -> the TensorValue of its output.
+TensorHook = Callable[[str, list, dict, Span], Any]
 
-    def __init__(self, call_hook: Callable[[n.Call, Env], Any]):
+
+class Evaluator(TensorExprs):
+    """Evaluates expressions in an :class:`Env`; layer and block calls go to ``call_hook``,
+    arithmetic and slicing of tensors to ``tensor_hook``."""
+
+    def __init__(self, call_hook: Callable[[n.Call, Env], Any],
+                 tensor_hook: TensorHook | None = None):
         self.call_hook = call_hook
+        self.tensor_hook = tensor_hook
+        self._tracing = 0  # > 0 while a def is traced as an activation
+        #: > 0 while a parameter default is evaluated (calls there make values, not layers)
+        self.in_default = 0
         #: The environment of the model's parameters, whose uses are tracked for codegen.
         self.param_env: Env | None = None
         self.param_names: frozenset[str] = frozenset()
@@ -225,7 +168,7 @@ class Evaluator:
         if isinstance(e.value, float) and not math.isfinite(e.value):
             raise EvalError(e.span, dg.EXPRESSION, f"number {e.text} is out of range")
         if isinstance(e.value, int):
-            return _check_int(e.value, e.span)
+            return check_int(e.value, e.span)
         return e.value
 
     def _eval_String(self, e: n.String, env: Env) -> Any:
@@ -282,6 +225,10 @@ class Evaluator:
             if not isinstance(v, bool):
                 raise EvalError(e.span, dg.EXPRESSION, f"'not' needs a bool, got {type_name(v)}")
             return not v
+        if isinstance(v, Traced):
+            return Traced(("neg", v.tree))
+        if isinstance(v, TensorValue):
+            return self._tensor_op(OPERATORS["neg"], [v], {}, e.span)
         return -_number(v, e.span, "-")
 
     def _eval_BinOp(self, e: n.BinOp, env: Env) -> Any:
@@ -300,6 +247,17 @@ class Evaluator:
         left = self.eval(e.left, env)
         right = self.eval(e.right, env)
         op = e.op
+        if isinstance(left, _TENSORS) or isinstance(right, _TENSORS):
+            if op in TENSOR_BINOPS:
+                return self._tensor_binop(e, left, right)
+            if op in ("==", "!=") and (left is None or right is None):  # `prev != none`
+                return (left is right) == (op == "==")
+            side = e.left if isinstance(left, _TENSORS) else e.right
+            raise EvalError(side.span, dg.EXPRESSION,
+                            f"operator '{op}' does not apply to tensors"
+                            + (" (conditions are compile-time values: compare shapes, "
+                               "e.g. x.shape[1] == 7)" if op in ("==", "!=", "<", "<=",
+                                                                 ">", ">=") else ""))
         if op in ("==", "!="):
             eq = _equal(left, right)
             return eq if op == "==" else not eq
@@ -324,6 +282,11 @@ class Evaluator:
             return left * right
         a = _number(left, e.left.span, op)
         b = _number(right, e.right.span, op)
+        if op == "**":
+            try:
+                return number_power(a, b, MAX_INT_BITS)
+            except PowerError as exc:
+                raise EvalError(e.span, dg.EXPRESSION, str(exc)) from None
         if op in ("/", "//", "%") and b == 0:
             raise EvalError(e.right.span, dg.EXPRESSION, f"division by zero in '{op}'")
         if op == "*" and isinstance(a, int) and isinstance(b, int) \
@@ -345,6 +308,8 @@ class Evaluator:
     def _eval_Index(self, e: n.Index, env: Env) -> Any:
         value = self.eval(e.value, env)
         idx = self.eval(e.index, env)
+        if isinstance(value, (TensorValue, Traced)):
+            return self._slice_tensor(e, value, [self._subscript_item(e.index, idx)])
         if isinstance(value, dict):
             if not isinstance(idx, str) or idx not in value:
                 raise EvalError(e.index.span, dg.EXPRESSION,
@@ -352,7 +317,7 @@ class Evaluator:
             return value[idx]
         if not isinstance(value, (list, tuple, str)):
             raise EvalError(e.value.span, dg.EXPRESSION, f"cannot index a {type_name(value)}")
-        i = _check_int(idx, e.index.span)
+        i = check_int(idx, e.index.span)
         if not -len(value) <= i < len(value):
             raise EvalError(e.index.span, dg.EXPRESSION,
                             f"index {i} out of range for length {len(value)}")
@@ -360,6 +325,10 @@ class Evaluator:
 
     def _eval_Attribute(self, e: n.Attribute, env: Env) -> Any:
         value = self.eval(e.value, env)
+        if isinstance(value, Traced):
+            raise EvalError(e.span, dg.EXPRESSION,
+                            f"an activation function's argument has no static '.{e.attr}': "
+                            f"it stands for any tensor")
         if isinstance(value, TensorValue):
             shape = value.tensor.shape
             if shape is None:
@@ -382,7 +351,7 @@ class Evaluator:
         if bound is not None and isinstance(bound.vars[name], Function):
             return self._call_function(bound.vars[name], e, env)
         if name in BUILTIN_FUNCTIONS and not _shadowed(name, env):
-            return self._builtin_function(e, env)
+            return _builtin_function(self, e, env)
         if name in INITIALIZERS and not _shadowed(name, env):
             kwargs = self._constructor_args(e, env, INITIALIZERS[name])
             if name == "variance_scaling" and kwargs["mode"] not in VARIANCE_SCALING_MODES:
@@ -396,6 +365,8 @@ class Evaluator:
                 if v < 0:
                     raise EvalError(e.span, dg.BAD_VALUE, f"{name} {k} must be >= 0, got {v}")
             return Regularizer(name, tuple(kwargs.items()))
+        if self._tracing:
+            return self._traced_call(e, env, bound.vars[name] if bound is not None else None)
         return self.call_hook(e, env)
 
     def _call_function(self, fn: Function, e: n.Call, env: Env) -> Any:
@@ -468,50 +439,51 @@ class Evaluator:
             out[spec.name] = value
         return out
 
-    def _builtin_function(self, e: n.Call, env: Env) -> Any:
-        if e.kwargs:
-            raise EvalError(e.kwargs[0].span, dg.UNKNOWN_ARGUMENT,
-                            f"{e.func}() takes no keyword arguments")
-        args = [self.eval(a, env) for a in e.args]
-        name = e.func
-        if name == "range":
-            if not 1 <= len(args) <= 3:
-                raise EvalError(e.span, dg.EXPRESSION, "range() takes 1 to 3 ints")
-            ints = [_check_int(a, s.span) for a, s in zip(args, e.args)]
-            if len(ints) == 3 and ints[2] == 0:
-                raise EvalError(e.args[2].span, dg.EXPRESSION, "range() step must not be zero")
-            r = range(*ints)
-            if max(0, -((r.start - r.stop) // r.step)) > MAX_LIST:  # len() may overflow
-                raise EvalError(e.span, dg.EXPRESSION, f"range longer than {MAX_LIST}")
-            return list(r)
-        if name == "len":
-            if len(args) != 1 or not isinstance(args[0], (list, tuple, str)):
-                raise EvalError(e.span, dg.EXPRESSION, "len() takes one list or string")
-            return len(args[0])
-        if name in ("min", "max"):
-            items = args[0] if len(args) == 1 and isinstance(args[0], list) else args
-            if not items:
-                raise EvalError(e.span, dg.EXPRESSION, f"{name}() of nothing")
-            for a, s in zip(items, e.args if len(args) > 1 else [e] * len(items)):
-                _number(a, s.span, name)
-            return min(items) if name == "min" else max(items)
-        if len(args) != 1:
-            raise EvalError(e.span, dg.EXPRESSION, f"{name}() takes exactly one argument")
-        (v,) = args
-        if name == "known":  # known(net.shape[1]): false for an unknown (?) dimension
-            return v is not UNKNOWN
-        if name == "str":
-            if isinstance(v, (int, str)) and not isinstance(v, bool):
-                return str(v)
-            raise EvalError(e.span, dg.EXPRESSION, "str() takes an int or a string")
-        x = _number(v, e.args[0].span, name)
-        if name == "float":
-            return float(x)
-        if name == "abs":
-            return abs(x)
-        if isinstance(x, float) and not math.isfinite(x):
-            raise EvalError(e.span, dg.EXPRESSION, f"{name}() of a non-finite number")
-        return {"int": int, "ceil": math.ceil, "floor": math.floor, "round": round}[name](x)
+def _builtin_function(ev: Evaluator, e: n.Call, env: Env) -> Any:
+    """A call of a builtin function (``range``, ``len``, ``min``, ...)."""
+    if e.kwargs:
+        raise EvalError(e.kwargs[0].span, dg.UNKNOWN_ARGUMENT,
+                        f"{e.func}() takes no keyword arguments")
+    args = [ev.eval(a, env) for a in e.args]
+    name = e.func
+    if name == "range":
+        if not 1 <= len(args) <= 3:
+            raise EvalError(e.span, dg.EXPRESSION, "range() takes 1 to 3 ints")
+        ints = [check_int(a, s.span) for a, s in zip(args, e.args)]
+        if len(ints) == 3 and ints[2] == 0:
+            raise EvalError(e.args[2].span, dg.EXPRESSION, "range() step must not be zero")
+        r = range(*ints)
+        if max(0, -((r.start - r.stop) // r.step)) > MAX_LIST:  # len() may overflow
+            raise EvalError(e.span, dg.EXPRESSION, f"range longer than {MAX_LIST}")
+        return list(r)
+    if name == "len":
+        if len(args) != 1 or not isinstance(args[0], (list, tuple, str)):
+            raise EvalError(e.span, dg.EXPRESSION, "len() takes one list or string")
+        return len(args[0])
+    if name in ("min", "max"):
+        items = args[0] if len(args) == 1 and isinstance(args[0], list) else args
+        if not items:
+            raise EvalError(e.span, dg.EXPRESSION, f"{name}() of nothing")
+        for a, s in zip(items, e.args if len(args) > 1 else [e] * len(items)):
+            _number(a, s.span, name)
+        return min(items) if name == "min" else max(items)
+    if len(args) != 1:
+        raise EvalError(e.span, dg.EXPRESSION, f"{name}() takes exactly one argument")
+    (v,) = args
+    if name == "known":  # known(net.shape[1]): false for an unknown (?) dimension
+        return v is not UNKNOWN
+    if name == "str":
+        if isinstance(v, (int, str)) and not isinstance(v, bool):
+            return str(v)
+        raise EvalError(e.span, dg.EXPRESSION, "str() takes an int or a string")
+    x = _number(v, e.args[0].span, name)
+    if name == "float":
+        return float(x)
+    if name == "abs":
+        return abs(x)
+    if isinstance(x, float) and not math.isfinite(x):
+        raise EvalError(e.span, dg.EXPRESSION, f"{name}() of a non-finite number")
+    return {"int": int, "ceil": math.ceil, "floor": math.floor, "round": round}[name](x)
 
 
 def _shadowed(name: str, env: Env) -> bool:

@@ -365,7 +365,7 @@ class IncrementalModel:
             if lowerer.begin_model(self.name, {}):
                 assert lowerer.definition is not None and lowerer.model_env is not None
                 lowerer.run_body(lowerer.definition.body, lowerer.model_env,
-                                 StmtCtx(self.name, (), True))
+                                 lowerer.root_ctx)
                 graph = lowerer.finish_model()
                 self.complete = True
         except WorkLimit as e:
@@ -475,8 +475,11 @@ class IncrementalModel:
             self._run_from(bodies, path, k + 1)
         finally:
             recorder.levels.pop()
-        if RESUMABLE[type(stmts[i])][1] == "close_arg_scope":
+        closing = RESUMABLE[type(stmts[i])][1]
+        if closing == "close_arg_scope":
             low.scopes.close()
+        elif closing == "close_scope":
+            low.names.close_variable_scope(bodies[k + 1][1].scope)
         low.run_body(stmts, low.model_env, ctx, start=i + 1)
 
 

@@ -11,16 +11,17 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Callable
 from operator import itemgetter
+from typing import Any
 
 from .. import diagnostics as dg
-from ..diagnostics import Span, did_you_mean
 from ..frontend import tree as n
+from ..records import replace
 from ..values import show, type_name
 from .evaluate import Env, EvalError
 
 _SCOPE_PART = re.compile(r"[A-Za-z0-9_.][A-Za-z0-9_.\-]*")
-_INTERPOLATION = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
 
 def join_scope(parent: str, name: str) -> str:
@@ -38,12 +39,22 @@ class _NameScopes(Counter):
         super().__setitem__(key.lower(), value)
 
 
-def _counts(entries: list[tuple[bool, str]]) -> tuple[Counter[str], Counter[str]]:
-    """How many times journal entries open each variable scope, and each name scope (lower
-    case); counted in C, a journal may hold 30,000 entries."""
+def _counts(entries: list[tuple]) -> tuple[Counter[str], Counter[str]]:
+    """How much journal entries change the count of each variable scope, and each name scope
+    (lower case); counted in C, a journal may hold 30,000 entries. An entry is ``(True, full)``
+    (a variable scope and its name scope), ``(False, full)`` (a name scope or op), and rarely
+    ``("v", full)`` (a variable scope alone: its name scope was uniquified, an entry of its
+    own) or ``("c", full, removed)`` (a scope left: the counts inside it set back to 0)."""
     fulls = list(map(itemgetter(1), entries))
-    return (Counter(map(itemgetter(1), filter(itemgetter(0), entries))),
-            Counter(map(str.lower, fulls)))
+    variables = Counter(map(itemgetter(1), filter(itemgetter(0), entries)))
+    names = Counter(map(str.lower, fulls))
+    for entry in [e for e in entries if e[0] in ("v", "c")]:  # (rare) corrections
+        names[entry[1].lower()] -= 1
+        if entry[0] == "c":
+            variables[entry[1]] -= 1
+            for key, count in entry[2]:
+                variables[key] -= count
+    return variables, names
 
 
 class ScopeNames:
@@ -54,6 +65,9 @@ class ScopeNames:
         self._variables: Counter[str] = Counter()
         self._names: Counter[str] = _NameScopes()
         self._suffix_hint: dict[tuple[str, str, str], int] = {}  # see _unique
+        #: The variable scopes counted under each path ("a/b" under "a", "a" under ""), for
+        #: resetting a closed scope's subtree without scanning every count.
+        self._under: dict[str, set[str]] = {}
         #: Every scope opened, in order, when recording (see :meth:`record`); else None.
         self.journal: list[tuple[bool, str]] | None = None
         # Scopes undone by rollback() but not yet taken off the counts (see commit()).
@@ -95,12 +109,57 @@ class ScopeNames:
             self._names[key] -= count
         self._pending_variables, self._pending_names = Counter(), Counter()
 
-    def open_variable_scope(self, full: str) -> None:
-        """Open the variable scope ``full`` (which also opens the name scope)."""
+    def open_variable_scope(self, full: str, name: str | None = None,
+                            name_parent: str | None = None) -> str:
+        """Open the variable scope ``full`` (``name``: its last part as written, which may hold
+        "/"), and the name scope TF opens with it under ``name_parent`` (default: ``full``'s
+        parent): ``name_parent/name``, or ``name_1``... when an op or name scope took that
+        name already (TF compares names ignoring case). Returns the name scope's path."""
         self._variables[full] += 1
-        self._names[full] += 1
+        child = full
+        while True:  # index the path's every prefix (a scope "g/L7" sits under "g")
+            parent = child.rpartition("/")[0]
+            siblings = self._under.setdefault(parent, set())
+            if child in siblings:
+                break
+            siblings.add(child)
+            if not parent:
+                break
+            child = parent
+        if name is None:
+            name_parent, _, name = full.rpartition("/")
+        elif name_parent is None:
+            name_parent = full[:len(full) - len(name)].rstrip("/")
+        ns = join_scope(name_parent, name)
+        if self._taken(self._names, "name", ns):
+            ns = join_scope(name_parent, self.unique_name_scope(name_parent, name))
+        self._names[ns] += 1
         if self.journal is not None:
-            self.journal.append((True, full))
+            self.journal.extend([(True, full)] if ns == full else [("v", full), (False, ns)])
+        return ns
+
+    def close_variable_scope(self, full: str) -> None:
+        """Leave the variable scope ``full``. TF then forgets how often each scope *inside* it
+        was opened (``close_variable_subscopes``): entered again, its default names start over
+        (``Conv``, not ``Conv_1``), so a default-named layer clashes with its variables."""
+        # Recording (the language server), the index keeps every scope (a rollback may bring
+        # counts back) and the counts set back go into the journal; else it forgets the subtree.
+        under = self._under.pop if self.journal is None else self._under.get
+        stack = list(under(full, ()))
+        removed = []
+        while stack:
+            key = stack.pop()
+            count = self._count(self._variables, "variable", key)
+            if count:
+                self._variables[key] -= count
+                removed.append((key, count))
+            stack.extend(under(key, ()))
+        if self.journal is not None and removed:
+            self.journal.append(("c", full, tuple(removed)))
+        prefix = full + "/"
+        for key in [k for k in self._suffix_hint
+                    if k[0] == "variable" and (k[1] == full or k[1].startswith(prefix))]:
+            del self._suffix_hint[key]
 
     def open_name_scope(self, full: str) -> None:
         """Open the name scope (or take the op name) ``full``."""
@@ -116,19 +175,23 @@ class ScopeNames:
         """``base`` or the first free ``base_N`` among the name scopes and ops of ``parent``."""
         return self._unique(parent, base, self._names, "name")
 
-    def _taken(self, counts: Counter[str], kind: str, key: str) -> bool:
+    def _count(self, counts: Counter[str], kind: str, key: str) -> int:
         count = counts[key]
-        if count and self._undone:  # net of a rollback not yet committed
+        if self._undone:  # net of a rollback not yet committed (a close undone: more)
             pending = self._pending_variables if kind == "variable" else self._pending_names
             count -= pending.get(key if kind == "variable" else key.lower(), 0)
-        return count > 0
+        return count
+
+    def _taken(self, counts: Counter[str], kind: str, key: str) -> bool:
+        return self._count(counts, kind, key) > 0
 
     def _unique(self, parent: str, base: str, counts: Counter[str], kind: str) -> str:
         """TF's default-name uniquification: ``base``, then ``base_1``, ``base_2``, ..."""
         if not self._taken(counts, kind, join_scope(parent, base)):
             return base
-        # Counts only grow, so the suffix found last time is a lower bound for this one:
-        # resuming there keeps a chain of N unnamed layers linear instead of quadratic.
+        # Counts only grow (until close_variable_scope forgets a subtree, and its hints), so
+        # the suffix found last time is a lower bound for this one: resuming there keeps a
+        # chain of N unnamed layers linear instead of quadratic.
         key = (kind, parent, base)
         i = self._suffix_hint.get(key, 1)
         while self._taken(counts, kind, join_scope(parent, f"{base}_{i}")):
@@ -137,29 +200,64 @@ class ScopeNames:
         return f"{base}_{i}"
 
 
-def interpolate(text: str, span: Span, env: Env, scope: str) -> str:
-    """``text`` with every ``{name}`` replaced by its int or string value (``{scope}``: the
-    current variable scope)."""
-    def repl(m: re.Match) -> str:
-        key = m.group(1)
-        if key == "scope":
-            return scope
+Evaluate = Callable[[Any, Env], Any]  # an expression's value in an environment
+
+
+def enter_scope(names: ScopeNames, ctx: Any, name: str) -> Any:
+    """``ctx`` (a :class:`~.context.StmtCtx`) inside the variable scope ``name``, opened:
+    ``scope`` is its variable scope, ``name_scope`` the name scope TF gave it."""
+    full = join_scope(ctx.scope, name)
+    ns = names.open_variable_scope(full, name, ctx.ns)
+    return replace(ctx, scope=full, name_scope=None if ns == full else ns)
+
+
+def interpolate(text: str, parts: tuple | None, env: Env, scope: str,
+                evaluate: Evaluate) -> str:
+    """``text`` with every ``{expression}`` replaced by its int or string value; ``{scope}`` is
+    the current variable scope. ``parts`` are the pieces the parser split ``text`` into (None:
+    nothing to interpolate)."""
+    if parts is None:
+        return text
+    out = []
+    for part in parts:
+        if isinstance(part, str):
+            out.append(part)
+            continue
+        if isinstance(part, n.Name) and part.name == "scope":  # `scope` is a reserved word
+            out.append(scope)
+            continue
         try:
-            value = env.lookup(key)
-        except KeyError:
-            raise EvalError(span, dg.UNKNOWN_NAME, f"unknown name '{key}' in \"{text}\""
-                            f"{did_you_mean(key, env.names())}") from None
+            value = evaluate(part, env)
+        except EvalError as e:
+            if e.code is dg.UNKNOWN_NAME:
+                raise EvalError(e.span, e.code, f"{e.message} in \"{text}\"", e.notes) \
+                    from None
+            raise
         if isinstance(value, bool) or not isinstance(value, (int, str)):
-            raise EvalError(span, dg.BAD_VALUE,
-                            f"'{{{key}}}' must be an int or a string, got {type_name(value)}")
-        return str(value)
+            raise EvalError(part.span, dg.BAD_VALUE,
+                            f"an interpolated {{...}} must be an int or a string, got "
+                            f"{type_name(value)} {show(value)}")
+        out.append(str(value))
+    return "".join(out)
 
-    return _INTERPOLATION.sub(repl, text)
+
+#: What ``as none`` gives a model or block: no variable scope of its own.
+NO_SCOPE = ""
 
 
-def scope_name(scope: n.ScopeName, env: Env, parent: str) -> str:
-    """The name an ``as NAME`` / ``scope NAME`` gives, interpolated and checked."""
-    name = interpolate(scope.text, scope.span, env, parent) if scope.quoted else scope.text
+def scope_name(scope: n.ScopeName, env: Env, parent: str, evaluate: Evaluate,
+               allow_none: bool = False) -> str:
+    """The name an ``as NAME`` / ``scope NAME`` gives, interpolated and checked; ``as none``
+    gives :data:`NO_SCOPE` where ``allow_none`` (a model, or a call that may be a block's)."""
+    if not scope.quoted and scope.text == "none":
+        if allow_none:
+            return NO_SCOPE
+        raise EvalError(scope.span, dg.SCOPE_NAME,
+                        "'as none' (no scope) applies to block calls and models only",
+                        ("layers, repeat, stack, scope and branches always open a scope, as "
+                         "in TF-Slim",))
+    name = interpolate(scope.text, scope.parts, env, parent, evaluate) if scope.quoted \
+        else scope.text
     parts = name.split("/")
     if not name or not all(_SCOPE_PART.fullmatch(p) for p in parts):
         raise EvalError(scope.span, dg.SCOPE_NAME,

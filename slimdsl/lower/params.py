@@ -38,6 +38,7 @@ def bind_params(evaluator: Evaluator, diags: Diagnostics, params: tuple[n.Param,
         if p.name in given:
             value, vspan = given[p.name], p.span
         elif p.default is not None:
+            evaluator.in_default += 1  # leaky_relu(alpha=0.1) here is a value, not a layer
             try:
                 value, vspan = evaluator.eval(p.default, env), p.default.span
             except EvalError as e:
@@ -47,6 +48,8 @@ def bind_params(evaluator: Evaluator, diags: Diagnostics, params: tuple[n.Param,
             except Poisoned:
                 ok = False
                 continue
+            finally:
+                evaluator.in_default -= 1
         else:
             if require_defaults:
                 diags.error(p.span, dg.MISSING_ARGUMENT,

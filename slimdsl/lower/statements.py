@@ -15,7 +15,7 @@ from ..frontend import Program
 from ..frontend import tree as n
 from ..ir import Graph, Port, StatementOutput, Tensor, relative_scope
 from ..layers import LAYER_NAMES, META_LAYERS
-from ..layers.shapes import collecting
+from ..layers.size_constraints import collecting
 from ..records import replace
 from ..values import (
     ACTIVATIONS,
@@ -31,7 +31,7 @@ from .calls import CallLowerer, is_graph_call
 from .context import ModelBuild, StmtCtx
 from .evaluate import POISON, Env, EvalError, Evaluator, Poisoned, WorkLimit
 from .inputs import GivenShapes, bind_given, declared_shape
-from .naming import ScopeNames, interpolate, join_scope, scope_name
+from .naming import ScopeNames, enter_scope, interpolate, scope_name
 from .params import bind_params
 
 #: Statements and loop iterations one model may execute (an empty nested loop makes no nodes).
@@ -45,7 +45,7 @@ class Lowerer:
         self.program = program
         self.given = given or {}
         self.diags = diags
-        self.evaluator = Evaluator(self._call_hook)
+        self.evaluator = Evaluator(self._call_hook, self._tensor_hook)
         self.root_env = Env()
         for name in program.blocks:
             self.root_env.bind(name, BlockRef(name))
@@ -53,7 +53,8 @@ class Lowerer:
             self.root_env.bind(fn.name, Function(fn.name, fn.params, fn.body, self.root_env))
         self.model = ModelBuild()
         self.names = ScopeNames()
-        self.scopes = ArgScopes(program, diags, self.evaluator.param_uses)
+        self.scopes = ArgScopes(program, diags, self.evaluator.param_uses,
+                                self.evaluator.activation_of)
         self.calls = CallLowerer(program, diags, self.evaluator, self.root_env, self.model,
                                  self.names, self.scopes, self.run_body)
         self._ctx_stack: list[StmtCtx] = []
@@ -62,6 +63,7 @@ class Lowerer:
         self.recorder: Any = None
         self.model_env: Env | None = None  # the model body's environment, once bound
         self.definition: n.ModelDef | None = None  # the model definition being lowered
+        self.root_ctx = StmtCtx("", (), True)  # the model body's context, once begun
 
     @property
     def steps(self) -> int:
@@ -80,8 +82,17 @@ class Lowerer:
 
     def _call_hook(self, call: n.Call, env: Env) -> Any:
         """The evaluator met a call in an expression: lowered where the statement is."""
+        if not self._ctx_stack or self.evaluator.in_default:
+            if call.func in ACTIVATIONS and not call.args:  # leaky_relu(alpha=0.1)
+                return self.evaluator.activation_value(call, env)
+            raise EvalError(call.span, dg.STRUCTURE,
+                            f"{call.func}() builds a layer: a parameter default is a value")
         ctx = self._ctx_stack[-1]
         return self.calls.call_hook(call, env, ctx)
+
+    def _tensor_hook(self, kind: str, operands: list, args: dict, span: Span) -> Any:
+        """The evaluator met tensor arithmetic or slicing: a node where the statement is."""
+        return self.calls.nodes.operator(kind, operands, args, span, self._ctx_stack[-1])
 
     # ------------------------------------------------------------------ models
 
@@ -90,7 +101,7 @@ class Lowerer:
             return None
         assert self.definition is not None and self.model_env is not None
         with collecting() as self.model.needs:  # the shape rules' constraints on named sizes
-            self.run_body(self.definition.body, self.model_env, StmtCtx(name, (), True))
+            self.run_body(self.definition.body, self.model_env, self.root_ctx)
         return self.finish_model()
 
     def begin_model(self, name: str, overrides: dict[str, Any]) -> bool:
@@ -98,6 +109,7 @@ class Lowerer:
         graph: what comes before its body. False when that failed (reported)."""
         definition = self.program.models[name]
         aliases: list[n.ModelAlias] = []
+        scope_clause = definition.scope  # the first `as` on the chain names the scope
         while isinstance(definition, n.ModelAlias):  # resolve the chain to a model first
             aliases.append(definition)
             if definition.base not in self.program.models or \
@@ -112,9 +124,10 @@ class Lowerer:
                                  f"model alias base '{definition.base}' {problem}", (), fixes)
                 return False
             definition = self.program.models[definition.base]
+            scope_clause = scope_clause or definition.scope
         for alias in aliases:  # the outer alias's values win over the inner ones'
             try:
-                alias_values = self._alias_overrides(alias, definition)
+                alias_values = alias_overrides(self.evaluator, self.root_env, alias, definition)
             except EvalError as e:
                 self.diags.error(e.span, e.code, e.message, e.notes, e.fixes)
                 return False
@@ -128,9 +141,17 @@ class Lowerer:
         if params is None:
             return False
         self.evaluator.track(env, params)
+        try:
+            root = name if scope_clause is None else \
+                scope_name(scope_clause, self.root_env, "", self.evaluator.eval,
+                           allow_none=True)
+        except EvalError as e:
+            self.diags.error(e.span, e.code, e.message, e.notes)
+            return False
         self.model.graph = Graph(name, definition.span.path, definition.span, params,
-                                 param_uses=self.evaluator.param_uses)
-        self.names.open_variable_scope(name)
+                                 root, param_uses=self.evaluator.param_uses)
+        self.root_ctx = enter_scope(self.names, StmtCtx("", (), True), root) if root else \
+            StmtCtx("", (), True)
         self.definition, self.model_env = definition, env
         return True
 
@@ -158,24 +179,6 @@ class Lowerer:
             if isinstance(net, TensorValue):
                 graph.outputs.append(Port("net", net.tensor, definition.span))
         return graph
-
-    def _alias_overrides(self, alias: n.ModelAlias, base: n.ModelDef) -> dict[str, Any]:
-        names = [p.name for p in base.params]
-        if len(alias.args) > len(names):
-            raise EvalError(alias.span, dg.TOO_MANY_ARGUMENTS,
-                            f"model '{base.name}' takes {len(names)} parameters, "
-                            f"got {len(alias.args)}")
-        out = {}
-        for p, a in zip(base.params, alias.args):
-            out[p.name] = self.evaluator.eval(a, self.root_env)
-        for kw in alias.kwargs:
-            if kw.name not in names:
-                suffix, fixes = suggest(kw.name, names, kw.name_span)
-                raise EvalError(kw.name_span, dg.UNKNOWN_ARGUMENT,
-                                f"model '{base.name}' has no parameter '{kw.name}'{suffix}",
-                                fixes=fixes)
-            out[kw.name] = self.evaluator.eval(kw.value, self.root_env)
-        return out
 
     # ------------------------------------------------------------------ statements
 
@@ -275,44 +278,58 @@ class Lowerer:
         if s.key is None:
             producer = value.tensor.producer
             if id(value.tensor) in self.model.call_scopes:
-                key = relative_scope(self.model.call_scopes[id(value.tensor)], graph.name)
+                key = relative_scope(self.model.call_scopes[id(value.tensor)], graph.scope)
             elif producer is None:
                 key = value.tensor.name
             else:
-                key = relative_scope(producer.scope, graph.name)
+                key = relative_scope(producer.scope, graph.scope)
         else:
-            key = interpolate(s.key, s.key_span, env, ctx.scope)
+            key = interpolate(s.key, s.key_parts, env, ctx.scope, self.evaluator.eval)
         if value.tensor.poisoned:
             raise Poisoned()
         graph.end_points[key] = value.tensor
 
     def _stmt_LayerStmt(self, s: n.LayerStmt, env: Env, ctx: StmtCtx) -> None:
+        if s.branches is not None and not isinstance(s.value, n.Call):
+            raise EvalError(s.span, dg.STRUCTURE,
+                            "branches { ... } follow a call such as concat(axis=3)")
+        if s.branches is not None and s.scope is not None:
+            # `concat(axis=3) as Mixed_3b { ... }`: Mixed_3b is a variable scope holding the
+            # branches and the combining op (Mixed_3b/concat), as in TF-Slim's nets.
+            name = scope_name(s.scope, env, ctx.scope, self.evaluator.eval)
+            inner = enter_scope(self.names, ctx, name)
+            try:
+                self._layer_stmt(s, env, inner, None)
+            finally:
+                self.names.close_variable_scope(inner.scope)
+        else:
+            self._layer_stmt(s, env, ctx, s.scope)
+
+    def _layer_stmt(self, s: n.LayerStmt, env: Env, ctx: StmtCtx,
+                    scope: n.ScopeName | None) -> None:
         branch_tensors = None
-        scope = s.scope
         if s.branches is not None:
-            if not isinstance(s.value, n.Call):
-                raise EvalError(s.span, dg.STRUCTURE,
-                                "branches { ... } follow a call such as concat(axis=3)")
-            if scope is not None:
-                # `concat(axis=3) as Mixed_3b { ... }`: Mixed_3b is a variable scope holding
-                # the branches and the combining op (Mixed_3b/concat), as in TF-Slim's nets.
-                ctx = replace(ctx, scope=join_scope(ctx.scope, scope_name(scope, env, ctx.scope)))
-                self.names.open_variable_scope(ctx.scope)
-                scope = None
             branch_tensors = self._branches(s.branches, env, ctx)
         if isinstance(s.value, n.Call) and is_graph_call(s.value.func, env, self.program):
             # Point diagnostics at the whole statement, or at the call if it spans lines.
             span = s.span if s.span.line == s.span.end_line else s.value.span
             value = self.calls.call(s.value, env, ctx, scope, branch_tensors, span)
         else:
+            # Evaluated first: a call of a value that is not callable (`prediction_fn(net) as
+            # P` with prediction_fn none) is reported as such, not as a misplaced `as`.
+            value = self.evaluator.eval(s.value, env)
             if s.scope is not None:
                 raise EvalError(s.scope.span, dg.STRUCTURE,
                                 "'as NAME' names the scope of a layer or block call")
-            value = self.evaluator.eval(s.value, env)
         if isinstance(value, TensorValue):
             self.model.graph.statement_outputs.append(
                 StatementOutput(s.span, s.value.span, ctx.trail, value.tensor))
         if s.target is None:
+            if isinstance(value, list) and value and all(isinstance(v, TensorValue)
+                                                         for v in value):
+                raise EvalError(s.value.span, dg.STRUCTURE,
+                                "this gives a list of tensors, which cannot be net",
+                                ("bind it: parts = split(...), then use parts[0], parts[1]",))
             if not isinstance(value, TensorValue):
                 raise EvalError(s.value.span, dg.STRUCTURE,
                                 f"this statement computes a value ({type_name(value)}) and "
@@ -334,12 +351,14 @@ class Lowerer:
             if source is not None:
                 benv.bind("net", source)
             if b.scope is not None:
-                name = scope_name(b.scope, env, ctx.scope)
-                bctx = replace(ctx, scope=join_scope(ctx.scope, name), top_level=False)
-                self.names.open_variable_scope(bctx.scope)
+                name = scope_name(b.scope, env, ctx.scope, self.evaluator.eval)
+                bctx = replace(enter_scope(self.names, ctx, name), top_level=False)
+                try:
+                    self.run_body(b.body, benv, bctx)
+                finally:
+                    self.names.close_variable_scope(bctx.scope)
             else:
-                bctx = replace(ctx, top_level=False)
-            self.run_body(b.body, benv, bctx)
+                self.run_body(b.body, benv, replace(ctx, top_level=False))
             out = benv.lookup("net")
             if not isinstance(out, TensorValue):
                 raise Poisoned()
@@ -364,10 +383,12 @@ class Lowerer:
             self.run_body(s.body, env, ctx)
 
     def _stmt_ScopeStmt(self, s: n.ScopeStmt, env: Env, ctx: StmtCtx) -> None:
-        name = scope_name(s.scope, env, ctx.scope)
-        inner = replace(ctx, scope=join_scope(ctx.scope, name), top_level=False)
-        self.names.open_variable_scope(inner.scope)
-        self.run_body(s.body, env, inner)
+        name = scope_name(s.scope, env, ctx.scope, self.evaluator.eval)
+        inner = replace(enter_scope(self.names, ctx, name), top_level=False)
+        try:
+            self.run_body(s.body, env, inner)
+        finally:
+            self.names.close_variable_scope(inner.scope)
 
     def _stmt_IfStmt(self, s: n.IfStmt, env: Env, ctx: StmtCtx) -> None:
         for test, body in s.clauses:
@@ -399,20 +420,44 @@ class Lowerer:
                             f"assert needs a bool condition, got {type_name(value)}")
         if value:
             return
-        text = self._source(s.test.span)
+        text = source_text(self.program, s.test.span)
         notes: list[str] = []
         if isinstance(s.test, n.BinOp) and s.test.op in ("==", "!=", "<", "<=", ">", ">="):
             left = self.evaluator.eval(s.test.left, env)
             right = self.evaluator.eval(s.test.right, env)
-            notes.append(f"left side: {self._source(s.test.left.span)} = {show(left)}")
+            left_text = source_text(self.program, s.test.left.span)
+            notes.append(f"left side: {left_text} = {show(left)}")
             notes.append(f"right side: {show(right)}")
         raise EvalError(s.test.span, dg.ASSERTION, f"assertion failed: {text}", tuple(notes))
 
-    def _source(self, span: Span) -> str:
-        text = self.program.sources.get(span.path)
-        if text is None:
-            return "condition"
-        lines = text.splitlines()
-        if span.line != span.end_line or span.line > len(lines):
-            return "condition"
-        return lines[span.line - 1][span.column - 1:span.end_column - 1]
+
+def alias_overrides(evaluator: Evaluator, root_env: Env, alias: n.ModelAlias,
+                    base: n.ModelDef) -> dict[str, Any]:
+    """The parameter values a model alias gives its base (positional, then by keyword)."""
+    names = [p.name for p in base.params]
+    if len(alias.args) > len(names):
+        raise EvalError(alias.span, dg.TOO_MANY_ARGUMENTS,
+                        f"model '{base.name}' takes {len(names)} parameters, "
+                        f"got {len(alias.args)}")
+    out = {}
+    for p, a in zip(base.params, alias.args):
+        out[p.name] = evaluator.eval(a, root_env)
+    for kw in alias.kwargs:
+        if kw.name not in names:
+            suffix, fixes = suggest(kw.name, names, kw.name_span)
+            raise EvalError(kw.name_span, dg.UNKNOWN_ARGUMENT,
+                            f"model '{base.name}' has no parameter '{kw.name}'{suffix}",
+                            fixes=fixes)
+        out[kw.name] = evaluator.eval(kw.value, root_env)
+    return out
+
+
+def source_text(program: Program, span: Span) -> str:
+    """The text of a one-line span (an assertion's condition), or "condition"."""
+    text = program.sources.get(span.path)
+    if text is None:
+        return "condition"
+    lines = text.splitlines()
+    if span.line != span.end_line or span.line > len(lines):
+        return "condition"
+    return lines[span.line - 1][span.column - 1:span.end_column - 1]

@@ -27,7 +27,7 @@ from lsprotocol import types as lsp
 
 from ..editors.vocabulary import word_lists
 from ..frontend import tree as n
-from ..layers import LAYERS, META_LAYERS, lookup
+from ..layers import LAYER_NAMES, LAYERS, META_LAYERS, lookup
 from ..layers.docs import default_text
 from ..lower.arg_scopes import signature
 from ..values import ACTIVATIONS, BUILTIN_FUNCTIONS, INITIALIZERS, REGULARIZERS
@@ -90,9 +90,9 @@ def _unique(items: list[lsp.CompletionItem]) -> list[lsp.CompletionItem]:
 
 def _layer_items(analysis: Analysis, sort: str = "3") -> list[lsp.CompletionItem]:
     out = []
-    for name in sorted({*LAYERS, *(a for k in LAYERS.values() for a in k.aliases)}):
-        kind = lookup(name)
-        out.append(_item(name, K.Function, signature(kind), kind.doc, sort=sort))  # type: ignore
+    for name in sorted(LAYER_NAMES):  # the names a call may use (slicing is syntax only)
+        kind = LAYERS[LAYER_NAMES[name]]
+        out.append(_item(name, K.Function, signature(kind), kind.doc, sort=sort))
     for name in META_LAYERS:
         out.append(_item(name, K.Function, f"{name}(...)", None, sort=sort))
     return out

@@ -31,7 +31,7 @@ class LayerNotFound(LookupError):
 def find_layer(graph: Graph, query: str) -> Node:
     """The node whose scope is ``query`` (full, model-relative, or a unique suffix)."""
     q = query.strip("/")
-    rel = {node: relative_scope(node.scope, graph.name) for node in graph.nodes}
+    rel = {node: relative_scope(node.scope, graph.scope) for node in graph.nodes}
     for node in graph.nodes:
         if q in (node.scope, rel[node]):
             return node
@@ -177,6 +177,8 @@ def explain_dict(graph: Graph, node: Node, read=None, scopes=None) -> dict[str, 
         "inputs": [{"shape": shape_json(t.shape), "from": _producer(t, graph)}
                    for t in node.inputs],
         "output": {"shape": shape_json(node.output.shape)},
+        **({"outputs": [{"shape": shape_json(t.shape)} for t in node.outputs]}
+           if node.more_outputs else {}),
         "arguments": args,
         "variables": [{"name": v.name, "shape": list(v.shape), "trainable": v.trainable,
                        "initializer": show(v.initializer),
@@ -188,8 +190,10 @@ def explain_dict(graph: Graph, node: Node, read=None, scopes=None) -> dict[str, 
 
 
 def _producer(tensor, graph: Graph) -> str:
+    if tensor.const is not None:
+        return "a number in the expression"
     if tensor.producer is not None:
-        return relative_scope(tensor.producer.scope, graph.name)
+        return relative_scope(tensor.producer.scope, graph.scope)
     return tensor.name
 
 
@@ -201,9 +205,11 @@ def explain_text(graph: Graph, node: Node, read=None, scopes=None) -> str:
     for t in d["expanded_through"]:
         out.append(f"  expanded through the call at {t['path']}:{t['line']}")
     out.append("")
-    for i, t in zip(range(len(node.inputs)), d["inputs"]):
-        out.append(f"  input   {format_shape(node.inputs[i].shape)}  from {t['from']}")
-    out.append(f"  output  {format_shape(node.output.shape)}")
+    for tensor, t in zip(node.inputs, d["inputs"]):
+        shown = show(tensor.const) if tensor.const is not None else format_shape(tensor.shape)
+        out.append(f"  input   {shown}  from {t['from']}")
+    for tensor in node.outputs:
+        out.append(f"  output  {format_shape(tensor.shape)}")
     out.append("")
     out.append("  arguments:")
     if not d["arguments"]:

@@ -13,7 +13,9 @@ from dataclasses import dataclass, field
 
 from ..ir import Graph, Node, relative_scope
 from ..layers import LAYERS
+from ..layers.op_shapes import format_subscripts
 from ..layers.shapes import format_shape
+from ..values import show
 from .sizes import count_text
 
 #: Fill colours by registry category (pastel, readable with black text, printable).
@@ -59,6 +61,15 @@ def describe(node: Node) -> str:
         text += f" axis {a.get('axis')}"
     if node.kind == "subsample":
         text += f" /{a.get('factor')}"
+    consts = [show(t.const) for t in node.inputs if t.const is not None]
+    if consts:
+        text += " " + ", ".join(consts)
+    if node.kind == "strided_slice":
+        text = f"[{format_subscripts(a['subscripts'])}]"
+    if node.kind in ("reshape", "resize", "tile"):
+        text += " " + show(a.get("shape") or a.get("size") or a.get("multiples"))
+    if node.kind == "pad" and a.get("mode", "CONSTANT") != "CONSTANT":
+        text += f" {a['mode']}"
     if a.get("padding") == "VALID" and node.kind not in ("max_pool2d", "avg_pool2d"):
         text += " VALID"
     return text
@@ -80,7 +91,7 @@ def _tree(graph: Graph) -> _Cluster:
     unless it is one of several sibling scopes inside a box (an Inception branch)."""
     root = _Cluster("", "")
     for node in graph.nodes:
-        parts = relative_scope(node.scope, graph.name).split("/")[:-1]
+        parts = relative_scope(node.scope, graph.scope).split("/")[:-1]
         where = root
         for i, part in enumerate(parts):
             where = where.children.setdefault(part, _Cluster(part, "/".join(parts[:i + 1])))
@@ -119,11 +130,12 @@ def to_dot(graph: Graph, rankdir: str = "TB") -> str:
             text += "\n" + format_shape(port.tensor.shape)
         lines.append(f"  {pid} [label={quote(text)}, shape=oval, fillcolor=\"#ffffff\"];")
     for node in graph.nodes:
-        tensor_source[node.output.id] = ids[node.id]
+        for t in node.outputs:
+            tensor_source[t.id] = ids[node.id]
 
     def emit(c: _Cluster, depth: int, indent: str) -> None:
         for node in c.nodes:
-            label = relative_scope(node.scope, graph.name)
+            label = relative_scope(node.scope, graph.scope)
             if c.path and label.startswith(c.path + "/"):
                 label = label[len(c.path) + 1:]
             kind = describe(node)

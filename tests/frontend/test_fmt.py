@@ -125,12 +125,16 @@ as Conv }
     scope "unit_{n}" { conv2d(1, 1) }
     assert net.shape[1] == inputs.shape[1] / 2 or net.shape != [?, 1]
     y = add(net, net) as plus
+    z=net[:,1 :, ::2 , ...,none][0]**2 - -y [ 1:-1 ]
+    d = {a: 1,   # in dict
+         b: 2}
     end_point
-    end_point "{scope}/x" = y
+    end_point "{scope}/x{ n*2 }" = y
     output named = y
   }
 }
-model alias_m = m(n=4, flags={a: 2})  # alias
+block helper( ) as none { relu() }
+model alias_m = m(n=4, flags={a: 2}) as  none # alias
 model alias_long = m(n=4, flags={a: 2}, t=(1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, \
 16, 17, 18, 19))
 def  depth( d ,e,) = max(int(d*2),8)
@@ -189,12 +193,20 @@ model m(n: int = 3, flags: dict = {a: 1, b: [1, 2]}, t: any = (1,), u: any = (1,
     }
     assert net.shape[1] == inputs.shape[1] / 2 or net.shape != [?, 1]
     y = add(net, net) as plus
+    z = net[:, 1:, ::2, ..., none][0] ** 2 - -y[1:-1]
+    d = {
+        a: 1,  # in dict
+        b: 2,
+    }
     end_point
-    end_point "{scope}/x" = y
+    end_point "{scope}/x{ n*2 }" = y
     output named = y
   }
 }
-model alias_m = m(n=4, flags={a: 2})  # alias
+block helper() as none {
+  relu()
+}
+model alias_m = m(n=4, flags={a: 2}) as none  # alias
 model alias_long = m(
     n=4, flags={a: 2}, t=(1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19))
 def depth(d, e) = max(int(d * 2), 8)

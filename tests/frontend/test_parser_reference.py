@@ -90,6 +90,16 @@ EDGE_CASES = {
     "Python booleans": "model m {\n  a = True\n}\n",
     "scope keyword argument": "model m {\n  conv2d(8, 3, scope=\"c\")\n}\n",
     "every statement": (ROOT / "tests" / "golden" / "codegen" / "showcase.slim").read_text(),
+    "dicts spanning lines": "model m(p: dict = {\n  a: 1,\n  b: {c:\n 2},\n}) {\n"
+                            "  q = [{\n a: 1}, 2 + {b:\n 3}]\n  if p == {a: 1} {\n  }\n}\n",
+    "a body's brace is not a dict": "model m {\n  scope s {\n relu()\n  }\n  for i in [1] {\n"
+                                    "  }\n  if a\n  {\n  }\n}\n",
+    "powers, slices and ellipsis": "model m {\n  a = -2 ** 3 ** 2\n  b = x[1:, ::-1, ..., none]"
+                                   "\n  c = x[...][:]\n  d = x[0,][a:b:c]\n}\n",
+    "as clauses of models and blocks": "model m as none {\n}\nmodel n = m() as \"A/B\"\n"
+                                       "block b(k: int) as S {\n}\n",
+    "interpolated names": "model m {\n  scope \"u{i + 1}\" { relu() as \"r{2 ** i}_{{x}}\" }\n"
+                          "  end_point \"e{(i}\"\n}\n",
 }
 
 

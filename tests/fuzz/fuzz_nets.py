@@ -122,10 +122,41 @@ class ArgScope:
 
 @dataclass(eq=False)
 class BlockCall:
-    """``bK(d) as name``: a call of block ``bK`` (one int parameter ``d``)."""
+    """``bK(d) as name``: a call of block ``bK`` (one int parameter ``d``); ``as none`` when
+    ``noscope``."""
 
     block: str
     d: int
+    name: str | None = None
+    noscope: bool = False
+
+
+@dataclass(eq=False)
+class Arith:
+    """``net = net OP other`` / ``net = other OP net`` / ``net = -net`` / ``net = f(net, other)``:
+    tensor arithmetic with a number or the second input ``y``."""
+
+    op: str  # + - * / ** or neg
+    other: Any = None  # a number, or "y"
+    left: bool = False  # the other operand first
+    func: str = ""  # the named form (multiply, subtract, ...) instead of the operator
+
+
+@dataclass(eq=False)
+class Slice:
+    """``net = net[spec]``; ``spec`` is the subscript text, ``index`` the same as Python."""
+
+    spec: str
+    index: tuple
+
+
+@dataclass(eq=False)
+class Split:
+    """``parts = split(net, pieces, axis=axis) [as name]``, then ``net = parts[take]``."""
+
+    pieces: Any
+    axis: int
+    take: int
     name: str | None = None
 
 
@@ -138,6 +169,7 @@ class Net:
     items: list
     second: tuple | None = None  # shape of input y, if any
     blocks: dict = field(default_factory=dict)  # name -> list of items
+    helpers: set = field(default_factory=set)  # blocks declared `as none` (no scope)
 
 
 # ---------------------------------------------------------------------------- generation
@@ -212,8 +244,13 @@ OTHER = ("fully_connected", "dropout", "flatten", "batch_norm", "bias_add", "uni
          "softmax", "squeeze", "reduce_mean", "pad", "relu", "relu6", "elu", "leaky_relu",
          "sigmoid", "tanh", "instance_norm", "layer_norm", "group_norm", "linear", "maxout",
          "scale_gradient", "gdn", "spatial_softmax", "images_to_sequence", "sequence_to_images")
-#: Layers that cannot be named (no scope argument in TF-Slim).
-UNNAMED = ("scale_gradient",)
+#: TensorFlow ops (and activations) called like layers.
+OPS = ("reshape", "expand_dims", "tile", "transpose", "reduce_max", "reduce_sum", "lrn",
+       "depth_to_space", "space_to_depth", "resize", "clip_by_value", "hard_swish", "swish",
+       "hard_sigmoid", "drop_path", "pad", "cast")
+#: Kinds TensorFlow gives no name argument (their op names are their own; TF-Slim's
+#: scale_gradient has no scope argument).
+UNNAMED = ("scale_gradient", "swish", "drop_path")
 _CONV_KEYS = {"stride", "padding", "activation_fn", "normalizer_fn", "biases_initializer",
               "kernel_size"}
 _NORM_KEYS = {"center", "scale", "activation_fn"}
@@ -254,7 +291,8 @@ def _rate(c: Chooser) -> Any:
 OPTIONAL = {
     "stride": _stride, "rate": _rate, "kernel_size": _kernel,
     "padding": lambda c: c.pick(("SAME", "VALID")),
-    "activation_fn": lambda c: c.pick((Sym("relu"), Sym("none"), Sym("tanh"), Sym("relu6"))),
+    "activation_fn": lambda c: c.pick((Sym("relu"), Sym("none"), Sym("tanh"), Sym("relu6"),
+                                       Sym("hard_swish"), Sym("swish"))),
     "normalizer_fn": lambda c: c.pick((Sym("batch_norm"), Sym("none"), Sym("batch_norm"),
                                        Sym("instance_norm"), Sym("layer_norm"),
                                        Sym("group_norm"))),
@@ -273,16 +311,16 @@ class _Gen:
         self.used: list[str] = []
         self.blocks: dict = {}
         self.rank = 4  # the input's rank: which window layers fit
+        self.helpers: set = set()
 
     def fresh(self, prefix: str = "L", reuse: bool = False) -> str:
         """A new scope name; now and then a nested one (``g/L7``) or (``reuse``) an old one."""
         self.counter += 1
         roll = self.c.int(0, 39)
         if roll <= 1 and reuse and self.used:
-            # A clash of layer names: TF uniquifies name scopes and op names (ignoring case)
-            # and rejects variables created twice. (Containers are not reused: a re-entered
-            # variable scope gets a uniquified *name* scope for its ops, which slimdsl does not
-            # model.)
+            # A clash of names: TF uniquifies name scopes and op names (ignoring case) and
+            # rejects variables created twice; a variable scope entered again (a `scope` or a
+            # layer named like an earlier op) gets a uniquified *name* scope for its ops.
             old = self.c.pick(self.used)
             return old if roll == 0 else old.swapcase()
         name = f"g{self.counter}/{prefix}{self.counter}" if roll == 2 else \
@@ -349,6 +387,38 @@ class _Gen:
         elif kind == "pad":
             rank = c.pick((4, 4, 4, 2, 3))
             pos = ([[c.int(0, 2), c.int(0, 2)] for _ in range(rank)],)
+            if c.int(0, 2) == 0:
+                kw = (("mode", c.pick(("REFLECT", "SYMMETRIC", "reflect"))),)
+        elif kind == "reshape":
+            pos = (c.pick(([-1], [-1, c.int(1, 8)], [c.pick((1, 2, 3, 4)), -1], [-1, 4, 4, 3],
+                           [-1, c.int(1, 4), c.int(1, 4), c.int(1, 4)])),)
+        elif kind == "expand_dims":
+            pos = (c.int(-5, 4),)
+        elif kind == "tile":
+            pos = ([c.int(0, 2) for _ in range(c.pick((4, 4, 2, 3)))],)
+        elif kind == "transpose":
+            perm = c.pick(([0, 2, 1, 3], [0, 3, 1, 2], [3, 2, 1, 0], [1, 0], [0, 2, 1],
+                           [0, 1, 1, 2]))
+            pos = (perm,) if c.int(0, 3) else ()
+        elif kind in ("reduce_max", "reduce_sum"):
+            if c.int(0, 3):
+                pos = ([c.int(-4, 4) for _ in range(c.int(0, 3))],)
+            if c.bool():
+                kw = (("keepdims", c.bool()),)
+        elif kind == "lrn":
+            kw = (("depth_radius", c.int(0, 3)),) if c.bool() else ()
+        elif kind in ("depth_to_space", "space_to_depth"):
+            pos = (c.pick((2, 2, 3, 1)),)
+        elif kind == "resize":
+            pos = ([c.int(1, 12), c.int(1, 12)],)
+            corners = c.pick(((), (("align_corners", True),), (("half_pixel_centers", True),)))
+            kw = corners + ((("method", "nearest"),) if c.bool() else ())
+        elif kind == "clip_by_value":
+            pos = (c.pick((0, -1.5)), c.pick((6, 1.0)))
+        elif kind == "drop_path":
+            pos = (c.pick((0.5, 0.8)),)
+        elif kind == "cast":
+            pos = (c.pick(("float32", "int32", "float16")),)
         elif kind == "leaky_relu":
             if c.bool():
                 kw = (("alpha", 0.1),)
@@ -360,17 +430,59 @@ class _Gen:
             named = c.int(0, 3) > 0 and kind not in UNNAMED
         return Layer(kind, pos, kw, self.fresh("L", reuse=True) if named else None)
 
+    def tensor_expr(self, in_block: bool) -> Any:
+        """Tensor arithmetic, a slice or a split of net."""
+        c = self.c
+        roll = c.int(0, 9)
+        if roll < 5:
+            op = c.pick(("+", "-", "*", "/", "**", "neg", "*"))
+            if op == "neg":
+                return Arith("neg")
+            other = "y" if not in_block and c.int(0, 3) == 0 else c.pick((0.5, 2, -1.5, 3.0))
+            func = {"+": "add", "-": "subtract", "*": "multiply", "/": "divide",
+                    "**": "pow"}[op] if c.int(0, 3) == 0 else ""
+            return Arith(op, other, c.bool() and other != "y", func)
+        if roll < 8:
+            items, index = [], []
+            for _ in range(c.int(1, 4)):
+                r = c.int(0, 9)
+                if r == 0:
+                    items.append("...")
+                    index.append(Ellipsis)
+                elif r == 1:
+                    items.append("none")
+                    index.append(None)
+                elif r == 2:
+                    i = c.int(-2, 2)
+                    items.append(str(i))
+                    index.append(i)
+                else:
+                    a = c.pick((None, None, 1, -1, 2))
+                    b = c.pick((None, None, -1, 3))
+                    step = c.pick((None, None, 2, -1))
+                    text = ("" if a is None else str(a)) + ":" + ("" if b is None else str(b))
+                    items.append(text + ("" if step is None else f":{step}"))
+                    index.append(slice(a, b, step))
+            return Slice(", ".join(items), tuple(index))
+        pieces = c.pick((2, 3, [1, -1], [1, 2], 1))
+        count = pieces if isinstance(pieces, int) else len(pieces)
+        return Split(pieces, c.pick((3, -1, 1, 0)), c.int(0, count - 1), self.maybe_name("P"))
+
     def seq(self, depth: int, lo: int = 1, hi: int = 4, in_block: bool = False) -> list:
         """A list of items; ``depth`` bounds the nesting of branches, scopes and blocks."""
         c = self.c
         items: list = []
         for _ in range(c.int(lo, hi)):
             roll = c.int(0, 99)
-            if roll < 40 or depth <= 0:
+            if roll < 36 or depth <= 0:
                 fitting = SPATIAL_BY_RANK.get(self.rank, SPATIAL) if c.int(0, 4) else SPATIAL
                 items.append(self.layer(c.pick(fitting), in_block))
-            elif roll < 58:
+            elif roll < 50:
                 items.append(self.layer(c.pick(OTHER), in_block))
+            elif roll < 54:
+                items.append(self.layer(c.pick(OPS), in_block))
+            elif roll < 58:
+                items.append(self.tensor_expr(in_block))
             elif roll < 64:
                 layer = self.layer(c.pick(SLIM_FUNCS), in_block, False)
                 items.append(Repeat(c.int(0, 3), layer, self.maybe_name("R")))
@@ -396,7 +508,8 @@ class _Gen:
                 items.append(WithInput(c.pick(("add", "concat")), c.pick((3, -1, 1, 0)),
                                        self.maybe_name("Y")))
             elif roll < 88:
-                items.append(Scope(self.fresh("sc"), self.seq(depth - 1, 1, 2, in_block)))
+                items.append(Scope(self.fresh("sc", reuse=True),
+                                   self.seq(depth - 1, 1, 2, in_block)))
             elif roll < 90:
                 self.counter += 1
                 items.append(Variable(f"v{self.counter}", self.maybe_name("V")))
@@ -425,15 +538,18 @@ class _Gen:
             self.counter, self.used = 0, []  # layer names restart inside a block
             self.blocks[name] = self.seq(depth - 1, 1, 3, True) or [Layer("relu")]
             self.counter, self.used = outer
+            if c.int(0, 3) == 0:
+                self.helpers.add(name)
             done = sorted(b for b, body in self.blocks.items() if body)
-        return BlockCall(c.pick(done), c.int(1, 5), self.maybe_name("B"))
+        name = self.maybe_name("B")
+        return BlockCall(c.pick(done), c.int(1, 5), name, name is None and c.int(0, 3) == 0)
 
     def net(self, max_items: int = 4, depth: int = 2) -> Net:
         c = self.c
         if c.int(0, 24) == 0:  # integer labels -> one_hot_encoding first
             shape = tuple(c.pick((None, 2, 3)) for _ in range(c.int(1, 2)))
             items = [self.layer("one_hot_encoding")] + self.seq(depth, 0, 2)
-            return Net(shape, "int32", items, None, self.blocks)
+            return Net(shape, "int32", items, None, self.blocks, self.helpers)
         rank = self.rank = c.pick((4,) * 14 + (5, 5, 5, 3, 3, 2, 2, 1))
         batch = c.pick((None, None, 1, 2, 3))
         unknown_spatial = c.int(0, 9) == 0
@@ -443,11 +559,12 @@ class _Gen:
             dims.append(c.pick((None,) + (1, 2, 3, 4, 5) * 4))
         items = self.seq(depth, 1, max_items)
         second = None
-        if any(isinstance(i, WithInput) for i in _walk(items)):
+        if any(isinstance(i, WithInput) or (isinstance(i, Arith) and i.other == "y")
+               for i in _walk(items)):
             second = c.pick((tuple(dims[-1:]), (1, 1, dims[-1]), tuple(dims),
                              (None,) + tuple(c.int(1, 5) for _ in range(rank - 1)),
                              (c.int(1, 5),)))
-        return Net(tuple(dims), "float32", items, second, self.blocks)
+        return Net(tuple(dims), "float32", items, second, self.blocks, self.helpers)
 
 
 def _no_strided_atrous(kw: tuple) -> tuple:
@@ -553,13 +670,35 @@ class _Writer:
             self.seq(it.seq, ind + 1)
             self.emit("}", ind)
         elif isinstance(it, BlockCall):
-            self.emit(f"{it.block}({it.d})" + _as(it.name), ind, it)
+            self.emit(f"{it.block}({it.d})" + (" as none" if it.noscope else _as(it.name)),
+                      ind, it)
         elif isinstance(it, Variable):
             self.emit(f'{it.var} = model_variable("{it.var}", [1])', ind, it)
             self.emit(f"add(net, {it.var})" + _as(it.name), ind)
             self.line_of[id(it), "add"] = len(self.lines)
+        elif isinstance(it, Arith):
+            self.emit("net = " + arith_text(it), ind, it)
+        elif isinstance(it, Slice):
+            self.emit(f"net = net[{it.spec}]", ind, it)
+        elif isinstance(it, Split):
+            self.emit(f"parts = split(net, {slim_text(it.pieces)}, axis={it.axis})"
+                      + _as(it.name), ind, it)
+            self.emit(f"net = parts[{it.take}]", ind)
         else:  # pragma: no cover - a new item type without a renderer
             raise TypeError(it)
+
+
+def arith_text(it: Arith) -> str:
+    """The .slim expression of an :class:`Arith` item (over ``net``)."""
+    if it.op == "neg":
+        return "-net"
+    other = it.other if isinstance(it.other, str) else slim_text(it.other)
+    a, b = (other, "net") if it.left else ("net", other)
+    if it.func:
+        return f"{it.func}({a}, {b})"
+    if it.op == "**" and a.startswith("-"):
+        a = f"({a})"
+    return f"{a} {it.op} {b}"
 
 
 def render_slim(net: Net, model: str = "fz") -> tuple[str, dict[int, int]]:
@@ -574,7 +713,7 @@ def render_slim(net: Net, model: str = "fz") -> tuple[str, dict[int, int]]:
     w.seq(net.items, 1)
     w.emit("}", 0)
     for name, body in net.blocks.items():
-        w.emit(f"block {name}(d: int) {{", 0)
+        w.emit(f"block {name}(d: int){' as none' if name in net.helpers else ''} {{", 0)
         w.seq(body, 1)
         w.emit("}", 0)
     return "\n".join(w.lines) + "\n", w.line_of

@@ -32,6 +32,7 @@ from typing import Any
 
 from fuzz_nets import (
     ArgScope,
+    Arith,
     BlockCall,
     Combine,
     Layer,
@@ -40,6 +41,8 @@ from fuzz_nets import (
     Repeat,
     Residual,
     Scope,
+    Slice,
+    Split,
     Stack,
     Sym,
     Variable,
@@ -51,6 +54,8 @@ from fuzz_nets import (
 STRIDED_ATROUS = "stride > 1 is not supported together with rate > 1"
 #: slimdsl's message for squeeze() over an unknown dimension (TF infers an unknown rank).
 SQUEEZE_UNKNOWN = "squeeze without axis on"
+#: slimdsl's message for drop_path on a rank other than 4 (TF broadcasts its mask silently).
+DROP_PATH_RANK = "drop_path needs a rank-4 tensor"
 
 
 class Reject(Exception):
@@ -120,6 +125,7 @@ class Oracle:
         case = f"case{self.count}"
         self.line_of = line_of
         self.blocks = net.blocks
+        self.helpers = net.helpers
         self.records: list = []
         self.variables: dict = {}
         self.prefix = f"{case}/{model}/"
@@ -154,6 +160,11 @@ class Oracle:
         if rel in self.variables:  # what TF's variable store says for a second creation
             raise ValueError(f"Variable {name} already exists, disallowed.")
         dims = tuple(self.tf.TensorShape(shape).as_list())
+        init = kwargs.get("initializer")
+        if dtype is not None and not self.tf.as_dtype(dtype).is_floating and \
+                type(init).__name__ not in ("Zeros", "Ones", "Constant", "NoneType"):
+            # what the real initializer (xavier, variance scaling) raises for an int variable
+            raise TypeError("Cannot create initializer for non-floating point type.")
         self.variables[rel] = dims
         dtype = self.tf.as_dtype(dtype or self.tf.float32).base_dtype
         key = (dims, dtype)
@@ -227,11 +238,39 @@ class Oracle:
                 return self._seq(it.seq, net, env)
         if isinstance(it, BlockCall):
             self._at(it)
-            return self._block_fn(it.block)(net, it.d, scope=it.name)
+            return self._block_fn(it.block, it.noscope)(net, it.d, scope=it.name)
+        if isinstance(it, Arith):
+            self._at(it)
+            return self._arith(it, net)
+        if isinstance(it, Slice):
+            self._at(it)
+            return self._op("strided_slice", lambda: net[it.index])
+        if isinstance(it, Split):
+            self._at(it)
+            pieces = tf.split(net, it.pieces, axis=it.axis, name=it.name or "split")
+            self.records.append(("split", _shape(pieces[0]),
+                                 (set(), self._relative(pieces[0].op.name))))
+            return pieces[it.take]
         if isinstance(it, Variable):
             self._at(it)
             return self._variable(it, net)
         raise TypeError(it)  # pragma: no cover - a new item type without an interpretation
+
+    def _arith(self, it: Arith, net: Any) -> Any:
+        tf = self.tf
+        if it.op == "neg":
+            return self._op("negative", lambda: -net)
+        other = self.y if it.other == "y" else it.other
+        a, b = (other, net) if it.left else (net, other)
+        kind = {"+": "add", "-": "subtract", "*": "multiply", "/": "divide", "**": "pow"}[it.op]
+        if it.func:
+            if it.func == "add":  # slimdsl's add(a, b) is a + b, named "add" (tf.add: "Add")
+                return self._op(kind, lambda: a + b)
+            fn = {"subtract": tf.subtract, "multiply": tf.multiply, "divide": tf.divide,
+                  "pow": tf.pow}[it.func]
+            return self._op(kind, lambda: fn(a, b))
+        return self._op(kind, {"+": lambda: a + b, "-": lambda: a - b, "*": lambda: a * b,
+                               "/": lambda: a / b, "**": lambda: a ** b}[it.op])
 
     def _variable(self, it: Variable, net: Any) -> Any:
         """``vK = slim.model_variable("vK", shape=[1])``, then ``net + vK``."""
@@ -243,10 +282,16 @@ class Oracle:
         self.line = self.line_of[id(it), "add"]
         return self._op("add", lambda: self.tf.add(net, var, name=it.name or "add"))
 
-    def _block_fn(self, name: str):
+    def _block_fn(self, name: str, noscope: bool = False):
+        helper = name in self.helpers
+
         def block(x, d, scope=None):
             line = self.line
-            with self.tf1.variable_scope(scope, default_name=name):
+            if scope is None and (noscope or helper):  # a helper: no scope of its own
+                scoped = contextlib.nullcontext()
+            else:
+                scoped = self.tf1.variable_scope(scope, default_name=name)
+            with scoped:
                 out = self._seq(self.blocks[name], x, {"d": d})
             self.line = line
             return out
@@ -264,7 +309,9 @@ class Oracle:
             return env[v.name]
         if isinstance(v, Sym):
             return {"none": None, "relu": self.tf.nn.relu, "relu6": self.tf.nn.relu6,
-                    "tanh": self.tf.nn.tanh, "batch_norm": self.slim.batch_norm,
+                    "tanh": self.tf.nn.tanh, "swish": self.tf.nn.swish,
+                    "hard_swish": lambda x: x * self.tf.nn.relu6(x + 3.0) * (1.0 / 6.0),
+                    "batch_norm": self.slim.batch_norm,
                     "instance_norm": self.slim.instance_norm,
                     "layer_norm": self.slim.layer_norm, "group_norm": self.slim.group_norm,
                     "zeros": self.tf1.zeros_initializer()}[v.name]
@@ -308,17 +355,53 @@ class Oracle:
             def scale_gradient(x, multiplier, scope=None):
                 return self.slim.scale_gradient(x, multiplier)
             return scale_gradient
+        special = self._special_op(kind)
+        if special is not None:
+            return special
         ops = {"squeeze": tf.squeeze, "reduce_mean": tf.reduce_mean, "pad": tf.pad,
                "relu": tf.nn.relu, "relu6": tf.nn.relu6, "elu": tf.nn.elu,
-               "leaky_relu": tf.nn.leaky_relu, "sigmoid": tf.sigmoid, "tanh": tf.tanh}
+               "leaky_relu": tf.nn.leaky_relu, "sigmoid": tf.sigmoid, "tanh": tf.tanh,
+               "reshape": tf.reshape, "expand_dims": tf.expand_dims, "tile": tf.tile,
+               "transpose": tf.transpose, "reduce_max": tf.reduce_max,
+               "reduce_sum": tf.reduce_sum, "lrn": tf.nn.lrn,
+               "depth_to_space": tf.nn.depth_to_space, "space_to_depth": tf.nn.space_to_depth,
+               "clip_by_value": tf.clip_by_value, "cast": tf.cast}
         if kind in ops:
             op = ops[kind]
 
             def op_layer(x, *args, scope=None, **kw):
-                return op(x, *args, name=scope, **kw)
+                out = op(x, *args, name=scope, **kw)
+                run_time_checks(kind, x, args, kw)
+                return out
             op_layer.__name__ = kind
             return op_layer
         return self._slim_fn(kind)
+
+    def _special_op(self, kind: str):
+        """Ops without a plain ``tf`` function of the same arguments."""
+        tf = self.tf
+        if kind == "resize":
+            def resize(x, size, method="bilinear", scope=None, **kw):
+                image = tf.compat.v1.image
+                fn = image.resize_bilinear if method == "bilinear" else \
+                    image.resize_nearest_neighbor
+                return fn(x, size, name=scope, **kw)
+            return resize
+        if kind in ("hard_swish", "hard_sigmoid"):
+            def activation(x, scope=None):
+                with tf.name_scope(scope or kind):
+                    if kind == "hard_swish":  # MobileNet v3's
+                        return x * tf.nn.relu6(x + 3.0) * (1.0 / 6.0)
+                    return tf.nn.relu6(x + 3.0) / 6.0
+            return activation
+        if kind == "swish":
+            return lambda x, scope=None: tf.nn.swish(x)
+        if kind == "drop_path":  # nasnet_utils.drop_path, training
+            def drop_path(x, keep_prob, scope=None):
+                noise = keep_prob + tf.random.uniform([tf.shape(x)[0], 1, 1, 1])
+                return x * tf.cast(1.0 / keep_prob, x.dtype) * tf.cast(tf.floor(noise), x.dtype)
+            return drop_path
+        return None
 
     def _recorded(self, kind: str):
         """``_layer_fn(kind)`` recording each call's output shape and scope."""
@@ -329,8 +412,10 @@ class Oracle:
             counts = self.scope_store().variable_scopes_count
             before = dict(counts)
             out = fn(x, *args, **kw)
-            if out is x:  # no op built: subsample(1) is no layer; dropout(keep 1) is one
-                if kind != "subsample":
+            if kind in ("conv2d_in_plane", "separable_conv2d"):
+                run_time_checks(kind, x, args, kw)
+            if out is x:  # no op built: subsample(1) and cast to x's dtype are no layer;
+                if kind not in ("subsample", "cast"):  # dropout(keep 1) is one
                     self.records.append((kind, _shape(out), None))
                 return out
             # the variable scopes it opened (Keras' legacy layers add some of their own)
@@ -356,6 +441,32 @@ class Oracle:
         return name[len(self.prefix):] if name.startswith(self.prefix) else name
 
 
+def run_time_checks(kind: str, x: Any, args: tuple, kw: dict) -> None:
+    """Raise what TensorFlow raises only when the op *runs* (the fuzz graphs never run), on
+    the dimensions known statically: the rules tests/layers/test_ops_tf.py checks by running
+    TF. slimdsl reports these at compile time."""
+    shape = x.shape.as_list() if x.shape.rank is not None else None
+    if shape is None:
+        return
+    rank = len(shape)
+    if kind in ("reduce_mean", "reduce_max", "reduce_sum") and args and args[0] is not None:
+        axes = [a % rank for a in args[0] if -rank <= a < rank]
+        if len(set(axes)) != len(axes):
+            raise ValueError("fails when run: Axes contains duplicate dimension")
+    if kind == "transpose" and args and sorted(p % rank for p in args[0]) != list(range(rank)):
+        raise ValueError("fails when run: perm is not a permutation")
+    depthwise = kind == "conv2d_in_plane" or (
+        kind == "separable_conv2d" and (args[0] if args else kw.get("num_outputs")) is None)
+    if depthwise and shape[-1] == 0:
+        raise ValueError("fails when run: a depthwise convolution of 0 channels")
+    if kind == "pad" and kw.get("mode", "CONSTANT").upper() != "CONSTANT":
+        reflect = kw["mode"].upper() == "REFLECT"
+        for d, (before, after) in zip(shape, args[0]):
+            if d is not None and (max(before, after) >= d if reflect else
+                                  max(before, after) > d):
+                raise ValueError("fails when run: paddings too large for MirrorPad")
+
+
 def _shape(t: Any) -> Any:
     if t.shape.rank is None:
         return "unknown-rank"
@@ -376,11 +487,15 @@ def _deliberate(diagnostic: Any, layers: list, reject: Reject | None) -> bool:
     * a dilated pool whose window exceeds a known dimension while another is unknown: TF skips
       every check (and the graph kills the process when run, SIGFPE); slimdsl reports it;
     * group_norm's reduction axes out of range (its default [-3, -2] on a rank-2 input): TF
-      builds a reduction over a wrapped-around axis that fails when run; slimdsl reports it.
-    (tests/layers/test_shapes_tf_more.py runs these graphs to show the failures.)
+      builds a reduction over a wrapped-around axis that fails when run; slimdsl reports it;
+      (tests/layers/test_shapes_tf_more.py runs these graphs to show the failures);
+    * drop_path on a rank other than 4: TF broadcasts its [N, 1, 1, 1] mask into a new shape
+      ([4, 16] becomes [4, 1, 4, 16]); slimdsl asks for rank 4.
     """
     message = diagnostic.message
     built_it = reject is None or reject.line != diagnostic.span.line  # TF built that layer
+    if DROP_PATH_RANK in message:  # TF broadcasts the [N, 1, 1, 1] mask into a new shape
+        return built_it
     if STRIDED_ATROUS in message and "separable_conv2d" in message:
         return built_it
     if message.startswith("pool '") and "(dilated to" in message:
@@ -403,6 +518,9 @@ def compare(result: Any, built: Built | None, reject: Reject | None, model: str 
     built_layers = built.layers if built is not None else reject.layers
     if errors and all(_deliberate(d, built_layers, reject) for d in errors):
         return "asymmetry", []
+    deliberate = [d.span.line for d in errors if _deliberate(d, built_layers, reject)]
+    if deliberate and reject is not None and min(deliberate) <= reject.line:
+        return "asymmetry", []  # TF failed later, on what the asymmetric layer made
     if reject is not None:
         if not errors:
             return "mismatch", [f"TensorFlow rejects ({reject}) but slimdsl accepts"]

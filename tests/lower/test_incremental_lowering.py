@@ -249,3 +249,31 @@ def test_an_edited_layer_that_is_an_end_point_still_cuts_off_and_later_edits_see
     assert model.stats["cutoff"] == 3, model.stats
     shapes = {k: t.shape for k, t in analysis.graphs[0].end_points.items()}
     assert shapes["Conv2d_2a_3x3"][-1] == 33 and shapes["Conv2d_4a_3x3"][-1] == 193
+
+
+def test_edits_inside_a_scope_entered_again_give_what_a_full_check_gives():
+    """Leaving a scope sets its default names back (TF's close_variable_subscopes); resuming
+    inside a scope body must leave it the same way, and a rollback must bring the counts back."""
+    path = "/virtual/m.slim"
+
+    def text(first: str, second: str) -> str:
+        return (f"model m {{\n  input x: [?, 8, 8, 3]\n  scope sc {{\n    conv2d(3, 1) as a\n"
+                f"    {first}\n  }}\n  scope sc {{\n    relu() as b\n    {second}\n  }}\n}}\n")
+
+    steps = [("conv2d(3, 1)", "relu()"), ("conv2d(3, 1)", "conv2d(3, 1)"),  # Conv twice: clash
+             ("relu()", "conv2d(3, 1)"),  # an edit inside the first scope
+             ("conv2d(3, 1)", "conv2d(3, 1)"), ("relu()", "conv2d(3, 1)"),
+             ("relu()", "relu()")]
+    ws = Workspace()
+    doc = ws.open("file://" + path, path, text(*steps[0]), 1)
+    ws.analysis(doc)
+    codes = []
+    for step, pair in enumerate(steps[1:]):
+        ws.update(path, text(*pair), step + 2)
+        analysis = ws.analysis(doc)
+        full = check_source(text(*pair), path)
+        assert sorted(analysis.diagnostics, key=repr) == sorted(full.diagnostics, key=repr), step
+        assert [dump(g) for g in analysis.graphs] == [dump(g) for g in full.graphs], step
+        codes.append([d.code for d in full.diagnostics])
+    assert codes == [["scope-name"], [], ["scope-name"], [], []]
+    assert ws.checker.stats["resumed"] >= 2, ws.checker.stats

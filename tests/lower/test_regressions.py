@@ -128,6 +128,115 @@ def test_conv2d_same_takes_the_pad_name(tf, slim):
         assert tf.pad(net, [[0, 0], [1, 1], [1, 1], [0, 0]]).op.name == "Pad_1"
 
 
+def test_a_scope_entered_again_names_its_ops_in_a_new_name_scope(tf, slim):
+    """A variable scope entered again (or named like an earlier op) keeps its name for its
+    variables, but TF names the ops inside it in a new name scope (sc_1), and later names see
+    that one taken."""
+    r = check("  scope sc { relu() as r }\n  scope sc {\n    relu() as r\n"
+              "    conv2d(2, 1) as c\n  }\n  relu() as sc\n  y = net * 2.0\n"
+              "  conv2d(y, 2, 1) as mul\n  z = net * 3.0\n")
+    assert [s for _, s, _ in scopes(r)] == ["m/sc/r", "m/sc_1/r", "m/sc/c", "m/sc_2", "m/mul",
+                                            "m/mul", "m/mul_2"]
+    assert [v.name for v in r.graphs[0].variables] == [
+        "m/sc/c/weights", "m/sc/c/biases", "m/mul/weights", "m/mul/biases"]
+    v1 = tf.compat.v1
+    with tf.Graph().as_default():
+        with v1.variable_scope("m"):
+            x = v1.placeholder(tf.float32, [None, 9, 9, 3])
+            with v1.variable_scope("sc"):
+                net = tf.nn.relu(x, name="r")
+            with v1.variable_scope("sc"):
+                ops = [tf.nn.relu(net, name="r").op.name]
+                net = slim.conv2d(net, 2, 1, scope="c")
+            net = tf.nn.relu(net, name="sc")
+            y = net * 2.0
+            slim.conv2d(y, 2, 1, scope="mul")
+            names = [net.op.name, y.op.name, (net * 3.0).op.name]
+            variables = [v.op.name for v in v1.global_variables()]
+    assert ops + names == ["m/sc_1/r", "m/sc_2", "m/mul", "m/mul_2"]
+    assert variables == [v.name for v in r.graphs[0].variables]
+
+
+def _reentered(v1, slim):
+    """TF-Slim's side of test_default_names_start_over_in_a_scope_entered_again."""
+    def twice(layer):
+        def build(x):
+            for _ in range(2):
+                with v1.variable_scope("sc"):
+                    x = layer(x)
+        return build
+
+    def nested(x):
+        with v1.variable_scope("sc"):
+            for _ in range(2):
+                with v1.variable_scope("inner"):
+                    x = slim.conv2d(x, 2, 1)
+            return slim.conv2d(slim.conv2d(x, 2, 1), 2, 1)
+
+    def different(x):
+        with v1.variable_scope("sc"):
+            x = slim.conv2d(x, 2, 1)
+        with v1.variable_scope("sc"):
+            return slim.fully_connected(x, 2)
+
+    return [twice(lambda x: slim.conv2d(x, 2, 1)),
+            twice(lambda x: slim.repeat(x, 1, slim.conv2d, 2, 1)),
+            twice(lambda x: slim.conv2d_in_plane(x, 2)), nested, different]
+
+
+def test_default_names_start_over_in_a_scope_entered_again(tf, slim):
+    """TF forgets the default names used inside a variable scope when it is left: entered
+    again, a default-named layer is Conv again and clashes (slimdsl counted on: Conv_1)."""
+    bodies = ["  scope sc { conv2d(2, 1) }\n  scope sc { conv2d(2, 1) }\n",
+              "  scope sc { repeat(1, conv2d, 2, 1) }\n  scope sc { repeat(1, conv2d, 2, 1) }\n",
+              "  scope sc { conv2d_in_plane(2) }\n  scope sc { conv2d_in_plane(2) }\n",
+              "  scope sc {\n    scope inner { conv2d(2, 1) }\n    scope inner { conv2d(2, 1) }\n"
+              "    conv2d(2, 1)\n    conv2d(2, 1)\n  }\n",
+              "  scope sc { conv2d(2, 1) }\n  scope sc { fully_connected(2) }\n"]
+    ours = [[(c, line) for c, line, _ in errors(check(b))] for b in bodies]
+    assert ours == [[("scope-name", 4)], [("scope-name", 4)], [("scope-name", 4)],
+                    [("scope-name", 5)], []]
+    v1 = tf.compat.v1
+    theirs = []
+    for build in _reentered(v1, slim):
+        with tf.Graph().as_default():
+            try:
+                build(v1.placeholder(tf.float32, [None, 9, 9, 3]))
+                theirs.append(True)
+            except ValueError as e:
+                assert "already exists" in str(e)
+                theirs.append(False)
+    assert theirs == [not o for o in ours]
+
+
+def test_atrous_valid_convolution_over_an_unknown_dimension_may_be_empty(tf, slim):
+    """Through space_to_batch TF's static shapes only refuse a negative extent when a spatial
+    dimension is unknown: 1 - 2 + 1 = 0 passes (slimdsl refused it), 1 - 3 + 1 fails."""
+    head = "model m {\n  input x: [?, 1, ?, 5]\n"
+    r = check("  conv2d(5, [2, 4], rate=[1, 2], padding=\"VALID\") as a\n"
+              "  conv2d(x, 5, [3, 4], rate=[1, 2], padding=\"VALID\") as b\n", head)
+    assert scopes(r)[0] == ("conv2d", "m/a", (None, 0, None, 5))
+    assert [(c, line) for c, line, _ in errors(r)] == [("shape", 4)]
+    with tf.Graph().as_default():
+        x = tf.compat.v1.placeholder(tf.float32, [None, 1, None, 5])
+        a = slim.conv2d(x, 5, [2, 4], rate=[1, 2], padding="VALID", scope="a")
+        assert a.shape.as_list() == [None, 0, None, 5]
+        with pytest.raises(ValueError):
+            slim.conv2d(x, 5, [3, 4], rate=[1, 2], padding="VALID", scope="b")
+
+
+def test_named_arithmetic_converts_a_number_first_on_its_own(tf):
+    """tf.multiply(2, x) converts 2 to int32 before it sees x: a float32 x is a TypeError
+    (the operator 2 * x and tf.divide(2, x) convert 2 to x's dtype)."""
+    r = check("  a = multiply(2, x)\n  b = multiply(2.0, x) + 2 * x + divide(2, x)\n")
+    assert [(c, line) for c, line, _ in errors(r)] == [("dtype", 3)]
+    with tf.Graph().as_default():
+        x = tf.compat.v1.placeholder(tf.float32, [None, 9, 9, 3])
+        with pytest.raises(TypeError):
+            tf.multiply(2, x)
+        assert (tf.multiply(2.0, x) + 2 * x + tf.divide(2, x)).dtype == tf.float32
+
+
 # ---------------------------------------------------------------------------- front end
 
 

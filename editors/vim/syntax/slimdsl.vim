@@ -19,15 +19,19 @@ syn keyword slimdslKeyword assert
 syn keyword slimdslKeyword arg_scope end_point input output scope
 syn keyword slimdslOperator and not or
 syn keyword slimdslConstant false none training true
-syn keyword slimdslLayer add avg_pool2d avg_pool3d batch_norm bias_add concat conv1d conv2d
-syn keyword slimdslLayer conv2d_in_plane conv2d_same conv2d_transpose conv3d conv3d_transpose
-syn keyword slimdslLayer convolution convolution1d convolution2d convolution2d_in_plane
-syn keyword slimdslLayer convolution2d_transpose convolution3d convolution3d_transpose dropout elu
-syn keyword slimdslLayer flatten fully_connected gdn group_norm images_to_sequence instance_norm
-syn keyword slimdslLayer layer_norm leaky_relu linear max_pool2d max_pool3d maxout model_variable
-syn keyword slimdslLayer one_hot_encoding pad pool reduce_mean relu relu6 repeat scale_gradient
-syn keyword slimdslLayer separable_conv2d separable_convolution2d sequence_to_images sigmoid
-syn keyword slimdslLayer softmax spatial_softmax squeeze stack subsample tanh unit_norm
+syn keyword slimdslLayer add avg_pool2d avg_pool3d batch_norm bias_add cast clip_by_value concat
+syn keyword slimdslLayer conv1d conv2d conv2d_in_plane conv2d_same conv2d_transpose conv3d
+syn keyword slimdslLayer conv3d_transpose convolution convolution1d convolution2d
+syn keyword slimdslLayer convolution2d_in_plane convolution2d_transpose convolution3d
+syn keyword slimdslLayer convolution3d_transpose depth_to_space divide drop_path dropout elu
+syn keyword slimdslLayer expand_dims flatten fully_connected gdn group_norm hard_sigmoid hard_swish
+syn keyword slimdslLayer images_to_sequence instance_norm layer_norm leaky_relu linear lrn
+syn keyword slimdslLayer max_pool2d max_pool3d maxout model_variable multiply negative
+syn keyword slimdslLayer one_hot_encoding pad pool pow reduce_max reduce_mean reduce_sum relu relu6
+syn keyword slimdslLayer repeat reshape resize scale_gradient separable_conv2d
+syn keyword slimdslLayer separable_convolution2d sequence_to_images sigmoid softmax space_to_depth
+syn keyword slimdslLayer spatial_softmax split squeeze stack subsample subtract swish tanh tile
+syn keyword slimdslLayer transpose unit_norm
 syn keyword slimdslBuiltin abs ceil constant float floor glorot int known l1 l1_l2 l2 len max min
 syn keyword slimdslBuiltin ones random_normal random_uniform range round str truncated_normal
 syn keyword slimdslBuiltin variance_scaling xavier zeros

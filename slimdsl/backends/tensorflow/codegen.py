@@ -150,7 +150,7 @@ class _ModelBuilder:
         taken = set(MODULE_ATTRS) | set(graph.params)
         for node in graph.nodes:
             if node.variables or node.kind in LAYER_OBJECTS:
-                name = src.short(relative_scope(node.scope, graph.name))
+                name = src.short(relative_scope(node.scope, graph.scope))
                 self.attrs[node.id] = src.unique(name, taken)
 
     # ------------------------------------------------------------------ names
@@ -285,6 +285,9 @@ class _ModelBuilder:
                 last_use[t.id] = i
         for port in g.outputs:
             last_use[port.tensor.id] = end
+        for node in g.nodes:  # the list an op with several outputs returns lives as long
+            if node.more_outputs:
+                last_use[node.output.id] = max(last_use.get(t.id, -1) for t in node.outputs)
         names: dict[int, str] = {p.tensor.id: p.name for p in g.inputs}
         holder: dict[str, int] = {}  # local name -> tensor it holds
         keys_by_tensor: dict[int, list[str]] = {}
@@ -296,7 +299,7 @@ class _ModelBuilder:
         for port in g.inputs:
             forward += self._end_points(port.tensor, names, keys_by_tensor, emitted_keys)
         for i, node in enumerate(g.nodes):
-            ins = [names[t.id] for t in node.inputs]
+            ins = [names[t.id] if t.const is None else src.literal(t.const) for t in node.inputs]
             attr = self.attrs.get(node.id, "")
             emitted = TRANSLATORS[node.kind](NodeCtx(node, ins, attr, self.params))
             self.needs |= emitted.needs
@@ -307,6 +310,9 @@ class _ModelBuilder:
             target = self._target(node, i, names, holder, last_use)
             names[node.output.id] = target
             holder[target] = node.output.id
+            if node.more_outputs:  # tf.split returns a list: its pieces are target[i]
+                for k, piece in enumerate(node.outputs):
+                    names[piece.id] = f"{target}[{k}]"
             if emitted.args is None:  # an expression such as "a + b"
                 forward += src.wrap_call(f"{target} = (", [emitted.call], 12, note=note) \
                     if len(f"{target} = {emitted.call}  # {note}") + 12 > src.LINE_LIMIT \
@@ -314,7 +320,8 @@ class _ModelBuilder:
             else:
                 forward += src.wrap_call(f"{target} = {emitted.call}(", emitted.args, 12,
                                          note=note)
-            forward += self._end_points(node.output, names, keys_by_tensor, emitted_keys)
+            for out in node.outputs:
+                forward += self._end_points(out, names, keys_by_tensor, emitted_keys)
         if emitted_keys != list(g.end_points):  # restore TF-Slim's key order
             forward += src.wrap_call(
                 "end_points = {key: end_points[key] for key in (",
@@ -342,7 +349,7 @@ class _ModelBuilder:
         if free("net"):
             return "net"
         taken = set(_CALL_NAMES) | {p.name for p in self.g.inputs} | set(self.g.params)
-        parts = [src.short(p, 30) for p in relative_scope(node.scope, self.g.name).split("/")]
+        parts = [src.short(p, 30) for p in relative_scope(node.scope, self.g.scope).split("/")]
         start = max(len(parts) - 2, 0)  # "branch_1_conv2d_0a_1x1": the last two scopes
         for first in range(start, -1, -1):
             candidate = src.short("_".join(parts[first:]), 32)

@@ -1,7 +1,8 @@
 """The pieces the TensorFlow backend's translators build code from: what one node becomes
 (:class:`Emitted`), what a translator knows of it (:class:`NodeCtx`), and activations,
 initializers and shapes as code. Used by :mod:`.parts`, :mod:`.translate` and
-:mod:`.translate_more`.
+:mod:`.translate_more` (layers) and :mod:`.translate_ops` (TensorFlow ops and tensor
+expressions).
 """
 
 from __future__ import annotations
@@ -93,18 +94,84 @@ def ints(value: int | tuple[int, ...]) -> str:
     return src.number(value[0]) if len(set(value)) == 1 else src.literal(list(value))
 
 
+#: Activation functions as code; the snippets (templates/runtime/) named ``_NAME`` are
+#: MobileNet v3's formulas.
+_ACTIVATIONS = {"relu": "tf.nn.relu", "relu6": "tf.nn.relu6", "elu": "tf.nn.elu",
+                "sigmoid": "tf.sigmoid", "tanh": "tf.tanh", "softmax": "tf.nn.softmax",
+                "swish": "tf.nn.swish", "hard_swish": "_hard_swish",
+                "hard_sigmoid": "_hard_sigmoid"}
+
+
 def activation(act: Activation | None, needs: set[str]) -> str:
-    """An activation function as code (``tf.nn.relu``, ``_leaky_relu(0.1)``, ``None``)."""
+    """An activation function as code (``tf.nn.relu``, ``_leaky_relu(0.1)``, ``None``); a
+    ``def`` used as an activation becomes a lambda of its arithmetic."""
     if act is None:
         return "None"
+    if act.expr is not None:
+        return "lambda x: " + expression(act.expr, "x", needs)[0]
     if act.name == "leaky_relu":
         alpha = dict(act.params).get("alpha", ACTIVATION_PARAMS["leaky_relu"][0].default)
         if alpha == 0.2:
             return "tf.nn.leaky_relu"
         needs.add("leaky_relu")
         return f"_leaky_relu({src.number(alpha)})"
-    return {"relu": "tf.nn.relu", "relu6": "tf.nn.relu6", "elu": "tf.nn.elu",
-            "sigmoid": "tf.sigmoid", "tanh": "tf.tanh", "softmax": "tf.nn.softmax"}[act.name]
+    code = _ACTIVATIONS[act.name]
+    if code.startswith("_"):
+        needs.add(code[1:])
+    return code
+
+
+#: Python's precedence of what an expression may hold (higher binds tighter).
+ATOM, POWER, UNARY, PRODUCT, SUM = 5, 4, 3, 2, 1
+BINARY = {"+": SUM, "-": SUM, "*": PRODUCT, "/": PRODUCT, "**": POWER}
+
+
+def operand(value: Any) -> tuple[str, int]:
+    """A number as code with its precedence (a negative literal is a unary minus)."""
+    text = src.number(value)
+    return text, UNARY if text.startswith("-") else ATOM
+
+
+def binary(op: str, left: tuple[str, int], right: tuple[str, int]) -> tuple[str, int]:
+    """``left op right`` as code, parenthesized so that Python groups it exactly this way
+    (a different grouping rounds floats differently)."""
+    p = BINARY[op]
+    # ** groups to the right and binds tighter than a unary minus on its left: (-2) ** x
+    left_min, right_min = (ATOM, UNARY) if op == "**" else (p, p + 1)
+    return f"{_paren(left, left_min)} {op} {_paren(right, right_min)}", p
+
+
+def negate(value: tuple[str, int]) -> tuple[str, int]:
+    return f"-{_paren(value, UNARY)}", UNARY
+
+
+def _paren(value: tuple[str, int], minimum: int) -> str:
+    return value[0] if value[1] >= minimum else f"({value[0]})"
+
+
+def expression(tree: Any, x: str, needs: set[str]) -> tuple[str, int]:
+    """A def activation's expression tree (``Activation.expr``) as code over ``x``.
+
+    >>> expression(("*", ("act", Activation("relu6"), ("+", ("x",), 3)), 0.16667), "x", set())
+    ('tf.nn.relu6(x + 3) * 0.16667', 2)
+    """
+    if tree == ("x",):
+        return x, ATOM
+    if not isinstance(tree, tuple):
+        return operand(tree)
+    if tree[0] == "neg":
+        return negate(expression(tree[1], x, needs))
+    if tree[0] == "act":
+        inner = expression(tree[2], x, needs)[0]
+        act: Activation = tree[1]
+        if act.expr is not None:  # a def activation inside another: inlined
+            return expression(act.expr, f"({inner})", needs)
+        if act.name == "leaky_relu":
+            alpha = dict(act.params).get("alpha", 0.2)
+            extra = "" if alpha == 0.2 else f", {src.number(alpha)}"
+            return f"tf.nn.leaky_relu({inner}{extra})", ATOM
+        return f"{activation(act, needs)}({inner})", ATOM
+    return binary(tree[0], expression(tree[1], x, needs), expression(tree[2], x, needs))
 
 
 def initializer(init: Initializer | None, needs: set[str]) -> str:

@@ -20,6 +20,7 @@ from . import source as src
 from .parts import dtype_kwargs, linear, regularization, window_kwargs
 from .pieces import Emitted, NodeCtx, activation, dims, initializer, ints
 from .translate_more import MORE_TRANSLATORS
+from .translate_ops import OP_TRANSLATORS
 
 #: Runtime snippets (templates/runtime/NAME.py.j2) in the order they are written, with the
 #: snippets each one uses. Layer classes come last, base class first.
@@ -32,7 +33,10 @@ SNIPPET_DEPS: dict[str, tuple[str, ...]] = {
     "random_uniform": (),
     "constant": (),
     "leaky_relu": (),
+    "hard_swish": (),
+    "hard_sigmoid": (),
     "dropout": (),
+    "drop_path": (),
     "unit_norm": (),
     "check_compiled": (),
     "load_checkpoint": (),
@@ -59,7 +63,8 @@ SNIPPET_DEPS: dict[str, tuple[str, ...]] = {
 #: names must not shadow them.
 RUNTIME_NAMES = frozenset({
     "_variable", "_variance_scaling", "_xavier", "_truncated_normal", "_random_normal",
-    "_random_uniform", "_constant", "_leaky_relu", "_dropout", "_unit_norm", "_check_compiled",
+    "_random_uniform", "_constant", "_leaky_relu", "_hard_swish", "_hard_sigmoid", "_dropout",
+    "_drop_path", "_unit_norm", "_check_compiled",
     "_frozen", "_load_slim_checkpoint", "_Layer", "_Conv2D", "_SeparableConv2D",
     "_Conv2DTranspose", "_Conv2DInPlane", "_FullyConnected", "_BatchNorm", "_BiasAdd",
     "_SOURCE", "_scale_gradient", "_maxout", "_InstanceNorm", "_LayerNorm", "_GroupNorm",
@@ -129,7 +134,7 @@ def _pool(op: str) -> Callable[[NodeCtx], Emitted]:
     def translate(ctx: NodeCtx) -> Emitted:
         a = ctx.a
         return Emitted(f"tf.nn.{op}", [ctx.ins[0], ints(a["kernel_size"]), ints(a["stride"]),
-                                       src.string(a["padding"])])
+                                       src.string(a["padding"].upper())])
     return translate
 
 
@@ -194,14 +199,6 @@ def _concat(ctx: NodeCtx) -> Emitted:
     return Emitted("tf.concat", [f"[{', '.join(ctx.ins)}]", src.number(ctx.a["axis"])])
 
 
-def _add(ctx: NodeCtx) -> Emitted:
-    return Emitted(f"{ctx.ins[0]} + {ctx.ins[1]}")
-
-
-def _pad(ctx: NodeCtx) -> Emitted:
-    return Emitted("tf.pad", [ctx.ins[0], src.literal(ctx.a["paddings"])])
-
-
 def _activation_layer(fn: str) -> Callable[[NodeCtx], Emitted]:
     def translate(ctx: NodeCtx) -> Emitted:
         if fn == "tf.nn.leaky_relu" and ("alpha" in ctx.runtime or ctx.a["alpha"] != 0.2):
@@ -230,10 +227,7 @@ TRANSLATORS: dict[str, Callable[[NodeCtx], Emitted]] = {
     "unit_norm": _unit_norm,
     "softmax": lambda ctx: Emitted("tf.nn.softmax", [ctx.ins[0]]),
     "squeeze": _axes_call("tf.squeeze"),
-    "reduce_mean": _axes_call("tf.reduce_mean", "keepdims"),
     "concat": _concat,
-    "add": _add,
-    "pad": _pad,
     "relu": _activation_layer("tf.nn.relu"),
     "relu6": _activation_layer("tf.nn.relu6"),
     "elu": _activation_layer("tf.nn.elu"),
@@ -241,6 +235,7 @@ TRANSLATORS: dict[str, Callable[[NodeCtx], Emitted]] = {
     "sigmoid": _activation_layer("tf.sigmoid"),
     "tanh": _activation_layer("tf.tanh"),
     **MORE_TRANSLATORS,
+    **OP_TRANSLATORS,
 }
 
 #: Where each variable role lives on its layer object (for regularization terms); a

@@ -90,7 +90,7 @@ def _emit_run(pieces: list, w: Writer, indent: int, tail: int) -> None:
             continue
         rest = tail + sum(_width(q) + (1 if first_tok(q).space else 0) for q in pieces[i + 1:])
         fits = w.col + (1 if space else 0) + len(_flat(p)) + rest <= LINE_LENGTH
-        if p.kind == "dict" or (fits and not p.forced):
+        if fits and not p.forced:
             w.text(_flat(p), space if i else p.space)
             for tok in _all_toks(p):
                 w.pending.extend(c.text for c in tok.trailing)

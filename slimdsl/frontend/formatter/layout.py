@@ -52,7 +52,7 @@ class Group:
     @property
     def comma_ok(self) -> bool:
         """May a trailing comma follow the last element (needed when laid out one per line)?"""
-        if self.kind in ("paren", "index", "dict", "generic"):
+        if self.kind in ("paren", "index", "generic"):
             return False
         if self.kind == "scope_args":  # arg_scope([a],) is a syntax error
             return len(self.elements) > 1
@@ -164,8 +164,22 @@ def _expr(node) -> list:
         return [_group(ch, "dict")]
     if kind == "atom":  # "(" expr ")"
         return [_group(ch, "paren")]
-    if kind == "index":
+    if kind in ("index", "subscript"):
         return _expr(ch[0]) + [_group(ch[1:], "index", tight=True)]
+    if kind == "slice":  # 1:3, ::2, i + 1: -- no spaces around the colons
+        out: list = []
+        tight = False
+        for c in ch:
+            if c is None:
+                continue
+            if isinstance(c, Token) and c.type == "COLON":
+                out.append(_tok(c, False))
+                tight = True
+                continue
+            pieces = _expr(c)
+            out.extend(_tight(pieces) if tight else pieces)
+            tight = False
+        return out
     if kind == "attribute":
         return _expr(ch[0]) + [_tok(ch[1], False), _tok(ch[2], False)]
     if kind == "neg":
@@ -216,7 +230,7 @@ def _group(children: list, kind: str, tight: bool = False) -> Group:
     opener, closer = children[0], children[-1]
     flat: list = []
     for c in children[1:-1]:
-        if isinstance(c, Tree) and c.data == "arguments":
+        if isinstance(c, Tree) and c.data in ("arguments", "subscripts"):
             flat.extend(c.children)
         else:
             flat.append(c)

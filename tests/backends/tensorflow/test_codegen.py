@@ -30,6 +30,7 @@ CASES = {
     "vgg_16": "models/vgg_16.slim",
     "showcase": "tests/golden/codegen/showcase.slim",
     "showcase_video": "tests/golden/codegen/showcase_video.slim",
+    "ops_showcase": "tests/golden/codegen/ops_showcase.slim",
     **{name: f"models/{name}.slim" for name in ("lenet", "alexnet_v2")
        if (ROOT / "models" / f"{name}.slim").exists()},
 }
@@ -49,7 +50,8 @@ def test_golden(name, update_golden):
     path = GOLDEN / f"{name}.py"
     if update_golden:
         path.write_text(code)
-    if not path.exists() and name not in ("vgg_16", "showcase", "showcase_video"):
+    if not path.exists() and name not in ("vgg_16", "showcase", "showcase_video",
+                                          "ops_showcase"):
         pytest.skip(f"no golden file yet for {CASES[name]}: pytest --update-golden creates it")
     assert path.exists(), f"run pytest --update-golden to create {path}"
     assert code == path.read_text(), f"{path} is out of date (pytest --update-golden)"

@@ -79,12 +79,12 @@ def _load_slim_checkpoint(model, path, strict):
         f"model {v.shape.as_list()} {v.dtype.name}"
         for name, v in ours.items()
         if name in shapes and (shapes[name] != v.shape.as_list() or dtypes[name] != v.dtype))
-    # Optimizer slots ("<variable>/Momentum") and names outside the model's scope (global_step,
-    # other models) are expected in a training checkpoint; anything else under the scope is not.
+    # Optimizer slots ("<variable>/Momentum") and names outside the model's scopes (global_step,
+    # other models) are expected in a training checkpoint; anything else under them is not.
+    scopes = tuple({name.split("/", 1)[0] + "/" for name in ours})
     unexpected = sorted(
         name for name in shapes
-        if name.startswith(model.name + "/") and name not in ours
-        and name.rsplit("/", 1)[0] not in ours)
+        if name.startswith(scopes) and name not in ours and name.rsplit("/", 1)[0] not in ours)
     report = {"missing": missing, "unexpected": unexpected, "mismatched": mismatched}
     if strict and (missing or unexpected or mismatched):
         lines = [f"{path} does not match {model.name} (strict=True):"]
