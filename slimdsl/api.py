@@ -16,9 +16,9 @@ from .diagnostics import CompileError, Diagnostic, Diagnostics, Span
 from .frontend.parser import MAX_SOURCE_BYTES
 from .frontend.program import Program, load_program, read_text
 from .ir import Graph
-from .lint import LintOptions
+from .lint import LintOptions, ignored
 from .lint import lint as run_lints
-from .lower import lower_collecting
+from .lower import GivenShapes, lower_collecting
 from .records import dataclass, field, replace
 
 if TYPE_CHECKING:  # the language server's; a check does not import them
@@ -93,20 +93,20 @@ def parse_value(text: str) -> Any:
 
 def check_source(text: str, path: str = "<string>", *, models: Iterable[str] | None = None,
                  overrides: dict[str, Any] | None = None,
-                 input_shapes: dict[str, tuple[int | None, ...]] | None = None,
+                 inputs: GivenShapes | None = None,
                  lint: LintOptions | None = None) -> CheckResult:
     """Parse, lower and account every model of a source text, collecting all diagnostics.
 
-    ``overrides`` replace parameter defaults; ``input_shapes`` replace declared input shapes
-    by input name (same rank; ``None`` dimensions unknown). The lints (:mod:`slimdsl.lint`)
-    add their warnings, chosen by ``lint`` (the default ones when None), and check the code
-    the lowering never ran.
+    ``overrides`` replace parameter defaults; ``inputs`` checks at concrete input shapes
+    (``--input images=[1,512,384,3]``, same rank; ``None`` dimensions unknown), binding the
+    named sizes. The lints (:mod:`slimdsl.lint`) add their warnings, chosen by ``lint`` (the
+    default ones when None), and check the code the lowering never ran.
 
     Never raises for bad input. A failure of slimc itself becomes an ``internal`` diagnostic
     (and exit code 2) instead of a traceback; the fuzz tests treat one as a bug.
     """
     try:
-        return _check_source(text, path, models, overrides, input_shapes, lint)
+        return _check_source(text, path, models, overrides, inputs, lint)
     except Exception as exc:  # noqa: BLE001 - the last line of defence, reported as a bug
         diag = Diagnostic(Span.point(path, 1, 1), "error", dg.INTERNAL.name,
                           f"internal compiler error: {type(exc).__name__}: {exc}",
@@ -115,8 +115,7 @@ def check_source(text: str, path: str = "<string>", *, models: Iterable[str] | N
 
 
 def _check_source(text: str, path: str, models: Iterable[str] | None,
-                  overrides: dict[str, Any] | None,
-                  input_shapes: dict[str, tuple[int | None, ...]] | None,
+                  overrides: dict[str, Any] | None, inputs: GivenShapes | None,
                   lint: LintOptions | None) -> CheckResult:
     result = CheckResult(path, source=text)
     diags = Diagnostics()
@@ -135,15 +134,16 @@ def _check_source(text: str, path: str, models: Iterable[str] | None,
     covered: set[int] = set()  # the statement lists the lowering ran
     clean: list[Graph] = []  # lowered without errors: the graph lints need whole graphs
     for name in names:
-        graph, found = check_model(program, name, overrides, input_shapes=input_shapes,
-                                   covered=covered)
+        graph, found = check_model(program, name, overrides, inputs=inputs, covered=covered)
         diags.extend(found)
         if graph is not None:
             result.graphs.append(graph)
             if not any(d.is_error for d in found):
                 clean.append(graph)
     diags.extend(lint_diagnostics(program, clean, names, covered, diags.items, lint))
-    result.diagnostics = _with_sources(diags.sorted(), program.sources)
+    # `# slimc: ignore[CODE]` silences any warning on its line (some-sizes too), not errors
+    kept = [d for d in diags.sorted() if d.is_error or not ignored(d, program.sources)]
+    result.diagnostics = _with_sources(kept, program.sources)
     return result
 
 
@@ -159,7 +159,7 @@ def program_diagnostics(program: Program, names: list[str]) -> list[Diagnostic]:
 
 def check_model(program: Program, name: str, overrides: dict[str, Any] | None = None, *,
                 incremental: IncrementalModel | None = None, change: Change | None = None,
-                input_shapes: dict[str, tuple[int | None, ...]] | None = None,
+                inputs: GivenShapes | None = None,
                 covered: set[int] | None = None) -> tuple[Graph | None, list[Diagnostic]]:
     """Lower and account the model ``name`` of ``program``: its (possibly partial) graph, or
     None, and its diagnostics.
@@ -167,7 +167,7 @@ def check_model(program: Program, name: str, overrides: dict[str, Any] | None = 
     Models are independent: the language server re-checks only the models an edit can change.
     With ``incremental`` (the model's state from the last check) and ``change`` (the lines the
     edit changed), lowering resumes where the edit is (:mod:`slimdsl.lower.incremental`) and
-    accounting keeps the layers it kept. ``input_shapes`` replace declared input shapes (a full
+    accounting keeps the layers it kept. ``inputs`` give concrete input shapes (a full
     lowering only: the editor's incremental one never passes them). ``covered`` collects the
     ids of the statement lists a full lowering ran (for :func:`lint_diagnostics`).
     """
@@ -175,12 +175,15 @@ def check_model(program: Program, name: str, overrides: dict[str, Any] | None = 
     graph = None
     try:
         if incremental is None:
-            graph = lower_collecting(program, name, overrides, diags, input_shapes, covered)
+            graph = lower_collecting(program, name, overrides, diags, inputs, covered)
         else:
             graph, lowered = incremental.lower(program, change)
             diags.extend(lowered.items)
         if graph is not None:  # also after errors: a variable clash before them is found
             account_collecting(graph, diags, reuse=incremental is not None)
+            if graph.dims:  # named input sizes: the solver is loaded only for them
+                from .lower.sizes import solve_sizes
+                solve_sizes(graph, diags)
     except RecursionError:
         if incremental is not None:
             incremental.complete = False
@@ -232,15 +235,15 @@ def check_file(path: str, **kwargs: Any) -> CheckResult:
 
 def compile_source(text: str, path: str = "<string>", *, model: str | None = None,
                    overrides: dict[str, Any] | None = None,
-                   input_shapes: dict[str, tuple[int | None, ...]] | None = None) -> Graph:
+                   inputs: GivenShapes | None = None) -> Graph:
     """Chain the stages for one model; raise :class:`CompileError` with every diagnostic.
 
     ``model`` names the model to compile; it may be left out when the file defines one (a file
-    of several asks which, in the error). ``overrides`` replace parameter defaults;
-    ``input_shapes`` replace declared input shapes by input name.
+    of several asks which, in the error). ``overrides`` replace parameter defaults; ``inputs``
+    gives concrete input shapes (binding the named sizes).
     """
     result = check_source(text, path, models=[model] if model else None, overrides=overrides,
-                          input_shapes=input_shapes)
+                          inputs=inputs)
     if not result.ok:
         raise CompileError(result.diagnostics)
     if model is None and len(result.graphs) > 1:

@@ -11,11 +11,16 @@ from __future__ import annotations
 
 import html
 import math
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .diagnostics import Span
-from .layers.shapes import Shape, format_shape
+from .layers.shapes import Shape, format_dim, format_shape
 from .records import dataclass, field
+from .symbolic.constraints import Constraint
+from .symbolic.expr import Expr
+
+if TYPE_CHECKING:
+    from .symbolic.solver import Solution
 
 
 def relative_scope(scope: str, model: str) -> str:
@@ -159,6 +164,46 @@ class Port:
 _UNSET = object()
 
 
+@dataclass(frozen=True, slots=True)
+class ConstraintSite:
+    """Where a constraint on the input sizes comes from: the layer, and what it needs
+    (``VALID 3 on H - 4: H - 6 >= 1``, ``dimension 1 of the inputs: H vs 2*ceil(H / 2)``)."""
+
+    span: Span
+    scope: str
+    kind: str
+    what: str
+    trail: tuple[Span, ...] = ()
+
+
+@dataclass
+class Sizes:
+    """The input sizes a model with named dimensions accepts (issue 14).
+
+    ``solutions``: one :class:`~slimdsl.symbolic.solver.Solution` per group of dimensions that
+    constrain each other (H and W are usually separate); ``restricting``: the constraints that
+    exclude some sizes (each a layer that works only for some), in source order.
+    """
+
+    dims: tuple[str, ...]
+    solutions: list[Solution]
+    restricting: list[Constraint] = field(default_factory=list)
+
+    @property
+    def empty(self) -> bool:
+        """No size at all is valid."""
+        return any(s.empty for s in self.solutions)
+
+    def smallest(self) -> dict[str, int]:
+        """The smallest valid size of every dimension ({} when none is valid)."""
+        out: dict[str, int] = {}
+        for s in self.solutions:
+            if s.empty:
+                return {}
+            out.update(s.smallest() or {})
+        return out
+
+
 @dataclass(eq=False)
 class Graph:
     """One model, fully expanded. ``scope`` is its outer variable scope: its name, the one its
@@ -178,6 +223,14 @@ class Graph:
     #: How each model parameter is used: "plain" (only as a whole layer argument: generated code
     #: may read it at run time) or "structural" (shapes, control flow, arithmetic, blocks...).
     param_uses: dict[str, str] = field(default_factory=dict)
+    #: The named dimensions of the inputs (``input images: [?, H, W, 3]``), in order of appearance.
+    dims: list[str] = field(default_factory=list)
+    #: What the shapes need of those dimensions; each origin is a :class:`ConstraintSite`.
+    constraints: list[Constraint] = field(default_factory=list)
+    #: The concrete sizes ``--input`` gave the named dimensions (the shapes are then concrete).
+    bound: dict[str, int] = field(default_factory=dict)
+    #: The valid sizes, when the model has named dimensions (``lower.sizes.solve_sizes``).
+    sizes: Sizes | None = None
     # filled by accounting.account()
     variables: list[Variable] = field(default_factory=list)
     trainable_params: int = 0
@@ -257,8 +310,14 @@ class RuntimeParams:
 
 
 def shape_json(shape) -> list | None:
-    """A shape in the JSON outputs: a list with null for unknown dimensions, or null."""
-    return None if shape is None else list(shape)
+    """A shape in the JSON outputs: a list with null for unknown dimensions and the formula of a
+    symbolic one (``"ceil(H / 32)"``), or null."""
+    return None if shape is None else [count_json(d) for d in shape]
+
+
+def count_json(n: Any) -> Any:
+    """A dimension or a count in JSON: an int, null, or a formula of named sizes as text."""
+    return format_dim(n) if isinstance(n, Expr) else n
 
 
 def _jsonable(v: Any) -> Any:
@@ -271,7 +330,11 @@ def _jsonable(v: Any) -> Any:
     return repr(v)
 
 
-def _num(n: int | None) -> str:
+def _num(n: Any) -> str:
+    """``1,234``, ``?``, or the leading terms of a formula of named sizes."""
+    if isinstance(n, Expr):
+        from .symbolic.approx import approximate
+        return approximate(n, "mean").format(True, digits=2, max_terms=4)
     return "?" if n is None else f"{n:,}"
 
 
@@ -287,7 +350,7 @@ def _table(rows: list[list[str]], right: set[int]) -> list[str]:
 
 def _layer_json(n: Node) -> dict[str, Any]:
     out = {"name": n.scope, "op": n.kind, "output_shape": shape_json(n.output.shape),
-           "params": n.params, "flops": n.flops, "line": n.span.line,
+           "params": n.params, "flops": count_json(n.flops), "line": n.span.line,
            "inputs": [t.name for t in n.inputs]}
     if n.more_outputs:  # split: every piece
         out["output_shapes"] = [shape_json(t.shape) for t in n.outputs]
@@ -341,7 +404,7 @@ class Summary:
                           for v in g.variables],
             "trainable_params": g.trainable_params,
             "total_params": g.total_params,
-            "flops": g.flops,
+            "flops": count_json(g.flops),
         }
 
     def text(self, show_variables: bool = True) -> str:

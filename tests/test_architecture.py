@@ -14,7 +14,7 @@ DOC = ROOT / "docs" / "architecture.md"
 #: The order of the parts of slimdsl/: a part imports only parts of a lower rank.
 RANKS = {
     "records": -1,
-    "values": 0, "diagnostics": 0, "resources": 0,
+    "values": 0, "diagnostics": 0, "resources": 0, "symbolic": 0,
     "layers": 1,
     "ir": 2,
     "frontend": 3,

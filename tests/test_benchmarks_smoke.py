@@ -157,3 +157,11 @@ def test_training_benchmark_report():
     assert "runs at **97%** of the hand-written loop's rate" in text and "**met**" in text
     slow = bench_train.markdown([(200.0, 310.0)], info, steps=10)
     assert "**not met**" in slow
+
+
+def test_symbolic_benchmark_at_toy_size(capsys):
+    from benchmarks import bench_symbolic
+    assert bench_symbolic.main(["--repeat", "1", "--units", "1", "--no-write"]) == 0
+    out = capsys.readouterr().out
+    assert "| unet (symbolic H, W) | 44 | 2 |" in out
+    assert "| residual (concrete 32x32) | 44 |" in out

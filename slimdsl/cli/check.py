@@ -3,6 +3,9 @@
 ``--max-params N`` / ``--max-flops N`` turn a model over budget into a ``budget`` finding at the
 model's name (N takes the suffixes K, M, G, T: ``--max-params 25M``). ``--warn CODE``,
 ``--no-warn CODE`` and ``--warnings-as-errors`` choose the lint warnings (:mod:`slimdsl.lint`).
+FLOPs that depend on named input sizes are compared at the sizes ``--input`` gives.
+``--sizes`` says what a model that accepts only some of its input sizes is (``some-sizes``): a
+warning, an error, or nothing.
 """
 
 from __future__ import annotations
@@ -15,9 +18,11 @@ from .. import diagnostics as dg
 from ..api import CheckResult, check_file, expand_paths
 from ..diagnostics import CompileError, Diagnostic
 from ..frontend.parser import parse
+from ..records import replace
 from .common import (
     EXIT_USAGE,
     add_define_option,
+    add_input_option,
     add_warning_options,
     apply_warning_policy,
     emit_diagnostics,
@@ -38,8 +43,12 @@ def register(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
                    help="budget: a model with more parameters (trainable or not) is a finding")
     p.add_argument("--max-flops", type=parse_count, metavar="N",
                    help="budget: a model with more FLOPs per example is a finding")
+    p.add_argument("--sizes", choices=("warn", "error", "ignore"), default="warn",
+                   help="a model with named input sizes that accepts only some of them: a "
+                        "warning (default), an error, or nothing")
     add_define_option(p)
     add_warning_options(p)
+    add_input_option(p)
     return p
 
 
@@ -71,10 +80,23 @@ def budget_diagnostics(result: CheckResult, max_params: int | None,
             out.append(Diagnostic(span, "error", dg.BUDGET.name,
                                   f"model '{g.name}' has {g.total_params:,} parameters, over the "
                                   f"budget of {max_params:,} (--max-params)"))
-        if max_flops is not None and g.flops is not None and g.flops > max_flops:
+        if max_flops is not None and isinstance(g.flops, int) and g.flops > max_flops:
             out.append(Diagnostic(span, "error", dg.BUDGET.name,
                                   f"model '{g.name}' needs {g.flops:,} FLOPs per example, over "
                                   f"the budget of {max_flops:,} (--max-flops)"))
+    return out
+
+
+def apply_size_policy(diags: list[Diagnostic], policy: str) -> list[Diagnostic]:
+    """``--sizes``: keep the ``some-sizes`` warnings, make them errors, or drop them."""
+    if policy == "warn":
+        return diags
+    out = []
+    for d in diags:
+        if d.code != dg.SOME_SIZES.name:
+            out.append(d)
+        elif policy == "error":
+            out.append(replace(d, severity="error"))
     return out
 
 
@@ -86,8 +108,11 @@ def run(args: argparse.Namespace) -> int:
     results = [CheckResult(d.span.path, [d]) for d in missing]
     overrides = dict(args.define) or None
     lint = lint_options(args)
-    results.extend(check_file(path, overrides=overrides, lint=lint) for path in files)
+    inputs = dict(args.input_shapes) or None
+    results.extend(check_file(path, overrides=overrides, inputs=inputs, lint=lint)
+                   for path in files)
     for r in results:
+        r.diagnostics = apply_size_policy(r.diagnostics, args.sizes)
         r.diagnostics.extend(budget_diagnostics(r, args.max_params, args.max_flops))
         if r.ok:  # what `slimc compile` would refuse is a finding here too
             from ..backends.tensorflow.names import name_diagnostics

@@ -83,6 +83,35 @@ def apply_warning_policy(results: list[CheckResult], args: argparse.Namespace) -
                          if d.severity == "warning" else d for d in r.diagnostics]
 
 
+def parse_input_shape(text: str) -> tuple[str, tuple[int | None, ...]]:
+    """``--input images=[1,512,384,3]``: check at this input shape (``?`` keeps a dimension
+    unknown). The named sizes of the input (``H``, ``W``) take the values given.
+
+    >>> parse_input_shape("images=[1, 512, 384, 3]"), parse_input_shape("x=[?,7]")
+    (('images', (1, 512, 384, 3)), ('x', (None, 7)))
+    """
+    name, sep, raw = text.partition("=")
+    name = name.strip()
+    try:
+        value = json.loads(raw.replace("?", "null")) if sep else None
+    except json.JSONDecodeError:
+        value = None
+    if not name.isidentifier() or not isinstance(value, list) or not all(
+            d is None or (type(d) is int and d >= 1) for d in value):
+        raise argparse.ArgumentTypeError(
+            f"expected NAME=[d, ...] with dimensions >= 1 or ?, such as images=[1,512,384,3], "
+            f"got {text!r}")
+    return name, tuple(value)
+
+
+def add_input_option(parser: argparse.ArgumentParser) -> None:
+    """``--input NAME=[d, ...]`` (repeatable): check a model at concrete input shapes."""
+    parser.add_argument("--input", dest="input_shapes", action="append",
+                        type=parse_input_shape, default=[], metavar="NAME=[d,...]",
+                        help="check at this input shape, binding its named sizes "
+                             "(e.g. images=[1,512,384,3])")
+
+
 def positive(text: str) -> int:
     """An argparse type: an integer of at least 1."""
     try:
@@ -149,6 +178,7 @@ def check_models(args: argparse.Namespace) -> CheckResult | int:
     from ..api import check_file
     result = check_file(args.path, models=[args.model] if getattr(args, "model", None) else None,
                         overrides=dict(getattr(args, "define", None) or []) or None,
+                        inputs=dict(getattr(args, "input_shapes", None) or []) or None,
                         lint=lint_options(args))
     apply_warning_policy([result], args)
     if not result.ok:

@@ -123,7 +123,7 @@ def _reshaped(args: argparse.Namespace, model: str, shapes: dict):
     from ..api import check_file
 
     result = check_file(args.path, models=[model],
-                        overrides=dict(args.define or []) or None, input_shapes=shapes)
+                        overrides=dict(args.define or []) or None, inputs=shapes)
     if not result.ok:
         emit_diagnostics([result], "text", use_color(sys.stderr), sys.stderr,
                          summary_line=False)

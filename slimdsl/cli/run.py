@@ -16,7 +16,9 @@ from .common import (
     EXIT_USAGE,
     add_define_option,
     add_warning_options,
+    check_models,
     load_model,
+    parse_input_shape,
     positive,
 )
 
@@ -36,9 +38,10 @@ def register(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
                    help="batch size of the random inputs (default 1)")
     p.add_argument("--steps", type=positive, default=10, metavar="K",
                    help="timed forward passes after the first (default 10)")
-    p.add_argument("--input", action="append", default=[], metavar="[NAME=]X.npy",
+    p.add_argument("--input", action="append", default=[], metavar="[NAME=]X.npy|NAME=[d,...]",
                    help="feed a NumPy array instead of random data (NAME= for one of several "
-                        "inputs)")
+                        "inputs), or give the shape of the random data, binding the input's "
+                        "named sizes (images=[1,512,384,3])")
     p.add_argument("--training", action="store_true",
                    help="run in training mode (dropout, batch statistics)")
     p.add_argument("--xla", action="store_true", help="compile the forward pass with XLA")
@@ -55,6 +58,24 @@ def run(args: argparse.Namespace) -> int:
         print("slimc: error: --optimize is for inference; it cannot run with --training",
               file=sys.stderr)
         return EXIT_USAGE
+    shapes = [s for s in args.input if s.partition("=")[2].lstrip().startswith("[")]
+    args.input = [s for s in args.input if s not in shapes]
+    try:
+        args.input_shapes = [parse_input_shape(s) for s in shapes]
+    except argparse.ArgumentTypeError as exc:
+        print(f"slimc: error: --input: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    if args.input:  # arrays bind the named sizes (H, W): compile at their shapes
+        probe = check_models(args)
+        if isinstance(probe, int):
+            return probe
+        if probe.graphs[0].dims:
+            try:
+                arrays = _load_inputs(args.input, probe.graphs[0])
+            except (ValueError, OSError) as exc:
+                print(f"slimc: error: {exc}", file=sys.stderr)
+                return EXIT_USAGE
+            args.input_shapes += [(k, tuple(v.shape)) for k, v in arrays.items()]
     loaded = load_model(args, start_runtime=True)
     if isinstance(loaded, int):
         return loaded
@@ -100,8 +121,8 @@ def _load_inputs(specs: list[str], graph) -> dict:
         array = np.load(path, allow_pickle=False)
         port = next(p for p in graph.inputs if p.name == name)
         static = port.tensor.shape
-        if len(array.shape) != len(static) or any(
-                s is not None and s != a for s, a in zip(static, array.shape)):
+        if len(array.shape) != len(static) or any(  # a named size (H) takes any value
+                isinstance(s, int) and s != a for s, a in zip(static, array.shape)):
             raise ValueError(f"--input {path}: shape {list(array.shape)} does not fit input "
                              f"'{name}' {format_shape(static)}")
         given[name] = array

@@ -69,6 +69,16 @@ SHAPE = _code("shape", "Shape error",
 RANK = _code("rank", "Wrong rank", "A layer received a tensor of a rank it does not accept.")
 INCOMPATIBLE = _code("incompatible-shapes", "Incompatible shapes",
                      "Tensors combined by concat or add have incompatible shapes.")
+NO_VALID_SIZE = _code("no-valid-size", "No input size is valid",
+                      "A model with named input sizes (`input images: [?, H, W, 3]`) works for "
+                      "no value of them: e.g. a concat that needs H even after a layer that "
+                      "needs it odd. The notes name a minimal set of layers that conflict.")
+SOME_SIZES = _code("some-sizes", "Only some input sizes are valid",
+                   "A warning: a model with named input sizes works only for some of them "
+                   "(e.g. `H = 32k, k ≥ 1` for a U-Net whose skip connections must line up). "
+                   "The message gives the valid sizes in closed form and the smallest; the notes "
+                   "name the layers that exclude the others. `slimc check --sizes error` makes "
+                   "it an error, `--sizes ignore` drops it.")
 DTYPE = _code("dtype", "Incompatible dtypes",
               "An op gets a tensor of a dtype it does not take, tensors of two dtypes, or a "
               "number that does not fit the tensor's dtype: TensorFlow never converts a dtype "

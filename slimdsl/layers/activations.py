@@ -40,7 +40,7 @@ def _same_shape(ins: list[Shape], a: dict[str, Any]) -> Shape:
 
 def _softmax_shape(ins: list[Shape], a: dict[str, Any]) -> Shape:
     # slim.softmax reshapes to [-1, classes]: rank >= 2 and a known last dimension
-    if len(ins[0]) < 2 or ins[0][-1] is None:
+    if len(ins[0]) < 2 or not isinstance(ins[0][-1], int):
         raise ShapeError(f"softmax needs rank >= 2 and a known last dimension, got "
                          f"{sh.format_shape(ins[0])}")
     return ins[0]

@@ -34,7 +34,7 @@ def _fc_flops(ins: list[Shape], out: Shape, a: dict[str, Any]) -> int | None:
 
 
 def _bias_add_shape(ins: list[Shape], a: dict[str, Any]) -> Shape:
-    if len(ins[0]) < 2 or ins[0][-1] is None:
+    if len(ins[0]) < 2 or not isinstance(ins[0][-1], int):
         raise ShapeError(f"bias_add needs rank >= 2 and a known last dimension, got "
                          f"{sh.format_shape(ins[0])}")
     return ins[0]

@@ -155,7 +155,7 @@ def _beta_gamma(shape: tuple[int, ...], a: dict[str, Any], prefix: str,
 def _batch_norm_check(shape: Shape, a: dict[str, Any]) -> int:
     if len(shape) < 1:
         raise ShapeError(f"batch_norm needs rank >= 1, got {sh.format_shape(shape)}")
-    if shape[-1] is None:
+    if not isinstance(shape[-1], int):  # variables are sized by it
         raise ShapeError(f"batch_norm needs a known channel dimension, got "
                          f"{sh.format_shape(shape)}")
     return shape[-1]

@@ -1,16 +1,27 @@
 """Static shape arithmetic, exactly as TensorFlow computes it (NHWC).
 
-Pure functions over ``int | None`` (``None`` is an unknown, symbolic dimension). Each one that can
-fail raises :class:`ShapeError` whose message shows the arithmetic that went wrong, e.g.
-``VALID 3x3 on 2x2: floor((2-3)/1)+1 = 0``. The rules were verified against TensorFlow 2.21 (see
-``tests/layers/test_shapes_tf.py``, which compares every rule here with real TensorFlow).
+Pure functions over ``int | Expr | None``: ``None`` is an unknown dimension (``?``), an
+:class:`~slimdsl.symbolic.expr.Expr` a symbolic one (an integer expression over the named sizes
+of the inputs, such as ``ceil(H / 32)``). Each one that can fail raises :class:`ShapeError` whose
+message shows the arithmetic that went wrong, e.g. ``VALID 3x3 on 2x2: floor((2-3)/1)+1 = 0``.
+The rules were verified against TensorFlow 2.21 (see ``tests/layers/test_shapes_tf.py``, which
+compares every rule here with real TensorFlow).
+
+On ints these functions are exactly the integer rules; a symbolic dimension goes through
+:mod:`slimdsl.symbolic.tf` instead, and what the operation then needs of the sizes (a VALID
+window that fits, two branches of equal size) is not an error but a constraint, handed to the
+:func:`collecting` block the lowering wraps around each shape rule. Layer kinds write their shape
+rules with these helpers, so they work on symbolic dimensions unchanged.
 """
 
 from __future__ import annotations
 
 from ..records import dataclass
+from ..symbolic.constraints import eq
+from ..symbolic.expr import Expr
+from .size_constraints import require, symtf
 
-Dim = int | None
+Dim = int | Expr | None
 Shape = tuple[Dim, ...]
 
 
@@ -18,12 +29,27 @@ class ShapeError(ValueError):
     """A layer cannot be applied to a shape; ``str(exc)`` shows the arithmetic."""
 
 
-def format_dim(d: Dim) -> str:
-    """``?`` for an unknown dimension.
+def simplest(dims: list[Dim]) -> Dim:
+    """Of dimensions that must be equal, the one with the shortest text (``H`` rather than
+    ``4*floor(H / 4)``): at every valid size they are the same number.
 
-    >>> format_dim(None), format_dim(7)
-    ('?', '7')
+    >>> from slimdsl.symbolic import sym, floor_div
+    >>> H = sym("H")
+    >>> format_dim(simplest([4 * floor_div(H, 4), H]))
+    'H'
     """
+    return min(dims, key=lambda d: len(format_dim(d)))
+
+
+def format_dim(d: Dim) -> str:
+    """``?`` for an unknown dimension, the canonical text of a symbolic one.
+
+    >>> from slimdsl.symbolic import sym, ceil_div
+    >>> format_dim(None), format_dim(7), format_dim(ceil_div(sym("H"), 32))
+    ('?', '7', 'ceil(H / 32)')
+    """
+    if isinstance(d, Expr):
+        return d.format(False)
     return "?" if d is None else str(d)
 
 
@@ -62,6 +88,9 @@ def conv_output_dim(size: Dim, kernel: int, stride: int, padding: str, rate: int
     220
     >>> conv_output_dim(None, 3, 2, "SAME") is None
     True
+    >>> from slimdsl.symbolic import sym
+    >>> format_dim(conv_output_dim(conv_output_dim(sym("H"), 3, 2, "SAME"), 3, 2, "SAME"))
+    'ceil(H / 4)'
     >>> conv_output_dim(2, 3, 1, "VALID")
     Traceback (most recent call last):
     ...
@@ -71,6 +100,12 @@ def conv_output_dim(size: Dim, kernel: int, stride: int, padding: str, rate: int
     """
     if size is None:
         return None
+    if isinstance(size, Expr):
+        out_sym = symtf.conv_output_dim(size, kernel, stride, padding, rate)
+        require(symtf.conv_requires(size, kernel, stride, padding, rate),
+                f"a VALID window of {effective_kernel(kernel, rate)} on {format_dim(size)}, "
+                f"stride {stride}")
+        return out_sym
     k_eff = effective_kernel(kernel, rate)
     if padding == "SAME":
         return -(-size // stride)
@@ -104,6 +139,8 @@ def same_padding(size: int, kernel: int, stride: int, rate: int = 1) -> tuple[in
     >>> same_padding(224, 7, 2)
     (2, 3)
     """
+    if isinstance(size, Expr):  # symbolic: expressions, or Undecidable when 1 < k_eff < s
+        return symtf.same_padding(size, kernel, stride, rate)  # type: ignore[return-value]
     out = -(-size // stride)
     total = max((out - 1) * stride + effective_kernel(kernel, rate) - size, 0)
     return total // 2, total - total // 2
@@ -121,6 +158,8 @@ def transpose_output_dim(size: Dim, kernel: int, stride: int, padding: str) -> D
     """
     if size is None:
         return None
+    if isinstance(size, Expr):
+        return symtf.transpose_output_dim(size, kernel, stride, padding)
     if padding == "SAME":
         return size * stride
     return size * stride + max(kernel - stride, 0)
@@ -303,7 +342,7 @@ def in_channels(shape: Shape, rank: int = 4) -> int:
     (3, 5)
     """
     require_rank(shape, rank)
-    if shape[-1] is None:
+    if not isinstance(shape[-1], int):  # weights are sized by it
         raise ShapeError("the number of input channels must be known, got "
                          f"{format_shape(shape)}")
     return shape[-1]
@@ -349,7 +388,7 @@ def dense(shape: Shape, units: int) -> Shape:
     if len(shape) < 2:
         raise ShapeError(f"fully_connected needs rank >= 2, got rank {len(shape)} "
                          f"{format_shape(shape)}")
-    if shape[-1] is None:
+    if not isinstance(shape[-1], int):  # weights are sized by it
         raise ShapeError(f"fully_connected needs a known last dimension, got "
                          f"{format_shape(shape)}")
     return shape[:-1] + (units,)
@@ -391,13 +430,21 @@ def concat(shapes: list[Shape], axis: int) -> Shape:
     for d in range(rank):
         dims = [s[d] for s in shapes]
         if d == ax:
-            out.append(None if any(x is None for x in dims) else sum(dims))  # type: ignore[arg-type]
+            if any(isinstance(x, Expr) for x in dims):
+                out.append(symtf.concat_dim(dims))
+            else:
+                out.append(None if any(x is None for x in dims) else sum(dims))  # type: ignore
         else:
             out.append(_merge_dims(dims, d))
     return tuple(out)
 
 
 def _merge_dims(dims: list[Dim], axis: int) -> Dim:
+    if any(isinstance(x, Expr) for x in dims):  # equal sizes become a constraint
+        merged = symtf.merge_dims(dims, axis)
+        require(symtf.equal_requires(dims), f"dimension {axis} of its inputs")
+        return simplest([x for x in dims if x is not None]) if isinstance(merged, Expr) \
+            else merged
     known = [(i, x) for i, x in enumerate(dims) if x is not None]
     for i, x in known[1:]:
         if x != known[0][1]:
@@ -435,6 +482,9 @@ def broadcast(a: Shape, b: Shape, verb: str = "add") -> Shape:
             out.append(x if y is None else y)
         elif x == y:
             out.append(x)
+        elif isinstance(x, Expr) or isinstance(y, Expr):  # equal sizes become a constraint
+            out.append(y if isinstance(y, int) else x if isinstance(x, int) else simplest([x, y]))
+            require([eq(x, y)], f"dimension {i} of its inputs")
         else:
             aligned = "" if len(a) == len(b) else \
                 f"aligned from the right as {format_shape(pa)} and {format_shape(pb)}, "
@@ -465,7 +515,7 @@ def squeeze(shape: Shape, axes: list[int] | None) -> Shape:
     """
     rank = len(shape)
     if not axes:
-        unknown = [i for i, d in enumerate(shape) if d is None]
+        unknown = [i for i, d in enumerate(shape) if not isinstance(d, int)]
         if unknown:
             ones = [i for i, d in enumerate(shape) if d == 1]
             example = f"axis={ones}" if ones else "axis=[1, 2]"

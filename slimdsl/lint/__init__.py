@@ -79,7 +79,7 @@ def lint(program: Program, graphs: Iterable[Graph], lowered: Iterable[str],
     failed = [o.span for o in scanned
               if any(d.is_error and _contains(o.span, d.span) for d in diags.items)]
     diags.extend(d for d in found.items
-                 if options.active(d.code) and not _ignored(d, program.sources)
+                 if options.active(d.code) and not ignored(d, program.sources)
                  and not (d.code in _CASCADES and any(_contains(f, d.span) for f in failed)))
 
 
@@ -91,7 +91,7 @@ def _contains(outer: Span, inner: Span) -> bool:
     return outer.path == inner.path and outer.line <= inner.line <= outer.end_line
 
 
-def _ignored(diag: Diagnostic, sources: dict[str, str]) -> bool:
+def ignored(diag: Diagnostic, sources: dict[str, str]) -> bool:
     """A ``# slimc: ignore`` or ``# slimc: ignore[code, ...]`` comment on the reported line."""
     text = sources.get(diag.span.path)
     if text is None or "slimc:" not in text:

@@ -18,6 +18,8 @@ reported once while independent problems elsewhere are still found.
 - :mod:`.naming`: scope names and TF's uniquification (``Conv``, ``Conv_1``);
 - :mod:`.params`: binding model and block parameters;
 - :mod:`.evaluate`: compile-time values of expressions;
+- :mod:`.inputs`: input shapes, their named dimensions and ``--input`` bindings;
+- :mod:`.sizes`: solving what the shapes need of the named dimensions: the valid input sizes;
 - :mod:`.context`: what these share (the statement's context, the model being built);
 - :mod:`.incremental`: lowering a model again after an edit, from the statement it touched
   (the language server's); :mod:`.edits`: where an edit is.
@@ -33,15 +35,15 @@ from ..frontend import Program
 from ..ir import Graph
 from .calls import MAX_CALL_DEPTH
 from .evaluate import WorkLimit
+from .inputs import GivenShapes
 from .nodes import MAX_NODES
 from .statements import MAX_STEPS, Lowerer
 
-__all__ = ["MAX_CALL_DEPTH", "MAX_NODES", "MAX_STEPS", "lower", "lower_collecting"]
+__all__ = ["MAX_CALL_DEPTH", "MAX_NODES", "MAX_STEPS", "lower", "lower_collecting", "GivenShapes"]
 
 
 def lower(program: Program, model: str | None = None,
-          overrides: dict[str, Any] | None = None,
-          input_shapes: dict[str, tuple[int | None, ...]] | None = None) -> Graph:
+          overrides: dict[str, Any] | None = None, inputs: GivenShapes | None = None) -> Graph:
     """Expand one model of ``program`` into an IR graph; raise CompileError on any error.
 
     ``model`` defaults to the first model of the root file; ``overrides`` replace parameter
@@ -49,15 +51,14 @@ def lower(program: Program, model: str | None = None,
     shapes of inputs by name (same rank; as ``slimc export --input NAME=SHAPE`` does).
     """
     diags = Diagnostics()
-    graph = lower_collecting(program, model, overrides, diags, input_shapes)
+    graph = lower_collecting(program, model, overrides, diags, inputs)
     if diags.has_errors or graph is None:
         raise CompileError(diags.items)
     return graph
 
 
 def lower_collecting(program: Program, model: str | None, overrides: dict[str, Any] | None,
-                     diags: Diagnostics,
-                     input_shapes: dict[str, tuple[int | None, ...]] | None = None,
+                     diags: Diagnostics, inputs: GivenShapes | None = None,
                      covered: set[int] | None = None) -> Graph | None:
     """Like :func:`lower` but appends to ``diags`` and returns the (possibly partial) graph.
 
@@ -76,8 +77,7 @@ def lower_collecting(program: Program, model: str | None, overrides: dict[str, A
                     f"no model named '{model}'{did_you_mean(model, program.models)}")
         return None
     try:
-        return Lowerer(program, diags, input_shapes, covered).lower_model(
-            model, dict(overrides or {}))
+        return Lowerer(program, diags, inputs, covered).lower_model(model, dict(overrides or {}))
     except WorkLimit as e:
         diags.error(e.span, dg.STRUCTURE, f"model '{model}' is too large: {e.message}",
                     ["are a loop's bounds or a repeat count too large?"])

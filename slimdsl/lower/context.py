@@ -46,6 +46,8 @@ class ModelBuild:
 
     graph: Graph = None  # type: ignore[assignment]
     call_scopes: dict[int, str] = field(default_factory=dict)
+    #: Constraints the running shape rule put on named sizes (``layers.shapes.collecting``).
+    needs: list = field(default_factory=list)
     _ids: int = 0
 
     def next_id(self) -> int:

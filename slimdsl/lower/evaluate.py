@@ -347,7 +347,8 @@ class Evaluator(TensorExprs):
             if shape is None:
                 raise Poisoned()
             if e.attr == "shape":
-                return [UNKNOWN if d is None else d for d in shape]
+                # a symbolic size (H) is not a compile-time number: the language sees ?
+                return [d if isinstance(d, int) else UNKNOWN for d in shape]
             if e.attr == "rank":
                 return len(shape)
             raise EvalError(e.span, dg.EXPRESSION,

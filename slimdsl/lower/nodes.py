@@ -12,9 +12,10 @@ from typing import Any
 
 from .. import diagnostics as dg
 from ..diagnostics import Diagnostics, Note, Span
-from ..ir import ArgSource, Node, Tensor, relative_scope
+from ..ir import ArgSource, ConstraintSite, Node, Tensor, relative_scope
 from ..layers import LAYERS, DtypeError, LayerKind
 from ..layers.shapes import ShapeError, dims_text, format_shape
+from ..symbolic.constraints import Constraint
 from ..values import TensorValue, show
 from .context import ModelBuild, StmtCtx
 from .env import EvalError, WorkLimit
@@ -47,9 +48,18 @@ class NodeBuilder:
         shapes = None
         if all(not t.poisoned for t in inputs):
             try:
+                needs = self.model.needs  # what named sizes must satisfy (lower_model collects)
+                needs.clear()
                 shapes = kind.shape([t.shape for t in inputs], args)  # type: ignore[misc]
             except ShapeError as e:
+                self.model.needs.clear()
                 self._shape_error(kind, full, inputs, e, span, ctx, operator)
+            if self.model.needs:
+                for c in self.model.needs:
+                    graph.constraints.append(Constraint(
+                        c.op, c.lhs, c.rhs,
+                        ConstraintSite(span, full, kind.name, c.origin, ctx.trail)))
+                self.model.needs.clear()
         node_id = self.model.next_id()
         outs = [Tensor(node_id if i == 0 else self.model.next_id(), s,
                        full if i == 0 else f"{full}:{i}", dtype)

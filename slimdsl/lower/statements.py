@@ -16,12 +16,11 @@ from ..frontend import Program
 from ..frontend import tree as n
 from ..ir import Graph, Port, StatementOutput, Tensor, relative_scope
 from ..layers import LAYER_NAMES, META_LAYERS
-from ..layers.shapes import format_shape
+from ..layers.size_constraints import collecting
 from ..records import replace
 from ..values import (
     ACTIVATIONS,
     DTYPES,
-    UNKNOWN,
     BlockRef,
     Function,
     TensorValue,
@@ -32,6 +31,7 @@ from .arg_scopes import ArgScopes
 from .calls import CallLowerer, is_graph_call
 from .context import ModelBuild, StmtCtx
 from .evaluate import POISON, Env, EvalError, Evaluator, Poisoned, WorkLimit
+from .inputs import GivenShapes, bind_given, declared_shape
 from .naming import ScopeNames, enter_scope, interpolate, scope_name
 from .params import bind_params
 
@@ -39,33 +39,12 @@ from .params import bind_params
 MAX_STEPS = 1_000_000
 
 
-def given_shape(diags: Diagnostics, s: n.InputStmt, declared: list[int | None],
-                given: tuple[int | None, ...]) -> list[int | None]:
-    """The shape asked for from outside in place of the declared one (same rank).
-
-    Another rank is reported here and the declared shape kept, so that the layers after the
-    input report nothing more.
-    """
-    if len(given) != len(declared):
-        diags.error(s.shape.span, dg.RANK,
-                    f"input '{s.name}' is declared {format_shape(tuple(declared))} "
-                    f"(rank {len(declared)}); the shape asked for, "
-                    f"{format_shape(tuple(given))}, has rank {len(given)}")
-        return declared
-    return list(given)
-
-
 class Lowerer:
     """Lowers one model of a program (a new instance per model)."""
 
-    def __init__(self, program: Program, diags: Diagnostics,
-                 input_shapes: dict[str, tuple[int | None, ...]] | None = None,
+    def __init__(self, program: Program, diags: Diagnostics, given: GivenShapes | None = None,
                  covered: set[int] | None = None):
-        self.program = program
-        self.diags = diags
-        #: Shapes given for inputs from outside (``slimc export --input NAME=SHAPE``): each
-        #: replaces its declaration's, so shape inference checks the model at that size.
-        self.input_shapes = dict(input_shapes or {})
+        self.program, self.diags, self.given = program, diags, given or {}
         #: ids of the statement lists run (the lints check the others without values)
         self.covered: set[int] = covered if covered is not None else set()
         self.evaluator = Evaluator(self._call_hook, self._tensor_hook)
@@ -123,7 +102,8 @@ class Lowerer:
         if not self.begin_model(name, overrides):
             return None
         assert self.definition is not None and self.model_env is not None
-        self.run_body(self.definition.body, self.model_env, self.root_ctx)
+        with collecting() as self.model.needs:  # the shape rules' constraints on named sizes
+            self.run_body(self.definition.body, self.model_env, self.root_ctx)
         return self.finish_model()
 
     def begin_model(self, name: str, overrides: dict[str, Any]) -> bool:
@@ -183,6 +163,12 @@ class Lowerer:
         graph, definition, env = self.model.graph, self.definition, self.model_env
         assert definition is not None and env is not None
         name = graph.name
+        unknown = sorted(set(self.given) - {p.name for p in graph.inputs})
+        if unknown and graph.inputs:
+            self.diags.error(definition.name_span, dg.UNKNOWN_NAME,
+                             f"--input names '{unknown[0]}', which model '{name}' does not "
+                             f"declare{did_you_mean(unknown[0], [p.name for p in graph.inputs])}",
+                             [f"its inputs: {', '.join(p.name for p in graph.inputs)}"])
         if not graph.inputs and not self.diags.has_errors:
             self.diags.error(definition.name_span, dg.STRUCTURE,
                              f"model '{name}' declares no input",
@@ -255,9 +241,9 @@ class Lowerer:
             raise EvalError(s.span, dg.REDEFINED, f"input '{s.name}' declared twice")
         _check_none_dimension(s, env, lambda span, fallback: source_text(
             self.program, span, fallback))
-        dims = _input_dims(self.evaluator.eval(s.shape, env), s.shape.span)
-        if s.name in self.input_shapes:
-            dims = given_shape(self.diags, s, dims, self.input_shapes[s.name])
+        dims = declared_shape(self.evaluator, s, env, graph.dims)
+        if s.name in self.given:
+            dims = bind_given(s, dims, self.given[s.name], graph.bound)
         dtype = "float32"
         if s.dtype is not None:
             if s.dtype not in DTYPES:
@@ -498,21 +484,3 @@ def _check_none_dimension(s: n.InputStmt, env: Env, source: Callable[[Span, str]
             raise EvalError(item.span, dg.BAD_VALUE,
                             f"'{item.name}' is not a dimension: an unknown dimension is "
                             f"written '?'", (f"write: input {s.name}: [{', '.join(fixed)}]",))
-
-
-def _input_dims(value: Any, span: Span) -> list[int | None]:
-    """An input's shape from the value of its shape list (``?``: None)."""
-    if not isinstance(value, list):
-        raise EvalError(span, dg.BAD_VALUE, f"an input shape is a list such as [?, 224, 224, 3], "
-                        f"got {type_name(value)} {show(value)}")
-    dims: list[int | None] = []
-    for d in value:
-        if d is UNKNOWN:
-            dims.append(None)
-        elif isinstance(d, int) and not isinstance(d, bool) and d >= 1:
-            dims.append(d)
-        else:
-            raise EvalError(span, dg.BAD_VALUE, f"input dimensions are ints >= 1 or ?, got "
-                            f"{show(d)}",
-                            ("an unknown dimension (such as the batch) is written ?",))
-    return dims

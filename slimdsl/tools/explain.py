@@ -18,6 +18,7 @@ from ..frontend.parser import parse
 from ..ir import ArgSource, Graph, Node, relative_scope
 from ..layers.shapes import format_shape
 from ..values import show
+from .sizes import count_json, count_text
 from .summary import shape_json
 
 _VALUE_WIDTH = 40
@@ -184,7 +185,7 @@ def explain_dict(graph: Graph, node: Node, read=None, scopes=None) -> dict[str, 
                        "regularizer": None if v.regularizer is None else show(v.regularizer)}
                       for v in node.variables],
         "params": node.params,
-        "flops": node.flops,
+        "flops": count_json(node.flops),
     }
 
 
@@ -232,7 +233,7 @@ def explain_text(graph: Graph, node: Node, read=None, scopes=None) -> str:
         widths = [max(len(r[i]) for r in rows) for i in range(3)]
         for r in rows:
             out.append("    " + "  ".join(c.ljust(w) for c, w in zip(r, widths)) + "  " + r[3])
-    flops = "?" if node.flops is None else f"{node.flops:,}"
+    flops = count_text(node.flops)
     out.append("")
     out.append(f"  parameters: {node.params:,}    FLOPs: {flops} per example")
     return "\n".join(out)

@@ -16,6 +16,7 @@ from ..layers import LAYERS
 from ..layers.op_shapes import format_subscripts
 from ..layers.shapes import format_shape
 from ..values import show
+from .sizes import count_text
 
 #: Fill colours by registry category (pastel, readable with black text, printable).
 COLORS = {"layer": "#dbe9f6", "pool": "#def2d9", "combine": "#fde2c4", "activation": "#eeeeee",
@@ -173,7 +174,8 @@ def to_dot(graph: Graph, rankdir: str = "TB") -> str:
 
 
 def _title(graph: Graph) -> str:
-    flops = "?" if graph.flops is None else f"{graph.flops / 1e9:.2f} GFLOPs"
+    flops = f"{graph.flops / 1e9:.2f} GFLOPs" if isinstance(graph.flops, int) \
+        else f"{count_text(graph.flops)} FLOPs"
     return f"{graph.name}: {len(graph.nodes)} layers, {graph.total_params:,} params, {flops}"
 
 

@@ -45,11 +45,12 @@ EARLY_ERRORS = [
      "'prediction' is neither an output nor an end point of small (did you mean "
      "'Predictions'?)"),
     (["-o", "{out}.onnx", "--input", "images=1x1x1x3"],
-     "small.slim:6:5: error: max_pool2d 'pool1' cannot take [1, 1, 1, 4]: VALID 2x2 stride 2 "
-     "on 1x1: floor((1-2)/2)+1 = 0 [shape]"),
+     "small.slim:3:17: error: --input images=[1, 1, 1, 3]: dimension 1 is declared 8, given 1 "
+     "[bad-value]"),
     (["-o", "{out}.onnx", "--input", "image=1x8x8x3"],
      "the model has no input 'image' (did you mean 'images'?)"),
-    (["-o", "{out}.onnx", "--input", "images=1x8x8"], "has rank 3 [rank]"),
+    (["-o", "{out}.onnx", "--input", "images=1x8x8"],
+     "has rank 3, but input 'images' is declared [?, 8, 8, 3] (rank 4) [bad-value]"),
     (["-o", "{out}.onnx", "--input", "images=1xAx8x3"], "is not a shape"),
     (["-o", "{out}.onnx", "--quantize", "dynamic"], "--quantize applies to --format tflite"),
     (["-o", "{out}.tflite", "--opset", "13"], "--opset applies to --format onnx"),
@@ -106,12 +107,16 @@ def test_bad_input_is_exit_2_before_tensorflow_and_writes_nothing(tmp_path):
 
 
 def test_a_shape_error_from_input_shows_the_arithmetic(tmp_path, capsys):
+    """A model of named sizes (any H, W) checked at the --input size: the layer that cannot
+    take it is reported with the arithmetic, and nothing is written."""
     src = tmp_path / "small.slim"
-    src.write_text(SMALL)
+    src.write_text("model small {\n  input images: [?, H, W, 3]\n"
+                   "  conv2d(4, 3, padding=\"VALID\") as conv1\n  max_pool2d(2) as pool1\n"
+                   "  reduce_mean([1, 2]) as pooled\n}\n")
     code = main(["export", str(src), "-o", str(tmp_path / "x.onnx"), "--input", "1x1x1x3"])
     err = capsys.readouterr().err
     assert code == 2
-    assert "max_pool2d(2) as pool1\n        ^~~~~~~~~~~~~~~~~~~~~~\n" in err
+    assert "VALID 3x3 on 1x1: floor((1-3)/1)+1 = -1 [shape]" in err
     assert "slimc: error: small cannot take --input images=[1, 1, 1, 3] (see above)" in err
     assert not (tmp_path / "x.onnx").exists()
 

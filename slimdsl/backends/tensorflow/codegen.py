@@ -217,8 +217,7 @@ class _ModelBuilder:
         lines.append(f'        """{src.docstring_text(doc)}"""')
         self.needs.add("check_input")
         for p in self.g.inputs:  # a wrong size or rank is refused here, not deep in a layer
-            shape = "[" + ", ".join("None" if d is None else str(d)
-                                    for d in p.tensor.shape) + "]"
+            shape = src.literal(_static_dims(p.tensor.shape))
             lines += src.wrap_call(f"{p.name} = _check_input(", [
                 src.string(self.g.name), src.string(p.name), p.name, shape], 8)
         lines.append("        end_points = {}")
@@ -233,7 +232,7 @@ class _ModelBuilder:
         ``tf.saved_model.save(model, path)`` exports it as ``serving_default``; ``__call__``
         cannot be a signature, since it also returns the end points dict.
         """
-        specs = [f"tf.TensorSpec({src.literal(list(p.tensor.shape))}, "
+        specs = [f"tf.TensorSpec({src.literal(_static_dims(p.tensor.shape))}, "
                  f"tf.{src.identifier(p.tensor.dtype)}, {src.string(p.name)})"
                  for p in self.g.inputs]
         lines = src.wrap_call("@tf.function(autograph=False, input_signature=[", specs, 4,
@@ -376,3 +375,8 @@ def _regularization_order(node: Node) -> list:
     if beta and gamma:
         variables[beta[0]], variables[gamma[0]] = variables[gamma[0]], variables[beta[0]]
     return variables
+
+
+def _static_dims(shape: tuple) -> list[int | None]:
+    """A shape as TensorFlow spells it statically: a named size (``H``) is unknown, None."""
+    return [d if isinstance(d, int) else None for d in shape]

@@ -123,7 +123,7 @@ def example_inputs(tf: Any, graph: Graph, batch: int, given: dict[str, Any] | No
         shape = list(port.tensor.shape or ())
         if shape and shape[0] is None:
             shape[0] = batch
-        if any(d is None for d in shape):
+        if any(not isinstance(d, int) for d in shape):  # ? or a named size such as H
             raise ValueError(f"input '{port.name}' has unknown dimensions "
                              f"{format_shape(port.tensor.shape)}: give it with --input")
         dtype = tf.as_dtype(port.tensor.dtype)

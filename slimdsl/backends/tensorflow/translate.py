@@ -162,9 +162,11 @@ def _flatten(ctx: NodeCtx) -> Emitted:
     if len(shape) == 1:
         return Emitted("tf.expand_dims", [x, "1"])
     rest = ctx.out_shape[1]
-    if rest is not None:  # Keras' Flatten: a static size when every non-batch dim is known
+    # Keras' Flatten: a static size when every non-batch dim is known (a number, or a
+    # parameter); a size that depends on the input's named sizes (H*W*64) stays -1
+    if isinstance(rest, (int, str)):
         return Emitted("tf.reshape", [x, f"[-1, {dims((rest,), 'forward')[1:-1]}]"])
-    if shape[0] is not None:
+    if isinstance(shape[0], int):
         return Emitted("tf.reshape", [x, f"[{src.number(shape[0])}, -1]"])
     return Emitted("tf.reshape", [x, f"[tf.shape({x})[0], -1]"])
 

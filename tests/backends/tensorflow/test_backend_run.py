@@ -154,3 +154,37 @@ def test_backend_benchmark_report_format():
     text = bb.markdown([result], info)
     assert "vgg_16: the same 3 kernels on both routes." in text
     assert "1.500x, vgg_16 logits (target met: not slower)" in text
+
+
+UNET = """
+model unet {
+  input x: [?, H, W, 3]
+  a = conv2d(x, 4, 3)
+  b = max_pool2d(a, 2)
+  c = conv2d_transpose(b, 4, 3, stride=2)
+  output y = concat([c, a], axis=3)
+}
+"""
+
+
+@pytest.mark.slow
+def test_generated_code_of_a_symbolic_model_runs_at_any_valid_size(tf, tmp_path, capsys):
+    """The input signature keeps H and W unknown: one generated class runs at several sizes,
+    each output being the summary's formula there; `slimc run --input` picks the size, and a
+    size outside the valid ones is refused before TensorFlow sees it."""
+    from slimdsl.backends.tensorflow.codegen import class_names, generate
+    from slimdsl.symbolic import evaluate
+
+    graph = compile_source(UNET)
+    module = br.load_module(generate(graph, "unet.slim"), "unet")
+    model = getattr(module, class_names([graph])[0])()
+    for h, w in ((8, 6), (20, 34)):
+        y, _ = model(tf.zeros([2, h, w, 3]))
+        env = {"H": h, "W": w}
+        assert y.shape == (2, *(evaluate(d, env) for d in graph.outputs[0].tensor.shape[1:3]), 8)
+    path = tmp_path / "unet.slim"
+    path.write_text(UNET)
+    assert cli.main(["run", str(path), "--input", "x=[1,12,10,3]", "--steps", "1"]) == 0
+    assert "output y: [1, 12, 10, 8]" in capsys.readouterr().out
+    assert cli.main(["run", str(path), "--input", "x=[1,13,10,3]", "--steps", "1"]) == 1
+    assert "[incompatible-shapes]" in capsys.readouterr().err

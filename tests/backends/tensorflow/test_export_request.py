@@ -67,17 +67,21 @@ def test_outputs_are_chosen_by_output_or_end_point_name_with_a_did_you_mean():
 
 
 def test_an_input_shape_is_checked_by_the_shape_inference():
-    fine = check_source(SMALL, "small.slim", input_shapes={"images": (2, 9, 9, 3)})
+    sym = SMALL.replace("[?, 8, 8, 3]", "[?, H, W, 3]").replace("flatten()", "reduce_mean([1, 2])")
+    fine = check_source(SMALL, "small.slim", inputs={"images": (2, 8, 8, 3)})
     assert fine.ok
-    assert fine.graphs[0].inputs[0].tensor.shape == (2, 9, 9, 3)
+    assert fine.graphs[0].inputs[0].tensor.shape == (2, 8, 8, 3)
     assert fine.graphs[0].outputs[0].tensor.shape == (2, 3)
-    small = check_source(SMALL, "small.slim", input_shapes={"images": (1, 2, 2, 3)})
+    other = check_source(SMALL, "small.slim", inputs={"images": (2, 9, 9, 3)})
+    assert [d.code for d in other.diagnostics] == ["bad-value"]
+    assert "dimension 1 is declared 8, given 9" in other.diagnostics[0].message
+    rank = check_source(SMALL, "small.slim", inputs={"images": (1, 8, 8)})
+    assert [(d.code, d.span.line) for d in rank.diagnostics] == [("bad-value", 3)]
+    assert "has rank 3, but input 'images' is declared [?, 8, 8, 3] (rank 4)" \
+        in rank.diagnostics[0].message
+    small = check_source(sym, "small.slim", inputs={"images": (1, 2, 2, 3)})
     assert [d.code for d in small.diagnostics] == ["shape"]  # one root cause, no cascade
     assert "VALID 3x3 on 2x2: floor((2-3)/1)+1 = 0" in small.diagnostics[0].message
-    rank = check_source(SMALL, "small.slim", input_shapes={"images": (1, 8, 8)})
-    assert [(d.code, d.span.line) for d in rank.diagnostics] == [("rank", 3)]
-    assert "declared [?, 8, 8, 3] (rank 4); the shape asked for, [1, 8, 8], has rank 3" \
-        in rank.diagnostics[0].message
 
 
 def test_output_paths_that_cannot_take_an_export(tmp_path):

@@ -4,7 +4,7 @@
 fraction of a second and leaves nothing behind: the format and its optional packages
 (:func:`missing_extra`), ``--input NAME=SHAPE`` (:func:`parse_input_specs`; whether the model can
 take that shape is slimdsl's own shape inference, run by the caller with
-``check_file(..., input_shapes=...)``), and ``--outputs`` (:func:`resolve_outputs`, with a
+``check_file(..., inputs=...)``), and ``--outputs`` (:func:`resolve_outputs`, with a
 did-you-mean over every output and end point name). Nothing here imports TensorFlow.
 """
 
