@@ -82,6 +82,7 @@ def _run_ci_with_stubs(tmp_path: Path, *, dot: bool, pytest_exit: int = 0,
     stub(stubs / "apt-get", f"[ \"$1\" = install ] && [ {apt_exit} = 0 ] && "
          f"printf '#!/bin/bash\\n' > {stubs}/dot && chmod +x {stubs}/dot\nexit {apt_exit}")
     stub(stubs / "npm", "")
+    stub(stubs / "vim", "")
     if dot:
         stub(stubs / "dot", "")
     proc = subprocess.run(["/bin/bash", str(clone / ".ci" / "run")], capture_output=True,
