@@ -102,11 +102,11 @@ class Routes:
 
     def __init__(self, tf, name: str, batch: int, folder: str, routes: tuple[str, ...] = ROUTES):
         import numpy as np
+        from oracles.zoo import compile_at_size
 
-        from slimdsl.api import compile_file
         from slimdsl.backends.tensorflow.export import build, formats, runtimes
 
-        graph = compile_file(str(ROOT / "models" / f"{name}.slim"))
+        graph = compile_at_size(str(ROOT / "models" / f"{name}.slim"))
         shape = [batch, *graph.inputs[0].tensor.shape[1:]]
         self.x = np.random.default_rng(0).uniform(0.0, 1.0, shape).astype(np.float32)
         start = time.perf_counter()

@@ -44,8 +44,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from oracles.weights import trained_like_values
-
-from slimdsl.api import compile_file
+from oracles.zoo import compile_at_size
 
 ROOT = Path(__file__).resolve().parent.parent
 MODELS = ROOT / "models"
@@ -73,7 +72,7 @@ def zoo_networks() -> list[str]:
 
 
 def _params(name: str) -> int:
-    return compile_file(str(MODELS / f"{name}.slim")).total_params
+    return compile_at_size(str(MODELS / f"{name}.slim")).total_params
 
 
 def _cases() -> list:
@@ -104,7 +103,7 @@ def _built(name: str):
 
     _BUILT.clear()
     gc.collect()
-    em = ExportModel(tf, compile_file(str(MODELS / f"{name}.slim")))
+    em = ExportModel(tf, compile_at_size(str(MODELS / f"{name}.slim")))
     values = trained_like_values({v.name.rsplit(":", 1)[0]: tuple(v.shape)
                                   for v in em.model.variables}, seed=7)
     for variable in em.model.variables:

@@ -33,6 +33,7 @@ from oracles.fingerprints import (
     tf_regularizers,
 )
 from oracles.weights import trained_like_values
+from oracles.zoo import compile_at_size, named_size_inputs
 
 from slimdsl.api import compile_file
 
@@ -104,7 +105,7 @@ def zoo_figures() -> tuple[dict, dict]:
 
 @pytest.mark.parametrize("name", sorted(NETS))
 def test_compiles_to_the_published_parameter_count(name):
-    graph = compile_file(str(slim_path(name)))
+    graph = compile_file(str(slim_path(name)))  # the parameters do not depend on H, W
     assert graph.name == (NETS[name].scope or name)
     assert graph.trainable_params == EXPECTED_TRAINABLE[name]
 
@@ -162,23 +163,31 @@ def build_tf_slim(tf, slim, name: str, net_kwargs: dict | None = None,
 
 
 @lru_cache(maxsize=1)
+def sized_input(name: str) -> list[str]:
+    """``--input NAME=[?,S,S,3]`` (S: TF-Slim's size) where the network declares named sizes."""
+    graph = compile_file(str(slim_path(name)))
+    size = NETS[name].size
+    return [f"--input={p.name}=[?,{size},{size},3]" for p in named_size_inputs(graph)]
+
+
 def summaries_without_tensorflow() -> dict:
     """``slimc summary --format json`` of every network, from one process that fails if
-    anything imports TensorFlow."""
+    anything imports TensorFlow; a network with named sizes (resnet) at its TF-Slim size."""
     code = (
         "import contextlib, io, json, sys\n"
         "from slimdsl.cli import main\n"
         "out = {}\n"
-        "for name, path in json.loads(sys.argv[1]).items():\n"
+        "for name, args in json.loads(sys.argv[1]).items():\n"
         "    buf = io.StringIO()\n"
         "    with contextlib.redirect_stdout(buf):\n"
-        "        code = main(['summary', '--format', 'json', path])\n"
+        "        code = main(['summary', '--format', 'json', *args])\n"
         "    assert code == 0, (name, code)\n"
         "    out[name] = json.loads(buf.getvalue())['models'][0]\n"
         "assert 'tensorflow' not in sys.modules, 'slimc summary imported TensorFlow'\n"
         "print(json.dumps(out))\n")
-    paths = {name: str(slim_path(name)) for name in NETS if slim_path(name).exists()}
-    proc = subprocess.run([sys.executable, "-c", code, json.dumps(paths)], capture_output=True,
+    args = {name: [str(slim_path(name)), *sized_input(name)]
+            for name in NETS if slim_path(name).exists()}
+    proc = subprocess.run([sys.executable, "-c", code, json.dumps(args)], capture_output=True,
                           text=True, cwd=ROOT, timeout=300)
     assert proc.returncode == 0, proc.stderr
     return json.loads(proc.stdout)
@@ -241,7 +250,7 @@ def assert_same_structure(graph, built: Built) -> None:
 @pytest.mark.parametrize("name", sorted(NETS))
 def test_network_matches_tf_slim(name, tf, slim, tmp_path):
     built = build_tf_slim(tf, slim, name)
-    graph = compile_file(str(slim_path(name)))
+    graph = compile_at_size(str(slim_path(name)), NETS[name].size)
     assert graph.name == (NETS[name].scope or name)
 
     # Variables (moving statistics included, initializers, regularizers), end points, output.
@@ -307,5 +316,6 @@ VARIANTS = [
                          ids=[f"{v[0]}-{i}" for i, v in enumerate(VARIANTS)])
 def test_parameters_act_as_in_tf_slim(name, net_kwargs, scope_kwargs, tf, slim):
     built = build_tf_slim(tf, slim, name, net_kwargs, scope_kwargs)
-    graph = compile_file(str(slim_path(name)), overrides={**net_kwargs, **scope_kwargs})
+    graph = compile_at_size(str(slim_path(name)), NETS[name].size,
+                            overrides={**net_kwargs, **scope_kwargs})
     assert_same_structure(graph, built)

@@ -18,8 +18,7 @@ from pathlib import Path
 
 import pytest
 from oracles.reference_nets import assign_fingerprint, compare, load_reference, run_fingerprint
-
-from slimdsl.api import compile_file
+from oracles.zoo import compile_at_size
 
 MODELS = Path(__file__).resolve().parent.parent / "models"
 
@@ -60,7 +59,8 @@ def batchless(shape) -> list:
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
 def test_structure_matches_the_reference(case: Case) -> None:
     ref = case.reference()
-    graph = compile_file(str(MODELS / f"{case.net}.slim"), overrides=dict(case.overrides))
+    graph = compile_at_size(str(MODELS / f"{case.net}.slim"), ref["input_shape"][1],
+                            overrides=dict(case.overrides))
     ours = {v.name: list(v.shape) for v in graph.variables}
     want = {name: shape for name, shape in ref["variables"]}
     assert sorted(ours) == sorted(want)
@@ -87,7 +87,8 @@ def generated_class(graph, tmp_path: Path):
 def check_numbers(case: Case, tmp_path: Path) -> None:
     """Fingerprint weights in, the reference's output, end points and layer outputs out."""
     ref = case.reference()
-    graph = compile_file(str(MODELS / f"{case.net}.slim"), overrides=dict(case.overrides))
+    graph = compile_at_size(str(MODELS / f"{case.net}.slim"), ref["input_shape"][1],
+                            overrides=dict(case.overrides))
     model = generated_class(graph, tmp_path)()
     assign_fingerprint(model, ref)
     assert sum(int(v.shape.num_elements()) for v in model.trainable_variables) == \
