@@ -82,7 +82,8 @@ TF_PACKAGES = ("tensorflow", "tf_slim", "tf_keras", "keras")
 TF_TYPE_ERRORS = re.compile(
     r"got multiple values for argument|unsupported operand type|a real number is required"
     r"|Tensors in list passed to|Value passed to parameter|not in list of allowed values"
-    r"|'NoneType' object is not subscriptable")
+    r"|'NoneType' object is not subscriptable"
+    r"|Failed to convert elements of")  # a reshape to a shape holding an unknown batch
 
 
 class VariableExists(ValueError):
@@ -102,7 +103,9 @@ def is_tf_rejection(exc: BaseException) -> bool:
     if isinstance(exc, (VariableExists, FailsWhenRun)):
         return True
     from tensorflow.errors import OpError
-    if not isinstance(exc, (ValueError, TypeError, OpError)):
+    # TF's shape code indexing past a rank it was not written for (group_norm's reduction
+    # axes on a rank-1 input) raises IndexError from tensor_shape.py: a refusal too
+    if not isinstance(exc, (ValueError, TypeError, OpError, IndexError)):
         return False
     frames = traceback.extract_tb(exc.__traceback__)
     if not frames:

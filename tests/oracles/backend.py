@@ -10,6 +10,7 @@ step, and every regularization term.
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from collections.abc import Callable
@@ -28,8 +29,11 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def build_generated(source: str, path: str = "case.slim", **overrides: Any):
-    """(graph, module, class) for the first model of ``source``."""
-    graph = compile_source(source, path, overrides=overrides or None)
+    """(graph, module, class) for the first model of ``source`` (a file of several must say
+    which one to compile: the first ``model NAME`` line names it)."""
+    first = re.search(r"^model (\w+)", source, re.M)
+    graph = compile_source(source, path, model=first.group(1) if first else None,
+                           overrides=overrides or None)
     code = generate(graph, path)
     module = load_module(code, graph.name)
     return graph, module, getattr(module, class_names([graph])[0]), code
