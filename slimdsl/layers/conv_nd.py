@@ -40,7 +40,9 @@ def _conv_rule(fixed: int):
     def shape(ins: list[Shape], a: dict[str, Any]) -> Shape:
         n = _spatial(ins, a, fixed)
         check_rate_stride(a, n)
-        in_channels(ins[0], n + 2)
+        if in_channels(ins[0], n + 2) == 0:
+            raise ShapeError(f"convolution of a tensor with 0 channels "
+                             f"{sh.format_shape(ins[0])}: TensorFlow refuses a filter depth of 0")
         return sh.window_output(ins[0], window(a, n=n), a["num_outputs"])
 
     def variables(ins: list[Shape], out: Shape, a: dict[str, Any]) -> list[VarSpec]:

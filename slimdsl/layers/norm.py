@@ -226,6 +226,9 @@ def _gdn_shape(ins: list[Shape], a: dict[str, Any]) -> Shape:
     sh.require_rank(ins[0], 3, 4, 5)
     if ins[0][-1] is None:
         raise ShapeError(f"gdn needs a known channel dimension, got {sh.format_shape(ins[0])}")
+    if any(d == 0 for d in ins[0][1:-1]):  # its norm pool is a VALID 1x1 convolution
+        raise ShapeError(f"gdn cannot take an empty spatial dimension {sh.format_shape(ins[0])}: "
+                         f"its VALID 1x1 convolution over 0 gives a negative size in TensorFlow")
     return ins[0]
 
 

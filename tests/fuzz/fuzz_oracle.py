@@ -83,11 +83,19 @@ TF_TYPE_ERRORS = re.compile(
     r"got multiple values for argument|unsupported operand type|a real number is required"
     r"|Tensors in list passed to|Value passed to parameter|not in list of allowed values"
     r"|'NoneType' object is not subscriptable"
-    r"|Failed to convert elements of")  # a reshape to a shape holding an unknown batch
+    r"|Failed to convert elements of"  # a reshape to a shape holding an unknown batch
+    r"|Expected \w+, but got"  # a float constant in an int32 op (unit_norm's epsilon)
+    r"|has type \w+ that does not match type"  # an op's dtype check
+    r"|with non-floating point dtype")  # Keras' Dense under fully_connected on int32
 
 
 class VariableExists(ValueError):
     """The cheap getter's stand-in for TF's "Variable ... already exists, disallowed."."""
+
+
+class InitializerRefused(TypeError):
+    """The cheap getter's stand-in for what TF's real initializers (xavier, variance scaling)
+    raise for an integer variable."""
 
 
 class FailsWhenRun(ValueError):
@@ -100,12 +108,13 @@ class HarnessError(Exception):
 
 def is_tf_rejection(exc: BaseException) -> bool:
     """Is ``exc`` TensorFlow (or TF-Slim) refusing the network, rather than a harness bug?"""
-    if isinstance(exc, (VariableExists, FailsWhenRun)):
+    if isinstance(exc, (VariableExists, FailsWhenRun, InitializerRefused)):
         return True
     from tensorflow.errors import OpError
     # TF's shape code indexing past a rank it was not written for (group_norm's reduction
-    # axes on a rank-1 input) raises IndexError from tensor_shape.py: a refusal too
-    if not isinstance(exc, (ValueError, TypeError, OpError, IndexError)):
+    # axes on a rank-1 input: IndexError) or dividing by a 0 dimension (ZeroDivisionError,
+    # from tensor_shape.py) is a refusal too
+    if not isinstance(exc, (ValueError, TypeError, OpError, IndexError, ZeroDivisionError)):
         return False
     frames = traceback.extract_tb(exc.__traceback__)
     if not frames:
@@ -113,6 +122,9 @@ def is_tf_rejection(exc: BaseException) -> bool:
     parts = os.path.normpath(frames[-1].filename).split(os.sep)
     if not any(p in parts for p in TF_PACKAGES):
         return False
+    if isinstance(exc, TypeError) and parts[-1] == "arg_scope.py" and \
+            "unexpected keyword argument" in str(exc):
+        return True  # arg_scope passed a normalizer_params key the normalizer does not take
     return not isinstance(exc, TypeError) or bool(TF_TYPE_ERRORS.search(str(exc)))
 
 
@@ -228,7 +240,7 @@ class Oracle:
         if dtype is not None and not self.tf.as_dtype(dtype).is_floating and \
                 type(init).__name__ not in ("Zeros", "Ones", "Constant", "NoneType"):
             # what the real initializer (xavier, variance scaling) raises for an int variable
-            raise TypeError("Cannot create initializer for non-floating point type.")
+            raise InitializerRefused("Cannot create initializer for non-floating point type.")
         self.variables[rel] = dims
         dtype = self.tf.as_dtype(dtype or self.tf.float32).base_dtype
         key = (dims, dtype)

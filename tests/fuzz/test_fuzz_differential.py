@@ -175,7 +175,8 @@ def test_differential_20000_networks(figures):
     if os.environ.get("SLIMDSL_FUZZ_REPORT"):
         with open(os.environ["SLIMDSL_FUZZ_REPORT"], "a") as f:
             f.write(json.dumps({"differential": summary}) + "\n")
-    reports = [rep for r in results for rep in r["reports"]]
+    reports = sorted((rep for r in results for rep in r["reports"]),
+                     key=lambda rep: "harness failure" in rep)  # mismatches first
     assert total["mismatch"] == total["harness"] == 0, "\n\n".join(reports[:5])
     assert total["cases"] >= 20_000
     from slimdsl.layers import LAYERS
