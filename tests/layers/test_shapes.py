@@ -68,3 +68,15 @@ def test_each_axis_uses_its_own_kernel_stride_and_rate(window, explicit, expecte
     with pytest.raises(sh.ShapeError, match=r"VALID 9x2 on 10x1: floor\(\(10-9\)/1\)\+1 = 2 by "
                                             r"floor\(\(1-2\)/1\)\+1 = 0"):
         sh.window_output((None, 10, 1, 3), sh.Window((9, 2), (1, 1), "VALID"), 8)
+
+
+@pytest.mark.parametrize("body,message", [
+    # found by the full differential run: TensorFlow refuses both while building the graph
+    ("  net = net[1:, :-1]\n  gdn()\n", "gdn cannot take an empty spatial dimension"),
+    ("  net = net[..., 1:1]\n  convolution(4, 3)\n", "convolution of a tensor with 0 channels"),
+])
+def test_empty_dimensions_tf_refuses(body, message):
+    from slimdsl.api import check_source
+    result = check_source(f"model m {{\n  input x: [1, 1, 8, 3]\n{body}}}\n", "m.slim")
+    assert [d.code for d in result.diagnostics] == ["shape"], result.diagnostics
+    assert message in result.diagnostics[0].message
