@@ -30,6 +30,7 @@ from .common import (
     lint_options,
     use_color,
 )
+from .parallel import check_all
 
 HELP = "parse and shape-check .slim files or folders"
 
@@ -109,15 +110,19 @@ def run(args: argparse.Namespace) -> int:
     overrides = dict(args.define) or None
     lint = lint_options(args)
     inputs = dict(args.input_shapes) or None
-    results.extend(check_file(path, overrides=overrides, inputs=inputs, lint=lint)
-                   for path in files)
-    for r in results:
+
+    def check(path: str) -> CheckResult:
+        r = check_file(path, overrides=overrides, inputs=inputs, lint=lint)
         r.diagnostics = apply_size_policy(r.diagnostics, args.sizes)
         r.diagnostics.extend(budget_diagnostics(r, args.max_params, args.max_flops))
         if r.ok:  # what `slimc compile` would refuse is a finding here too
             from ..backends.tensorflow.names import name_diagnostics
             for graph in r.graphs:
                 r.diagnostics.extend(name_diagnostics(graph))
+        r.graphs = []  # all that is printed is known: a pool's worker need not send them
+        return r
+
+    results.extend(check_all(files, check))
     apply_warning_policy(results, args)
     emit_diagnostics(results, args.format, use_color(sys.stdout, args.color), sys.stdout)
     return exit_code(results)
