@@ -36,6 +36,8 @@ class ArgError(ValueError):
 
 
 def _int(v: Any, *, minimum: int = 1) -> int:
+    if type(v) is int and v >= minimum:  # the common case first (not a bool, in range)
+        return v
     if isinstance(v, bool) or not isinstance(v, int):
         raise ArgError(f"expected an int, got {type_name(v)} {show(v)}")
     if v < minimum:
@@ -50,11 +52,16 @@ def _pair(v: Any, *, minimum: int = 1) -> tuple[int, int]:
 
 def _ints(v: Any, n: int, *, minimum: int = 1) -> tuple[int, ...]:
     """An int or a list of ``n`` ints, as ``n`` ints (a 2-D, 3-D or 1-D window)."""
+    if type(v) is int and v >= minimum:  # the common case first
+        return (v,) * n
     if isinstance(v, (list, tuple)):
         if len(v) != n:
             raise ArgError(f"expected an int or a list of {n} int{'s' if n > 1 else ''}, got a "
                            f"list of {len(v)}")
-        return tuple(_int(x, minimum=minimum) for x in v)
+        for x in v:
+            if type(x) is not int or x < minimum:  # the rare case: say which and why
+                return tuple(_int(x, minimum=minimum) for x in v)
+        return tuple(v)
     return (_int(v, minimum=minimum),) * n
 
 

@@ -216,9 +216,13 @@ class ArgScopes:
         args: dict[str, Any] = dict(template)
         sources: dict[str, ArgSource] = dict.fromkeys(template, _DEFAULT_SOURCE)
         own = kind.own_args  # what TF-Slim's wrapper sets itself (linear's activation_fn)
-        from_scope = [name for name in scoped
-                      if name in positions and name not in explicit and name not in own]
-        for name in sorted((*explicit, *from_scope), key=positions.__getitem__):
+        order = list(explicit)
+        for name in scoped:  # a loop, not a comprehension: no frame of its own (Python 3.11)
+            if name in positions and name not in explicit and name not in own:
+                order.append(name)
+        if len(order) > 1:
+            order.sort(key=positions.__getitem__)
+        for name in order:
             arg = kind.args[positions[name]]
             if name in explicit:
                 given = explicit[name]
@@ -237,7 +241,10 @@ class ArgScopes:
                 except ArgError:  # reported where the arg_scope set it
                     raise Poisoned() from None
                 sources[name] = source
-        missing = [name for name in required if sources[name] is _DEFAULT_SOURCE]
+        missing = []
+        for name in required:
+            if sources[name] is _DEFAULT_SOURCE:
+                missing.append(name)
         for name in anew:
             if sources[name] is _DEFAULT_SOURCE:
                 arg = kind.args[positions[name]]

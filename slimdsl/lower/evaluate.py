@@ -528,11 +528,7 @@ def _builtin_function(ev: Evaluator, e: n.Call, env: Env) -> Any:
 
 
 def _shadowed(name: str, env: Env) -> bool:
-    try:
-        env.lookup(name)
-        return True
-    except KeyError:
-        return False
+    return env.find(name) is not None
 
 
 def literal_text(expr: n.Expr) -> str:

@@ -176,7 +176,8 @@ class ScopeNames:
         return self._unique(parent, base, self._names, "name")
 
     def _count(self, counts: Counter[str], kind: str, key: str) -> int:
-        count = counts[key]
+        # dict.get: no Counter.__missing__ call for a name not taken (the common case)
+        count = dict.get(counts, key if kind == "variable" else key.lower(), 0)
         if self._undone:  # net of a rollback not yet committed (a close undone: more)
             pending = self._pending_variables if kind == "variable" else self._pending_names
             count -= pending.get(key if kind == "variable" else key.lower(), 0)
