@@ -18,8 +18,6 @@ from __future__ import annotations
 
 import gc
 import os
-import pickle
-import selectors
 import struct
 import sys
 import time
@@ -75,6 +73,9 @@ def _forked(paths: Sequence[str], check: Callable[[str], CheckResult], workers: 
             ) -> dict[int, CheckResult]:
     """The results of ``paths`` (by index) checked by ``workers`` forked processes: every one
     they sent back."""
+    import pickle  # noqa: F401 - loaded once here rather than in every worker
+    import selectors  # noqa: F401 - (a check of a few files needs neither)
+
     sys.stdout.flush()  # a child's copy of unwritten output must not be written twice
     sys.stderr.flush()
     gc.freeze()  # the children's collector leaves the shared heap alone (no copy on write)
@@ -115,6 +116,8 @@ def _forked(paths: Sequence[str], check: Callable[[str], CheckResult], workers: 
 def _work(paths: Sequence[str], check: Callable[[str], CheckResult], tasks: int,
           results: int) -> None:
     """A worker's life: take file numbers until the pipe ends, send each result."""
+    import pickle
+
     status = 1
     try:
         while True:
@@ -137,6 +140,9 @@ def _write_all(fd: int, data: bytes) -> None:
 
 def _collect(children: dict[int, int]) -> dict[int, CheckResult]:
     """Read every worker's results until its pipe closes, then reap it."""
+    import pickle
+    import selectors
+
     found: dict[int, CheckResult] = {}
     buffers = {fd: bytearray() for fd in children}
     with selectors.DefaultSelector() as selector:

@@ -9,6 +9,7 @@ stays silent instead of reporting a cascade.
 from __future__ import annotations
 
 import math
+import operator
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -60,6 +61,9 @@ from .tensor_exprs import (
 )
 
 _TENSORS = (TensorValue, Traced)
+_COMPARE = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge}
+_ARITHMETIC = {"+": operator.add, "-": operator.sub, "*": operator.mul, "/": operator.truediv,
+               "//": operator.floordiv, "%": operator.mod}
 _INT_LIMIT = 1 << (MAX_INT_BITS - 1)  # ints below it in size pass check_int
 
 
@@ -297,8 +301,7 @@ class Evaluator(TensorExprs):
             else:
                 _number(left, e.left.span, op)
                 _number(right, e.right.span, op)
-            return {"<": left < right, "<=": left <= right, ">": left > right,
-                    ">=": left >= right}[op]
+            return _COMPARE[op](left, right)
         if op == "+" and isinstance(left, str) and isinstance(right, str):
             return left + right
         if op == "+" and isinstance(left, list) and isinstance(right, list):
@@ -322,8 +325,7 @@ class Evaluator(TensorExprs):
         if op == "*" and isinstance(a, int) and isinstance(b, int) \
                 and a.bit_length() + b.bit_length() > MAX_INT_BITS:
             raise EvalError(e.span, dg.EXPRESSION, "integer too large")
-        result = {"+": lambda: a + b, "-": lambda: a - b, "*": lambda: a * b,
-                  "/": lambda: a / b, "//": lambda: a // b, "%": lambda: a % b}[op]()
+        result = _ARITHMETIC[op](a, b)
         if isinstance(result, float) and not math.isfinite(result):
             raise EvalError(e.span, dg.EXPRESSION, f"result of '{op}' is not finite")
         return result
