@@ -62,12 +62,14 @@ def test_a_file_whose_worker_died_is_checked_here():
     assert results[5].path == f"5@{parent}"
 
 
-def run(monkeypatch, cores: int, *args: str) -> tuple[int, str]:
+def run(monkeypatch, *args: str) -> tuple[int, str]:
     monkeypatch.setattr(parallel, "SERIAL_FIRST", 0)
-    monkeypatch.setattr(parallel, "usable_cores", lambda: cores)
     out = io.StringIO()
-    with contextlib.redirect_stdout(out):
-        code = main(list(args))
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(io.StringIO()):
+        try:
+            code = main(list(args))
+        except SystemExit as exc:  # a usage error
+            code = exc.code
     return code, out.getvalue()
 
 
@@ -76,7 +78,14 @@ def test_check_prints_the_same_as_one_file_after_the_other(tmp_path, monkeypatch
     for i in range(9):
         text = (GOOD, BAD, TYPO)[i % 3].format(i=i)
         (tmp_path / f"f{i}.slim").write_text(text)
-    serial = run(monkeypatch, 1, "check", "--format", fmt, str(tmp_path))
-    pooled = run(monkeypatch, 2, "check", "--format", fmt, str(tmp_path))
+    serial = run(monkeypatch, "check", "--jobs", "1", "--format", fmt, str(tmp_path))
+    pooled = run(monkeypatch, "check", "-j", "2", "--format", fmt, str(tmp_path))
     assert pooled == serial
     assert serial[0] == 1 and "unknown-layer" in serial[1] and "shape" in serial[1]
+
+
+def test_jobs_must_be_a_positive_number(tmp_path, monkeypatch):
+    (tmp_path / "a.slim").write_text(GOOD.format(i=0))
+    assert run(monkeypatch, "check", "--jobs", "0", str(tmp_path))[0] == 2
+    assert run(monkeypatch, "check", "-j", "x", str(tmp_path))[0] == 2
+    assert run(monkeypatch, "check", "-j", "3", str(tmp_path))[0] == 0
