@@ -16,6 +16,7 @@ stride, a loop bound...) makes the parameter structural, fixed at compile time.
 
 from __future__ import annotations
 
+from math import prod
 from typing import Any
 
 from . import diagnostics as dg
@@ -54,7 +55,7 @@ def account_collecting(graph: Graph, diags: Diagnostics, *, reuse: bool = False)
             kind = LAYERS[node.kind]
             in_shapes = [t.shape for t in node.inputs]
             out_shape = node.output.shape
-            if out_shape is None or any(s is None for s in in_shapes):
+            if out_shape is None or None in in_shapes:
                 node.flops = None
                 total_flops = None
                 complete = False
@@ -67,11 +68,16 @@ def account_collecting(graph: Graph, diags: Diagnostics, *, reuse: bool = False)
                 complete = False
                 continue
             # a spec named "" is the node's own name (model_variable: <scopes>/<name>)
-            node.variables = [Variable(f"{node.scope}/{v.name}" if v.name else node.scope,
-                                       v.shape, v.trainable, v.initializer, v.regularizer,
-                                       v.role) for v in specs]
-            node.params = sum(v.size for v in node.variables)
-            node.trainable_params = sum(v.size for v in node.variables if v.trainable)
+            scope, variables, params, trainable_params = node.scope, [], 0, 0
+            for v in specs:  # one loop (not three comprehensions): ~16,000 variables in the zoo
+                variables.append(Variable(f"{scope}/{v.name}" if v.name else scope, v.shape,
+                                          v.trainable, v.initializer, v.regularizer, v.role))
+                size = prod(v.shape)  # Variable.size
+                params += size
+                if v.trainable:
+                    trainable_params += size
+            node.variables, node.params, node.trainable_params = variables, params, \
+                trainable_params
             node.flops = flops
             node.accounted = True
         flops = node.flops
@@ -87,8 +93,12 @@ def account_collecting(graph: Graph, diags: Diagnostics, *, reuse: bool = False)
                         _clash_notes(node, clash))  # type: ignore[arg-type]
             complete = False
             continue
-        twin = next(((v, folded[v.name.lower()]) for v in node.variables
-                     if v.name.lower() in folded), None)
+        lowered = [v.name.lower() for v in node.variables]
+        twin = None
+        for v, low in zip(node.variables, lowered):
+            if low in folded:
+                twin = (v, folded[low])
+                break
         if twin is not None:  # `conv2d() as conv`, then `conv2d()`: m/conv and m/Conv
             diags.error(node.span, dg.SCOPE_NAME,
                         f"variable '{twin[0].name}' differs from '{twin[1]}' only in case",
@@ -98,9 +108,9 @@ def account_collecting(graph: Graph, diags: Diagnostics, *, reuse: bool = False)
                          "does not rename variables: give one of the layers another name"])
             complete = False
             continue
-        for v in node.variables:
+        for v, low in zip(node.variables, lowered):
             owners[v.name] = node
-            folded[v.name.lower()] = v.name
+            folded[low] = v.name
         graph.variables.extend(node.variables)
         total += node.params
         trainable += node.trainable_params

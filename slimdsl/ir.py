@@ -9,7 +9,6 @@ the trail of calls (blocks, repeat, stack) it was expanded through. Backends rea
 
 from __future__ import annotations
 
-import html
 import math
 from typing import TYPE_CHECKING, Any
 
@@ -438,6 +437,8 @@ class Summary:
 
     def _repr_html_(self) -> str:
         """The table as HTML, for Jupyter."""
+        import html  # notebooks only
+
         g, esc = self.graph, html.escape
         head = "".join(f"<th>{esc(c)}</th>" for c in self.COLUMNS)
         body = "".join(

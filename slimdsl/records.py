@@ -279,11 +279,17 @@ def _init(cls, names: list[str], defaults: dict[str, Field], frozen: bool, slots
             globals_[f"_set{i}"] = cls.__dict__[name].__set__ if name in cls.__dict__ else \
                 _setter(name)
             lines.append(f"    _set{i}(self, {value})")
+        elif frozen and not _inherited_slots(cls):
+            # straight into the instance's dict (what object.__setattr__ does here, without
+            # a call per field): a frozen record's only way in
+            lines.append(f"    _d[{name!r}] = {value}")
         elif frozen:
             globals_[f"_set{i}"] = _setter(name)
             lines.append(f"    _set{i}(self, {value})")
         else:
             lines.append(f"    self.{name} = {value}")
+    if any(line.startswith("    _d[") for line in lines):
+        lines.insert(0, "    _d = self.__dict__")
     source = f"def __init__(self, {', '.join(params)}):\n" + ("\n".join(lines) or "    pass")
     if not names:
         source = "def __init__(self):\n    pass"

@@ -9,6 +9,7 @@ the summary and the code generator all see the same thing.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Any
 
 from .records import dataclass, field
@@ -267,6 +268,23 @@ def show(value: Any) -> str:
     return repr(value)
 
 
+#: Whether a value fits each declared parameter type (built once: blocks check every argument).
+_PARAM_TYPE_FITS: dict[str, Callable[[Any], bool]] = {
+    "int": lambda v: isinstance(v, int) and not isinstance(v, bool),
+    "float": lambda v: isinstance(v, (int, float)) and not isinstance(v, bool),
+    "bool": lambda v: isinstance(v, bool),
+    "string": lambda v: isinstance(v, str),
+    "list": lambda v: isinstance(v, (list, tuple)),
+    "dict": lambda v: isinstance(v, dict),
+    "tensor": lambda v: v is None or isinstance(v, TensorValue),
+    "activation": lambda v: v is None or isinstance(v, Activation) or (
+        isinstance(v, Function) and len(v.params) == 1),
+    "initializer": lambda v: v is None or isinstance(v, Initializer),
+    "regularizer": lambda v: v is None or isinstance(v, Regularizer),
+    "any": lambda v: True,
+}
+
+
 def describe(value: Any) -> str:
     """A value with its type, for messages: ``int 3``, ``list [3, 3]``; ``none`` and the
     unknown dimension ``?`` say it once (their text is their type's name).
@@ -282,20 +300,7 @@ def describe(value: Any) -> str:
 def param_type_problem(type_name_: str, value: Any) -> str | None:
     """Why ``value`` does not fit a declared parameter type (one of :data:`PARAM_TYPES`), or
     None; an unknown type accepts anything (it is reported where it is declared)."""
-    ok = {
-        "int": lambda v: isinstance(v, int) and not isinstance(v, bool),
-        "float": lambda v: isinstance(v, (int, float)) and not isinstance(v, bool),
-        "bool": lambda v: isinstance(v, bool),
-        "string": lambda v: isinstance(v, str),
-        "list": lambda v: isinstance(v, (list, tuple)),
-        "dict": lambda v: isinstance(v, dict),
-        "tensor": lambda v: v is None or isinstance(v, TensorValue),
-        "activation": lambda v: v is None or isinstance(v, Activation) or (
-            isinstance(v, Function) and len(v.params) == 1),
-        "initializer": lambda v: v is None or isinstance(v, Initializer),
-        "regularizer": lambda v: v is None or isinstance(v, Regularizer),
-        "any": lambda v: True,
-    }.get(type_name_, lambda v: True)(value)
-    if ok:
+    fits = _PARAM_TYPE_FITS.get(type_name_)
+    if fits is None or fits(value):
         return None
     return f"expected {type_name_}, got {describe(value)}"

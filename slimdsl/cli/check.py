@@ -5,7 +5,8 @@ model's name (N takes the suffixes K, M, G, T: ``--max-params 25M``). ``--warn C
 ``--no-warn CODE`` and ``--warnings-as-errors`` choose the lint warnings (:mod:`slimdsl.lint`).
 FLOPs that depend on named input sizes are compared at the sizes ``--input`` gives.
 ``--sizes`` says what a model that accepts only some of its input sizes is (``some-sizes``): a
-warning, an error, or nothing.
+warning, an error, or nothing. Many files are checked by one process per core (``--jobs``),
+with the same output as one after the other (:mod:`.parallel`).
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from .common import (
     lint_options,
     use_color,
 )
+from .parallel import check_all
 
 HELP = "parse and shape-check .slim files or folders"
 
@@ -46,10 +48,24 @@ def register(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     p.add_argument("--sizes", choices=("warn", "error", "ignore"), default="warn",
                    help="a model with named input sizes that accepts only some of them: a "
                         "warning (default), an error, or nothing")
+    p.add_argument("-j", "--jobs", type=positive_int, metavar="N",
+                   help="check many files in N processes (default: one per core; 1: in this "
+                        "one); the output is the same")
     add_define_option(p)
     add_warning_options(p)
     add_input_option(p)
     return p
+
+
+def positive_int(text: str) -> int:
+    """``--jobs N``: an int >= 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a number of processes >= 1, got {text!r}")
+    return value
 
 
 _SUFFIXES = {"": 1, "K": 10**3, "M": 10**6, "G": 10**9, "B": 10**9, "T": 10**12}
@@ -109,15 +125,19 @@ def run(args: argparse.Namespace) -> int:
     overrides = dict(args.define) or None
     lint = lint_options(args)
     inputs = dict(args.input_shapes) or None
-    results.extend(check_file(path, overrides=overrides, inputs=inputs, lint=lint)
-                   for path in files)
-    for r in results:
+
+    def check(path: str) -> CheckResult:
+        r = check_file(path, overrides=overrides, inputs=inputs, lint=lint)
         r.diagnostics = apply_size_policy(r.diagnostics, args.sizes)
         r.diagnostics.extend(budget_diagnostics(r, args.max_params, args.max_flops))
         if r.ok:  # what `slimc compile` would refuse is a finding here too
             from ..backends.tensorflow.names import name_diagnostics
             for graph in r.graphs:
                 r.diagnostics.extend(name_diagnostics(graph))
+        r.graphs = []  # all that is printed is known: a pool's worker need not send them
+        return r
+
+    results.extend(check_all(files, check, workers=args.jobs))
     apply_warning_policy(results, args)
     emit_diagnostics(results, args.format, use_color(sys.stdout, args.color), sys.stdout)
     return exit_code(results)

@@ -7,7 +7,6 @@ A diagnostic is a plain record (span, severity, code, message, notes). Stages ap
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterable, Iterator
 
 from ..records import dataclass, field
@@ -151,6 +150,8 @@ def closest(word: str, candidates: Iterable[str]) -> str | None:
     >>> closest("stridee", ["stride", "padding"]), closest("zzz", ["conv2d"])
     ('stride', None)
     """
+    import difflib  # only for a diagnostic: a clean check does not load it
+
     matches = difflib.get_close_matches(word, list(candidates), n=1, cutoff=0.6)
     return matches[0] if matches else None
 

@@ -37,6 +37,8 @@ class ArgError(ValueError):
 
 
 def _int(v: Any, *, minimum: int = 1) -> int:
+    if type(v) is int and v >= minimum:  # the common case first (not a bool, in range)
+        return v
     if v is UNKNOWN:  # x.shape[i] of a named size (H) or `?`: no number until run time
         raise ArgError(f"expected an int, got {describe(v)}: a named size or `?` of a shape "
                        f"is no number when the graph is built (test it with known())")
@@ -54,11 +56,16 @@ def _pair(v: Any, *, minimum: int = 1) -> tuple[int, int]:
 
 def _ints(v: Any, n: int, *, minimum: int = 1) -> tuple[int, ...]:
     """An int or a list of ``n`` ints, as ``n`` ints (a 2-D, 3-D or 1-D window)."""
+    if type(v) is int and v >= minimum:  # the common case first
+        return (v,) * n
     if isinstance(v, (list, tuple)):
         if len(v) != n:
             raise ArgError(f"expected an int or a list of {n} int{'s' if n > 1 else ''}, got a "
                            f"list of {len(v)}")
-        return tuple(_int(x, minimum=minimum) for x in v)
+        for x in v:
+            if type(x) is not int or x < minimum:  # the rare case: say which and why
+                return tuple(_int(x, minimum=minimum) for x in v)
+        return tuple(v)
     return (_int(v, minimum=minimum),) * n
 
 

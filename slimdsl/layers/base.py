@@ -214,7 +214,7 @@ class LayerKind:
         return self.arg_scope_key is None and self.arg_scope_decorated and \
             self.tf_name.startswith(("slim.", "nasnet_utils."))
 
-    @property
+    @functools.cached_property
     def scoped_key(self) -> str:
         """The arg_scope key whose defaults this kind reads (conv2d_same reads conv2d's)."""
         return self.arg_scope_key or self.name

@@ -251,16 +251,17 @@ def window_output(shape: Shape, window: Window, channels: Dim, *, explicit_pad: 
     require_rank(shape, n + 2)
     spatial = shape[1:-1]
     out: list[Dim] = []
-    for axis, (d, r) in enumerate(zip(spatial, window.rates), 1):
+    rates = window.rates
+    for axis, (d, r) in enumerate(zip(spatial, rates), 1) if 0 in spatial else ():
         if d == 0 and r > 1 and (window.padding == "SAME" or explicit_pad):
             raise ShapeError(f"rate {r} on dimension {axis} of size 0: TensorFlow's atrous "
                              f"convolution pads the empty dimension to less than the kernel")
     # An atrous VALID convolution goes through space_to_batch; with a spatial dimension
     # unknown, TF's static shapes then check only that no extent is negative (0 passes).
-    lenient = (window.padding == "VALID" and not explicit_pad
-               and any(r != 1 for r in window.rates) and any(d is None for d in spatial))
+    lenient = (window.padding == "VALID" and not explicit_pad and None in spatial
+               and any(r != 1 for r in rates))
     try:
-        for d, k, s, r in zip(spatial, window.kernel, window.stride, window.rates):
+        for d, k, s, r in zip(spatial, window.kernel, window.stride, rates):
             out.append(conv2d_same_output_dim(d, k, s, r) if explicit_pad
                        else conv_output_dim(d, k, s, window.padding, r, lenient))
     except ShapeError:

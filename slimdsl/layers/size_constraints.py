@@ -22,7 +22,9 @@ class _LazySymbolicTF:
 
     def __getattr__(self, name: str):
         from ..symbolic import tf
-        return getattr(tf, name)
+        value = getattr(tf, name)
+        setattr(self, name, value)  # found directly from now on (__getattr__ is the slow path)
+        return value
 
 
 symtf = _LazySymbolicTF()

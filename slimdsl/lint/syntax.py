@@ -225,9 +225,12 @@ class Scan:
         t = type(stmt)
         if t is n.LayerStmt:
             scan_expr(stmt.value, reads, calls)
-            for scope in (stmt.scope, *(b.scope for b in stmt.branches or ())):
-                if scope is not None and scope.quoted:
-                    reads.update(INTERPOLATION.findall(scope.text))
+            scope = stmt.scope
+            if scope is not None and scope.quoted:
+                reads.update(INTERPOLATION.findall(scope.text))
+            for b in stmt.branches or ():
+                if b.scope is not None and b.scope.quoted:
+                    reads.update(INTERPOLATION.findall(b.scope.text))
             return
         for e in statement_exprs(stmt):
             scan_expr(e, reads, calls)

@@ -216,9 +216,13 @@ class ArgScopes:
         args: dict[str, Any] = dict(template)
         sources: dict[str, ArgSource] = dict.fromkeys(template, _DEFAULT_SOURCE)
         own = kind.own_args  # what TF-Slim's wrapper sets itself (linear's activation_fn)
-        from_scope = [name for name in scoped
-                      if name in positions and name not in explicit and name not in own]
-        for name in sorted((*explicit, *from_scope), key=positions.__getitem__):
+        order = list(explicit)
+        for name in scoped:  # a loop, not a comprehension: no frame of its own (Python 3.11)
+            if name in positions and name not in explicit and name not in own:
+                order.append(name)
+        if len(order) > 1:
+            order.sort(key=positions.__getitem__)
+        for name in order:
             arg = kind.args[positions[name]]
             if name in explicit:
                 given = explicit[name]
@@ -237,7 +241,10 @@ class ArgScopes:
                 except ArgError:  # reported where the arg_scope set it
                     raise Poisoned() from None
                 sources[name] = source
-        missing = [name for name in required if sources[name] is _DEFAULT_SOURCE]
+        missing = []
+        for name in required:
+            if sources[name] is _DEFAULT_SOURCE:
+                missing.append(name)
         for name in anew:
             if sources[name] is _DEFAULT_SOURCE:
                 arg = kind.args[positions[name]]
@@ -257,7 +264,7 @@ class ArgScopes:
         # arg_scope values reach TF-Slim functions as keywords: one that is also passed
         # positionally (by the call, or by resnet_utils' own call of conv2d / max_pool2d)
         # raises "TypeError: got multiple values for argument".
-        positional = _INNER_POSITIONAL.get(kind.name) or [a.name for a in kind.args[:len(pos)]]
+        positional = _INNER_POSITIONAL.get(kind.name) or kind.arg_names[:len(pos)]
         if kind.name == "subsample" and "factor" in explicit and explicit["factor"].value == 1:
             positional = []  # subsample(x, 1) returns x without calling max_pool2d
         for name in positional:
@@ -299,7 +306,7 @@ class ArgScopes:
         if args["normalizer_fn"] is None:
             return args.get("normalizer_params")
         normalizer = LAYERS[args["normalizer_fn"].kind]
-        accepted = {a.name: a for a in normalizer.args if a.name != "outputs_collections"}
+        accepted = _normalizer_args(normalizer)
         given = args.get("normalizer_params") or {}
         notes: tuple = ()
         if "normalizer_params" in explicit:
@@ -330,8 +337,11 @@ class ArgScopes:
                              f"arg_scope([{normalizer.name}], outputs_collections=...) away "
                              f"from layers with normalizer_fn={normalizer.name}"))
         out: dict[str, Any] = {}
+        defaults = normalizer.checked_defaults
         for name, arg in accepted.items():
-            if name in given:
+            if name not in given and name not in scoped and name in defaults:
+                out[name] = defaults[name]  # checked once per kind (the common case)
+            elif name in given:
                 try:
                     value = given[name]
                     if arg.type == "activation":
@@ -348,6 +358,18 @@ class ArgScopes:
             else:
                 out[name] = arg.check(arg.default) if arg.default is not None else None
         return out
+
+
+_NORMALIZER_ARGS: dict[str, dict[str, Any]] = {}
+
+
+def _normalizer_args(normalizer: LayerKind) -> dict[str, Any]:
+    """The arguments ``normalizer_params`` may set for ``normalizer``, by name."""
+    found = _NORMALIZER_ARGS.get(normalizer.name)
+    if found is None:
+        found = _NORMALIZER_ARGS[normalizer.name] = {
+            a.name: a for a in normalizer.args if a.name != "outputs_collections"}
+    return found
 
 
 def signature(kind: LayerKind) -> str:

@@ -98,10 +98,8 @@ class CallLowerer:
         name = scope_name(scope, env, ctx.scope, self.evaluator.eval,
                           allow_none=True) if scope is not None else None
         target = call.func
-        try:
-            bound = env.lookup(target)
-        except KeyError:
-            bound = None
+        holder = env.find(target)  # (not env.lookup: a KeyError for every layer call)
+        bound = holder.vars[target] if holder is not None else None
         if target in ("repeat", "stack") and not isinstance(bound, (BlockRef, Activation)):
             if name == NO_SCOPE:
                 raise EvalError(scope.span, dg.SCOPE_NAME,  # type: ignore[union-attr]
@@ -440,10 +438,8 @@ class CallLowerer:
 def is_graph_call(func: str, env: Env, program: Program) -> bool:
     """Does a call of ``func`` add to the graph (a layer, repeat/stack, a block, an activation
     value such as a parameter ``activation_fn``)?"""
-    try:
-        bound = env.lookup(func)
-    except KeyError:
-        bound = None
+    holder = env.find(func)
+    bound = holder.vars[func] if holder is not None else None
     if isinstance(bound, (BlockRef, Activation)):
         return True
     return func in LAYER_NAMES or func in META_LAYERS or func in program.blocks

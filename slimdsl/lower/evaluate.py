@@ -9,6 +9,7 @@ stays silent instead of reporting a cascade.
 from __future__ import annotations
 
 import math
+import operator
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -61,6 +62,10 @@ from .tensor_exprs import (
 )
 
 _TENSORS = (TensorValue, Traced)
+_COMPARE = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge}
+_ARITHMETIC = {"+": operator.add, "-": operator.sub, "*": operator.mul, "/": operator.truediv,
+               "//": operator.floordiv, "%": operator.mod}
+_INT_LIMIT = 1 << (MAX_INT_BITS - 1)  # ints below it in size pass check_int
 
 
 def builtin_value(name: str) -> Any:
@@ -167,19 +172,36 @@ class Evaluator(TensorExprs):
         return value, param
 
     def eval(self, expr: n.Expr, env: Env) -> Any:
-        method = getattr(self, "_eval_" + type(expr).__name__)
-        value = method(expr, env)
+        # One dict look-up per node kind instead of building "_eval_" + name and getattr:
+        # expressions are evaluated about 15 times per layer of a model.
+        try:
+            method = self._methods[type(expr)]
+        except KeyError:
+            method = self._methods[type(expr)] = getattr(type(self),
+                                                         "_eval_" + type(expr).__name__)
+        value = method(self, expr, env)
         if value is POISON:
             raise Poisoned()
         return value
 
+    #: ``_eval_<Node>`` of each node class met so far (filled by :meth:`eval`); per class, so
+    #: that a subclass's own methods win.
+    _methods: dict[type, Callable[..., Any]] = {}
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls._methods = {}
+
     # -- atoms
     def _eval_Number(self, e: n.Number, env: Env) -> Any:
-        if isinstance(e.value, float) and not math.isfinite(e.value):
+        value = e.value
+        if type(value) is int and -_INT_LIMIT < value < _INT_LIMIT:
+            return value  # the common case: an int well inside MAX_INT_BITS
+        if isinstance(value, float) and not math.isfinite(value):
             raise EvalError(e.span, dg.EXPRESSION, f"number {e.text} is out of range")
-        if isinstance(e.value, int):
-            return check_int(e.value, e.span)
-        return e.value
+        if isinstance(value, int):
+            return check_int(value, e.span)
+        return value
 
     def _eval_String(self, e: n.String, env: Env) -> Any:
         return e.value
@@ -280,8 +302,7 @@ class Evaluator(TensorExprs):
             else:
                 _number(left, e.left.span, op)
                 _number(right, e.right.span, op)
-            return {"<": left < right, "<=": left <= right, ">": left > right,
-                    ">=": left >= right}[op]
+            return _COMPARE[op](left, right)
         if op == "+" and isinstance(left, str) and isinstance(right, str):
             return left + right
         if op == "+" and isinstance(left, list) and isinstance(right, list):
@@ -305,8 +326,7 @@ class Evaluator(TensorExprs):
         if op == "*" and isinstance(a, int) and isinstance(b, int) \
                 and a.bit_length() + b.bit_length() > MAX_INT_BITS:
             raise EvalError(e.span, dg.EXPRESSION, "integer too large")
-        result = {"+": lambda: a + b, "-": lambda: a - b, "*": lambda: a * b,
-                  "/": lambda: a / b, "//": lambda: a // b, "%": lambda: a % b}[op]()
+        result = _ARITHMETIC[op](a, b)
         if isinstance(result, float) and not math.isfinite(result):
             raise EvalError(e.span, dg.EXPRESSION, f"result of '{op}' is not finite")
         return result
@@ -511,11 +531,7 @@ def _builtin_function(ev: Evaluator, e: n.Call, env: Env) -> Any:
 
 
 def _shadowed(name: str, env: Env) -> bool:
-    try:
-        env.lookup(name)
-        return True
-    except KeyError:
-        return False
+    return env.find(name) is not None
 
 
 def literal_text(expr: n.Expr) -> str:

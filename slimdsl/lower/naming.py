@@ -9,6 +9,7 @@ TF keeps those unique regardless of case. A default name is uniquified per paren
 
 from __future__ import annotations
 
+import functools
 import re
 from collections import Counter
 from collections.abc import Callable
@@ -33,10 +34,10 @@ class _NameScopes(Counter):
     """Name-scope counts: TF keeps name scopes and op names unique regardless of case."""
 
     def __getitem__(self, key: str) -> int:
-        return super().__getitem__(key.lower())
+        return dict.get(self, key.lower(), 0)  # Counter's 0 for a missing key, without a call
 
     def __setitem__(self, key: str, value: int) -> None:
-        super().__setitem__(key.lower(), value)
+        dict.__setitem__(self, key.lower(), value)
 
 
 def _counts(entries: list[tuple]) -> tuple[Counter[str], Counter[str]]:
@@ -176,7 +177,8 @@ class ScopeNames:
         return self._unique(parent, base, self._names, "name")
 
     def _count(self, counts: Counter[str], kind: str, key: str) -> int:
-        count = counts[key]
+        # dict.get: no Counter.__missing__ call for a name not taken (the common case)
+        count = dict.get(counts, key if kind == "variable" else key.lower(), 0)
         if self._undone:  # net of a rollback not yet committed (a close undone: more)
             pending = self._pending_variables if kind == "variable" else self._pending_names
             count -= pending.get(key if kind == "variable" else key.lower(), 0)
@@ -241,6 +243,13 @@ def interpolate(text: str, parts: tuple | None, env: Env, scope: str,
     return "".join(out)
 
 
+@functools.lru_cache(maxsize=4096)
+def _valid_scope_name(name: str) -> bool:
+    """Letters, digits, '_', '.', '-' in parts separated by '/' (a model names the same few
+    scopes many times: ``left``, ``comb_iter_0``...)."""
+    return bool(name) and all(_SCOPE_PART.fullmatch(p) for p in name.split("/"))
+
+
 #: What ``as none`` gives a model or block: no variable scope of its own.
 NO_SCOPE = ""
 
@@ -258,8 +267,7 @@ def scope_name(scope: n.ScopeName, env: Env, parent: str, evaluate: Evaluate,
                          "in TF-Slim",))
     name = interpolate(scope.text, scope.parts, env, parent, evaluate) if scope.quoted \
         else scope.text
-    parts = name.split("/")
-    if not name or not all(_SCOPE_PART.fullmatch(p) for p in parts):
+    if not _valid_scope_name(name):
         raise EvalError(scope.span, dg.SCOPE_NAME,
                         f"invalid scope name {show(name)}",
                         ("scope names are letters, digits, '_', '.', '-', "

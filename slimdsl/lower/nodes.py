@@ -46,11 +46,12 @@ class NodeBuilder:
         full = self._name(kind, args, ctx, name, operator, span)
         dtype = self._dtype(kind, inputs, args, span)
         shapes = None
-        if all(not t.poisoned for t in inputs):
+        in_shapes = [t.shape for t in inputs]
+        if None not in in_shapes:  # no input poisoned
             try:
                 needs = self.model.needs  # what named sizes must satisfy (lower_model collects)
                 needs.clear()
-                shapes = kind.shape([t.shape for t in inputs], args)  # type: ignore[misc]
+                shapes = kind.shape(in_shapes, args)  # type: ignore[misc]
             except ShapeError as e:
                 self.model.needs.clear()
                 self._shape_error(kind, full, inputs, e, span, ctx, operator)
@@ -61,10 +62,12 @@ class NodeBuilder:
                         ConstraintSite(span, full, kind.name, c.origin, ctx.trail)))
                 self.model.needs.clear()
         node_id = self.model.next_id()
-        outs = [Tensor(node_id if i == 0 else self.model.next_id(), s,
-                       full if i == 0 else f"{full}:{i}", dtype)
-                for i, s in enumerate(shapes if kind.multi_output and shapes is not None
-                                      else [shapes])]
+        if kind.multi_output and shapes is not None:
+            outs = [Tensor(node_id if i == 0 else self.model.next_id(), s,
+                           full if i == 0 else f"{full}:{i}", dtype)
+                    for i, s in enumerate(shapes)]
+        else:
+            outs = [Tensor(node_id, shapes, full, dtype)]
         node = Node(node_id, kind.name, full, tuple(inputs), outs[0], args, sources, span,
                     ctx.trail, more_outputs=tuple(outs[1:]))
         for t in outs:

@@ -206,7 +206,7 @@ class Lowerer:
                 self._step(stmt.span)
                 self._ctx_stack.append(ctx)
                 try:
-                    getattr(self, "_stmt_" + type(stmt).__name__)(stmt, env, ctx)
+                    (_STMT_METHODS.get(type(stmt)) or _stmt_method(stmt))(self, stmt, env, ctx)
                 except EvalError as e:
                     self.diags.error(e.span, e.code, e.message, e.notes, e.fixes)
                     self._poison(stmt, env)
@@ -438,6 +438,16 @@ class Lowerer:
             notes.append(f"left side: {left_text} = {show(left)}")
             notes.append(f"right side: {show(right)}")
         raise EvalError(s.test.span, dg.ASSERTION, f"assertion failed: {text}", tuple(notes))
+
+
+#: ``Lowerer._stmt_<Node>`` of each statement class met so far (see :meth:`Lowerer.run_body`):
+#: one dict look-up a statement rather than a getattr of a name built each time.
+_STMT_METHODS: dict[type, Callable[..., None]] = {}
+
+
+def _stmt_method(stmt: n.Stmt) -> Callable[..., None]:
+    method = _STMT_METHODS[type(stmt)] = getattr(Lowerer, "_stmt_" + type(stmt).__name__)
+    return method
 
 
 def alias_overrides(evaluator: Evaluator, root_env: Env, alias: n.ModelAlias,
