@@ -28,6 +28,7 @@ from ..frontend.incremental import parse_document
 from ..frontend.parser import parse
 from ..frontend.program import Program, load_program, read_text
 from ..ir import Graph
+from ..lint import ignored
 from ..lower.incremental import Change, IncrementalModel
 from ..records import dataclass, field
 from .text import Lines, same_file
@@ -156,8 +157,10 @@ class Checker:
         # not known: blocks nothing reads are still checked without values, branches are not)
         found.update(dict.fromkeys(lint_diagnostics(program, clean, names, None, found)))
         self._models[path] = (text, models)
-        result.diagnostics = sorted(found, key=lambda d: (not same_file(d.span.path, path),
-                                                          d.span.line, d.span.column))
+        # `# slimc: ignore[CODE]` silences any warning on its line, as in `slimc check`
+        kept = [d for d in found if d.is_error or not ignored(d, program.sources)]
+        result.diagnostics = sorted(kept, key=lambda d: (not same_file(d.span.path, path),
+                                                         d.span.line, d.span.column))
         return result
 
 
