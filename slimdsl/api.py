@@ -16,7 +16,7 @@ from .diagnostics import CompileError, Diagnostic, Diagnostics, Span
 from .frontend.parser import MAX_SOURCE_BYTES
 from .frontend.program import Program, load_program, read_text
 from .ir import Graph
-from .lint import LintOptions, ignored
+from .lint import LintOptions, ScanCache, ignored
 from .lint import lint as run_lints
 from .lower import GivenShapes, lower_collecting
 from .records import dataclass, field, replace
@@ -194,7 +194,8 @@ def check_model(program: Program, name: str, overrides: dict[str, Any] | None = 
 
 def lint_diagnostics(program: Program, graphs: Iterable[Graph], names: Iterable[str],
                      covered: set[int] | None, found: Iterable[Diagnostic] = (),
-                     options: LintOptions | None = None) -> list[Diagnostic]:
+                     options: LintOptions | None = None,
+                     cache: ScanCache | None = None) -> list[Diagnostic]:
     """The lints' findings (:mod:`slimdsl.lint`) for a checked program: its warnings (chosen by
     ``options``) and the errors in the code the lowering never ran.
 
@@ -202,11 +203,13 @@ def lint_diagnostics(program: Program, graphs: Iterable[Graph], names: Iterable[
     lists the lowering ran (from :func:`check_model`), or None when unknown (an incremental
     lowering): then only blocks nothing in the file calls are checked without values.
     ``found``: the diagnostics so far (an error in a model silences its unused-name warnings).
+    ``cache``: kept by a caller that lints successive versions of one file (the language
+    server), so that statements an edit did not touch are not walked again.
     """
     diags = Diagnostics(list(found))
     before = len(diags.items)
     try:
-        run_lints(program, graphs, names, covered, diags, options)
+        run_lints(program, graphs, names, covered, diags, options, cache)
     except RecursionError:
         diags.error(Span.point(program.root.path, 1, 1), dg.TOO_DEEP,
                     "expression nested too deeply to analyse")

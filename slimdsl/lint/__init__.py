@@ -20,10 +20,11 @@ from ..frontend import Program
 from ..ir import Graph
 from ..records import dataclass
 from .graph import lint_dead_layers, lint_layers
+from .syntax import ScanCache
 from .unreached import Unreached
 from .usage import lint_unused_blocks, lint_usage, lint_values, owners
 
-__all__ = ["WARNING_CODES", "LintOptions", "lint"]
+__all__ = ["WARNING_CODES", "LintOptions", "ScanCache", "lint"]
 
 #: Every warning code, in documentation order.
 WARNING_CODES = tuple(c.name for c in CODES.values() if c.severity == "warning")
@@ -51,16 +52,17 @@ class LintOptions:
 
 
 def lint(program: Program, graphs: Iterable[Graph], lowered: Iterable[str],
-         covered: set[int] | None, diags: Diagnostics, options: LintOptions | None = None
-         ) -> None:
+         covered: set[int] | None, diags: Diagnostics, options: LintOptions | None = None,
+         cache: ScanCache | None = None) -> None:
     """Check what the lowering never ran (errors) and add the active warnings to ``diags``.
 
     ``graphs``: the models lowered without errors; ``lowered``: the names of every model the
     lowering was asked for; ``covered``: the ids of the statement lists it ran (None: unknown,
-    then only blocks nothing reads are checked without values).
+    then only blocks nothing reads are checked without values); ``cache``: the statements'
+    scans of the last run on this file (the language server's, see :class:`ScanCache`).
     """
     options = options or LintOptions()
-    scanned = owners(program)
+    scanned = owners(program, cache)
     calls: set[str] = set()
     for o in scanned:
         calls |= o.scan.reads - {o.name} if o.what == "block" else o.scan.reads

@@ -13,8 +13,13 @@ from ..ir import Graph, Node, relative_scope
 from ..layers.shapes import format_shape
 from ..values import Activation, LayerRef
 
-#: Activation layers applying which twice changes nothing.
-_IDEMPOTENT = ("relu", "relu6")
+#: Activation layers applying which twice changes nothing, and the activation value that
+#: makes them redundant after a layer.
+_IDEMPOTENT = {kind: Activation(kind) for kind in ("relu", "relu6")}
+_BATCH_NORM = LayerRef("batch_norm")
+#: The kinds :func:`lint_layers` looks at (the language server lints every edit: the other
+#: layers are not looked at one by one).
+_LINTED = frozenset({"fully_connected", "batch_norm", *_IDEMPOTENT})
 
 
 def site(node: Node) -> Span:
@@ -41,11 +46,13 @@ def lint_dead_layers(graph: Graph, diags: Diagnostics, known: list[Span]) -> Non
         live.add(t.id)
         if t.producer is not None:
             stack.extend(t.producer.inputs)
-    consumed = {t.id for node in graph.nodes for t in node.inputs}
     dead: dict[Span, list[Node]] = {}
     for node in graph.nodes:
         if node.output.id not in live:
             dead.setdefault(site(node), []).append(node)
+    if not dead:
+        return
+    consumed = {t.id for node in graph.nodes for t in node.inputs}
     for where, nodes in dead.items():
         if any(_contains(k, where) for k in known):
             continue
@@ -68,10 +75,11 @@ def lint_dead_layers(graph: Graph, diags: Diagnostics, known: list[Span]) -> Non
 def lint_layers(graph: Graph, diags: Diagnostics) -> None:
     """``fully_connected`` on rank 4, and layers redundant after their input's layer."""
     for node in graph.nodes:
-        if not node.inputs:
+        kind = node.kind
+        if kind not in _LINTED or not node.inputs:
             continue
         x = node.inputs[0]
-        if node.kind == "fully_connected" and x.shape is not None and len(x.shape) == 4:
+        if kind == "fully_connected" and x.shape is not None and len(x.shape) == 4:
             diags.warning(node.span, dg.FC_RANK4,
                           f"fully_connected on the rank-4 tensor {format_shape(x.shape)} acts "
                           f"on its last axis only (output {format_shape(node.output.shape)})",
@@ -80,15 +88,17 @@ def lint_layers(graph: Graph, diags: Diagnostics) -> None:
         producer = x.producer
         if producer is None:
             continue
-        if node.kind in _IDEMPOTENT and producer.args.get("activation_fn") == \
-                Activation(node.kind):
-            diags.warning(node.span, dg.REDUNDANT_LAYER,
-                          f"{node.kind} after '{relative_scope(producer.scope, graph.name)}', "
-                          f"whose activation_fn is already {node.kind}: it changes nothing",
-                          ["remove it, or give that layer activation_fn=none"])
-        elif node.kind == "batch_norm" and producer.args.get("normalizer_fn") == \
-                LayerRef("batch_norm"):
-            diags.warning(node.span, dg.REDUNDANT_LAYER,
-                          f"batch_norm after '{relative_scope(producer.scope, graph.name)}', "
-                          f"which is already normalized (normalizer_fn=batch_norm)",
-                          ["remove one of the two"])
+        if kind in _IDEMPOTENT:
+            given = producer.args.get("activation_fn")
+            if given is not None and given == _IDEMPOTENT[kind]:
+                diags.warning(node.span, dg.REDUNDANT_LAYER,
+                              f"{kind} after '{relative_scope(producer.scope, graph.name)}', "
+                              f"whose activation_fn is already {kind}: it changes nothing",
+                              ["remove it, or give that layer activation_fn=none"])
+        elif kind == "batch_norm":
+            given = producer.args.get("normalizer_fn")
+            if given is not None and given == _BATCH_NORM:
+                diags.warning(node.span, dg.REDUNDANT_LAYER,
+                              f"batch_norm after '{relative_scope(producer.scope, graph.name)}'"
+                              f", which is already normalized (normalizer_fn=batch_norm)",
+                              ["remove one of the two"])

@@ -28,7 +28,7 @@ from ..frontend.incremental import parse_document
 from ..frontend.parser import parse
 from ..frontend.program import Program, load_program, read_text
 from ..ir import Graph
-from ..lint import ignored
+from ..lint import ScanCache, ignored
 from ..lower.incremental import Change, IncrementalModel
 from ..records import dataclass, field
 from .text import Lines, same_file
@@ -73,6 +73,8 @@ class Checker:
         self._parsed: dict[str, ParsedText] = {}
         #: path -> (the text last checked, its models' incremental states)
         self._models: dict[str, tuple[str, dict[str, IncrementalModel]]] = {}
+        #: path -> the lints' scans of its statements (see :class:`slimdsl.lint.ScanCache`)
+        self._scans: dict[str, ScanCache] = {}
 
     @property
     def stats(self) -> dict[str, int]:
@@ -88,6 +90,7 @@ class Checker:
     def forget(self, path: str) -> None:
         self._parsed.pop(path, None)
         self._models.pop(path, None)
+        self._scans.pop(path, None)
 
     def parse(self, path: str, text: str) -> tuple[n.File | None, list[Diagnostic]]:
         """The text's syntax tree (None when it does not parse) and syntax errors: after an
@@ -155,7 +158,9 @@ class Checker:
                     clean.append(graph)
         # the warnings of `slimc check` (which statement lists an incremental lowering ran is
         # not known: blocks nothing reads are still checked without values, branches are not)
-        found.update(dict.fromkeys(lint_diagnostics(program, clean, names, None, found)))
+        scans = self._scans.setdefault(path, ScanCache())
+        found.update(dict.fromkeys(lint_diagnostics(program, clean, names, None, found,
+                                                    cache=scans)))
         self._models[path] = (text, models)
         # `# slimc: ignore[CODE]` silences any warning on its line, as in `slimc check`
         kept = [d for d in found if d.is_error or not ignored(d, program.sources)]
