@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 from . import diagnostics as dg
@@ -160,7 +160,9 @@ def program_diagnostics(program: Program, names: list[str]) -> list[Diagnostic]:
 def check_model(program: Program, name: str, overrides: dict[str, Any] | None = None, *,
                 incremental: IncrementalModel | None = None, change: Change | None = None,
                 inputs: GivenShapes | None = None,
-                covered: set[int] | None = None) -> tuple[Graph | None, list[Diagnostic]]:
+                covered: set[int] | None = None,
+                account: Callable[[Graph, Diagnostics], None] | None = None
+                ) -> tuple[Graph | None, list[Diagnostic]]:
     """Lower and account the model ``name`` of ``program``: its (possibly partial) graph, or
     None, and its diagnostics.
 
@@ -169,7 +171,9 @@ def check_model(program: Program, name: str, overrides: dict[str, Any] | None = 
     edit changed), lowering resumes where the edit is (:mod:`slimdsl.lower.incremental`) and
     accounting keeps the layers it kept. ``inputs`` give concrete input shapes (a full
     lowering only: the editor's incremental one never passes them). ``covered`` collects the
-    ids of the statement lists a full lowering ran (for :func:`lint_diagnostics`).
+    ids of the statement lists a full lowering ran (for :func:`lint_diagnostics`). ``account``
+    replaces the accounting (the language server's keeps state between edits: it must do
+    what ``account_collecting(graph, diags, reuse=True)`` does).
     """
     diags = Diagnostics()
     graph = None
@@ -180,7 +184,10 @@ def check_model(program: Program, name: str, overrides: dict[str, Any] | None = 
             graph, lowered = incremental.lower(program, change)
             diags.extend(lowered.items)
         if graph is not None:  # also after errors: a variable clash before them is found
-            account_collecting(graph, diags, reuse=incremental is not None)
+            if account is not None:
+                account(graph, diags)
+            else:
+                account_collecting(graph, diags, reuse=incremental is not None)
             if graph.dims:  # named input sizes: the solver is loaded only for them
                 from .lower.sizes import solve_sizes
                 solve_sizes(graph, diags)
