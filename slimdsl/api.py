@@ -16,7 +16,7 @@ from .diagnostics import CompileError, Diagnostic, Diagnostics, Span
 from .frontend.parser import MAX_SOURCE_BYTES
 from .frontend.program import Program, load_program, read_text
 from .ir import Graph
-from .lint import LintOptions, ScanCache, ignored
+from .lint import LintCache, LintOptions, ignored
 from .lint import lint as run_lints
 from .lower import GivenShapes, lower_collecting
 from .records import dataclass, field, replace
@@ -202,7 +202,7 @@ def check_model(program: Program, name: str, overrides: dict[str, Any] | None = 
 def lint_diagnostics(program: Program, graphs: Iterable[Graph], names: Iterable[str],
                      covered: set[int] | None, found: Iterable[Diagnostic] = (),
                      options: LintOptions | None = None,
-                     cache: ScanCache | None = None) -> list[Diagnostic]:
+                     cache: LintCache | None = None) -> list[Diagnostic]:
     """The lints' findings (:mod:`slimdsl.lint`) for a checked program: its warnings (chosen by
     ``options``) and the errors in the code the lowering never ran.
 
@@ -211,7 +211,7 @@ def lint_diagnostics(program: Program, graphs: Iterable[Graph], names: Iterable[
     lowering): then only blocks nothing in the file calls are checked without values.
     ``found``: the diagnostics so far (an error in a model silences its unused-name warnings).
     ``cache``: kept by a caller that lints successive versions of one file (the language
-    server), so that statements an edit did not touch are not walked again.
+    server), so that what an edit did not touch is not looked at again.
     """
     diags = Diagnostics(list(found))
     before = len(diags.items)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import html
 import math
+import operator
 from typing import TYPE_CHECKING, Any
 
 from .diagnostics import Span
@@ -21,6 +22,18 @@ from .symbolic.expr import Expr
 
 if TYPE_CHECKING:
     from .symbolic.solver import Solution
+
+
+def changed_nodes(old: list[Node], new: list[Node]) -> tuple[list[Node], list[Node]]:
+    """The nodes of ``old`` that are not in ``new`` and those of ``new`` that were not in
+    ``old``, where the two lists share a prefix and a suffix of the same objects (a graph
+    lowered again after an edit, :mod:`slimdsl.lower.incremental`): what lies between."""
+    same = list(map(operator.is_, old, new))
+    head = same.index(False) if False in same else len(same)
+    old_rest, new_rest = old[head:], new[head:]
+    same = list(map(operator.is_, reversed(old_rest), reversed(new_rest)))
+    tail = same.index(False) if False in same else len(same)
+    return old_rest[:len(old_rest) - tail], new_rest[:len(new_rest) - tail]
 
 
 def relative_scope(scope: str, model: str) -> str:

@@ -18,19 +18,12 @@ again from that. ``tests/lsp/test_accounts.py`` compares both on random edits.
 
 from __future__ import annotations
 
-import operator
 from collections import Counter
 from itertools import chain
 
 from ..accounting import account_collecting, runtime_params
 from ..diagnostics import Diagnostics
-from ..ir import Graph, Node
-
-
-def _shared(old: list[Node], new: list[Node]) -> int:
-    """How many leading nodes ``old`` and ``new`` have in common (the same objects)."""
-    same = list(map(operator.is_, old, new))
-    return same.index(False) if False in same else len(same)
+from ..ir import Graph, Node, changed_nodes
 
 
 class ModelAccounts:
@@ -68,10 +61,8 @@ class ModelAccounts:
     def _update(self, graph: Graph) -> bool:
         """Account the nodes that changed since the last time; False when the model must be
         accounted in full (a new node fails, or two variables now share a name)."""
-        old, new = self.nodes, graph.nodes
-        head = _shared(old, new)
-        tail = _shared(old[head:][::-1], new[head:][::-1])
-        removed, added = old[head:len(old) - tail], new[head:len(new) - tail]
+        new = graph.nodes
+        removed, added = changed_nodes(self.nodes, new)
         part = Graph(graph.name, graph.path, graph.span, graph.params, nodes=added)
         found = Diagnostics()
         account_collecting(part, found, reuse=True)

@@ -28,7 +28,7 @@ from ..frontend.incremental import parse_document
 from ..frontend.parser import parse
 from ..frontend.program import Program, load_program, read_text
 from ..ir import Graph
-from ..lint import ScanCache, ignored
+from ..lint import LintCache, ignored
 from ..lower.incremental import Change, IncrementalModel
 from ..records import dataclass, field
 from .accounts import ModelAccounts
@@ -76,8 +76,8 @@ class Checker:
         self._models: dict[str, tuple[str, dict[str, IncrementalModel]]] = {}
         #: path -> its models' accounting states (see :mod:`.accounts`)
         self._accounts: dict[str, dict[str, ModelAccounts]] = {}
-        #: path -> the lints' scans of its statements (see :class:`slimdsl.lint.ScanCache`)
-        self._scans: dict[str, ScanCache] = {}
+        #: path -> what the lints keep between edits (see :class:`slimdsl.lint.LintCache`)
+        self._lints: dict[str, LintCache] = {}
 
     @property
     def stats(self) -> dict[str, int]:
@@ -104,7 +104,7 @@ class Checker:
     def forget(self, path: str) -> None:
         self._parsed.pop(path, None)
         self._models.pop(path, None)
-        self._scans.pop(path, None)
+        self._lints.pop(path, None)
         self._accounts.pop(path, None)
 
     def parse(self, path: str, text: str) -> tuple[n.File | None, list[Diagnostic]]:
@@ -177,9 +177,9 @@ class Checker:
                     clean.append(graph)
         # the warnings of `slimc check` (which statement lists an incremental lowering ran is
         # not known: blocks nothing reads are still checked without values, branches are not)
-        scans = self._scans.setdefault(path, ScanCache())
+        lints = self._lints.setdefault(path, LintCache())
         found.update(dict.fromkeys(lint_diagnostics(program, clean, names, None, found,
-                                                    cache=scans)))
+                                                    cache=lints)))
         self._models[path] = (text, models)
         self._accounts[path] = accounts
         # `# slimc: ignore[CODE]` silences any warning on its line, as in `slimc check`
