@@ -7,7 +7,7 @@ edit's diagnostics are published, :meth:`Collector.settled` moves every object a
 collector's permanent generation (``gc.freeze()``, which costs nothing): the automatic
 collections during the next edit look only at what that edit allocates. The cyclic garbage
 among the frozen objects (graphs an edit replaced) is collected in full when the changes have
-paused for :data:`IDLE` seconds (:meth:`Collector.collect`), or when the frozen objects have
+paused for :data:`IDLE` seconds (:meth:`Collector.collect`), or when the process's memory has
 grown :data:`GROWTH` times since the last full collection.
 """
 
@@ -15,11 +15,24 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import os
 
 #: Seconds without a change before the frozen garbage is collected.
 IDLE = 2.0
-#: A full collection also runs when the frozen objects grew this many times since the last.
-GROWTH = 4
+#: A full collection also runs when the process's memory grew this many times since the last
+#: (where it can be read: Linux), or after this many edits without a pause (elsewhere).
+GROWTH = 2
+EDITS = 200
+
+
+def resident() -> int | None:
+    """The process's resident memory in bytes (None where /proc is not there); cheap, unlike
+    ``gc.get_freeze_count()``, which walks every frozen object."""
+    try:
+        with open("/proc/self/statm", "rb") as f:
+            return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError, AttributeError):
+        return None
 
 
 class Collector:
@@ -27,16 +40,20 @@ class Collector:
 
     def __init__(self) -> None:
         self._timer: asyncio.TimerHandle | None = None
-        self._collected = 0  # frozen objects after the last full collection
+        self._memory: int | None = None  # resident memory after the last full collection
+        self._edits = 0  # settled() calls since the last full collection
         self.full = 0  # full collections made (for the tests)
 
     def settled(self) -> None:
         """The server published an edit's diagnostics: freeze what is alive, and collect in
-        full once the changes pause (or now, when the heap has grown too much since)."""
+        full once the changes pause (or now, when memory has grown too much since)."""
         gc.freeze()
-        if not self._collected:  # the first document's heap is the measure
-            self._collected = gc.get_freeze_count()
-        elif gc.get_freeze_count() > GROWTH * self._collected:
+        self._edits += 1
+        now = resident()
+        if self._memory is None:  # the first document's heap is the measure
+            self._memory = now
+        elif (now is not None and now > GROWTH * self._memory) or \
+                (now is None and self._edits > EDITS):
             self.collect()
             return
         self.busy()
@@ -58,5 +75,6 @@ class Collector:
         gc.unfreeze()
         gc.collect()
         gc.freeze()
-        self._collected = gc.get_freeze_count()
+        self._memory = resident()
+        self._edits = 0
         self.full += 1

@@ -42,14 +42,15 @@ def test_frozen_garbage_is_collected_when_the_changes_pause(monkeypatch):
     assert frozen and waited and collected and collector.full == 1
 
 
-def test_a_heap_grown_without_a_pause_is_collected_at_once(monkeypatch):
-    monkeypatch.setattr(memory, "GROWTH", 1)
+def test_memory_grown_without_a_pause_is_collected_at_once(monkeypatch):
+    sizes = iter([100, 150, 250, 260])
+    monkeypatch.setattr(memory, "resident", lambda: next(sizes))
     collector = memory.Collector()
     try:
-        collector.settled()  # the first heap is the measure
-        grown = [Cycle() for _ in range(memory.GROWTH * gc.get_freeze_count() + 1000)]
-        collector.settled()
+        collector.settled()  # 100: the first heap is the measure
+        collector.settled()  # 150: not twice as much
+        assert collector.full == 0
+        collector.settled()  # 250: collected (then 260 is the new measure)
         assert collector.full == 1
-        del grown
     finally:
         gc.unfreeze()
