@@ -16,7 +16,7 @@ from .diagnostics import CompileError, Diagnostic, Diagnostics, Span
 from .frontend.parser import MAX_SOURCE_BYTES
 from .frontend.program import Program, load_program, read_text
 from .ir import Graph
-from .lint import LintCache, LintOptions, ignored
+from .lint import LintCache, LintOptions, ignored, source_of
 from .lint import lint as run_lints
 from .lower import GivenShapes, lower_collecting
 from .records import dataclass, field, replace
@@ -227,9 +227,7 @@ def _with_sources(diags: list[Diagnostic], sources: dict[str, str]) -> list[Diag
     """The diagnostics, each knowing the text of the file it points into (for ``str(d)``)."""
     out = []
     for d in diags:
-        text = sources.get(d.span.path)
-        if text is None:
-            text = sources.get(os.path.abspath(d.span.path))
+        text = source_of(d.span.path, sources)
         out.append(replace(d, source=text) if text is not None else d)
     return out
 

@@ -267,6 +267,18 @@ def show(value: Any) -> str:
     return repr(value)
 
 
+def describe(value: Any) -> str:
+    """A value with its type, for messages: ``int 3``, ``list [3, 3]``; ``none`` and the
+    unknown dimension ``?`` say it once (their text is their type's name).
+
+    >>> describe(3), describe([3, 3]), describe(None), describe(UNKNOWN)
+    ('int 3', 'list [3, 3]', 'none', "unknown dimension '?'")
+    """
+    if value is None or value is UNKNOWN:
+        return type_name(value)
+    return f"{type_name(value)} {show(value)}"
+
+
 def param_type_problem(type_name_: str, value: Any) -> str | None:
     """Why ``value`` does not fit a declared parameter type (one of :data:`PARAM_TYPES`), or
     None; an unknown type accepts anything (it is reported where it is declared)."""
@@ -286,4 +298,4 @@ def param_type_problem(type_name_: str, value: Any) -> str | None:
     }.get(type_name_, lambda v: True)(value)
     if ok:
         return None
-    return f"expected {type_name_}, got {type_name(value)} {show(value)}"
+    return f"expected {type_name_}, got {describe(value)}"

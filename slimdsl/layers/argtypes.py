@@ -21,6 +21,7 @@ from ..values import (
     LayerRef,
     Regularizer,
     Training,
+    describe,
     is_finite_number,
     show,
     type_name,
@@ -36,8 +37,11 @@ class ArgError(ValueError):
 
 
 def _int(v: Any, *, minimum: int = 1) -> int:
+    if v is UNKNOWN:  # x.shape[i] of a named size (H) or `?`: no number until run time
+        raise ArgError(f"expected an int, got {describe(v)}: a named size or `?` of a shape "
+                       f"is no number when the graph is built (test it with known())")
     if isinstance(v, bool) or not isinstance(v, int):
-        raise ArgError(f"expected an int, got {type_name(v)} {show(v)}")
+        raise ArgError(f"expected an int, got {describe(v)}")
     if v < minimum:
         raise ArgError(f"expected an int >= {minimum}, got {v}")
     return v
@@ -78,7 +82,7 @@ class ArgType:
 
 def _check_float(v: Any) -> float:
     if not is_finite_number(v):
-        raise ArgError(f"expected a finite number, got {type_name(v)} {show(v)}")
+        raise ArgError(f"expected a finite number, got {describe(v)}")
     return float(v)
 
 
@@ -91,7 +95,7 @@ def _check_prob(v: Any) -> float:
 
 def _check_bool(v: Any) -> bool:
     if not isinstance(v, bool):
-        raise ArgError(f"expected true or false, got {type_name(v)} {show(v)}")
+        raise ArgError(f"expected true or false, got {describe(v)}")
     return v
 
 
@@ -129,14 +133,14 @@ def _check_activation(v: Any) -> Activation | None:
     if isinstance(v, LayerRef) and v.kind in ACTIVATIONS:
         return Activation(v.kind)
     raise ArgError(f"expected an activation ({', '.join(ACTIVATIONS)}, none, or a def of "
-                   f"one argument), got {type_name(v)} {show(v)}")
+                   f"one argument), got {describe(v)}")
 
 
 def _check_initializer(v: Any) -> Initializer | None:
     if v is None or isinstance(v, Initializer):
         return v
     raise ArgError(f"expected an initializer such as xavier or truncated_normal(0.01), "
-                   f"got {type_name(v)} {show(v)}")
+                   f"got {describe(v)}")
 
 
 def _check_initializer_required(v: Any) -> Initializer:
@@ -161,7 +165,7 @@ def _check_normalizer(v: Any) -> LayerRef | None:
         return None
     if isinstance(v, LayerRef) and v.kind in NORMALIZERS:
         return v
-    raise ArgError(f"expected {', '.join(NORMALIZERS)} or none, got {type_name(v)} {show(v)}")
+    raise ArgError(f"expected {', '.join(NORMALIZERS)} or none, got {describe(v)}")
 
 
 def _check_dict(v: Any) -> dict | None:
@@ -183,7 +187,7 @@ def _param_dict(keys: tuple[str, ...], kind: type, what: str) -> Callable[[Any],
                 raise ArgError(f"no variable '{k}'{did_you_mean(k, keys)}: the keys are "
                                f"{', '.join(keys)}")
             if not isinstance(x, kind):
-                raise ArgError(f"['{k}'] must be {what}, got {type_name(x)} {show(x)}")
+                raise ArgError(f"['{k}'] must be {what}, got {describe(x)}")
         return v
     return check
 
@@ -191,7 +195,7 @@ def _param_dict(keys: tuple[str, ...], kind: type, what: str) -> Callable[[Any],
 def _check_str_or_none(v: Any) -> str | None:
     if v is None or isinstance(v, str):
         return v
-    raise ArgError(f"expected a string or none, got {type_name(v)} {show(v)}")
+    raise ArgError(f"expected a string or none, got {describe(v)}")
 
 
 def _check_strings(v: Any) -> Any:
@@ -210,12 +214,12 @@ def _check_axes(v: Any) -> list[int] | None:
     if isinstance(v, (list, tuple)) and all(isinstance(a, int) and not isinstance(a, bool)
                                             for a in v):
         return list(v)
-    raise ArgError(f"expected an axis or a list of axes, got {type_name(v)} {show(v)}")
+    raise ArgError(f"expected an axis or a list of axes, got {describe(v)}")
 
 
 def _check_axis(v: Any) -> int:
     if isinstance(v, bool) or not isinstance(v, int):
-        raise ArgError(f"expected an int axis, got {type_name(v)} {show(v)}")
+        raise ArgError(f"expected an int axis, got {describe(v)}")
     return v
 
 
@@ -239,12 +243,12 @@ def _int_list(v: Any, what: str, minimum: int) -> list[int]:
         if bad:
             raise ArgError(f"expected {what}, got {show(list(v))}: {bad[0]} < {minimum}")
         return list(v)
-    raise ArgError(f"expected {what}, got {type_name(v)} {show(v)}")
+    raise ArgError(f"expected {what}, got {describe(v)}")
 
 
 def _check_number(v: Any) -> int | float:
     if not is_finite_number(v):
-        raise ArgError(f"expected a finite number, got {type_name(v)} {show(v)}")
+        raise ArgError(f"expected a finite number, got {describe(v)}")
     return v
 
 

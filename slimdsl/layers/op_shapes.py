@@ -13,7 +13,10 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
-from .shapes import Dim, Shape, ShapeError, format_shape, normalize_axis
+from ..symbolic.constraints import ge
+from ..symbolic.expr import Expr
+from .shapes import Dim, Shape, ShapeError, format_dim, format_shape, normalize_axis
+from .size_constraints import require, symtf
 
 
 def _count(shape: Shape) -> int | None:
@@ -210,6 +213,9 @@ def pad(shape: Shape, paddings: Sequence[Sequence[int]], mode: str = "CONSTANT")
     for i, (d, (before, after)) in enumerate(zip(shape, paddings)):
         if d is None:
             continue
+        if isinstance(d, Expr):
+            _mirror_requires(d, max(before, after), mode)
+            continue
         if mode == "REFLECT" and max(before, after) >= d:
             raise ShapeError(f"REFLECT pad [{before}, {after}] on dimension {i} of size {d}: "
                              f"each pad must be < {d} (it mirrors the {d} - 1 = {d - 1} "
@@ -218,6 +224,26 @@ def pad(shape: Shape, paddings: Sequence[Sequence[int]], mode: str = "CONSTANT")
             raise ShapeError(f"SYMMETRIC pad [{before}, {after}] on dimension {i} of size {d}: "
                              f"each pad must be <= {d} (it mirrors the {d} elements)")
     return tuple(None if d is None else d + p[0] + p[1] for d, p in zip(shape, paddings))
+
+
+def _mirror_requires(d: Expr, most: int, mode: str) -> None:
+    """What a REFLECT (each pad < the size) or SYMMETRIC (<=) pad needs of a named size.
+
+    >>> from slimdsl.symbolic import sym
+    >>> from slimdsl.layers.size_constraints import collecting
+    >>> with collecting() as found:
+    ...     out = pad((None, sym("H"), 7, 3), [[0, 0], [3, 3], [0, 0], [0, 0]], "REFLECT")
+    >>> format_shape(out)
+    '[?, H + 6, 7, 3]'
+    >>> [(str(c), c.origin) for c in found]
+    [('H >= 4', 'a REFLECT pad of 3 on H: each pad < the size')]
+    """
+    if mode == "REFLECT" and most > 0:
+        require([ge(d, most + 1)], f"a REFLECT pad of {most} on {format_dim(d)}: "
+                                   f"each pad < the size")
+    elif mode == "SYMMETRIC" and most > 0:
+        require([ge(d, most)], f"a SYMMETRIC pad of {most} on {format_dim(d)}: "
+                               f"each pad <= the size")
 
 
 def resize(shape: Shape, size: Sequence[int]) -> Shape:
@@ -349,7 +375,37 @@ def slice_length(d: Dim, start: int | None, stop: int | None, step: int | None) 
         raise ShapeError("a slice step cannot be 0")
     if d is None:
         return None
+    if isinstance(d, Expr):
+        return _symbolic_slice_length(d, start, stop, step)
     return len(range(*slice(start, stop, step).indices(d)))
+
+
+def _symbolic_slice_length(d: Expr, start: int | None, stop: int | None,
+                           step: int | None) -> Dim:
+    """``start:stop`` (step 1) on a named size: ``stop - start`` with negative ends counted
+    from the end, where the slice lies inside the dimension (recorded as what it needs; TF
+    would clamp a slice that does not fit, to a size no single formula gives). Another step
+    leaves the size unknown.
+
+    >>> from slimdsl.symbolic import sym
+    >>> from slimdsl.layers.size_constraints import collecting
+    >>> with collecting() as found:
+    ...     texts = [format_dim(slice_length(sym("H"), a, b, None))
+    ...              for a, b in [(1, None), (None, -2), (2, 5)]]
+    >>> texts, sorted({str(c) for c in found})
+    (['H - 1', 'H - 2', '3'], ['H - 2 >= 0', 'H >= 1', 'H >= 5'])
+    """
+    if step not in (None, 1):
+        return None
+    first = 0 if start is None else start if start >= 0 else d + start
+    end = d if stop is None else stop if stop >= 0 else d + stop
+    what = f"the slice {'' if start is None else start}:{'' if stop is None else stop} " \
+           f"inside {format_dim(d)}"
+    needs = [ge(x, y) for x, y in ((first, 0), (end, first), (d, end))
+             if isinstance(symtf.to_dim(x - y), Expr)]
+    require(needs, what)
+    length = symtf.to_dim(end - first)
+    return length if isinstance(length, Expr) else max(length, 0)
 
 
 def format_subscripts(subscripts: Sequence[Subscript]) -> str:

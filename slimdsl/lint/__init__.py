@@ -12,6 +12,7 @@ of :mod:`slimdsl.diagnostics.codes`; :class:`LintOptions` chooses which are repo
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterable
 
@@ -112,9 +113,17 @@ def _contains(outer: Span, inner: Span) -> bool:
     return outer.path == inner.path and outer.line <= inner.line <= outer.end_line
 
 
+def source_of(path: str, sources: dict[str, str]) -> str | None:
+    """The text of the file ``path`` names: an imported file's is kept under its absolute
+    path, while its diagnostics show the path relative to where slimc runs."""
+    text = sources.get(path)
+    return sources.get(os.path.abspath(path)) if text is None else text
+
+
 def ignored(diag: Diagnostic, sources: dict[str, str]) -> bool:
-    """A ``# slimc: ignore`` or ``# slimc: ignore[code, ...]`` comment on the reported line."""
-    text = sources.get(diag.span.path)
+    """A ``# slimc: ignore`` or ``# slimc: ignore[code, ...]`` comment on the reported line
+    (in the file it points into: an imported one too)."""
+    text = source_of(diag.span.path, sources)
     if text is None or "slimc:" not in text:
         return False
     lines = text.splitlines()

@@ -26,9 +26,9 @@ from ..values import (
     BlockRef,
     LayerRef,
     TensorValue,
+    describe,
     param_type_problem,
     show,
-    type_name,
 )
 from .context import CallArg
 from .evaluate import EvalError, Poisoned
@@ -156,7 +156,7 @@ class ArgScopes:
             block = self.program.blocks[item.name]
             return item.name, [p.name for p in block.params] + ["outputs_collections"]
         self.diags.error(span, dg.ARG_SCOPE,
-                         f"arg_scope lists layers and blocks, got {type_name(item)} {show(item)}")
+                         f"arg_scope lists layers and blocks, got {describe(item)}")
         return None, []
 
     def _check_value(self, key: str, name: str, value: Any) -> str | None:

@@ -23,6 +23,7 @@ from ..values import (
     BlockRef,
     LayerRef,
     TensorValue,
+    describe,
     is_finite_number,
     param_type_problem,
     show,
@@ -66,7 +67,7 @@ class CallLowerer:
             found = env.find(call.func)
             if found is not None:  # a parameter such as `prediction_fn: activation = none`
                 value = found.vars[call.func]
-                what = "none" if value is None else f"{type_name(value)} {show(value)}"
+                what = describe(value)
                 raise EvalError(call.func_span, dg.EXPRESSION,
                                 f"'{call.func}' is {what}, which "
                                 "cannot be called: only layers, blocks and activations apply "

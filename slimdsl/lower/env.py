@@ -8,7 +8,7 @@ from typing import Any
 
 from .. import diagnostics as dg
 from ..diagnostics import ErrorCode, Fix, Span
-from ..values import show, type_name
+from ..values import describe
 
 #: Limits that keep hostile input from exhausting memory or time.
 MAX_LIST = 100_000
@@ -91,4 +91,4 @@ def check_int(v: Any, span: Span) -> int:
         if v.bit_length() > MAX_INT_BITS:
             raise EvalError(span, dg.EXPRESSION, f"integer too large ({v.bit_length()} bits)")
         return v
-    raise EvalError(span, dg.EXPRESSION, f"expected an int, got {type_name(v)} {show(v)}")
+    raise EvalError(span, dg.EXPRESSION, f"expected an int, got {describe(v)}")

@@ -34,6 +34,7 @@ from ..values import (
     ParamSpec,
     Regularizer,
     TensorValue,
+    describe,
     is_finite_number,
     show,
     type_name,
@@ -90,7 +91,7 @@ def _number(v: Any, span: Span, op: str) -> int | float:
                         ("test it first: x if known(x) else ...",))
     if isinstance(v, bool) or not isinstance(v, (int, float)):
         raise EvalError(span, dg.EXPRESSION,
-                        f"operator '{op}' needs numbers, got {type_name(v)} {show(v)}")
+                        f"operator '{op}' needs numbers, got {describe(v)}")
     return v
 
 
@@ -314,7 +315,7 @@ class Evaluator(TensorExprs):
         test = self.eval(e.test, env)
         if not isinstance(test, bool):
             raise EvalError(e.test.span, dg.EXPRESSION,
-                            f"condition must be a bool, got {type_name(test)} {show(test)}")
+                            f"condition must be a bool, got {describe(test)}")
         return self.eval(e.then if test else e.otherwise, env)
 
     def _eval_Index(self, e: n.Index, env: Env) -> Any:
@@ -451,7 +452,7 @@ class Evaluator(TensorExprs):
                 if not is_finite_number(value):
                     raise EvalError(span, dg.BAD_VALUE,
                                     f"{e.func}() {spec.name} must be a finite number, got "
-                                    f"{type_name(value)} {show(value)}")
+                                    f"{describe(value)}")
                 value = float(value)
             elif spec.kind == "bool" and not isinstance(value, bool):
                 raise EvalError(span, dg.BAD_VALUE,

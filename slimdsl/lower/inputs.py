@@ -15,7 +15,7 @@ from .. import diagnostics as dg
 from ..frontend import tree as n
 from ..layers.shapes import Dim, format_shape
 from ..symbolic.expr import Expr, sym
-from ..values import UNKNOWN, show, type_name
+from ..values import UNKNOWN, describe, show
 from .evaluate import Env, EvalError, Evaluator, builtin_value
 
 #: ``--input NAME=[d, ...]``: the concrete shape to check an input at (None keeps a ``?``).
@@ -44,7 +44,7 @@ def declared_shape(evaluator: Evaluator, s: n.InputStmt, env: Env, dims: list[st
     if not isinstance(value, list):
         raise EvalError(s.shape.span, dg.BAD_VALUE,
                         f"an input shape is a list such as [?, H, W, 3], got "
-                        f"{type_name(value)} {show(value)}")
+                        f"{describe(value)}")
     out: list[Dim] = []
     for d in value:
         if d is UNKNOWN:

@@ -18,7 +18,7 @@ from typing import Any
 from .. import diagnostics as dg
 from ..frontend import tree as n
 from ..records import replace
-from ..values import show, type_name
+from ..values import describe, show
 from .evaluate import Env, EvalError
 
 _SCOPE_PART = re.compile(r"[A-Za-z0-9_.][A-Za-z0-9_.\-]*")
@@ -236,7 +236,7 @@ def interpolate(text: str, parts: tuple | None, env: Env, scope: str,
         if isinstance(value, bool) or not isinstance(value, (int, str)):
             raise EvalError(part.span, dg.BAD_VALUE,
                             f"an interpolated {{...}} must be an int or a string, got "
-                            f"{type_name(value)} {show(value)}")
+                            f"{describe(value)}")
         out.append(str(value))
     return "".join(out)
 

@@ -25,6 +25,7 @@ from ..values import (
     Activation,
     Function,
     TensorValue,
+    describe,
     is_finite_number,
     show,
     type_name,
@@ -57,7 +58,7 @@ def operand_problem(op: str, value: Any) -> str | None:
     if value is UNKNOWN:
         return (f"operator '{op}' of a tensor and an unknown dimension '?' (a tensor's static "
                 f"size is not a value)")
-    return f"operator '{op}' combines tensors and numbers, got {type_name(value)} {show(value)}"
+    return f"operator '{op}' combines tensors and numbers, got {describe(value)}"
 
 
 def traced_binop(op: str, left: Any, right: Any) -> Traced:
@@ -163,7 +164,7 @@ class TensorExprs:
         if v is None or (isinstance(v, int) and not isinstance(v, bool)):
             return check_int(v, expr.span) if v is not None else None
         raise EvalError(expr.span, dg.EXPRESSION,
-                        f"a slice {what} is an int or none, got {type_name(v)} {show(v)}")
+                        f"a slice {what} is an int or none, got {describe(v)}")
 
     def _subscript_item(self, expr: n.Expr, value: Any) -> tuple:
         """One plain subscript of a tensor: an int index, or none (a new axis of size 1)."""
@@ -203,7 +204,7 @@ class TensorExprs:
         if not isinstance(result, Traced):
             raise EvalError(span, dg.BAD_VALUE,
                             f"{fn.name}({fn.params[0]}) is not an activation: it gives "
-                            f"{type_name(result)} {show(result)}, not a tensor computed from "
+                            f"{describe(result)}, not a tensor computed from "
                             f"{fn.params[0]}")
         return Activation(fn.name, (), result.tree)
 
@@ -222,7 +223,7 @@ class TensorExprs:
         arg = self.eval(e.args[0], env)
         if not isinstance(arg, Traced):
             raise EvalError(e.args[0].span, dg.EXPRESSION,
-                            f"{e.func}() applies to a tensor, got {type_name(arg)} {show(arg)}")
+                            f"{e.func}() applies to a tensor, got {describe(arg)}")
         if e.kwargs:
             if bound is not None:
                 raise EvalError(e.kwargs[0].span, dg.UNKNOWN_ARGUMENT,

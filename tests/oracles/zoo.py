@@ -7,11 +7,15 @@ TF-Slim's ``default_image_size`` (224) by giving that input shape, as ``--input`
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from slimdsl.api import compile_file
 
 TF_SLIM_SIZE = 224
+#: Networks measured at another size: cyclegan_generator_resnet has no default_image_size, and
+#: its reference data (tests/data/nets/) is built at 256x256.
+REFERENCE_SIZES = {"cyclegan_generator_resnet": 256}
 
 
 def named_size_inputs(graph) -> list:
@@ -19,9 +23,12 @@ def named_size_inputs(graph) -> list:
     return [p for p in graph.inputs if any(not isinstance(d, int) for d in p.tensor.shape[1:3])]
 
 
-def compile_at_size(path: str, size: int = TF_SLIM_SIZE, **kwargs: Any):
+def compile_at_size(path: str, size: int | None = None, **kwargs: Any):
     """The graph of the model of ``path``, with every input whose height or width is a named
-    size given as ``[batch, size, size, ...]`` (the batch stays as declared)."""
+    size given as ``[batch, size, size, ...]`` (the batch stays as declared); ``size`` defaults
+    to the network's TF-Slim size (224, or its :data:`REFERENCE_SIZES` entry)."""
+    if size is None:
+        size = REFERENCE_SIZES.get(Path(path).stem, TF_SLIM_SIZE)
     graph = compile_file(path, **kwargs)
     given = {p.name: (p.tensor.shape[0], size, size, *p.tensor.shape[3:])
              for p in named_size_inputs(graph)}
