@@ -60,7 +60,8 @@ def edit(text: str, rng: random.Random) -> str:
     return text
 
 
-@pytest.mark.parametrize("name", ["flat", "inception_v3", "nasnet"])
+@pytest.mark.parametrize("name", ["flat", "inception_v3",
+                                  pytest.param("nasnet", marks=pytest.mark.slow)])
 def test_cached_scans_equal_fresh_ones_after_random_edits(name):
     text = generate(300, "flat") if name == "flat" else \
         (ROOT / "models" / f"{name}.slim").read_text()

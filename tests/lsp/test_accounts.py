@@ -65,7 +65,7 @@ def edits(text: str, rng: random.Random, count: int) -> list[str]:
 
 def test_accounting_the_changed_layers_gives_what_a_full_check_gives():
     path = "/virtual/flat.slim"
-    text = generate(150, "flat").replace("(depth: int = 32,", "(depth: int = 32, width: int = 8,")
+    text = generate(80, "flat").replace("(depth: int = 32,", "(depth: int = 32, width: int = 8,")
     text = text.replace("conv2d(depth, [3, 3])\n", "conv2d(width, [3, 3])\n", 3)
     ws = Workspace()
     doc = ws.open("file://" + path, path, text, 1)
