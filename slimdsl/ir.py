@@ -24,16 +24,22 @@ if TYPE_CHECKING:
     from .symbolic.solver import Solution
 
 
-def changed_nodes(old: list[Node], new: list[Node]) -> tuple[list[Node], list[Node]]:
-    """The nodes of ``old`` that are not in ``new`` and those of ``new`` that were not in
-    ``old``, where the two lists share a prefix and a suffix of the same objects (a graph
-    lowered again after an edit, :mod:`slimdsl.lower.incremental`): what lies between."""
+def changed_range(old: list[Node], new: list[Node]) -> tuple[int, int, int]:
+    """Where two node lists that share a prefix and a suffix of the same objects (a graph
+    lowered again after an edit, :mod:`slimdsl.lower.incremental`) differ: ``(head, old_end,
+    new_end)``, ``old[head:old_end]`` replaced by ``new[head:new_end]``."""
     same = list(map(operator.is_, old, new))
     head = same.index(False) if False in same else len(same)
-    old_rest, new_rest = old[head:], new[head:]
-    same = list(map(operator.is_, reversed(old_rest), reversed(new_rest)))
+    same = list(map(operator.is_, reversed(old[head:]), reversed(new[head:])))
     tail = same.index(False) if False in same else len(same)
-    return old_rest[:len(old_rest) - tail], new_rest[:len(new_rest) - tail]
+    return head, len(old) - tail, len(new) - tail
+
+
+def changed_nodes(old: list[Node], new: list[Node]) -> tuple[list[Node], list[Node]]:
+    """The nodes of ``old`` that are not in ``new`` and those of ``new`` that were not in
+    ``old`` (see :func:`changed_range`)."""
+    head, old_end, new_end = changed_range(old, new)
+    return old[head:old_end], new[head:new_end]
 
 
 def relative_scope(scope: str, model: str) -> str:

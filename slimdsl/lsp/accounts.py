@@ -19,11 +19,10 @@ again from that. ``tests/lsp/test_accounts.py`` compares both on random edits.
 from __future__ import annotations
 
 from collections import Counter
-from itertools import chain
 
 from ..accounting import account_collecting, runtime_params
 from ..diagnostics import Diagnostics
-from ..ir import Graph, Node, changed_nodes
+from ..ir import Graph, Node, changed_range
 
 
 class ModelAccounts:
@@ -31,6 +30,8 @@ class ModelAccounts:
 
     def __init__(self) -> None:
         self.nodes: list[Node] = []
+        self.variables: list = []  # graph.variables, as accounted last
+        self.counts: list[int] = []  # each node's number of variables
         self.fast = False  # the last accounting found nothing wrong (the state is usable)
         self.folded: Counter[str] = Counter()  # lower-cased variable name -> variables
         self.clashes = 0  # names of ``folded`` held by more than one variable
@@ -53,6 +54,8 @@ class ModelAccounts:
             graph.runtime_analysis is not None
         if not self.fast:
             return
+        self.variables = graph.variables
+        self.counts = [len(node.variables) for node in graph.nodes]
         self.folded = Counter(v.name.lower() for node in graph.nodes for v in node.variables)
         self.clashes = sum(1 for c in self.folded.values() if c > 1)
         self.total, self.trainable = graph.total_params, graph.trainable_params
@@ -62,7 +65,8 @@ class ModelAccounts:
         """Account the nodes that changed since the last time; False when the model must be
         accounted in full (a new node fails, or two variables now share a name)."""
         new = graph.nodes
-        removed, added = changed_nodes(self.nodes, new)
+        head, old_end, new_end = changed_range(self.nodes, new)
+        removed, added = self.nodes[head:old_end], new[head:new_end]
         part = Graph(graph.name, graph.path, graph.span, graph.params, nodes=added)
         found = Diagnostics()
         account_collecting(part, found, reuse=True)
@@ -88,7 +92,12 @@ class ModelAccounts:
         self.total += part.total_params - sum(node.params for node in removed)
         self.trainable += part.trainable_params - sum(node.trainable_params for node in removed)
         self.flops += part.flops - sum(node.flops or 0 for node in removed)
-        graph.variables = list(chain.from_iterable([node.variables for node in new]))
+        # graph.variables: the kept nodes' variables around the new nodes' ones
+        first = sum(self.counts[:head])
+        last = first + sum(self.counts[head:old_end])
+        self.variables = graph.variables = self.variables[:first] + part.variables + \
+            self.variables[last:]
+        self.counts[head:old_end] = [len(node.variables) for node in added]
         graph.total_params, graph.trainable_params = self.total, self.trainable
         graph.flops = self.flops
         graph.set_runtime_analysis(runtime_params)
