@@ -36,6 +36,20 @@ model folds(keep: float = 0.5) {
 """
 
 
+FOLDS_ND = """
+model folds_nd {
+  input clips: [?, 4, 8, 8, 3]
+  arg_scope([conv3d, conv3d_transpose], normalizer_fn=batch_norm,
+            normalizer_params={scale: true}) {
+    conv3d(4, [3, 3, 3], stride=[1, 2, 2]) as c3
+    conv3d_transpose(3, [1, 2, 2], stride=[1, 2, 2]) as up
+  }
+  convolution(5, 1, activation_fn=none, normalizer_fn=batch_norm) as mix
+  output logits = net
+}
+"""
+
+
 def _randomize(model, seed=0):
     rng = np.random.default_rng(seed)
     for v in model.variables:
@@ -67,13 +81,31 @@ def test_batch_norm_folds_into_every_layer_kind_with_per_channel_weights(tf, fol
     report = folds.fold_report
     assert sorted(report.folded) == ["batch_stats", "conv1", "conv2", "depthwise", "fc", "sep",
                                      "up"]
-    assert report.kept == {"in_plane": "_Conv2DInPlane has no per-channel weights to fold into"}
+    assert report.kept == {"in_plane": "_Conv2DInPlane: its one kernel is shared by every "
+                                       "channel, so no per-channel scale fits into it"}
     ops = _ops(optimized)
     # in_plane's, batch_stats' (batch statistics: is_training=true) and the standalone one
     assert ops["FusedBatchNormV3"] == 3
     assert not optimized.variables and not optimized.captured_inputs  # frozen
     assert ops["BiasAdd"] >= 6
     assert "RandomUniform" not in ops  # dropout is the identity in inference
+
+
+def test_batch_norm_folds_into_n_d_convolutions(tf):
+    """I3D's conv3d (the _ConvND class) and conv3d_transpose fold too (they were left with a
+    wrong reason: "has no per-channel weights")."""
+    from slimdsl.backends.tensorflow.export.build import ExportModel
+
+    em = ExportModel(tf, compile_source(FOLDS_ND, "folds_nd.slim"))
+    _randomize(em.model, seed=4)
+    x = np.random.default_rng(5).uniform(size=(2, 4, 8, 8, 3)).astype(np.float32)
+    want = em.model(tf.constant(x), training=False)[0].numpy()
+    optimized = em.function("optimized")
+    got = optimized(tf.constant(x))["logits"].numpy()
+    np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-5 * np.abs(want).max())
+    assert sorted(em.fold_report.folded) == ["c3", "mix", "up"]
+    assert em.fold_report.kept == {}
+    assert _ops(optimized)["FusedBatchNormV3"] == 0
 
 
 @pytest.mark.slow

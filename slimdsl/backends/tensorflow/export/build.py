@@ -2,7 +2,7 @@
 
 :class:`ExportModel` compiles one IR graph to the generated module in memory, constructs its
 class on the CPU and bakes in a checkpoint. :meth:`ExportModel.function` traces the serving
-function -- the inputs as declared, the chosen outputs by name -- in three variants:
+function -- the inputs as declared, the chosen outputs by name -- in these variants:
 
 - ``"variables"``: the generated forward pass reading the model's variables (a SavedModel
   keeps them, so it can be restored or fine-tuned);
@@ -11,9 +11,11 @@ function -- the inputs as declared, the chosen outputs by name -- in three varia
 - ``"optimized"``: frozen, with batch norm folded into the preceding layer's weights and bias
   (:mod:`.rewrite`), which lets grappler's remapper fuse ``conv + bias (+ add) + relu`` into
   one kernel and oneDNN cache the constant filters. Dropout is the identity in inference, and
-  grappler removes it.
+  grappler removes it;
+- ``"frozen-tflite"``, ``"optimized-tflite"``: the same, traced with the ops TFLite has no
+  builtin kernel for (3-D pooling) written with ops it has (:mod:`.tflite_ops`).
 
-All three run the generated ``__call__`` with ``training=False``; none duplicates a layer's
+All run the generated ``__call__`` with ``training=False``; none duplicates a layer's
 translation.
 """
 
@@ -26,10 +28,10 @@ from typing import Any
 from ....ir import Graph
 from ..codegen import class_names, generate
 from ..run import load_module
-from . import rewrite
+from . import rewrite, tflite_ops
 from .request import ExportError, OutputSpec, resolve_outputs
 
-VARIANTS = ("variables", "frozen", "optimized")
+VARIANTS = ("variables", "frozen", "optimized", "frozen-tflite", "optimized-tflite")
 
 
 class ExportModel:
@@ -139,15 +141,18 @@ def trace(tf: Any, python_fn: Any, specs: list[Any], model: Any, variant: str,
           jit_compile: bool = False) -> tuple[Any, rewrite.FoldReport | None]:
     """``python_fn`` (which runs ``model``) traced for ``specs`` as one of :data:`VARIANTS`.
 
-    Returns the ConcreteFunction and, for ``"optimized"``, what was folded.
+    Returns the ConcreteFunction and, for the optimized variants, what was folded.
     """
     fn = tf.function(python_fn, input_signature=specs, autograph=False, jit_compile=jit_compile)
     report = None
+    base, _, target = variant.partition("-")
     with contextlib.ExitStack() as stack:
-        if variant != "variables":
+        if base != "variables":
             stack.enter_context(rewrite.constants(tf, model))
-        if variant == "optimized":
+        if base == "optimized":
             report = stack.enter_context(rewrite.folded_batch_norms(model))
+        if target == "tflite":
+            stack.enter_context(tflite_ops.builtin_ops(tf, model))
         concrete = fn.get_concrete_function()
     if variant != "variables" and (concrete.variables or concrete.captured_inputs):
         # a variable the swap did not reach (held in a list, say): freeze it the slow way

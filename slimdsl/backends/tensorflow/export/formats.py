@@ -26,10 +26,12 @@ ONNX_METADATA_PREFIX = "slimdsl."
 
 def variant_for(optimize: bool, fmt: str) -> str:
     """Which traced function a format starts from: SavedModel keeps variables unless
-    optimizing; TFLite and ONNX always start from a frozen graph."""
-    if optimize:
-        return "optimized"
-    return "variables" if fmt == "saved_model" else "frozen"
+    optimizing; TFLite and ONNX always start from a frozen graph, TFLite's with the ops it has
+    no builtin kernel for rewritten (3-D pooling)."""
+    if fmt == "saved_model":
+        return "optimized" if optimize else "variables"
+    base = "optimized" if optimize else "frozen"
+    return f"{base}-tflite" if fmt == "tflite" else base
 
 
 def write_saved_model(em: ExportModel, directory: str, optimize: bool) -> None:

@@ -29,11 +29,17 @@ from typing import Any
 import numpy as np
 
 #: Layer classes of templates/runtime/ whose batch norm folds into their weights, with the
-#: axis of their weights that indexes output channels. ``_Conv2DInPlane`` shares one kernel
-#: across channels (no per-channel scale fits it) and is left alone, as is any class this
-#: table does not name (a layer kind added later stays correct, just not folded).
-FOLDABLE = {"_Conv2D": -1, "_FullyConnected": -1, "_Conv2DTranspose": -2,
-            "_SeparableConv2D": -1}
+#: axis of their weights that indexes output channels (``_ConvND``: conv1d, conv3d and
+#: convolution, weights [k..., in, out]; the transposed ones keep [k..., out, in]).
+#: ``_Conv2DInPlane`` shares one kernel across channels (no per-channel scale fits it) and is
+#: left alone, as is any class this table does not name (a layer kind added later stays
+#: correct, just not folded, and :func:`_why_not` says so).
+FOLDABLE = {"_Conv2D": -1, "_ConvND": -1, "_FullyConnected": -1, "_Conv2DTranspose": -2,
+            "_Conv3DTranspose": -2, "_SeparableConv2D": -1}
+
+#: Classes that cannot fold, and why (a class in neither table is one this module predates).
+UNFOLDABLE = {"_Conv2DInPlane": "its one kernel is shared by every channel, so no per-channel "
+                                "scale fits into it"}
 
 
 @dataclass
@@ -176,8 +182,10 @@ def _fold_layer(layer: Any) -> Any:
 def _why_not(layer: Any) -> str | None:
     """Why a layer with a batch norm cannot be folded (None: it can)."""
     cls = type(layer).__name__
+    if cls in UNFOLDABLE:
+        return f"{cls}: {UNFOLDABLE[cls]}"
     if cls not in FOLDABLE:
-        return f"{cls} has no per-channel weights to fold into"
+        return f"{cls} is not a layer class the fold knows (rewrite.FOLDABLE)"
     if type(layer.normalizer).__name__ != "_BatchNorm":
         return f"its normalizer is {type(layer.normalizer).__name__}, not batch_norm"
     return None
