@@ -61,6 +61,12 @@ class LintCache:
         self.scans = ScanCache()
         self.graphs: dict[str, GraphLints] = {}
 
+    def retain(self, models: Iterable[str]) -> None:
+        """Forget the graph lints of the models not in ``models`` (renamed or removed: each
+        holds its graph's nodes)."""
+        keep = set(models)
+        self.graphs = {k: v for k, v in self.graphs.items() if k in keep}
+
     def graph(self, model: str) -> GraphLints:
         found = self.graphs.get(model)
         if found is None:
@@ -79,6 +85,9 @@ def lint(program: Program, graphs: Iterable[Graph], lowered: Iterable[str],
     run on this file kept (the language server's, see :class:`LintCache`).
     """
     options = options or LintOptions()
+    lowered = list(lowered)
+    if cache is not None:
+        cache.retain(lowered)
     scanned = owners(program, cache.scans if cache is not None else None)
     calls: set[str] = set()
     for o in scanned:

@@ -10,6 +10,9 @@ import sys
 from pathlib import Path
 
 from slimdsl import check_source
+from slimdsl.diagnostics import Diagnostics
+from slimdsl.frontend.program import load_program
+from slimdsl.lint import LintCache, lint
 from slimdsl.lsp.workspace import Workspace
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -66,3 +69,16 @@ def test_graph_lints_kept_between_edits_give_what_a_full_check_gives():
     assert {"dead-layer", "redundant-layer", "unflattened-fully-connected",
             "unused-binding"} <= seen, seen
     assert ws.checker.stats["cutoff"] > 10, ws.checker.stats
+
+
+def test_the_graph_lints_of_a_renamed_model_are_forgotten():
+    """Each model's graph lints hold its nodes: typing a model's new name must not keep one
+    graph per keystroke."""
+    path = "/virtual/m.slim"
+    text = "model first() {\n  input images: [?, 8, 8, 3]\n  conv2d(4, 3)\n}\n"
+    cache = LintCache()
+    for name in ("first", "s", "se", "second"):
+        version = text.replace("first", name)
+        lint(load_program(version, path), check_source(version, path).graphs, [name], None,
+             Diagnostics(), cache=cache)
+    assert list(cache.graphs) == ["second"]
