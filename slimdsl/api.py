@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 from . import diagnostics as dg
@@ -16,7 +16,7 @@ from .diagnostics import CompileError, Diagnostic, Diagnostics, Span
 from .frontend.parser import MAX_SOURCE_BYTES
 from .frontend.program import Program, load_program, read_text
 from .ir import Graph
-from .lint import LintOptions, ignored, source_of
+from .lint import LintCache, LintOptions, ignored, source_of
 from .lint import lint as run_lints
 from .lower import GivenShapes, lower_collecting
 from .records import dataclass, field, replace
@@ -160,7 +160,9 @@ def program_diagnostics(program: Program, names: list[str]) -> list[Diagnostic]:
 def check_model(program: Program, name: str, overrides: dict[str, Any] | None = None, *,
                 incremental: IncrementalModel | None = None, change: Change | None = None,
                 inputs: GivenShapes | None = None,
-                covered: set[int] | None = None) -> tuple[Graph | None, list[Diagnostic]]:
+                covered: set[int] | None = None,
+                account: Callable[[Graph, Diagnostics], None] | None = None
+                ) -> tuple[Graph | None, list[Diagnostic]]:
     """Lower and account the model ``name`` of ``program``: its (possibly partial) graph, or
     None, and its diagnostics.
 
@@ -169,7 +171,9 @@ def check_model(program: Program, name: str, overrides: dict[str, Any] | None = 
     edit changed), lowering resumes where the edit is (:mod:`slimdsl.lower.incremental`) and
     accounting keeps the layers it kept. ``inputs`` give concrete input shapes (a full
     lowering only: the editor's incremental one never passes them). ``covered`` collects the
-    ids of the statement lists a full lowering ran (for :func:`lint_diagnostics`).
+    ids of the statement lists a full lowering ran (for :func:`lint_diagnostics`). ``account``
+    replaces the accounting (the language server's keeps state between edits: it must do
+    what ``account_collecting(graph, diags, reuse=True)`` does).
     """
     diags = Diagnostics()
     graph = None
@@ -180,7 +184,10 @@ def check_model(program: Program, name: str, overrides: dict[str, Any] | None = 
             graph, lowered = incremental.lower(program, change)
             diags.extend(lowered.items)
         if graph is not None:  # also after errors: a variable clash before them is found
-            account_collecting(graph, diags, reuse=incremental is not None)
+            if account is not None:
+                account(graph, diags)
+            else:
+                account_collecting(graph, diags, reuse=incremental is not None)
             if graph.dims:  # named input sizes: the solver is loaded only for them
                 from .lower.sizes import solve_sizes
                 solve_sizes(graph, diags)
@@ -194,7 +201,8 @@ def check_model(program: Program, name: str, overrides: dict[str, Any] | None = 
 
 def lint_diagnostics(program: Program, graphs: Iterable[Graph], names: Iterable[str],
                      covered: set[int] | None, found: Iterable[Diagnostic] = (),
-                     options: LintOptions | None = None) -> list[Diagnostic]:
+                     options: LintOptions | None = None,
+                     cache: LintCache | None = None) -> list[Diagnostic]:
     """The lints' findings (:mod:`slimdsl.lint`) for a checked program: its warnings (chosen by
     ``options``) and the errors in the code the lowering never ran.
 
@@ -202,11 +210,13 @@ def lint_diagnostics(program: Program, graphs: Iterable[Graph], names: Iterable[
     lists the lowering ran (from :func:`check_model`), or None when unknown (an incremental
     lowering): then only blocks nothing in the file calls are checked without values.
     ``found``: the diagnostics so far (an error in a model silences its unused-name warnings).
+    ``cache``: kept by a caller that lints successive versions of one file (the language
+    server), so that what an edit did not touch is not looked at again.
     """
     diags = Diagnostics(list(found))
     before = len(diags.items)
     try:
-        run_lints(program, graphs, names, covered, diags, options)
+        run_lints(program, graphs, names, covered, diags, options, cache)
     except RecursionError:
         diags.error(Span.point(program.root.path, 1, 1), dg.TOO_DEEP,
                     "expression nested too deeply to analyse")

@@ -10,6 +10,7 @@ the trail of calls (blocks, repeat, stack) it was expanded through. Backends rea
 from __future__ import annotations
 
 import math
+import operator
 from typing import TYPE_CHECKING, Any
 
 from .diagnostics import Span
@@ -20,6 +21,24 @@ from .symbolic.expr import Expr
 
 if TYPE_CHECKING:
     from .symbolic.solver import Solution
+
+
+def changed_range(old: list[Node], new: list[Node]) -> tuple[int, int, int]:
+    """Where two node lists that share a prefix and a suffix of the same objects (a graph
+    lowered again after an edit, :mod:`slimdsl.lower.incremental`) differ: ``(head, old_end,
+    new_end)``, ``old[head:old_end]`` replaced by ``new[head:new_end]``."""
+    same = list(map(operator.is_, old, new))
+    head = same.index(False) if False in same else len(same)
+    same = list(map(operator.is_, reversed(old[head:]), reversed(new[head:])))
+    tail = same.index(False) if False in same else len(same)
+    return head, len(old) - tail, len(new) - tail
+
+
+def changed_nodes(old: list[Node], new: list[Node]) -> tuple[list[Node], list[Node]]:
+    """The nodes of ``old`` that are not in ``new`` and those of ``new`` that were not in
+    ``old`` (see :func:`changed_range`)."""
+    head, old_end, new_end = changed_range(old, new)
+    return old[head:old_end], new[head:new_end]
 
 
 def relative_scope(scope: str, model: str) -> str:

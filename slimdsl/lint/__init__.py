@@ -20,11 +20,12 @@ from ..diagnostics import CODES, Diagnostic, Diagnostics, Span
 from ..frontend import Program
 from ..ir import Graph
 from ..records import dataclass
-from .graph import lint_dead_layers, lint_layers
+from .graph import GraphLints, lint_dead_layers, lint_layers
+from .syntax import ScanCache
 from .unreached import Unreached
 from .usage import lint_unused_blocks, lint_usage, lint_values, owners
 
-__all__ = ["WARNING_CODES", "LintOptions", "lint"]
+__all__ = ["WARNING_CODES", "LintCache", "LintOptions", "ScanCache", "lint"]
 
 #: Every warning code, in documentation order.
 WARNING_CODES = tuple(c.name for c in CODES.values() if c.severity == "warning")
@@ -51,17 +52,43 @@ class LintOptions:
         return any(self.active(c) for c in WARNING_CODES)
 
 
+class LintCache:
+    """What the lints keep from one run to the next on successive versions of one file (the
+    language server's): the statements' scans (:class:`~.syntax.ScanCache`) and each model's
+    graph lints (:class:`~.graph.GraphLints`). The findings are the same as without it."""
+
+    def __init__(self) -> None:
+        self.scans = ScanCache()
+        self.graphs: dict[str, GraphLints] = {}
+
+    def retain(self, models: Iterable[str]) -> None:
+        """Forget the graph lints of the models not in ``models`` (renamed or removed: each
+        holds its graph's nodes)."""
+        keep = set(models)
+        self.graphs = {k: v for k, v in self.graphs.items() if k in keep}
+
+    def graph(self, model: str) -> GraphLints:
+        found = self.graphs.get(model)
+        if found is None:
+            found = self.graphs[model] = GraphLints()
+        return found
+
+
 def lint(program: Program, graphs: Iterable[Graph], lowered: Iterable[str],
-         covered: set[int] | None, diags: Diagnostics, options: LintOptions | None = None
-         ) -> None:
+         covered: set[int] | None, diags: Diagnostics, options: LintOptions | None = None,
+         cache: LintCache | None = None) -> None:
     """Check what the lowering never ran (errors) and add the active warnings to ``diags``.
 
     ``graphs``: the models lowered without errors; ``lowered``: the names of every model the
     lowering was asked for; ``covered``: the ids of the statement lists it ran (None: unknown,
-    then only blocks nothing reads are checked without values).
+    then only blocks nothing reads are checked without values); ``cache``: what the last
+    run on this file kept (the language server's, see :class:`LintCache`).
     """
     options = options or LintOptions()
-    scanned = owners(program)
+    lowered = list(lowered)
+    if cache is not None:
+        cache.retain(lowered)
+    scanned = owners(program, cache.scans if cache is not None else None)
     calls: set[str] = set()
     for o in scanned:
         calls |= o.scan.reads - {o.name} if o.what == "block" else o.scan.reads
@@ -73,6 +100,9 @@ def lint(program: Program, graphs: Iterable[Graph], lowered: Iterable[str],
     lint_values(program, scanned, found)
     lint_unused_blocks(program, scanned, found)
     for graph in graphs:
+        if cache is not None:
+            cache.graph(graph.name).run(graph, found, unused)
+            continue
         lint_dead_layers(graph, found, unused)
         lint_layers(graph, found)
     # An error in a model or block often is a failed read (a misspelt name): the name it

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from itertools import chain
 from typing import Any
 
 from ..frontend import tree as n
@@ -206,31 +207,62 @@ def expr_reads(e: n.Expr) -> set[str]:
 
 class Scan:
     """What a body reads (names, calls) and where its ``arg_scope`` keywords are, in one walk
-    of every statement and expression (nested bodies and ``def`` bodies included)."""
+    of every statement and expression (nested bodies and ``def`` bodies included).
 
-    __slots__ = ("reads", "calls", "keywords", "stmts")
+    ``binders``: the statements that bind a name (layer statements with a target, ``def`` s),
+    for the unused-name lints. With a :class:`ScanCache`, a statement scanned in the last run
+    (the same object: the incremental re-parse keeps the statements an edit did not touch) is
+    not walked again; the result is the same."""
 
-    def __init__(self, body: tuple[n.Stmt, ...], extra: tuple[n.Expr, ...] = ()):
+    __slots__ = ("reads", "calls", "keywords", "stmts", "binders")
+
+    def __init__(self, body: tuple[n.Stmt, ...], extra: tuple[n.Expr, ...] = (),
+                 cache: ScanCache | None = None):
         self.reads: set[str] = set()
         self.calls: list[n.Call] = []
         self.keywords: list[n.Keyword] = []  # of arg_scopes (calls' are on the calls)
-        self.stmts = list(walk_body(body))
+        self.binders: list[n.Stmt] = []
         for e in extra:
             scan_expr(e, self.reads, self.calls)
+        if cache is not None:
+            self.stmts: list[n.Stmt] = []
+            self._merge(cache.parts(body))
+            return
+        self.stmts = list(walk_body(body))
         for stmt in self.stmts:
             self._statement(stmt)
+
+    @classmethod
+    def statement(cls, stmt: n.Stmt, cache: ScanCache) -> Scan:
+        """The scan of one statement and the bodies nested in it (theirs from ``cache``)."""
+        scan = cls(())
+        scan.stmts.append(stmt)
+        scan._statement(stmt)
+        t = type(stmt)
+        if not (t in _FLAT or (t is n.LayerStmt and stmt.branches is None)):
+            for sub in sub_bodies(stmt):
+                scan._merge(cache.parts(sub))
+        return scan
+
+    def _merge(self, parts: list[Scan]) -> None:
+        """Append the scans of the statements that follow, in order."""
+        if not parts:
+            return
+        self.reads.update(*[p.reads for p in parts])
+        for mine, name in ((self.calls, "calls"), (self.keywords, "keywords"),
+                           (self.stmts, "stmts"), (self.binders, "binders")):
+            mine.extend(chain.from_iterable([getattr(p, name) for p in parts]))
 
     def _statement(self, stmt: n.Stmt) -> None:
         reads, calls = self.reads, self.calls
         t = type(stmt)
         if t is n.LayerStmt:
             scan_expr(stmt.value, reads, calls)
-            scope = stmt.scope
-            if scope is not None and scope.quoted:
-                reads.update(INTERPOLATION.findall(scope.text))
-            for b in stmt.branches or ():
-                if b.scope is not None and b.scope.quoted:
-                    reads.update(INTERPOLATION.findall(b.scope.text))
+            for scope in (stmt.scope, *(b.scope for b in stmt.branches or ())):
+                if scope is not None and scope.quoted:
+                    reads.update(INTERPOLATION.findall(scope.text))
+            if stmt.target is not None:
+                self.binders.append(stmt)
             return
         for e in statement_exprs(stmt):
             scan_expr(e, reads, calls)
@@ -238,6 +270,7 @@ class Scan:
             local: set[str] = set()
             scan_expr(stmt.body, local, calls)
             reads.update(local - set(stmt.params))
+            self.binders.append(stmt)
         elif t is n.ArgScopeStmt:
             self.keywords.extend(stmt.kwargs)
         elif t is n.OutputStmt and stmt.value is None:
@@ -246,6 +279,60 @@ class Scan:
             reads.update(INTERPOLATION.findall(stmt.key))
         elif t is n.ScopeStmt and stmt.scope.quoted:
             reads.update(INTERPOLATION.findall(stmt.scope.text))
+
+
+class ScanCache:
+    """The scans of the statements of one file, kept from one run of the lints to the next
+    (the language server's): a statement object seen before is not walked again, and a run of
+    :data:`CHUNK` statements seen before together is one merge. Entries of statements no
+    longer in the file are dropped once they are as many as the others (:meth:`done`)."""
+
+    #: Statements of a body merged as one (an edit re-merges its chunk and the chunks' scans).
+    CHUNK = 32
+
+    def __init__(self) -> None:
+        self._parts: dict[int, tuple[n.Stmt, Scan]] = {}
+        # (ids of the chunk's statements) -> (the statements, their merged scan); holding the
+        # statements keeps their ids from being reused while the entry exists
+        self._chunks: dict[tuple[int, ...], tuple[tuple[n.Stmt, ...], Scan]] = {}
+        self._live = 0  # entries (parts and chunks) after the last pruning
+
+    def __len__(self) -> int:
+        """The entries kept (statements and chunks)."""
+        return len(self._parts) + len(self._chunks)
+
+    def part(self, stmt: n.Stmt) -> Scan:
+        """The scan of one statement and its nested bodies."""
+        found = self._parts.get(id(stmt))
+        if found is None or found[0] is not stmt:  # the object is the key: ids are reused
+            found = self._parts[id(stmt)] = (stmt, Scan.statement(stmt, self))
+        return found[1]
+
+    def parts(self, body: tuple[n.Stmt, ...]) -> list[Scan]:
+        """The scans of a body's statements, in order, a chunk of them per scan."""
+        size = self.CHUNK
+        if len(body) <= size:
+            return [self.part(s) for s in body]
+        out = []
+        for i in range(0, len(body), size):
+            stmts = body[i:i + size]
+            key = tuple(map(id, stmts))
+            found = self._chunks.get(key)
+            if found is None:
+                merged = Scan(())
+                merged._merge([self.part(s) for s in stmts])
+                found = self._chunks[key] = (stmts, merged)
+            out.append(found[1])
+        return out
+
+    def done(self, bodies: list[tuple[n.Stmt, ...]]) -> None:
+        """End a run over ``bodies`` (every body of the file)."""
+        if len(self._parts) + len(self._chunks) <= 2 * self._live + 256:
+            return
+        keep = {id(s) for body in bodies for s in walk_body(body)}
+        self._parts = {k: v for k, v in self._parts.items() if k in keep}
+        self._chunks = {k: v for k, v in self._chunks.items() if keep.issuperset(k)}
+        self._live = len(self._parts) + len(self._chunks)
 
 
 def body_bindings(body: tuple[n.Stmt, ...]) -> set[str]:

@@ -13,7 +13,7 @@ from ..frontend import Program
 from ..frontend import tree as n
 from ..layers import LAYER_NAMES, META_LAYERS
 from ..values import INITIALIZERS, POSITIONAL_LIMITS, REGULARIZERS, ParamSpec
-from .syntax import Scan, expr_reads, scan_expr
+from .syntax import Scan, ScanCache, expr_reads, scan_expr
 
 #: Names whose binding is never an unused-name slip: ``net`` is read implicitly by the next layer.
 _IMPLICIT = frozenset({"net"})
@@ -31,20 +31,24 @@ class Owner:
     __slots__ = ("what", "name", "span", "params", "body", "scan")
 
     def __init__(self, what: str, name: str, span: Span, params: tuple[n.Param, ...],
-                 body: tuple[n.Stmt, ...]):
+                 body: tuple[n.Stmt, ...], cache: ScanCache | None = None):
         self.what, self.name, self.span, self.params, self.body = what, name, span, params, body
-        self.scan = Scan(body, tuple(p.default for p in params if p.default is not None))
+        self.scan = Scan(body, tuple(p.default for p in params if p.default is not None), cache)
 
     @property
     def title(self) -> str:
         return f"{self.what} '{self.name}'"
 
 
-def owners(program: Program) -> list[Owner]:
-    """Every model and block of the checked file."""
-    out = [Owner("model", m.name, m.span, m.params, m.body) for m in program.root.models
+def owners(program: Program, cache: ScanCache | None = None) -> list[Owner]:
+    """Every model and block of the checked file (their statements' scans from ``cache``, when
+    given, for what it has)."""
+    out = [Owner("model", m.name, m.span, m.params, m.body, cache) for m in program.root.models
            if isinstance(m, n.ModelDef)]
-    out.extend(Owner("block", b.name, b.span, b.params, b.body) for b in program.root.blocks)
+    out.extend(Owner("block", b.name, b.span, b.params, b.body, cache)
+               for b in program.root.blocks)
+    if cache is not None:
+        cache.done([o.body for o in out])
     return out
 
 
@@ -59,7 +63,7 @@ def lint_usage(program: Program, scanned: list[Owner], diags: Diagnostics) -> li
                 diags.warning(p.span, dg.UNUSED_PARAMETER,
                               f"parameter '{p.name}' of {owner.title} is never used",
                               ["remove it, use it, or name it _" + p.name + " if it must stay"])
-        for stmt in owner.scan.stmts:
+        for stmt in owner.scan.binders:
             if isinstance(stmt, n.LayerStmt) and stmt.target is not None \
                     and stmt.target not in reads and not exempt(stmt.target):
                 unused_stmts.append(stmt.span)

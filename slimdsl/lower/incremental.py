@@ -37,10 +37,11 @@ from ..diagnostics import Diagnostics
 from ..frontend import Program
 from ..frontend import tree as n
 from ..ir import Graph, Port, Tensor
+from ..layers.size_constraints import collecting
 from ..records import dataclass, field, replace
-from ..values import TensorValue
 from .context import StmtCtx
 from .edits import RESUMABLE, Change, bodies_along, resume_point
+from .equivalence import end_point_changes, end_points_match, equivalent, remap
 from .evaluate import WorkLimit
 from .statements import MAX_STEPS, Lowerer
 
@@ -66,6 +67,8 @@ class Checkpoint:
     function_calls: int
     param_uses: dict[str, str]
     diags: int
+    constraints: int  # graph.constraints: what the shapes need of the named sizes
+    dims: int  # graph.dims: the named sizes the inputs declared so far
 
 
 @dataclass
@@ -188,7 +191,8 @@ class Recorder:
             len(low.names.journal), list(low.scopes.stack), len(graph.nodes),
             len(graph.statement_outputs), list(graph.inputs), list(graph.outputs),
             dict(graph.end_points), dict(low.model.call_scopes), low.model.ids, low.steps,
-            low.evaluator.function_calls, dict(low.evaluator.param_uses), len(low.diags.items))
+            low.evaluator.function_calls, dict(low.evaluator.param_uses), len(low.diags.items),
+            len(graph.constraints), len(graph.dims))
 
     def _same(self, old: Checkpoint, new: Checkpoint, comparison: _Comparison) -> bool:
         """Would the lowering go on from ``new`` exactly as it went on from ``old``?"""
@@ -201,103 +205,11 @@ class Recorder:
                 a is not b and a != b for a, b in zip(old.scopes, new.scopes)):
             return False
         pairs: list[tuple[Tensor, Tensor]] = []
-        return (_equivalent(old.env, new.env, pairs)
-                and _end_points_match(old, new, pairs)
-                and _equivalent(old.inputs, new.inputs, pairs)
-                and _equivalent(old.graph_outputs, new.graph_outputs, pairs)
+        return (equivalent(old.env, new.env, pairs)
+                and end_points_match(old, new, pairs)
+                and equivalent(old.inputs, new.inputs, pairs)
+                and equivalent(old.graph_outputs, new.graph_outputs, pairs)
                 and sorted(old.call_scopes.values()) == sorted(new.call_scopes.values()))
-
-
-def _equivalent(old: Any, new: Any, pairs: list[tuple[Tensor, Tensor]]) -> bool:
-    """Equal values, where tensors are equal when their id, shape, dtype and name are (the
-    later layers read nothing else of them); each such pair is added to ``pairs``."""
-    if old is new:
-        return True
-    if isinstance(old, Tensor) and isinstance(new, Tensor):
-        if (old.id, old.shape, old.dtype, old.name) != (new.id, new.shape, new.dtype, new.name):
-            return False
-        pairs.append((old, new))
-        return True
-    if isinstance(old, TensorValue) and isinstance(new, TensorValue):
-        return _equivalent(old.tensor, new.tensor, pairs)
-    if isinstance(old, Port) and isinstance(new, Port):
-        return old.name == new.name and old.span == new.span and \
-            _equivalent(old.tensor, new.tensor, pairs)
-    if isinstance(old, dict) and isinstance(new, dict):
-        return old.keys() == new.keys() and all(_equivalent(old[k], new[k], pairs) for k in old)
-    if isinstance(old, (list, tuple)) and isinstance(new, (list, tuple)):
-        return type(old) is type(new) and len(old) == len(new) and all(
-            _equivalent(a, b, pairs) for a, b in zip(old, new))
-    try:
-        return type(old) is type(new) and bool(old == new)
-    except Exception:  # noqa: BLE001 - values that cannot be compared are not equal
-        return False
-
-
-def _end_point_changes(old: dict[str, Any], new: dict[str, Any],
-                       pairs: list[tuple[Tensor, Tensor]]) -> list[tuple[Any, Any]] | None:
-    """The end points (same names, in the same order, else None) whose tensors are not
-    equivalent, as (old, new); the equivalent ones are added to ``pairs``."""
-    if len(old) != len(new) or list(old) != list(new):
-        return None
-    return [(a, new[k]) for k, a in old.items() if not _equivalent(a, new[k], pairs)]
-
-
-def _end_points_match(old: Checkpoint, new: Checkpoint, pairs: list[tuple[Tensor, Tensor]]
-                      ) -> bool:
-    """Do the end points leave the rest of the lowering as it was? Lowering only writes
-    them, so an end point may hold another tensor (an edited layer's output, with its new
-    shape) as long as nothing later can read the old one: it is not reachable from the
-    bindings, inputs or outputs. The splice then turns the old tensor into the new one."""
-    changes = _end_point_changes(old.end_points, new.end_points, pairs)
-    if changes is None:
-        return False
-    if not changes:
-        return True
-    reachable: set[int] = set()
-    _tensor_ids((old.env, old.inputs, old.graph_outputs), reachable)
-    target: dict[int, int] = {}
-    for a, b in changes:
-        if not (isinstance(a, Tensor) and isinstance(b, Tensor)) or id(a) in reachable or \
-                target.setdefault(id(a), id(b)) != id(b):
-            return False
-    return True
-
-
-def _tensor_ids(value: Any, out: set[int]) -> None:
-    """The ids of the tensors in ``value`` (bindings, ports, lists, dicts), added to out."""
-    stack = [value]
-    while stack:
-        v = stack.pop()
-        if isinstance(v, Tensor):
-            out.add(id(v))
-        elif isinstance(v, TensorValue):
-            out.add(id(v.tensor))
-        elif isinstance(v, Port):
-            out.add(id(v.tensor))
-        elif isinstance(v, (list, tuple)):
-            stack.extend(v)
-        elif isinstance(v, dict):
-            stack.extend(v.values())
-
-
-def _remap(value: Any, swap: dict[int, Tensor]) -> Any:
-    """``value`` with every tensor of ``swap`` (by id) replaced by the one it maps to."""
-    if isinstance(value, Tensor):
-        return swap.get(id(value), value)
-    if isinstance(value, TensorValue):
-        tensor = swap.get(id(value.tensor))
-        return TensorValue(tensor) if tensor is not None else value
-    if isinstance(value, Port):
-        tensor = swap.get(id(value.tensor))
-        return replace(value, tensor=tensor) if tensor is not None else value
-    if isinstance(value, list):
-        return [_remap(v, swap) for v in value]
-    if isinstance(value, tuple) and not hasattr(value, "_fields"):
-        return tuple(_remap(v, swap) for v in value)
-    if isinstance(value, dict):
-        return {k: _remap(v, swap) for k, v in value.items()}
-    return value
 
 
 _TOO_LARGE = "are a loop's bounds or a repeat count too large?"
@@ -364,8 +276,10 @@ class IncrementalModel:
         try:
             if lowerer.begin_model(self.name, {}):
                 assert lowerer.definition is not None and lowerer.model_env is not None
-                lowerer.run_body(lowerer.definition.body, lowerer.model_env,
-                                 lowerer.root_ctx)
+                # the shape rules' constraints on named sizes, as lower_model collects them
+                with collecting() as lowerer.model.needs:
+                    lowerer.run_body(lowerer.definition.body, lowerer.model_env,
+                                     lowerer.root_ctx)
                 graph = lowerer.finish_model()
                 self.complete = True
         except WorkLimit as e:
@@ -414,7 +328,8 @@ class IncrementalModel:
         self.complete = False
         try:
             try:
-                self._run_from(list(zip(bodies, checkpoint.ctxs)), path, 0)
+                with collecting() as lowerer.model.needs:
+                    self._run_from(list(zip(bodies, checkpoint.ctxs)), path, 0)
             except Converged as c:
                 self.stats["cutoff"] += 1
                 old.splice(c.old, c.new)
@@ -448,6 +363,8 @@ class IncrementalModel:
         graph = low.model.graph
         del graph.nodes[c.nodes:]
         del graph.statement_outputs[c.outputs:]
+        del graph.constraints[c.constraints:]
+        del graph.dims[c.dims:]
         graph.inputs[:] = c.inputs
         graph.outputs[:] = c.graph_outputs
         graph.end_points.clear()
@@ -494,6 +411,8 @@ class _OldRun:
             restored
         self.nodes = list(graph.nodes)
         self.outputs = list(graph.statement_outputs)
+        self.constraints = list(graph.constraints)
+        self.dims = list(graph.dims)
         self.inputs = list(graph.inputs)
         self.graph_outputs = list(graph.outputs)
         self.end_points = dict(graph.end_points)
@@ -515,8 +434,8 @@ class _OldRun:
         pairs: list[tuple[Tensor, Tensor]] = []
         for a, b in ((at.env, new.env), (at.inputs, new.inputs),
                      (at.graph_outputs, new.graph_outputs)):
-            _equivalent(a, b, pairs)
-        for old_t, new_t in _end_point_changes(at.end_points, new.end_points, pairs) or ():
+            equivalent(a, b, pairs)
+        for old_t, new_t in end_point_changes(at.end_points, new.end_points, pairs) or ():
             # an end point nothing later reads: the old object (the kept end points and the
             # old checkpoints hold it) becomes the new tensor
             old_t.id, old_t.shape, old_t.name, old_t.dtype = \
@@ -538,6 +457,8 @@ class _OldRun:
                    for o in graph.statement_outputs[first_output:]]
         graph.nodes[start:] = fresh + self.nodes[at.nodes:]
         graph.statement_outputs[first_output:] = outputs + self.outputs[at.outputs:]
+        graph.constraints[new.constraints:] = self.constraints[at.constraints:]
+        graph.dims[new.dims:] = self.dims[at.dims:]
         graph.inputs[:] = self.inputs
         graph.outputs[:] = self.graph_outputs
         graph.end_points.clear()
@@ -556,10 +477,10 @@ class _OldRun:
         low.diags.__dict__.pop("_seen", None)
         if swap:  # the checkpoints taken since the restore hold the new objects
             for c in recorder.fresh:
-                c.env = _remap(c.env, swap)
-                c.end_points = _remap(c.end_points, swap)
-                c.inputs = _remap(c.inputs, swap)
-                c.graph_outputs = _remap(c.graph_outputs, swap)
+                c.env = remap(c.env, swap)
+                c.end_points = remap(c.end_points, swap)
+                c.inputs = remap(c.inputs, swap)
+                c.graph_outputs = remap(c.graph_outputs, swap)
                 c.call_scopes = {id(swap[k]) if k in swap else k: v
                                  for k, v in c.call_scopes.items()}
 

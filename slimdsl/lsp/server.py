@@ -10,6 +10,8 @@ open document that imports it (their analyses read the edited text, not the file
 A change is checked at once, unless it follows the previous one by less than :data:`BURST`
 seconds (typing): then the check waits until the changes pause for that long, and runs once, on
 the latest text. Requests (hints, hover, ...) always read an analysis of the latest text.
+After publishing, the objects alive are frozen for Python's garbage collector, and collected in
+full when the changes pause (:mod:`.memory`).
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from .. import diagnostics as dg
 from ..diagnostics import Diagnostic, Span
 from . import actions, completion, hints, hover, navigation
 from .diagnostics import document_diagnostics
+from .memory import Collector
 from .text import uri_to_path
 from .workspace import Analysis, Document, Workspace
 
@@ -48,6 +51,7 @@ class SlimLanguageServer(LanguageServer):
         self.documents = Workspace()
         self._timers: dict[str, asyncio.TimerHandle] = {}
         self._last_change: dict[str, float] = {}
+        self.memory = Collector()
 
     # ------------------------------------------------------------------ documents
 
@@ -72,6 +76,7 @@ class SlimLanguageServer(LanguageServer):
 
     def schedule(self, uri: str) -> None:
         """Check and publish: now, or when a burst of changes pauses (see the docstring)."""
+        self.memory.busy()
         now = time.monotonic()
         burst = now - self._last_change.get(uri, -BURST) < BURST
         self._last_change[uri] = now
@@ -97,6 +102,7 @@ class SlimLanguageServer(LanguageServer):
             self._publish_one(other)
         if importers and _supports_refresh(self):
             self.workspace_inlay_hint_refresh(None)
+        self.memory.settled()
 
     def _publish_one(self, doc: Document) -> None:
         try:

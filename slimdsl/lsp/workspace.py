@@ -28,8 +28,10 @@ from ..frontend.incremental import parse_document
 from ..frontend.parser import parse
 from ..frontend.program import Program, load_program, read_text
 from ..ir import Graph
+from ..lint import LintCache, ignored
 from ..lower.incremental import Change, IncrementalModel
 from ..records import dataclass, field
+from .accounts import ModelAccounts
 from .text import Lines, same_file
 
 
@@ -72,6 +74,10 @@ class Checker:
         self._parsed: dict[str, ParsedText] = {}
         #: path -> (the text last checked, its models' incremental states)
         self._models: dict[str, tuple[str, dict[str, IncrementalModel]]] = {}
+        #: path -> its models' accounting states (see :mod:`.accounts`)
+        self._accounts: dict[str, dict[str, ModelAccounts]] = {}
+        #: path -> what the lints keep between edits (see :class:`slimdsl.lint.LintCache`)
+        self._lints: dict[str, LintCache] = {}
 
     @property
     def stats(self) -> dict[str, int]:
@@ -84,9 +90,22 @@ class Checker:
                     total[k] += v
         return total
 
+    @property
+    def accounting_stats(self) -> dict[str, int]:
+        """How the models were accounted, over every document: looking at the ``fast``
+        changed layers only, or at all of them (``full``)."""
+        total = {"fast": 0, "full": 0}
+        for accounts in self._accounts.values():
+            for account in accounts.values():
+                for k, v in account.stats.items():
+                    total[k] += v
+        return total
+
     def forget(self, path: str) -> None:
         self._parsed.pop(path, None)
         self._models.pop(path, None)
+        self._lints.pop(path, None)
+        self._accounts.pop(path, None)
 
     def parse(self, path: str, text: str) -> tuple[n.File | None, list[Diagnostic]]:
         """The text's syntax tree (None when it does not parse) and syntax errors: after an
@@ -142,10 +161,14 @@ class Checker:
         last_text, previous = self._models.get(path, (None, {}))
         change = Change.between(path, last_text, text) if last_text is not None else None
         models: dict[str, IncrementalModel] = {}
+        old_accounts = self._accounts.get(path, {})
+        accounts: dict[str, ModelAccounts] = {}
         clean: list[Graph] = []  # lowered without errors, for the lints
         for name in names:
             model = previous.get(name) or IncrementalModel(name)
-            graph, diags = check_model(program, name, incremental=model, change=change)
+            account = accounts[name] = old_accounts.get(name) or ModelAccounts()
+            graph, diags = check_model(program, name, incremental=model, change=change,
+                                       account=account.account)
             models[name] = model
             found.update(dict.fromkeys(diags))
             if graph is not None:
@@ -154,10 +177,15 @@ class Checker:
                     clean.append(graph)
         # the warnings of `slimc check` (which statement lists an incremental lowering ran is
         # not known: blocks nothing reads are still checked without values, branches are not)
-        found.update(dict.fromkeys(lint_diagnostics(program, clean, names, None, found)))
+        lints = self._lints.setdefault(path, LintCache())
+        found.update(dict.fromkeys(lint_diagnostics(program, clean, names, None, found,
+                                                    cache=lints)))
         self._models[path] = (text, models)
-        result.diagnostics = sorted(found, key=lambda d: (not same_file(d.span.path, path),
-                                                          d.span.line, d.span.column))
+        self._accounts[path] = accounts
+        # `# slimc: ignore[CODE]` silences any warning on its line, as in `slimc check`
+        kept = [d for d in found if d.is_error or not ignored(d, program.sources)]
+        result.diagnostics = sorted(kept, key=lambda d: (not same_file(d.span.path, path),
+                                                         d.span.line, d.span.column))
         return result
 
 

@@ -67,7 +67,18 @@ def dump(graph) -> list:
             [(p.name, t(p.tensor), p.span) for p in graph.outputs],
             {k: t(v) for k, v in graph.end_points.items()},
             [(o.span, o.call_span, o.trail, t(o.tensor)) for o in graph.statement_outputs],
-            graph.trainable_params, graph.total_params, graph.flops, dict(graph.param_uses)]
+            graph.trainable_params, graph.total_params, graph.flops, dict(graph.param_uses),
+            list(graph.dims), dict(graph.bound), symbolic(graph)]
+
+
+def symbolic(graph) -> list:
+    """The named sizes' constraints (each with its site) and what the solver made of them."""
+    constraints = [(str(c), c.origin) for c in graph.constraints]
+    sizes = graph.sizes
+    solved = None if sizes is None else (
+        sizes.dims, [repr(s) for s in sizes.solutions],
+        [(str(c), c.origin) for c in sizes.restricting])
+    return [constraints, solved]
 
 
 def consistent(graph) -> None:
@@ -120,8 +131,9 @@ def mutate(text: str, rng: random.Random) -> str:
 
 
 SOURCES = {"named": NAMED, "flat": generate(120, "flat"),
-           "inception": (ROOT / "models" / "inception_v3.slim").read_text()}
-CASES = [pytest.param("named"), pytest.param("flat"),
+           "inception": (ROOT / "models" / "inception_v3.slim").read_text(),
+           "unet": (ROOT / "models" / "unet.slim").read_text()}
+CASES = [pytest.param("named"), pytest.param("flat"), pytest.param("unet"),
          pytest.param("inception", marks=pytest.mark.slow)]
 
 
