@@ -18,7 +18,9 @@ does not inflate. Edits are sent at least ``--interval`` apart (100 ms, typing s
 is coalesced with the previous one (the server coalesces changes closer than 30 ms).
 
 Files: ``models/inception_v3.slim`` (target p95 <= 30 ms) and the flat 10,000-layer file of
-``benchmarks/generate.py`` (target p95 <= 100 ms). Writes the "Language server" section of
+``benchmarks/generate.py`` (target p95 <= 100 ms); the *lines* row makes other edits on the
+flat file, that insert and delete a blank line
+(:func:`line_edits_for`). Writes the "Language server" section of
 docs/performance.md between its own markers.
 """
 
@@ -161,8 +163,45 @@ def edits_for(text: str, count: int, seed: int) -> list[tuple[int, int, str, str
     return out
 
 
-def bench_file(name: str, text: str, edits: int, interval: float, seed: int = 13) -> dict:
-    """Open ``text`` in a fresh server, make the edits, return the latencies (s)."""
+def line_edits_for(text: str, count: int, seed: int) -> list[tuple[int, dict]]:
+    """``count`` edits that change the line count (the *lines* mix): pressing Enter at the end
+    of a random layer line (a new blank line, indented like it), or deleting the blank line
+    the previous edit made. Each is (line, LSP content change)."""
+    rng = random.Random(seed)
+    lines = text.split("\n")
+    candidates = [i for i, line in enumerate(lines) if _LAYER_LINE.match(line)
+                  and not line.lstrip().startswith(("#", "block", "model", "input", "def"))]
+    out: list[tuple[int, dict]] = []
+    blank: int | None = None  # the line (0-based) of the blank line the last edit made
+    indent = ""
+    for _ in range(count):
+        if blank is not None:  # deleting the line, its indentation too
+            end = len(lines[blank - 1])
+            out.append((blank, {"range": {"start": {"line": blank - 1, "character": end},
+                                          "end": {"line": blank, "character": len(indent)}},
+                                "text": ""}))
+            blank = None
+            continue
+        i = rng.choice(candidates)
+        indent = lines[i][:len(lines[i]) - len(lines[i].lstrip())]
+        end = len(lines[i])
+        out.append((i + 1, {"range": {"start": {"line": i, "character": end},
+                                      "end": {"line": i, "character": end}},
+                            "text": "\n" + indent}))
+        blank = i + 1  # the next edit deletes it: the text is the original again
+    return out
+
+
+def token_edits(text: str, count: int, seed: int) -> list[tuple[int, dict]]:
+    """:func:`edits_for` as (line, LSP content change)."""
+    return [(line, {"range": {"start": {"line": line, "character": col},
+                              "end": {"line": line, "character": col + len(old)}},
+                    "text": new}) for line, col, old, new in edits_for(text, count, seed)]
+
+
+def bench_file(name: str, text: str, edits: int, interval: float, seed: int = 13,
+               mix=token_edits) -> dict:
+    """Open ``text`` in a fresh server, make the edits (``mix``), return the latencies (s)."""
     folder = Path(tempfile.mkdtemp(prefix="slimdsl-lsp-bench-"))
     path = folder / f"{name.split()[0]}.slim"
     path.write_text(text, encoding="utf-8")
@@ -180,12 +219,9 @@ def bench_file(name: str, text: str, edits: int, interval: float, seed: int = 13
         assert not first["params"]["diagnostics"], first["params"]["diagnostics"][:1]
         diag_times, total_times, cpu_times = [], [], []
         last_sent = 0.0
-        for version, (line, col, old, new) in enumerate(edits_for(text, edits, seed), 2):
+        for version, (line, change) in enumerate(mix(text, edits, seed), 2):
             time.sleep(max(0.0, last_sent + interval - time.perf_counter()))
             cpu = client.cpu_seconds()
-            change = {"range": {"start": {"line": line, "character": col},
-                                "end": {"line": line, "character": col + len(old)}},
-                      "text": new}
             last_sent = client.notify("textDocument/didChange", {
                 "textDocument": {"uri": uri, "version": version}, "contentChanges": [change]})
             stamp, published = client.diagnostics(uri, version)
@@ -232,7 +268,9 @@ def markdown(results: list[dict], info: dict, interval: float) -> str:
         f"`python benchmarks/bench_lsp.py`: a real `slimc lsp` process driven over stdio; per "
         f"file {results[0]['edits']} edits (a convolution's first number, a channel count or a "
         f"SAME kernel size, up or back down by one, on a random `conv2d` line, seeded), one "
-        f"every {interval * 1000:.0f} ms at least. *diagnostics*:"
+        f"every {interval * 1000:.0f} ms at least; the *lines* row makes edits that change "
+        f"the line count instead: Enter at the end of a random layer line (a new blank "
+        f"line), then Backspace deleting it, alternately. *diagnostics*:"
         f" from sending the `didChange` to receiving that version's `publishDiagnostics`; "
         f"*+ hints*: until the answer to the `inlayHint` request for the {WINDOW} lines around "
         f"the edit, sent once the diagnostics arrived (what an editor shows after an edit). "
@@ -252,20 +290,23 @@ def main(argv: list[str] | None = None) -> int:
                    help="10 edits per file (rough figures), nothing written")
     p.add_argument("--edits", type=int, help="edits per file (default 100, quick 10)")
     p.add_argument("--interval", type=float, default=0.1, help="seconds between edits")
-    p.add_argument("--only", choices=("inception", "flat"), action="append")
+    p.add_argument("--only", choices=("inception", "flat", "flat-lines"), action="append")
     p.add_argument("--write", action=argparse.BooleanOptionalAction, default=None,
                    help="update docs/performance.md (default: yes, except with --quick)")
     args = p.parse_args(argv)
     write = (not args.quick) if args.write is None else args.write
     edits = args.edits or (10 if args.quick else 100)
     info = machine_info()
-    files = {"inception": ("inception_v3", (ROOT / "models" / "inception_v3.slim").read_text()),
-             "flat": ("flat 10,000", generate(10_000, "flat"))}
+    flat = generate(10_000, "flat")
+    files = {"inception": ("inception_v3", (ROOT / "models" / "inception_v3.slim").read_text(),
+                           token_edits),
+             "flat": ("flat 10,000", flat, token_edits),
+             "flat-lines": ("flat 10,000, lines", flat, line_edits_for)}
     results = []
-    for key in args.only or ("inception", "flat"):
-        name, text = files[key]
+    for key in args.only or ("inception", "flat", "flat-lines"):
+        name, text, mix = files[key]
         log(f"lsp: {name}, {edits} edits")
-        results.append(bench_file(name, text, edits, args.interval))
+        results.append(bench_file(name, text, edits, args.interval, mix=mix))
     text = markdown(results, info, args.interval)
     print(text)
     if write:

@@ -134,6 +134,30 @@ def test_lsp_benchmark_on_a_tiny_file():
     assert len(r["total"]) == len(r["diagnostics"]) == len(r["cpu"]) == 3
     assert all(d <= t for d, t in zip(r["diagnostics"], r["total"]))
     assert [e[2:] for e in bench_lsp.edits_for(text, 4, 1)][:1] in ([("3", "4")], [("4", "3")])
+    r = bench_lsp.bench_file("tiny", text, edits=3, interval=0.0, mix=bench_lsp.line_edits_for)
+    assert len(r["total"]) == 3
+
+
+def test_lsp_benchmark_line_edits_insert_a_blank_line_then_delete_it():
+    from benchmarks import bench_lsp
+
+    def apply_change(text: str, change: dict) -> str:
+        lines = text.split("\n")
+        def offset(p):
+            return sum(len(x) + 1 for x in lines[:p["line"]]) + p["character"]
+        r = change["range"]
+        return text[:offset(r["start"])] + change["text"] + text[offset(r["end"]):]
+
+    text = generate(12, "flat")
+    current = text
+    for k, (line, change) in enumerate(bench_lsp.line_edits_for(text, 6, 3)):
+        current = apply_change(current, change)
+        lines = current.split("\n")
+        if k % 2 == 0:  # Enter: one more line, blank but for the indentation, at ``line``
+            assert len(lines) == text.count("\n") + 2 and not lines[line].strip()
+            assert "conv2d(" in lines[line - 1]
+        else:
+            assert current == text
 
 
 def test_incremental_benchmark_at_toy_size():

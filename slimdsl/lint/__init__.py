@@ -15,6 +15,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Iterable
+from functools import lru_cache
 
 from ..diagnostics import CODES, Diagnostic, Diagnostics, Span
 from ..frontend import Program
@@ -135,10 +136,23 @@ def ignored(diag: Diagnostic, sources: dict[str, str]) -> bool:
     text = source_of(diag.span.path, sources)
     if text is None or "slimc:" not in text:
         return False
-    lines = text.splitlines()
-    if not 1 <= diag.span.line <= len(lines):
+    found = ignore_comments(text)
+    if diag.span.line not in found:
         return False
-    m = _IGNORE.search(lines[diag.span.line - 1])
-    if m is None:
-        return False
-    return m.group(1) is None or diag.code in {c.strip() for c in m.group(1).split(",")}
+    codes = found[diag.span.line]
+    return codes is None or diag.code in codes
+
+
+@lru_cache(maxsize=8)
+def ignore_comments(text: str) -> dict[int, frozenset[str] | None]:
+    """The ``# slimc: ignore`` comments of a file, by line: the codes each silences (None:
+    all). Read once per text, not once per warning (a file's text is split only here)."""
+    found: dict[int, frozenset[str] | None] = {}
+    for number, line in enumerate(text.splitlines(), 1):
+        if "slimc:" not in line:
+            continue
+        m = _IGNORE.search(line)
+        if m is not None:
+            found[number] = None if m.group(1) is None else \
+                frozenset(c.strip() for c in m.group(1).split(","))
+    return found

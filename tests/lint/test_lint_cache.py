@@ -82,3 +82,19 @@ def test_the_graph_lints_of_a_renamed_model_are_forgotten():
         lint(load_program(version, path), check_source(version, path).graphs, [name], None,
              Diagnostics(), cache=cache)
     assert list(cache.graphs) == ["second"]
+
+
+def test_ignore_comments_are_read_once_per_file_text():
+    """Many warnings in a file with a ``# slimc:`` comment split its text once, not once per
+    warning; the comment still silences its line, and only the codes it names."""
+    from slimdsl.lint import ignore_comments
+    layers = "\n".join(f"  y{i} = conv2d(8, 3)" for i in range(40))
+    text = ("model m() {\n  input x: [1, 8, 8, 3]\n" + layers +
+            "  # slimc: ignore[unused-binding]\n  z = relu(x)  # slimc: ignore[dead-layer]\n"
+            "  output o = x\n}\n")
+    ignore_comments.cache_clear()
+    codes = [(d.code, d.span.line) for d in check_source(text, "m.slim").diagnostics]
+    assert ignore_comments.cache_info().misses == 1
+    assert ("unused-binding", 42) not in codes  # y39: silenced on its line
+    assert ("unused-binding", 43) in codes  # z: the comment names another code
+    assert sum(c == "unused-binding" for c, _ in codes) == 40

@@ -120,13 +120,18 @@ def mutate(text: str, rng: random.Random) -> str:
             new = None
         else:
             new = line.replace(")", ", stride=2)", 1)
-        candidate = lines[:i] + ([] if new is None else [new]) + lines[i + 1:]
-        out = "\n".join(candidate)
-        try:
-            parse(out, "m.slim")
-        except Exception:  # noqa: BLE001 - not a text an incremental check would get
-            continue
-        return out
+        out = parsing("\n".join(lines[:i] + ([] if new is None else [new]) + lines[i + 1:]))
+        if out is not None:
+            return out
+    return text
+
+
+def parsing(text: str) -> str | None:
+    """``text`` if it parses (an incremental check gets only those), else None."""
+    try:
+        parse(text, "m.slim")
+    except Exception:  # noqa: BLE001 - any syntax error
+        return None
     return text
 
 
@@ -289,3 +294,71 @@ def test_edits_inside_a_scope_entered_again_give_what_a_full_check_gives():
         codes.append([d.code for d in full.diagnostics if d.is_error])  # (lints warn too)
     assert codes == [["scope-name"], [], ["scope-name"], [], []]
     assert ws.checker.stats["resumed"] >= 2, ws.checker.stats
+
+
+def add_or_remove_line(text: str, rng: random.Random) -> str:
+    """One random edit that changes the line count: a blank line, a comment or a layer line
+    inserted (anywhere: at the top and bottom of the file, in blocks, loops, arg_scope and
+    scope bodies), or a line deleted (the blank and comment lines most often, so the file
+    does not dwindle); only texts that parse are used."""
+    lines = text.split("\n")
+    for _ in range(50):
+        i = rng.randrange(len(lines) + 1)
+        kind = rng.random()
+        indent = lines[i][:len(lines[i]) - len(lines[i].lstrip())] if i < len(lines) else ""
+        if kind < 0.3:
+            new = [indent]  # Enter
+        elif kind < 0.4:
+            new = [indent + "# a new comment line"]
+        elif kind < 0.55:
+            new = [indent + rng.choice(["conv2d(4, 1)", "relu()", "y = net", "max_pool2d(1)"])]
+        elif kind < 0.65:
+            new = ["", ""]
+        else:  # delete a line, a blank or comment one when there is one nearby
+            near = [k for k in range(max(0, i - 8), min(len(lines), i + 8))
+                    if not lines[k].strip() or lines[k].lstrip().startswith("#")]
+            k = rng.choice(near) if near and kind < 0.9 else min(i, len(lines) - 1)
+            candidate = lines[:k] + lines[k + 1:]
+            new = None
+        if new is not None:
+            candidate = lines[:i] + new + lines[i:]
+        out = parsing("\n".join(candidate))
+        if out is not None:
+            return out
+    return text
+
+
+NASNET = (ROOT / "models" / "nasnet.slim").read_text() + "\n" + "\n".join(
+    (ROOT / "models" / "nasnet_cifar.slim").read_text().split("\n")[2:])  # no import: one file
+LINE_SOURCES = {**SOURCES, "nasnet": NASNET, "vgg": (ROOT / "models" / "vgg.slim").read_text()}
+
+
+def hints_of(analysis, text: str) -> list:
+    from slimdsl.lsp.hints import inlay_hints
+    return [(h.position.line, h.position.character, h.label, h.tooltip)
+            for h in inlay_hints(analysis, 1, text.count("\n") + 1)]
+
+
+@pytest.mark.parametrize("name", ["named", "flat", "unet", "nasnet", "vgg"])
+def test_edits_that_add_or_remove_lines_give_what_a_full_check_gives(name):
+    """Enter, Backspace over a line, a comment or a layer on a new line, anywhere: every span
+    of the graph, every diagnostic (lints too) and every inlay hint is a fresh check's."""
+    rng = random.Random(11)
+    text = LINE_SOURCES[name]
+    path = "/virtual/m.slim"
+    ws = Workspace()
+    doc = ws.open("file://" + path, path, text, 1)
+    ws.analysis(doc)
+    for step in range(25 if name != "nasnet" else 12):
+        text = add_or_remove_line(text, rng)
+        ws.update(path, text, step + 2)
+        analysis = ws.analysis(doc)
+        fresh = Workspace()
+        again = fresh.analysis(fresh.open("file://" + path, path, text, 1))
+        full = check_source(text, path)
+        assert sorted(analysis.diagnostics, key=repr) == sorted(full.diagnostics, key=repr), step
+        assert analysis.diagnostics == again.diagnostics, step
+        assert [dump(g) for g in analysis.graphs] == [dump(g) for g in full.graphs], step
+        assert hints_of(analysis, text) == hints_of(again, text), step
+        for g in analysis.graphs:
+            consistent(g)
