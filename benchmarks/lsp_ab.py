@@ -42,7 +42,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--base", type=Path, required=True, help="a checkout of the base commit")
     p.add_argument("--rounds", type=int, default=3)
     p.add_argument("--edits", type=int, default=100)
-    p.add_argument("--only", choices=("inception", "flat"), default="flat")
+    p.add_argument("--only", choices=("inception", "flat", "flat-lines"), default="flat")
     args = p.parse_args(argv)
     trees = {"base": args.base.resolve(), "this": ROOT}
     results: dict[str, list[dict[str, float]]] = {"base": [], "this": []}

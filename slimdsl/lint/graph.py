@@ -128,7 +128,9 @@ class GraphLints:
         self._readers: dict[int, list[Node]] = {}  # tensor id -> the nodes reading it
         self._produced: set[int] = set()
         self._unread: set[int] = set()  # produced and read by no node
-        self._findings: dict[int, tuple[Node, list]] = {}  # id(node) -> lint_layer's
+        #: id(node) -> the node, lint_layer's findings, and the node's span then (an edit that
+        #: adds or removes lines moves the spans of the nodes an early cutoff keeps)
+        self._findings: dict[int, tuple[Node, list, Span]] = {}
 
     def run(self, graph: Graph, diags: Diagnostics, known: list[Span]) -> None:
         """Add the graph lints' findings for ``graph`` to ``diags``, as
@@ -145,12 +147,7 @@ class GraphLints:
                 again.update(dict.fromkeys(self._readers.get(t.id, ())))
         for node in again:
             if node.kind in _LINTED:
-                found = Diagnostics()
-                lint_layer(node, graph.name, found)
-                if found.items:
-                    self._findings[id(node)] = (node, found.items)
-                else:
-                    self._findings.pop(id(node), None)
+                self._lint(node, graph.name)
         roots = {p.tensor.id for p in graph.outputs} | \
             {t.id for t in graph.end_points.values()}
         if not self._unread <= roots:
@@ -158,8 +155,19 @@ class GraphLints:
         if self._findings:
             for node in graph.nodes:
                 found = self._findings.get(id(node))
+                if found is not None and found[2] is not node.span:  # moved
+                    self._lint(node, graph.name)
+                    found = self._findings.get(id(node))
                 if found is not None:
                     diags.extend(found[1])
+
+    def _lint(self, node: Node, model: str) -> None:
+        found = Diagnostics()
+        lint_layer(node, model, found)
+        if found.items:
+            self._findings[id(node)] = (node, found.items, node.span)
+        else:
+            self._findings.pop(id(node), None)
 
     def _add(self, node: Node) -> None:
         ins = tuple(t.id for t in node.inputs)

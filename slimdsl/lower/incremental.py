@@ -8,13 +8,16 @@ the text and the lines an edit changed, it
 1. restores the checkpoint of the first statement the edit touched (the statements before it
    read the same text, so they would do the same again) and lowers from there, recording new
    checkpoints as it goes;
-2. when the edit did not add or remove lines, compares, at each checkpoint after the edit, the
-   new state with the old one at the same statement (the bindings' shapes, the scope names
-   opened since the restored checkpoint, the arg_scopes, the counters); once they are equal,
-   whatever follows would be lowered exactly as before, so the rest of the old graph is kept:
-   its nodes, diagnostics and checkpoints (*early cutoff*). A tensor bound at that point is
-   equal to, but not the same object as, the old one that later layers read: the old object is
-   kept and given the new producer.
+2. compares, at each checkpoint after the edit, the new state with the old one at the same
+   statement (the bindings' shapes, the scope names opened since the restored checkpoint, the
+   arg_scopes, the counters); once they are equal, whatever follows would be lowered exactly
+   as before, so the rest of the old graph is kept: its nodes, diagnostics and checkpoints
+   (*early cutoff*). A tensor bound at that point is equal to, but not the same object as, the
+   old one that later layers read: the old object is kept and given the new producer. When
+   the edit added or removed lines (Enter, deleting a line), the same statement is the one at
+   the same path that starts as many lines lower or higher, and the kept rest's spans move
+   by as many lines (:mod:`.shift`); a kept rest with diagnostics (a message may name a line)
+   is lowered from the start instead.
 
 An edit inside a block's body (that keeps the line count and the block's parameters) resumes at
 the first statement of the model that ran that block, and may cut off only after the last
@@ -43,6 +46,7 @@ from .context import StmtCtx
 from .edits import RESUMABLE, Change, bodies_along, resume_point
 from .equivalence import end_point_changes, end_points_match, equivalent, remap
 from .evaluate import WorkLimit
+from .shift import LineShift
 from .statements import MAX_STEPS, Lowerer
 
 
@@ -91,8 +95,9 @@ class _Comparison:
     """The old lowering's checkpoints after the restored one, and the scope names both
     lowerings opened since it, as a running difference of counts (cheap at each statement)."""
 
-    def __init__(self, after_line: int, undone: list, base: int):
+    def __init__(self, after_line: int, undone: list, base: int, delta: int = 0):
         self.after_line = after_line
+        self.delta = delta  # lines the edit added (removed: negative)
         self.undone = undone  # the old journal's entries after ``base``
         self.base = base
         self.diff: dict[tuple[bool, str], int] = {}
@@ -177,8 +182,8 @@ class Recorder:
         comparison = self.comparison
         # the same path is the same statement only where it starts at the same place (a
         # statement written on a line that was blank keeps the line count, not the indexes)
-        if comparison is not None and old is not None and old.at == checkpoint.at and \
-                span.line >= comparison.after_line and \
+        if comparison is not None and old is not None and span.line >= comparison.after_line \
+                and old.at == (span.line - comparison.delta, span.column) and \
                 self._same(old, checkpoint, comparison):
             self.checkpoints[path] = old  # the old lowering's rest stays as it was
             raise Converged(old, checkpoint)
@@ -320,9 +325,9 @@ class IncrementalModel:
         old = _OldRun(graph, diags, recorder, lowerer, checkpoint)
         self._restore(checkpoint, program, new_def)
         recorder.fresh = []
-        if change.delta == 0:  # past the edit and the changed blocks' last call
+        if change.delta == 0 or not outside:  # past the edit and the changed blocks' last call
             after = max(last_call, change.last_new if not outside else 0) + 1
-            recorder.comparison = _Comparison(after, old.undone, checkpoint.names)
+            recorder.comparison = _Comparison(after, old.undone, checkpoint.names, change.delta)
         self.stats["resumed"] += 1
         self.last_resume = path
         self.complete = False
@@ -331,8 +336,11 @@ class IncrementalModel:
                 with collecting() as lowerer.model.needs:
                     self._run_from(list(zip(bodies, checkpoint.ctxs)), path, 0)
             except Converged as c:
+                if change.delta and old.diags[c.old.diags:]:
+                    return None  # a message may name a line: lower from the start
                 self.stats["cutoff"] += 1
-                old.splice(c.old, c.new)
+                old.splice(c.old, c.new, LineShift(change.path, change.last_old, change.delta)
+                           if change.delta else None)
             else:
                 lowerer.names.commit()
                 lowerer.finish_model()
@@ -356,11 +364,13 @@ class IncrementalModel:
     def _restore(self, c: Checkpoint, program: Program, definition: n.ModelDef) -> None:
         low, diags = self.lowerer, self.diags
         assert low is not None and low.model_env is not None and diags is not None
+        graph = low.model.graph
+        if low.definition is not None and graph.span == low.definition.span:
+            graph.span = definition.span  # an edit before its end moves its closing brace
         low.rebind(program, definition)
         low.model_env.vars = dict(c.env)
         low.names.rollback(c.names)
         low.scopes.stack = list(c.scopes)
-        graph = low.model.graph
         del graph.nodes[c.nodes:]
         del graph.statement_outputs[c.outputs:]
         del graph.constraints[c.constraints:]
@@ -426,9 +436,10 @@ class _OldRun:
         self.scopes = list(lowerer.scopes.stack)
         self.undone = lowerer.names.journal[restored.names:]  # rollback() removes these
 
-    def splice(self, at: Checkpoint, new: Checkpoint) -> None:
+    def splice(self, at: Checkpoint, new: Checkpoint, shift: LineShift | None) -> None:
         """The new lowering reached ``at`` (an old checkpoint) in the same state (``new``):
-        keep the old lowering's rest (see the module's docstring)."""
+        keep the old lowering's rest (see the module's docstring), its spans moved by
+        ``shift`` when the edit added or removed lines."""
         low, graph, recorder = self.lowerer, self.graph, self.recorder
         assert low.model_env is not None
         pairs: list[tuple[Tensor, Tensor]] = []
@@ -455,6 +466,8 @@ class _OldRun:
                 node.inputs = tuple(swap.get(id(t), t) for t in node.inputs)
         outputs = [replace(o, tensor=swap[id(o.tensor)]) if id(o.tensor) in swap else o
                    for o in graph.statement_outputs[first_output:]]
+        if shift is not None:
+            self._move(at, shift)
         graph.nodes[start:] = fresh + self.nodes[at.nodes:]
         graph.statement_outputs[first_output:] = outputs + self.outputs[at.outputs:]
         graph.constraints[new.constraints:] = self.constraints[at.constraints:]
@@ -483,6 +496,31 @@ class _OldRun:
                 c.graph_outputs = remap(c.graph_outputs, swap)
                 c.call_scopes = {id(swap[k]) if k in swap else k: v
                                  for k, v in c.call_scopes.items()}
+
+
+    def _move(self, at: Checkpoint, shift: LineShift) -> None:
+        """Move the spans of what the splice keeps (and of the old checkpoints) by the lines
+        the edit added or removed."""
+        recorder = self.recorder
+        for node in self.nodes[at.nodes:]:
+            shift.node(node)
+        self.outputs[at.outputs:] = [shift.output(o) for o in self.outputs[at.outputs:]]
+        for c in self.constraints[at.constraints:]:
+            c.origin = shift.origin(c.origin)
+        self.inputs = [shift.port(p) for p in self.inputs]
+        self.graph_outputs = [shift.port(p) for p in self.graph_outputs]
+        self.scopes = shift.value(self.scopes)
+        fresh = {id(c) for c in recorder.fresh}
+        for c in recorder.checkpoints.values():
+            if id(c) in fresh or c.at[0] <= shift.after:
+                continue
+            c.at = (c.at[0] + shift.delta, c.at[1])
+            c.inputs = shift.value(c.inputs)  # (ports)
+            c.graph_outputs = shift.value(c.graph_outputs)
+            c.scopes = shift.value(c.scopes)
+            c.ctxs = shift.value(c.ctxs)
+        recorder.last_call_line = {b: line + shift.delta if line > shift.after else line
+                                   for b, line in recorder.last_call_line.items()}
 
 
 def _key(program: Program, name: str) -> tuple:

@@ -333,6 +333,10 @@ NASNET = (ROOT / "models" / "nasnet.slim").read_text() + "\n" + "\n".join(
 LINE_SOURCES = {**SOURCES, "nasnet": NASNET, "vgg": (ROOT / "models" / "vgg.slim").read_text()}
 
 
+#: The edits an early cutoff ends (the kept rest's spans moved), at least.
+CUTOFFS = {"named": 1, "flat": 1, "unet": 1, "nasnet": 1, "vgg": 1}
+
+
 def hints_of(analysis, text: str) -> list:
     from slimdsl.lsp.hints import inlay_hints
     return [(h.position.line, h.position.character, h.label, h.tooltip)
@@ -360,5 +364,32 @@ def test_edits_that_add_or_remove_lines_give_what_a_full_check_gives(name):
         assert analysis.diagnostics == again.diagnostics, step
         assert [dump(g) for g in analysis.graphs] == [dump(g) for g in full.graphs], step
         assert hints_of(analysis, text) == hints_of(again, text), step
+        assert [g.span for g in analysis.graphs] == [g.span for g in full.graphs], step
         for g in analysis.graphs:
             consistent(g)
+    assert ws.checker.stats["cutoff"] >= CUTOFFS[name], ws.checker.stats
+
+
+def test_a_lint_warning_after_a_new_line_moves_with_its_layer():
+    """The early cutoff keeps the layers after the edit, their spans moved; the lints' cache
+    holds them too and reports their warnings on the new lines, as a fresh check does."""
+    path = "/virtual/m.slim"
+    lines = generate(40, "flat").split("\n")
+    last = max(i for i, line in enumerate(lines) if line.startswith("    conv2d(depth, [3"))
+    lines.insert(last + 1, "    relu()")  # after a convolution with activation_fn=relu
+    text = "\n".join(lines)
+    ws = Workspace()
+    doc = ws.open("file://" + path, path, text, 1)
+    before = [d for d in ws.analysis(doc).diagnostics if d.code == "redundant-layer"]
+    first = next(i for i, line in enumerate(lines) if line.startswith("    conv2d(depth, [3"))
+    for step, new in enumerate(["\n".join(lines[:first + 1] + ["", ""] + lines[first + 1:]),
+                                text]):
+        ws.update(path, new, step + 2)
+        moved = ws.analysis(doc).diagnostics
+        full = check_source(new, path).diagnostics
+        assert moved == sorted(full, key=lambda d: (d.span.line, d.span.column)), step
+        assert [d.span.line for d in moved if d.code == "redundant-layer"] == \
+            [before[0].span.line + 2 - 2 * step]
+    after = [d for d in moved if d.code == "redundant-layer"]
+    assert len(before) == 1 and after == before
+    assert ws.checker.stats["cutoff"] == 2, ws.checker.stats
