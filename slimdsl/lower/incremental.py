@@ -297,9 +297,9 @@ class IncrementalModel:
                 outside: bool, last_call: int) -> tuple[Graph | None, Diagnostics] | None:
         """Lower again from the first statement the edit touched (``outside``: the edit is
         outside the model's definition) or that called a block it changed (``first_call``),
-        whichever comes first; cut off (when the edit kept the line count) no earlier than
-        after the edit and after ``last_call``, the last line of the last statement that ran
-        a changed block."""
+        whichever comes first; cut off no earlier than after the edit and after ``last_call``,
+        the last line of the last statement that ran a changed block (an edit that adds or
+        removes lines changes no block: see :meth:`lower`)."""
         lowerer, recorder, graph, diags = self.lowerer, self.recorder, self.graph, self.diags
         assert lowerer is not None and recorder is not None and diags is not None
         old_def = lowerer.definition
