@@ -49,8 +49,8 @@ def register(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
                    help="a model with named input sizes that accepts only some of them: a "
                         "warning (default), an error, or nothing")
     p.add_argument("-j", "--jobs", type=positive_int, metavar="N",
-                   help="check many files in N processes (default: one per core; 1: in this "
-                        "one); the output is the same")
+                   help="check many files in N processes (default and at most: one per core; 1: "
+                        "in this one); the output is the same")
     add_define_option(p)
     add_warning_options(p)
     add_input_option(p)

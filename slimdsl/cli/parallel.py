@@ -52,7 +52,8 @@ def check_all(paths: Sequence[str], check: Callable[[str], CheckResult],
     ``serial_first`` seconds of checking (default :data:`SERIAL_FIRST`) are shared by
     ``workers`` forked processes (default: one per usable core). ``check`` must return
     results that pickle small (no graphs)."""
-    workers = workers or usable_cores()
+    # more workers than cores only adds processes: checking is CPU-bound
+    workers = min(workers or usable_cores(), usable_cores())
     serial_first = SERIAL_FIRST if serial_first is None else serial_first
     start = time.perf_counter()
     done = 0
@@ -78,12 +79,18 @@ def _forked(paths: Sequence[str], check: Callable[[str], CheckResult], workers: 
 
     sys.stdout.flush()  # a child's copy of unwritten output must not be written twice
     sys.stderr.flush()
+    try:
+        tasks_r, tasks_w = os.pipe()
+    except OSError:  # no file descriptors left: everything is checked here
+        return {}
     gc.freeze()  # the children's collector leaves the shared heap alone (no copy on write)
-    tasks_r, tasks_w = os.pipe()
     children: dict[int, int] = {}  # result pipe -> pid
     try:
         for _ in range(workers):
-            results_r, results_w = os.pipe()
+            try:
+                results_r, results_w = os.pipe()
+            except OSError:  # no file descriptors left: fewer workers (or none)
+                break
             try:
                 pid = os.fork()
             except OSError:  # no more processes: fewer workers (or none: all checked here)
