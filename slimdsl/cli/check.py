@@ -31,6 +31,7 @@ from .common import (
     lint_options,
     use_color,
 )
+from ..tools.sizes import count_text
 from .parallel import check_all
 
 HELP = "parse and shape-check .slim files or folders"
@@ -96,10 +97,22 @@ def budget_diagnostics(result: CheckResult, max_params: int | None,
             out.append(Diagnostic(span, "error", dg.BUDGET.name,
                                   f"model '{g.name}' has {g.total_params:,} parameters, over the "
                                   f"budget of {max_params:,} (--max-params)"))
-        if max_flops is not None and isinstance(g.flops, int) and g.flops > max_flops:
-            out.append(Diagnostic(span, "error", dg.BUDGET.name,
-                                  f"model '{g.name}' needs {g.flops:,} FLOPs per example, over "
-                                  f"the budget of {max_flops:,} (--max-flops)"))
+        if max_flops is None:
+            continue
+        if isinstance(g.flops, int):
+            if g.flops > max_flops:
+                out.append(Diagnostic(span, "error", dg.BUDGET.name,
+                                      f"model '{g.name}' needs {g.flops:,} FLOPs per example, "
+                                      f"over the budget of {max_flops:,} (--max-flops)"))
+            continue
+        # a budget that cannot be decided is not a pass: a CI gate must not go quiet when a
+        # model's inputs become symbolic
+        count = ("an unknown number of FLOPs (an input size is '?')" if g.flops is None
+                 else f"{count_text(g.flops)} FLOPs")
+        out.append(Diagnostic(span, "error", dg.BUDGET.name,
+                              f"model '{g.name}' needs {count} per example: the budget of "
+                              f"{max_flops:,} (--max-flops) needs its input sizes; give them "
+                              f"with --input"))
     return out
 
 
