@@ -20,6 +20,7 @@ from ..api import CheckResult, check_file, expand_paths
 from ..diagnostics import CompileError, Diagnostic
 from ..frontend.parser import parse
 from ..records import replace
+from ..tools.sizes import count_text
 from .common import (
     EXIT_USAGE,
     add_define_option,
@@ -31,7 +32,6 @@ from .common import (
     lint_options,
     use_color,
 )
-from ..tools.sizes import count_text
 from .parallel import check_all
 
 HELP = "parse and shape-check .slim files or folders"

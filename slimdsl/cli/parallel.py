@@ -61,7 +61,7 @@ def check_all(paths: Sequence[str], check: Callable[[str], CheckResult],
         rest = paths[done:done + MAX_BATCH]
         if workers >= 2 and len(rest) >= 2 and "-" not in rest and hasattr(os, "fork") \
                 and time.perf_counter() - start >= serial_first:
-            found = _forked(rest, check, min(workers, len(rest)))
+            found = forked_results(rest, check, min(workers, len(rest)))
             # anything a worker did not send (it died) is checked here, as it would have been
             yield from (found[i] if i in found else check(p) for i, p in enumerate(rest))
             done += len(rest)
@@ -70,7 +70,7 @@ def check_all(paths: Sequence[str], check: Callable[[str], CheckResult],
         done += 1
 
 
-def _forked(paths: Sequence[str], check: Callable[[str], CheckResult], workers: int
+def forked_results(paths: Sequence[str], check: Callable[[str], CheckResult], workers: int
             ) -> dict[int, CheckResult]:
     """The results of ``paths`` (by index) checked by ``workers`` forked processes: every one
     they sent back."""

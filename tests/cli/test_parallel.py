@@ -81,14 +81,14 @@ def run(monkeypatch, *args: str) -> tuple[int, str]:
 
 def spy_on_workers(monkeypatch) -> list[tuple[int, int]]:
     """(workers asked for, results they sent) of every set of forked workers."""
-    calls, forked = [], parallel._forked
+    calls, forked = [], parallel.forked_results
 
     def spied(paths, check, workers):
         found = forked(paths, check, workers)
         calls.append((workers, len(found)))
         return found
 
-    monkeypatch.setattr(parallel, "_forked", spied)
+    monkeypatch.setattr(parallel, "forked_results", spied)
     return calls
 
 
