@@ -4,6 +4,7 @@ of imports between stages, no private names across modules, and files and classe
 from __future__ import annotations
 
 import ast
+import functools
 import re
 from pathlib import Path
 
@@ -48,13 +49,19 @@ def test_the_architecture_doc_lists_exactly_the_packages_and_modules():
     assert not unlisted, f"docs/architecture.md does not list: {unlisted}"
 
 
+@functools.cache
+def _nodes(path: Path) -> tuple[ast.AST, ...]:
+    """Every node of a file's syntax tree (parsed once for all the tests of this module)."""
+    return tuple(ast.walk(ast.parse(path.read_text(encoding="utf-8"))))
+
+
 def _imports(path: Path) -> list[tuple[int, str, list[str]]]:
     """(line, absolute module, imported names) of every ``from slimdsl... import`` in a file."""
     parts = path.relative_to(ROOT).with_suffix("").parts
     package = parts if path.name == "__init__.py" else parts[:-1]
     package = package[:-1] if package[-1] == "__init__" else package
     out = []
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+    for node in _nodes(path):
         if isinstance(node, ast.ImportFrom):
             if node.level:
                 base = list(package[:len(package) - node.level + 1])
@@ -93,18 +100,18 @@ def test_no_module_imports_a_private_name_of_another():
     wrong = []
     for folder in ("slimdsl", "tests", "benchmarks", "scripts", "editors"):
         for path in (ROOT / folder).rglob("*.py"):
-            tree = ast.parse(path.read_text(encoding="utf-8"))
+            nodes = _nodes(path)
             modules = set()
             for line, module, names in _imports(path):
                 for name in names:
                     if name.startswith("_") and not name.startswith("__"):
                         wrong.append(f"{path.relative_to(ROOT)}:{line}: imports {module}.{name}")
                     modules.add(name)
-            for node in ast.walk(tree):
+            for node in nodes:
                 if isinstance(node, ast.Import):
                     modules |= {a.asname or a.name for a in node.names
                                 if a.name.startswith("slimdsl")}
-            for node in ast.walk(tree):
+            for node in nodes:
                 if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) \
                         and node.value.id in modules and node.attr.startswith("_") \
                         and not node.attr.startswith("__"):
@@ -119,7 +126,7 @@ def test_files_and_classes_stay_small():
         text = path.read_text(encoding="utf-8")
         if text.count("\n") > MAX_FILE_LINES:
             big.append(f"{path.relative_to(ROOT)}: {text.count(chr(10))} lines")
-        for node in ast.walk(ast.parse(text)):
+        for node in _nodes(path):
             if isinstance(node, ast.ClassDef) and \
                     node.end_lineno - node.lineno + 1 > MAX_CLASS_LINES:
                 big.append(f"{path.relative_to(ROOT)}: class {node.name}, "

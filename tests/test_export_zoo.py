@@ -12,8 +12,8 @@ random batch norm statistics) and shared by its checks, which run in a row:
 - ``tflite``: the ``.tflite`` flatbuffer in ``tf.lite.Interpreter``;
 - ``onnx``: the ``.onnx`` file in onnxruntime;
 - ``tflite-dynamic``: dynamic-range quantization (int8 weights) on a fixed batch of
-  :data:`QUANTIZED_BATCH`: within :data:`QUANTIZED_TOLERANCE` relative on average
-  (mean |quantized - float| / max |float|), and top-1 agreement at least 99% (all of them,
+  :data:`QUANTIZED_BATCH`: within :data:`QUANTIZED_TOLERANCE` relative (on average for the
+  networks of :data:`QUANTIZED_ON_AVERAGE`), and top-1 agreement at least 99% (all of them,
   at this size) on the examples whose top-1 the float model gives with a margin (top-1 minus
   top-2) of at least :data:`CONFIDENT_MARGIN` of its largest logit.
 
@@ -22,11 +22,12 @@ ranks its classes almost evenly. On inception_v1 the top-1 margin is 0.06-0.7% o
 range, while int8 weights move the logits by up to 2.2% of their largest value, so top-1
 agreement over all examples (87.5% of 8 there) measures near-ties, not the quantization. A
 trained network's predictions have margins; the confident examples stand for them, and the
-relative bound holds on all of them. The bound is on the mean: single outputs move more, most
-on the MobileNets, whose depthwise filters get one int8 scale for channels of very different
-ranges under these random weights (max 9% on mobilenet_v2, 21% on mobilenet_v3_large, mean
-1.8% and 3.0%), and on the CycleGAN generator, whose tanh output flips near zero (max 52%,
-mean 2.9%). A broken quantized file (wrong weights, wrong scales) is off by far more.
+relative bound holds on all of them. For the networks of :data:`QUANTIZED_ON_AVERAGE` the
+bound is on the mean (mean |quantized - float| / max |float|): single outputs move more on the
+MobileNets under these random weights (max 9% on mobilenet_v2, 21% on mobilenet_v3_large;
+mean 1.8% and 3.0%) and on the CycleGAN generator's image (max 52%, mean 2.9%), measured on
+2026-11-27; why is not established. A broken quantized file (wrong weights, wrong scales) is
+off by far more on average (a test with its bound at 1e-4 fails on lenet at 5.7e-3).
 tests/test_export_quantized.py checks top-1 on real images with TF-Slim's initializers.
 
 Each must give the generated module's outputs (``model(x)``, batch 1, the declared sizes)
@@ -62,6 +63,9 @@ QUANTIZED_BATCH = 8
 #: not an error) on I3D at batch 8, whose first activations alone pass 3 GiB.
 QUANTIZED_VIDEO_BATCH = 1
 QUANTIZED_TOLERANCE = 0.05
+#: Networks whose quantized outputs are bounded on average, not each (see above).
+QUANTIZED_ON_AVERAGE = {"mobilenet_v2", "mobilenet_v2_140", "mobilenet_v3_large",
+                        "mobilenet_v3_small", "cyclegan_generator_resnet"}
 #: Networks whose float32 rounding alone passes TOLERANCE, with the bound they get instead.
 #: The CycleGAN generator's output is a tanh, mostly saturated under these weights (standard
 #: deviation 0.73 of at most 1), after nine residual blocks of instance norm: TensorFlow's own
@@ -191,9 +195,14 @@ def test_export_gives_the_generated_outputs(name, check, tf, tmp_path):
         got = runtimes.run_tflite(tf, data, inputs)
     difference = runtimes.relative_difference(got, want)
     if check == "tflite-dynamic":
-        typical = max(float(np.abs(got[k] - v).mean() / np.abs(v).max()) for k, v in want.items())
-        assert typical <= QUANTIZED_TOLERANCE, \
-            f"{name} {check}: mean relative difference {typical:.2e} (max {difference:.2e})"
+        if name in QUANTIZED_ON_AVERAGE:
+            typical = max(float(np.abs(got[k] - v).mean() / np.abs(v).max())
+                          for k, v in want.items())
+            assert typical <= QUANTIZED_TOLERANCE, \
+                f"{name} {check}: mean relative difference {typical:.2e} (max {difference:.2e})"
+        else:
+            assert difference <= QUANTIZED_TOLERANCE, \
+                f"{name} {check}: max relative difference {difference:.2e}"
         masks = {k: _confident(v) for k, v in want.items() if v.ndim >= 2}
         agreement = runtimes.top1_agreement({k: got[k][m] for k, m in masks.items() if m.any()},
                                             {k: want[k][m] for k, m in masks.items() if m.any()})

@@ -116,6 +116,7 @@ def test_at_most_half_the_tokens_of_tf_slim(name):
     assert row["slim_tokens"] * 2 <= row["python_tokens"], row
 
 
+@pytest.mark.slow  # every zoo model generated: seconds; CI runs it
 def test_readme_figures_are_current():
     script = count_tokens_script()
     rows, _ = zoo_figures()

@@ -20,6 +20,7 @@ from ..api import CheckResult, check_file, expand_paths
 from ..diagnostics import CompileError, Diagnostic
 from ..frontend.parser import parse
 from ..records import replace
+from ..tools.sizes import count_text
 from .common import (
     EXIT_USAGE,
     add_define_option,
@@ -49,8 +50,8 @@ def register(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
                    help="a model with named input sizes that accepts only some of them: a "
                         "warning (default), an error, or nothing")
     p.add_argument("-j", "--jobs", type=positive_int, metavar="N",
-                   help="check many files in N processes (default: one per core; 1: in this "
-                        "one); the output is the same")
+                   help="check many files in N processes (default and at most: one per core; 1: "
+                        "in this one); the output is the same")
     add_define_option(p)
     add_warning_options(p)
     add_input_option(p)
@@ -96,10 +97,22 @@ def budget_diagnostics(result: CheckResult, max_params: int | None,
             out.append(Diagnostic(span, "error", dg.BUDGET.name,
                                   f"model '{g.name}' has {g.total_params:,} parameters, over the "
                                   f"budget of {max_params:,} (--max-params)"))
-        if max_flops is not None and isinstance(g.flops, int) and g.flops > max_flops:
-            out.append(Diagnostic(span, "error", dg.BUDGET.name,
-                                  f"model '{g.name}' needs {g.flops:,} FLOPs per example, over "
-                                  f"the budget of {max_flops:,} (--max-flops)"))
+        if max_flops is None:
+            continue
+        if isinstance(g.flops, int):
+            if g.flops > max_flops:
+                out.append(Diagnostic(span, "error", dg.BUDGET.name,
+                                      f"model '{g.name}' needs {g.flops:,} FLOPs per example, "
+                                      f"over the budget of {max_flops:,} (--max-flops)"))
+            continue
+        # a budget that cannot be decided is not a pass: a CI gate must not go quiet when a
+        # model's inputs become symbolic
+        count = ("an unknown number of FLOPs (an input size is '?')" if g.flops is None
+                 else f"{count_text(g.flops)} FLOPs")
+        out.append(Diagnostic(span, "error", dg.BUDGET.name,
+                              f"model '{g.name}' needs {count} per example: the budget of "
+                              f"{max_flops:,} (--max-flops) needs its input sizes; give them "
+                              f"with --input"))
     return out
 
 

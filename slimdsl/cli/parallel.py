@@ -52,7 +52,8 @@ def check_all(paths: Sequence[str], check: Callable[[str], CheckResult],
     ``serial_first`` seconds of checking (default :data:`SERIAL_FIRST`) are shared by
     ``workers`` forked processes (default: one per usable core). ``check`` must return
     results that pickle small (no graphs)."""
-    workers = workers or usable_cores()
+    # more workers than cores only adds processes: checking is CPU-bound
+    workers = min(workers or usable_cores(), usable_cores())
     serial_first = SERIAL_FIRST if serial_first is None else serial_first
     start = time.perf_counter()
     done = 0
@@ -60,7 +61,7 @@ def check_all(paths: Sequence[str], check: Callable[[str], CheckResult],
         rest = paths[done:done + MAX_BATCH]
         if workers >= 2 and len(rest) >= 2 and "-" not in rest and hasattr(os, "fork") \
                 and time.perf_counter() - start >= serial_first:
-            found = _forked(rest, check, min(workers, len(rest)))
+            found = forked_results(rest, check, min(workers, len(rest)))
             # anything a worker did not send (it died) is checked here, as it would have been
             yield from (found[i] if i in found else check(p) for i, p in enumerate(rest))
             done += len(rest)
@@ -69,7 +70,7 @@ def check_all(paths: Sequence[str], check: Callable[[str], CheckResult],
         done += 1
 
 
-def _forked(paths: Sequence[str], check: Callable[[str], CheckResult], workers: int
+def forked_results(paths: Sequence[str], check: Callable[[str], CheckResult], workers: int
             ) -> dict[int, CheckResult]:
     """The results of ``paths`` (by index) checked by ``workers`` forked processes: every one
     they sent back."""
@@ -78,12 +79,18 @@ def _forked(paths: Sequence[str], check: Callable[[str], CheckResult], workers: 
 
     sys.stdout.flush()  # a child's copy of unwritten output must not be written twice
     sys.stderr.flush()
+    try:
+        tasks_r, tasks_w = os.pipe()
+    except OSError:  # no file descriptors left: everything is checked here
+        return {}
     gc.freeze()  # the children's collector leaves the shared heap alone (no copy on write)
-    tasks_r, tasks_w = os.pipe()
     children: dict[int, int] = {}  # result pipe -> pid
     try:
         for _ in range(workers):
-            results_r, results_w = os.pipe()
+            try:
+                results_r, results_w = os.pipe()
+            except OSError:  # no file descriptors left: fewer workers (or none)
+                break
             try:
                 pid = os.fork()
             except OSError:  # no more processes: fewer workers (or none: all checked here)

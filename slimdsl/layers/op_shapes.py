@@ -13,8 +13,9 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
+from ..symbolic.analysis import max_, min_
 from ..symbolic.constraints import ge
-from ..symbolic.expr import Expr
+from ..symbolic.expr import Expr, Undecidable
 from .shapes import Dim, Shape, ShapeError, format_dim, format_shape, normalize_axis
 from .size_constraints import require, symtf
 
@@ -382,30 +383,29 @@ def slice_length(d: Dim, start: int | None, stop: int | None, step: int | None) 
 
 def _symbolic_slice_length(d: Expr, start: int | None, stop: int | None,
                            step: int | None) -> Dim:
-    """``start:stop`` (step 1) on a named size: ``stop - start`` with negative ends counted
-    from the end, where the slice lies inside the dimension (recorded as what it needs; TF
-    would clamp a slice that does not fit, to a size no single formula gives). Another step
-    leaves the size unknown.
+    """``start:stop`` (step 1) on a named size, clamped to it as TensorFlow clamps: a formula
+    where the clamping is decided for every size (``1:`` is ``H - 1``), unknown where it
+    depends on the size (``0:10`` is ``min(H, 10)``, which TF's static shape does not know
+    either), and unknown for another step. A slice never makes a size invalid: it records no
+    requirement.
 
     >>> from slimdsl.symbolic import sym
     >>> from slimdsl.layers.size_constraints import collecting
     >>> with collecting() as found:
-    ...     texts = [format_dim(slice_length(sym("H"), a, b, None))
-    ...              for a, b in [(1, None), (None, -2), (2, 5)]]
-    >>> texts, sorted({str(c) for c in found})
-    (['H - 1', 'H - 2', '3'], ['H - 2 >= 0', 'H >= 1', 'H >= 5'])
+    ...     dims = [slice_length(sym("H"), a, b, None)
+    ...             for a, b in [(1, None), (None, None), (0, 10), (-2, None), (2, 5)]]
+    >>> [None if x is None else format_dim(x) for x in dims], found
+    (['H - 1', 'H', None, None, None], [])
     """
     if step not in (None, 1):
         return None
-    first = 0 if start is None else start if start >= 0 else d + start
-    end = d if stop is None else stop if stop >= 0 else d + stop
-    what = f"the slice {'' if start is None else start}:{'' if stop is None else stop} " \
-           f"inside {format_dim(d)}"
-    needs = [ge(x, y) for x, y in ((first, 0), (end, first), (d, end))
-             if isinstance(symtf.to_dim(x - y), Expr)]
-    require(needs, what)
-    length = symtf.to_dim(end - first)
-    return length if isinstance(length, Expr) else max(length, 0)
+    try:
+        first = 0 if start is None else min_(start, d) if start >= 0 else max_(d + start, 0)
+        end = d if stop is None else min_(stop, d) if stop >= 0 else max_(d + stop, 0)
+        length = max_(end - first, 0)
+    except Undecidable:
+        return None
+    return symtf.to_dim(length)
 
 
 def format_subscripts(subscripts: Sequence[Subscript]) -> str:

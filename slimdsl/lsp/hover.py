@@ -27,6 +27,7 @@ from ..layers import lookup
 from ..layers.docs import arg_markdown, kind_markdown
 from ..layers.shapes import format_shape
 from ..tools.explain import arg_scope_index, explain_text
+from ..tools.sizes import count_text
 from . import syntax
 from .hints import statement_runs
 from .workspace import Analysis, file_key
@@ -125,7 +126,7 @@ def _block_doc(block: n.BlockDef, analysis: Analysis) -> str:
 
 
 def _model_doc(graph: Graph) -> str:
-    flops = "?" if graph.flops is None else f"{graph.flops:,}"
+    flops = count_text(graph.flops)  # a formula in the named sizes of a symbolic input
     outputs = ", ".join(f"`{p.name}` {format_shape(p.tensor.shape)}" for p in graph.outputs)
     return (f"**model {graph.name}**: {len(graph.nodes):,} layers, "
             f"{graph.trainable_params:,} trainable parameters ({graph.total_params:,} in all), "
@@ -209,7 +210,7 @@ def statement_report(analysis: Analysis, statement: n.LayerStmt,
     flops = None if any(node.flops is None for node in nodes) else \
         sum(node.flops for node in nodes)  # type: ignore[misc]
     return (f"**{len(nodes)} layers** → `{format_shape(run.tensor.shape)}`, {params:,} "
-            f"parameters, {'?' if flops is None else f'{flops:,}'} FLOPs\n\n"
+            f"parameters, {count_text(flops)} FLOPs\n\n"
             "| scope | layer | output | params |\n|---|---|---|---:|\n" + "\n".join(rows)
             + more + note)
 

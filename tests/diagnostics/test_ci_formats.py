@@ -165,6 +165,22 @@ def test_budget_findings_at_model_name(capsys):
     assert (code, d["code"], d["line"], d["column"], d["end_column"]) == (1, "budget", 3, 7, 13)
 
 
+def test_a_flops_budget_on_symbolic_sizes_asks_for_them(capsys, tmp_path):
+    """A gate such as --max-flops 1G must not pass quietly once the inputs become [?, H, W, 3]."""
+    model = tmp_path / "fcn.slim"
+    model.write_text("model fcn {\n  input x: [?, H, W, 3]\n  conv2d(8, 3) as c\n}\n")
+    code, out, _ = _slimc(capsys, "check", "--max-flops", "1G", str(model))
+    assert code == 1, out
+    assert "fcn.slim:1:7: error: model 'fcn' needs " in out and "H·W" in out
+    assert "the budget of 1,000,000,000 (--max-flops) needs its input sizes; give them with " \
+           "--input [budget]" in out
+    assert _slimc(capsys, "check", "--max-flops", "1G", "--input", "x=[1,64,64,3]",
+                  str(model))[0] == 0
+    code, out, _ = _slimc(capsys, "check", "--max-flops", "1M", "--input", "x=[1,64,64,3]",
+                          str(model))
+    assert code == 1 and "over the budget of 1,000,000" in out
+
+
 def test_budget_bad_value_is_usage_error(capsys):
     with pytest.raises(SystemExit) as info:
         main(["check", "--max-params", "lots", str(ROOT / "models" / "vgg.slim")])

@@ -175,3 +175,22 @@ def test_definition_of_a_def_function_and_a_loop_variable():
     assert fn.range.start == t.Position(0, 4)
     [loop] = navigation.definition(analysis, 6, 22)
     assert loop.range.start == t.Position(4, 2)  # the for statement binds k
+
+
+SYMBOLIC = """\
+model fcn() {
+  input images: [?, H, W, 3]
+  conv2d(8, 3, stride=2) as c1
+  repeat(2, conv2d, 8, [3, 3]) as r
+}
+"""
+
+
+def test_hover_on_a_symbolic_model_shows_its_flops_as_a_formula():
+    """A model with named sizes counts FLOPs as a formula in them (MobileNet, U-Net...)."""
+    _, _, analysis = opened(SYMBOLIC)
+    assert analysis.diagnostics == [] and len(analysis.graphs) == 1
+    model = hover.hover(analysis, 1, 7).contents.value
+    assert model.startswith("**model fcn**: 3 layers") and "H" in model and "FLOPs" in model, model
+    run = hover.hover(analysis, 4, SYMBOLIC.split("\n")[3].index("as") + 1).contents.value
+    assert run.startswith("**2 layers**") and "H" in run.split("FLOPs")[0], run

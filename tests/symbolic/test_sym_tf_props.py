@@ -187,3 +187,22 @@ def test_merge_and_broadcast_rules():
     with pytest.raises(tf.ShapeError):
         tf.crop_dim(3, 2, 2)
     assert [str(c) for c in tf.slice_requires(H, 2)] == ["H >= 2"]
+
+
+SLICES = [(None, None), (1, None), (-1, None), (None, -1), (0, 10), (3, None), (-2, -1), (2, 5)]
+
+
+@pytest.mark.parametrize(("start", "stop"), SLICES)
+def test_a_slice_of_a_named_size_is_what_tensorflow_gives_at_every_size(start, stop):
+    """x[:, start:stop] on H: the formula where slimc gives one, at every H in 1..12 (TF's
+    clamping, computed by Python's, which TF follows); no requirement on H ever."""
+    from slimdsl.layers.op_shapes import slice_length
+    from slimdsl.layers.size_constraints import collecting
+
+    with collecting() as found:
+        length = slice_length(H, start, stop, None)
+    assert found == []
+    for size in range(1, 13):
+        want = len(range(size)[start:stop])
+        if length is not None:
+            assert evaluate(length, {"H": size}) == want, (start, stop, size)

@@ -272,6 +272,7 @@ def test_hostile_command_line(tmp_path):
     assert "import os" not in code_outside_strings(code) and "import os" in code
 
 
+@pytest.mark.slow  # every zoo model generated: seconds; CI runs it
 def test_zoo_modules_pass_audit():
     """Every module generated from models/ contains only what the audit allows."""
     checked = 0
