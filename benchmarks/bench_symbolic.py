@@ -28,7 +28,7 @@ from benchmarks.common import (  # noqa: E402
     machine_markdown,
     ms,
     table,
-    write_section,
+    write_own_section,
 )
 from benchmarks.generate import generate  # noqa: E402
 from slimdsl.api import check_source  # noqa: E402
@@ -99,7 +99,7 @@ def main(argv: list[str] | None = None) -> int:
               + table(["model", "layers", "diagnostics", "cold", "warm"], rows))
     print(report)
     if args.write:
-        write_section(f"## Symbolic shapes\n\n{report}", DOCS, START, END)
+        write_own_section(f"## Symbolic shapes\n\n{report}", START, END, DOCS)
     return 0
 
 
