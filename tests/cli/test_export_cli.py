@@ -267,13 +267,17 @@ def test_netron_serves_the_exported_model(tmp_path):
 
     src = tmp_path / "small.slim"
     src.write_text(SMALL)
-    env = {**os.environ, "TMPDIR": str(tmp_path)}
-    proc = subprocess.Popen([sys.executable, "-m", "slimdsl", "graph", str(src), "--netron",
-                             "--no-browser", "--port", "0"], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, env=env)
+    # stderr to a file: a pipe nobody reads could fill and block the server; the fault handler
+    # writes every thread's stack there if the server has to be aborted (see below)
+    env = {**os.environ, "TMPDIR": str(tmp_path), "PYTHONFAULTHANDLER": "1"}
+    errors = tmp_path / "stderr.txt"
+    with open(errors, "w") as stderr:
+        proc = subprocess.Popen([sys.executable, "-m", "slimdsl", "graph", str(src), "--netron",
+                                 "--no-browser", "--port", "0"], stdout=subprocess.PIPE,
+                                stderr=stderr, text=True, env=env)
     try:
         line = proc.stdout.readline()
-        assert "Netron is showing small" in line, proc.stderr.read() if proc.poll() else line
+        assert "Netron is showing small" in line, errors.read_text() if proc.poll() else line
         url = line.rsplit(" at ", 1)[1].strip()
         assert url.startswith("http://localhost:")
         with urllib.request.urlopen(url + "/", timeout=30) as page:
@@ -283,7 +287,14 @@ def test_netron_serves_the_exported_model(tmp_path):
         assert [o.name for o in model.graph.output] == ["logits"]
         assert any(tmp_path.glob("slimc-netron-*"))
         proc.send_signal(signal.SIGINT)
-        assert proc.wait(timeout=60) == 0
+        try:
+            code = proc.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            proc.send_signal(signal.SIGABRT)  # the fault handler prints where it hangs
+            proc.wait(timeout=30)
+            stacks = errors.read_text()[-6000:]
+            raise AssertionError(f"no exit 60 s after Ctrl-C:\n{stacks}") from None
+        assert code == 0, errors.read_text()[-6000:]
     finally:
         if proc.poll() is None:
             proc.kill()
@@ -314,3 +325,30 @@ def test_a_failed_verification_leaves_the_output_alone(tf, tmp_path, slimc, monk
     after = {p.relative_to(tmp_path): p.read_bytes() for p in tmp_path.rglob("*")
              if p.is_file()}
     assert after == before
+
+
+@pytest.mark.slow
+def test_ctrl_c_before_netrons_wait_still_stops_the_viewer(tf, tmp_path):
+    """Ctrl-C can arrive between the address being printed and Netron's own wait (which
+    catches it): the viewer still stops its server and returns, as after any Ctrl-C."""
+    import io
+    import threading
+
+    pytest.importorskip("netron")
+    from slimdsl.api import compile_source
+    from slimdsl.backends.tensorflow.export import viewer
+
+    def ctrl_c() -> None:
+        raise KeyboardInterrupt
+
+    graph = compile_source(SMALL, str(tmp_path / "small.slim"))
+    out = io.StringIO()
+    try:
+        url = viewer.serve(tf, graph, out, port=0, browse=False, wait=ctrl_c)
+    except KeyboardInterrupt:  # must not reach pytest, which would stop the whole run
+        pytest.fail("Ctrl-C escaped the viewer")
+    assert url.startswith("http://localhost:") and "Netron is showing small" in out.getvalue()
+    servers = [t for t in threading.enumerate() if type(t).__name__ == "_HTTPServerThread"]
+    for server in servers:  # told to stop; it notices within its 0.25 s poll
+        server.join(timeout=10)
+    assert not any(t.is_alive() for t in servers), servers

@@ -42,6 +42,7 @@ NAMING = [["tests/lower/test_lower.py", "tests/backends/tensorflow/test_codegen_
           ["tests/diagnostics/test_diagnostics_golden.py", "tests/lower/test_regressions.py"]]
 REGISTRY = [[PARAMS, "tests/backends/tensorflow/test_codegen_zoo.py"],
             ["tests/lower/test_lower.py", "tests/test_accounting.py",
+             "tests/layers/test_accounting_layers.py",
              "tests/diagnostics/test_diagnostics_golden.py", "tests/test_zoo.py"]]
 CODEGEN = [["tests/backends/tensorflow/test_codegen.py"],
            ["tests/backends/tensorflow/test_codegen_zoo.py"]]

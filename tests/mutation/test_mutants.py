@@ -1,5 +1,7 @@
 """Mutation testing of the core (``mutants.py``): every plausible bug listed there must make
-its fast tests fail; the kill rate over the non-equivalent mutants must be at least 90 %."""
+its fast tests fail: no mutant survives (the equivalent ones are listed, with the reason, in
+``mutants.py``). A survivor went unnoticed once behind a kill-rate threshold: the pool FLOPs
+mutant, after the test that killed it was marked slow."""
 
 from __future__ import annotations
 
@@ -21,7 +23,7 @@ def test_mutants_are_killed(figures):
         with open(os.environ["SLIMDSL_FUZZ_REPORT"], "a") as f:
             f.write(json.dumps({"mutation": summary}) + "\n")
     assert summary["error"] == 0, log.getvalue()
-    assert summary["kill_rate"] >= 0.9, log.getvalue()
+    assert summary["survived"] == 0, f"survivors: {summary['survivors']}\n{log.getvalue()}"
     claims = {m.id for m in mutants.MUTANTS
               if [list(t) for t in m.tests] in mutants.CLAIMS}
     assert len(claims) == 5

@@ -31,11 +31,13 @@ def serve(tf: Any, graph: Graph, out: TextIO, *, port: int | None = None, browse
             f.write(proto.SerializeToString())
         host, bound = netron.start(path, address=("localhost", port), browse=browse)
         url = f"http://{host}:{bound}"
-        print(f"Netron is showing {graph.name} ({graph.path}, exported to ONNX) at {url}",
-              file=out)
-        print("press Ctrl-C to stop", file=out, flush=True)
         try:
+            print(f"Netron is showing {graph.name} ({graph.path}, exported to ONNX) at {url}",
+                  file=out)
+            print("press Ctrl-C to stop", file=out, flush=True)
             (wait or netron.wait)()
+        except KeyboardInterrupt:
+            pass  # Ctrl-C is how the viewer stops, even before Netron's own wait catches it
         finally:
             netron.stop((host, bound))
     return url
