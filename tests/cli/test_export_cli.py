@@ -272,9 +272,14 @@ def test_netron_serves_the_exported_model(tmp_path):
     env = {**os.environ, "TMPDIR": str(tmp_path), "PYTHONFAULTHANDLER": "1"}
     errors = tmp_path / "stderr.txt"
     with open(errors, "w") as stderr:
+        # Ctrl-C's default action in the server, whatever this process inherited: a parent
+        # that ignores SIGINT (a background job of a non-interactive shell, as a CI runner
+        # may start it) passes the ignoring on, and Python then never raises
+        # KeyboardInterrupt (the fault handler showed the server waiting on, unaware, in CI)
         proc = subprocess.Popen([sys.executable, "-m", "slimdsl", "graph", str(src), "--netron",
                                  "--no-browser", "--port", "0"], stdout=subprocess.PIPE,
-                                stderr=stderr, text=True, env=env)
+                                stderr=stderr, text=True, env=env,
+                                preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     try:
         line = proc.stdout.readline()
         assert "Netron is showing small" in line, errors.read_text() if proc.poll() else line
