@@ -53,7 +53,8 @@ def check_all(paths: Sequence[str], check: Callable[[str], CheckResult],
     ``workers`` forked processes (default: one per usable core). ``check`` must return
     results that pickle small (no graphs)."""
     # more workers than cores only adds processes: checking is CPU-bound
-    workers = min(workers or usable_cores(), usable_cores())
+    cores = usable_cores()
+    workers = min(workers or cores, cores)
     serial_first = SERIAL_FIRST if serial_first is None else serial_first
     start = time.perf_counter()
     done = 0

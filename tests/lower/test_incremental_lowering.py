@@ -142,14 +142,20 @@ CASES = [pytest.param("named"), pytest.param("flat"), pytest.param("unet"),
          pytest.param("inception", marks=pytest.mark.slow)]
 
 
+def opened(text: str, path: str) -> tuple[Workspace, object]:
+    """A workspace with ``text`` open at ``path`` and checked once (the edits' starting point)."""
+    ws = Workspace()
+    doc = ws.open("file://" + path, path, text, 1)
+    ws.analysis(doc)
+    return ws, doc
+
+
 @pytest.mark.parametrize("name", CASES)
 def test_random_edits_give_what_a_full_check_gives(name):
     rng = random.Random(7)
     text = SOURCES[name]
     path = "/virtual/m.slim"
-    ws = Workspace()
-    doc = ws.open("file://" + path, path, text, 1)
-    ws.analysis(doc)
+    ws, doc = opened(text, path)
     for step in range(30):
         text = mutate(text, rng)
         ws.update(path, text, step + 2)
@@ -166,9 +172,7 @@ def test_random_edits_give_what_a_full_check_gives(name):
 def test_an_edit_resumes_at_its_statement_and_cuts_off_when_shapes_settle():
     path = "/virtual/m.slim"
     text = generate(300, "flat")
-    ws = Workspace()
-    doc = ws.open("file://" + path, path, text, 1)
-    ws.analysis(doc)
+    ws, doc = opened(text, path)
     lines = text.split("\n")
     i = next(k for k, line in enumerate(lines) if k > 150 and "conv2d(depth, [3, 3])" in line)
     lines[i] = lines[i].replace("[3, 3]", "[5, 5]")
@@ -189,9 +193,7 @@ def test_change_finds_the_lines_an_edit_touched():
 def test_an_edit_in_a_block_resumes_at_its_first_call():
     text = NAMED.replace("  conv2d(depth, 3) as conv\n", "  conv2d(depth, 3) as conv\n  relu()\n")
     path = "/virtual/m.slim"
-    ws = Workspace()
-    doc = ws.open("file://" + path, path, text, 1)
-    ws.analysis(doc)
+    ws, doc = opened(text, path)
     ws.update(path, text.replace("relu()", "relu6()"), 2)
     analysis = ws.analysis(doc)
     [model] = ws.checker._models[path][1].values()
@@ -208,9 +210,7 @@ def test_a_block_called_twice_cuts_off_only_after_its_last_call():
     text = NAMED.replace("      max_pool2d(2)\n    }", "      max_pool2d(2)\n      conv2d(16, 1)\n"
                          "      unit(16)\n      conv2d(16, 1)\n    }")
     path = "/virtual/m.slim"
-    ws = Workspace()
-    doc = ws.open("file://" + path, path, text, 1)
-    ws.analysis(doc)
+    ws, doc = opened(text, path)
     new = text.replace("conv2d(depth, 3) as conv\n", "conv2d(depth + 1, 3) as conv\n", 1)
     ws.update(path, new, 2)
     analysis = ws.analysis(doc)
@@ -231,9 +231,7 @@ def test_a_statement_written_on_a_blank_line_is_not_cut_off_against_the_next_one
           "  conv2d(8, 3)\n  output logits = net\n}\n"
     new = old.replace("conv2d(8, 3)\n\n", "conv2d(8, 3)\n  relu()\n", 1)  # same line count
     path = "/virtual/m.slim"
-    ws = Workspace()
-    doc = ws.open("file://" + path, path, old, 1)
-    ws.analysis(doc)
+    ws, doc = opened(old, path)
     ws.update(path, new, 2)
     analysis = ws.analysis(doc)
     assert [nd.scope for nd in analysis.graphs[0].nodes] == \
@@ -247,9 +245,7 @@ def test_an_edited_layer_that_is_an_end_point_still_cuts_off_and_later_edits_see
     from a checkpoint kept from before still gives the full check's graph."""
     path = "/virtual/inception.slim"
     text = SOURCES["inception"]
-    ws = Workspace()
-    doc = ws.open("file://" + path, path, text, 1)
-    ws.analysis(doc)
+    ws, doc = opened(text, path)
     edits = [("conv2d(depth(32), 3) as Conv2d_2a_3x3", "conv2d(depth(33), 3) as Conv2d_2a_3x3"),
              ("conv2d(depth(192), 3) as Conv2d_4a_3x3", "conv2d(depth(193), 3) as Conv2d_4a_3x3"),
              ("conv2d(depth(64), 3, padding=", "conv2d(depth(65), 3, padding=")]
@@ -350,9 +346,7 @@ def test_edits_that_add_or_remove_lines_give_what_a_full_check_gives(name):
     rng = random.Random(11)
     text = LINE_SOURCES[name]
     path = "/virtual/m.slim"
-    ws = Workspace()
-    doc = ws.open("file://" + path, path, text, 1)
-    ws.analysis(doc)
+    ws, doc = opened(text, path)
     for step in range(25 if name != "nasnet" else 12):
         text = add_or_remove_line(text, rng)
         ws.update(path, text, step + 2)

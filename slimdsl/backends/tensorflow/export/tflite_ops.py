@@ -28,24 +28,22 @@ import contextlib
 from collections.abc import Iterator
 from typing import Any
 
-from ....layers.shapes import conv_output_dim
+from ....layers.shapes import conv_output_dim, expand
 
 
-def _triple(value: Any, name: str) -> tuple[int, int, int]:
+def _triple(value: Any, name: str) -> tuple[int, ...]:
     """A 3-D pooling's ``ksize`` or ``strides`` as (time, height, width), from the forms
-    ``tf.nn.max_pool3d`` takes: one int, three, or five with 1 for batch and channels.
+    ``tf.nn.max_pool3d`` takes: one int, a list of 1 or 3, or 5 with 1 for batch and channels.
 
     >>> _triple(3, "ksize"), _triple([1, 3, 3], "ksize"), _triple([1, 2, 2, 2, 1], "strides")
     ((3, 3, 3), (1, 3, 3), (2, 2, 2))
     """
-    values = [int(value)] * 3 if isinstance(value, int) else [int(v) for v in value]
-    if len(values) == 1:
-        values *= 3
-    elif len(values) == 5 and values[0] == values[4] == 1:
+    values = value if isinstance(value, int) else [int(v) for v in value]
+    if isinstance(values, list) and len(values) == 5 and values[0] == values[4] == 1:
         values = values[1:4]
-    if len(values) != 3:
-        raise ValueError(f"3-D pooling {name} must be 1, 3 or 5 numbers, got {value!r}")
-    return values[0], values[1], values[2]
+    if isinstance(values, list) and len(values) == 1:
+        values = values[0]
+    return expand(values, 3, name)
 
 
 def pool3d(tf: Any, pool2d: Any, x: Any, ksize: Any, strides: Any, padding: str,
